@@ -1,0 +1,120 @@
+// Package meta defines the narrow interface through which Coffer keeps bucket, object and
+// multipart-upload metadata.
+//
+// Each method is one transaction: it happens whole or not at all, and when it returns nil it is
+// durable. Every backend must pass the conformance suite in package metatest.
+package meta
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by every Store. Backends wrap them with %w.
+var (
+	ErrBucketExists   = errors.New("meta: bucket already exists")
+	ErrNoSuchBucket   = errors.New("meta: no such bucket")
+	ErrBucketNotEmpty = errors.New("meta: bucket not empty")
+	ErrNoSuchKey      = errors.New("meta: no such key")
+	ErrNoSuchUpload   = errors.New("meta: no such upload")
+)
+
+// Bucket is a bucket's metadata.
+type Bucket struct {
+	Name    string
+	Region  string // LocationConstraint given at creation ("" for us-east-1)
+	Owner   string // account id of the owner
+	Created time.Time
+}
+
+// Object is one object's metadata: everything needed to serve it except its bytes.
+type Object struct {
+	Bucket       string
+	Key          string
+	Size         int64  // plaintext length in bytes
+	ETag         string // without quotes
+	LastModified time.Time
+	Owner        string
+	// Headers holds the stored standard headers under their canonical names: Content-Type,
+	// Content-Encoding, Content-Disposition, Content-Language, Cache-Control, Expires.
+	Headers map[string]string
+	// UserMeta holds x-amz-meta-* values keyed by the lower-case suffix after "x-amz-meta-".
+	UserMeta map[string]string
+	// Checksums maps an algorithm (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) to its base64 value.
+	Checksums    map[string]string
+	ChecksumType string // FULL_OBJECT or COMPOSITE; "" when there is no checksum
+	// Parts lists where the bytes are, in order. A single PUT has one part, numbered 0.
+	Parts []Part
+	// PartsCount is the number of parts of a multipart object, 0 for a single PUT.
+	PartsCount int
+}
+
+// Upload is an in-progress multipart upload.
+type Upload struct {
+	Bucket            string
+	Key               string
+	UploadID          string
+	Initiated         time.Time
+	Owner             string
+	Headers           map[string]string // as Object.Headers, applied on completion
+	UserMeta          map[string]string
+	ChecksumAlgorithm string // algorithm named at creation, "" if none
+	ChecksumType      string
+}
+
+// Part is a stored part of a multipart upload, or one run of an object's bytes.
+type Part struct {
+	Number       int
+	Blob         string // blob name of the bytes
+	Size         int64
+	ETag         string // without quotes
+	LastModified time.Time
+	Checksums    map[string]string
+}
+
+// ListOptions selects a page of objects or uploads.
+type ListOptions struct {
+	Prefix string // only keys starting with Prefix
+	After  string // only keys strictly greater than After (byte order)
+	Limit  int    // at most Limit entries; <= 0 means no limit
+}
+
+// Store keeps metadata. All listings are in ascending byte order of key.
+type Store interface {
+	CreateBucket(ctx context.Context, b Bucket) error           // ErrBucketExists
+	GetBucket(ctx context.Context, name string) (Bucket, error) // ErrNoSuchBucket
+	// DeleteBucket removes an empty bucket (ErrNoSuchBucket, ErrBucketNotEmpty when it holds an
+	// object or an in-progress upload). In-progress uploads count as content.
+	DeleteBucket(ctx context.Context, name string) error
+	ListBuckets(ctx context.Context) ([]Bucket, error) // by name
+
+	// PutObject stores o, replacing any object of the same key, and returns the replaced one
+	// (nil if none) so its blobs can be freed. ErrNoSuchBucket if the bucket is gone.
+	PutObject(ctx context.Context, o Object) (*Object, error)
+	GetObject(ctx context.Context, bucket, key string) (Object, error) // ErrNoSuchBucket, ErrNoSuchKey
+	// DeleteObject removes the object and returns it (ErrNoSuchBucket, ErrNoSuchKey).
+	DeleteObject(ctx context.Context, bucket, key string) (Object, error)
+	ListObjects(ctx context.Context, bucket string, opt ListOptions) ([]Object, error)
+
+	CreateUpload(ctx context.Context, u Upload) error                            // ErrNoSuchBucket
+	GetUpload(ctx context.Context, bucket, key, uploadID string) (Upload, error) // ErrNoSuchUpload
+	// PutPart stores p in the upload, replacing the part of the same number, and returns the
+	// replaced part (nil if none). ErrNoSuchUpload if the upload is gone.
+	PutPart(ctx context.Context, bucket, key, uploadID string, p Part) (*Part, error)
+	// ListParts lists parts with Number > after, ascending, at most limit (<= 0: all).
+	ListParts(ctx context.Context, bucket, key, uploadID string, after, limit int) ([]Part, error)
+	// ListUploads lists uploads by (key, upload id) ascending: keys with opt.Prefix, and
+	// (key > opt.After) or (key == opt.After and upload id > afterUploadID).
+	ListUploads(ctx context.Context, bucket string, opt ListOptions, afterUploadID string) ([]Upload, error)
+	// AbortUpload removes the upload and its parts, returning the parts so their blobs can be
+	// freed (ErrNoSuchUpload).
+	AbortUpload(ctx context.Context, bucket, key, uploadID string) ([]Part, error)
+	// CompleteUpload atomically removes the upload with all its part records and stores o in
+	// its place, returning the replaced object (nil if none) and the removed parts that o does
+	// not reference, for freeing. ErrNoSuchUpload if the upload is gone.
+	CompleteUpload(ctx context.Context, uploadID string, o Object) (replaced *Object, unused []Part, err error)
+
+	// Close releases the store.
+	Close() error
+}
