@@ -104,6 +104,8 @@ func (v *Verifier) Verify(r *http.Request) (*Auth, error) {
 		return nil, fmt.Errorf("%w: only one auth mechanism allowed", ErrAuthHeaderMalformed)
 	case presigned:
 		return v.verifyPresigned(r, params)
+	case !hasAuthz && isPresignedV2(params):
+		return v.verifyPresignedV2(r, params)
 	case hasAuthz:
 		if len(authz) != 1 {
 			return nil, fmt.Errorf("%w: multiple Authorization headers", ErrAuthHeaderMalformed)
