@@ -1,0 +1,177 @@
+package boltmeta
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// Records are stored as one version byte followed by a JSON document of the record types below.
+// The record types, not the meta types, fix the stored field names, so meta can change its Go
+// names without breaking stored data. A reader rejects versions it does not know; a change of
+// shape that old readers would misread must use a new version byte.
+//
+// Bucket names, object keys, upload ids and part numbers are not in the records: they are the
+// bbolt keys the records are stored under.
+const recordV1 = 1
+
+var errBadRecord = errors.New("boltmeta: corrupt or unknown record")
+
+type bucketRec struct {
+	Region  string `json:"r,omitempty"`
+	Owner   string `json:"o,omitempty"`
+	Created int64  `json:"c,omitempty"`
+}
+
+type objectRec struct {
+	Size         int64             `json:"s"`
+	ETag         string            `json:"e,omitempty"`
+	LastModified int64             `json:"m,omitempty"`
+	Owner        string            `json:"o,omitempty"`
+	Headers      map[string]string `json:"h,omitempty"`
+	UserMeta     map[string]string `json:"u,omitempty"`
+	Checksums    map[string]string `json:"c,omitempty"`
+	ChecksumType string            `json:"ct,omitempty"`
+	Parts        []partRec         `json:"p,omitempty"`
+	PartsCount   int               `json:"pc,omitempty"`
+}
+
+type uploadRec struct {
+	Initiated         int64             `json:"i,omitempty"`
+	Owner             string            `json:"o,omitempty"`
+	Headers           map[string]string `json:"h,omitempty"`
+	UserMeta          map[string]string `json:"u,omitempty"`
+	ChecksumAlgorithm string            `json:"ca,omitempty"`
+	ChecksumType      string            `json:"ct,omitempty"`
+}
+
+type partRec struct {
+	Number       int               `json:"n"`
+	Blob         string            `json:"b"`
+	Size         int64             `json:"s"`
+	ETag         string            `json:"e,omitempty"`
+	LastModified int64             `json:"m,omitempty"`
+	Checksums    map[string]string `json:"c,omitempty"`
+}
+
+// encTime stores a time as Unix nanoseconds, 0 for the zero time. Times are kept in UTC, with
+// full precision for years 1678 to 2262; the Unix epoch itself reads back as the zero time.
+func encTime(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func decTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("boltmeta: encode: %w", err)
+	}
+	return append([]byte{recordV1}, b...), nil
+}
+
+func unmarshal(b []byte, v any) error {
+	if len(b) < 1 || b[0] != recordV1 {
+		return errBadRecord
+	}
+	if err := json.Unmarshal(b[1:], v); err != nil {
+		return fmt.Errorf("%w: %w", errBadRecord, err)
+	}
+	return nil
+}
+
+func encBucket(b meta.Bucket) ([]byte, error) {
+	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created)})
+}
+
+func decBucket(name string, v []byte) (meta.Bucket, error) {
+	var r bucketRec
+	if err := unmarshal(v, &r); err != nil {
+		return meta.Bucket{}, err
+	}
+	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created)}, nil
+}
+
+func toPartRec(p meta.Part) partRec {
+	return partRec{Number: p.Number, Blob: p.Blob, Size: p.Size, ETag: p.ETag,
+		LastModified: encTime(p.LastModified), Checksums: p.Checksums}
+}
+
+func fromPartRec(r partRec) meta.Part {
+	return meta.Part{Number: r.Number, Blob: r.Blob, Size: r.Size, ETag: r.ETag,
+		LastModified: decTime(r.LastModified), Checksums: nilIfEmpty(r.Checksums)}
+}
+
+func encPart(p meta.Part) ([]byte, error) { return marshal(toPartRec(p)) }
+
+func decPart(v []byte) (meta.Part, error) {
+	var r partRec
+	if err := unmarshal(v, &r); err != nil {
+		return meta.Part{}, err
+	}
+	return fromPartRec(r), nil
+}
+
+func encObject(o meta.Object) ([]byte, error) {
+	r := objectRec{Size: o.Size, ETag: o.ETag, LastModified: encTime(o.LastModified), Owner: o.Owner,
+		Headers: o.Headers, UserMeta: o.UserMeta, Checksums: o.Checksums, ChecksumType: o.ChecksumType,
+		PartsCount: o.PartsCount}
+	if len(o.Parts) > 0 {
+		r.Parts = make([]partRec, len(o.Parts))
+		for i, p := range o.Parts {
+			r.Parts[i] = toPartRec(p)
+		}
+	}
+	return marshal(r)
+}
+
+func decObject(bucket, key string, v []byte) (meta.Object, error) {
+	var r objectRec
+	if err := unmarshal(v, &r); err != nil {
+		return meta.Object{}, err
+	}
+	o := meta.Object{Bucket: bucket, Key: key, Size: r.Size, ETag: r.ETag,
+		LastModified: decTime(r.LastModified), Owner: r.Owner, Headers: nilIfEmpty(r.Headers),
+		UserMeta: nilIfEmpty(r.UserMeta), Checksums: nilIfEmpty(r.Checksums),
+		ChecksumType: r.ChecksumType, PartsCount: r.PartsCount}
+	if len(r.Parts) > 0 {
+		o.Parts = make([]meta.Part, len(r.Parts))
+		for i, p := range r.Parts {
+			o.Parts[i] = fromPartRec(p)
+		}
+	}
+	return o, nil
+}
+
+func encUpload(u meta.Upload) ([]byte, error) {
+	return marshal(uploadRec{Initiated: encTime(u.Initiated), Owner: u.Owner, Headers: u.Headers,
+		UserMeta: u.UserMeta, ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType})
+}
+
+func decUpload(bucket, key, id string, v []byte) (meta.Upload, error) {
+	var r uploadRec
+	if err := unmarshal(v, &r); err != nil {
+		return meta.Upload{}, err
+	}
+	return meta.Upload{Bucket: bucket, Key: key, UploadID: id, Initiated: decTime(r.Initiated),
+		Owner: r.Owner, Headers: nilIfEmpty(r.Headers), UserMeta: nilIfEmpty(r.UserMeta),
+		ChecksumAlgorithm: r.ChecksumAlgorithm, ChecksumType: r.ChecksumType}, nil
+}
+
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}

@@ -1,0 +1,171 @@
+package boltmeta
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// checkKey rejects keys bbolt cannot store. S3 keys are at most 1024 bytes; the bound leaves
+// room for the upload key encoding.
+func checkKey(key string) error {
+	if key == "" || len(key) > bolt.MaxKeySize/4 {
+		return fmt.Errorf("boltmeta: object key of %d bytes not storable", len(key))
+	}
+	return nil
+}
+
+// objectsOf returns the objects bucket of the named S3 bucket (meta.ErrNoSuchBucket).
+func objectsOf(tx *bolt.Tx, bucket string) (*bolt.Bucket, error) {
+	bk := bucketOf(tx, bucket)
+	if bk == nil {
+		return nil, meta.ErrNoSuchBucket
+	}
+	return bk.Bucket(keyObjects), nil
+}
+
+// putObject stores o in objs and returns the record it replaced, if any.
+func putObject(objs *bolt.Bucket, o meta.Object, rec []byte) (*meta.Object, error) {
+	var replaced *meta.Object
+	if old := objs.Get([]byte(o.Key)); old != nil {
+		r, err := decObject(o.Bucket, o.Key, old)
+		if err != nil {
+			return nil, err
+		}
+		replaced = &r
+	}
+	if err := objs.Put([]byte(o.Key), rec); err != nil {
+		return nil, err
+	}
+	return replaced, nil
+}
+
+// PutObject implements meta.Store.
+func (s *Store) PutObject(ctx context.Context, o meta.Object) (*meta.Object, error) {
+	if err := checkKey(o.Key); err != nil {
+		return nil, err
+	}
+	rec, err := encObject(o)
+	if err != nil {
+		return nil, err
+	}
+	var replaced *meta.Object
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		objs, err := objectsOf(tx, o.Bucket)
+		if err != nil {
+			return err
+		}
+		replaced, err = putObject(objs, o, rec)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("boltmeta: put object %q/%q: %w", o.Bucket, o.Key, err)
+	}
+	return replaced, nil
+}
+
+// GetObject implements meta.Store.
+func (s *Store) GetObject(ctx context.Context, bucket, key string) (meta.Object, error) {
+	var o meta.Object
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		objs, err := objectsOf(tx, bucket)
+		if err != nil {
+			return err
+		}
+		v := objs.Get([]byte(key))
+		if v == nil || key == "" {
+			return meta.ErrNoSuchKey
+		}
+		o, err = decObject(bucket, key, v)
+		return err
+	})
+	if err != nil {
+		return meta.Object{}, fmt.Errorf("boltmeta: get object %q/%q: %w", bucket, key, err)
+	}
+	return o, nil
+}
+
+// DeleteObject implements meta.Store.
+func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (meta.Object, error) {
+	var o meta.Object
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		objs, err := objectsOf(tx, bucket)
+		if err != nil {
+			return err
+		}
+		v := objs.Get([]byte(key))
+		if v == nil || key == "" {
+			return meta.ErrNoSuchKey
+		}
+		if o, err = decObject(bucket, key, v); err != nil {
+			return err
+		}
+		return objs.Delete([]byte(key))
+	})
+	if err != nil {
+		return meta.Object{}, fmt.Errorf("boltmeta: delete object %q/%q: %w", bucket, key, err)
+	}
+	return o, nil
+}
+
+// ListObjects implements meta.Store. It seeks straight to the first candidate key, so a page
+// costs O(log n + limit) whatever the bucket size, and skipping a common prefix by passing
+// After = prefix + "\xff" is as cheap as any other page.
+func (s *Store) ListObjects(ctx context.Context, bucket string, opt meta.ListOptions) ([]meta.Object, error) {
+	var out []meta.Object
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		objs, err := objectsOf(tx, bucket)
+		if err != nil {
+			return err
+		}
+		prefix, after := []byte(opt.Prefix), []byte(opt.After)
+		start := prefix
+		if opt.After != "" && opt.After >= opt.Prefix {
+			start = after
+		}
+		c := objs.Cursor()
+		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
+			if !bytes.HasPrefix(k, prefix) {
+				break
+			}
+			if opt.After != "" && bytes.Compare(k, after) <= 0 {
+				continue
+			}
+			if opt.Limit > 0 && len(out) >= opt.Limit {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			o, err := decObject(bucket, string(k), v)
+			if err != nil {
+				return err
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("boltmeta: list objects %q prefix %q: %w", bucket, opt.Prefix, err)
+	}
+	return out, nil
+}
+
+// unused returns the parts whose blob o does not reference.
+func unused(parts []meta.Part, o meta.Object) []meta.Part {
+	used := make(map[string]bool, len(o.Parts))
+	for _, p := range o.Parts {
+		used[p.Blob] = true
+	}
+	var out []meta.Part
+	for _, p := range parts {
+		if !used[p.Blob] {
+			out = append(out, p)
+		}
+	}
+	return out
+}

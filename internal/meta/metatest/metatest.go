@@ -1,0 +1,425 @@
+// Package metatest is the conformance suite every meta.Store must pass.
+//
+// A backend's test calls Run with a function that returns a fresh, empty store for each subtest:
+//
+//	func TestConformance(t *testing.T) {
+//		metatest.Run(t, func(t *testing.T) meta.Store { return newStore(t) })
+//	}
+package metatest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// Run runs the whole suite. open must return a new empty store on each call and arrange its
+// cleanup with t.Cleanup; the suite calls Close itself where it tests it.
+func Run(t *testing.T, open func(t *testing.T) meta.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s meta.Store)
+	}{
+		{"Buckets", testBuckets},
+		{"DeleteBucketNotEmpty", testDeleteBucketNotEmpty},
+		{"ConcurrentCreateBucket", testConcurrentCreateBucket},
+		{"ObjectRoundTrip", testObjectRoundTrip},
+		{"ObjectErrors", testObjectErrors},
+		{"PutObjectReplaces", testPutObjectReplaces},
+		{"ConcurrentPutObjectOneKey", testConcurrentPutObjectOneKey},
+		{"ConcurrentPutObjectDistinct", testConcurrentPutObjectDistinct},
+		{"ListObjectsSmall", testListObjectsSmall},
+		{"ListObjectsLarge", testListObjectsLarge},
+		{"UploadLifecycle", testUploadLifecycle},
+		{"UploadErrors", testUploadErrors},
+		{"ListParts", testListParts},
+		{"ListUploads", testListUploads},
+		{"CompleteUpload", testCompleteUpload},
+		{"ConcurrentComplete", testConcurrentComplete},
+		{"ContextCanceled", testContextCanceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+var ctx = context.Background()
+
+// t0 has sub-millisecond digits and a non-UTC zone: stores must keep at least the millisecond
+// and may return UTC.
+var t0 = time.Date(2026, 3, 4, 5, 6, 7, 891_234_567, time.FixedZone("X", 3600))
+
+func mustBucket(t *testing.T, s meta.Store, name string) {
+	t.Helper()
+	if err := s.CreateBucket(ctx, meta.Bucket{Name: name, Owner: "111122223333", Created: t0}); err != nil {
+		t.Fatalf("CreateBucket(%q): %v", name, err)
+	}
+}
+
+func mustPut(t *testing.T, s meta.Store, o meta.Object) *meta.Object {
+	t.Helper()
+	old, err := s.PutObject(ctx, o)
+	if err != nil {
+		t.Fatalf("PutObject(%q): %v", o.Key, err)
+	}
+	return old
+}
+
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("%s = %v, want %v", what, err, want)
+	}
+}
+
+// normTime reduces a time to what every store must keep: the millisecond, in UTC.
+func normTime(t *testing.T, tm time.Time) time.Time {
+	t.Helper()
+	if tm.IsZero() {
+		return time.Time{}
+	}
+	if tm.Location() != time.UTC {
+		t.Errorf("time %v returned in zone %v, want UTC", tm, tm.Location())
+	}
+	return tm.UTC().Truncate(time.Millisecond)
+}
+
+func normMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+func normPart(t *testing.T, p meta.Part) meta.Part {
+	p.LastModified = normTime(t, p.LastModified)
+	p.Checksums = normMap(p.Checksums)
+	return p
+}
+
+func normParts(t *testing.T, ps []meta.Part) []meta.Part {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]meta.Part, len(ps))
+	for i, p := range ps {
+		out[i] = normPart(t, p)
+	}
+	return out
+}
+
+func normObject(t *testing.T, o meta.Object) meta.Object {
+	o.LastModified = normTime(t, o.LastModified)
+	o.Headers, o.UserMeta, o.Checksums = normMap(o.Headers), normMap(o.UserMeta), normMap(o.Checksums)
+	o.Parts = normParts(t, o.Parts)
+	return o
+}
+
+func normUpload(t *testing.T, u meta.Upload) meta.Upload {
+	u.Initiated = normTime(t, u.Initiated)
+	u.Headers, u.UserMeta = normMap(u.Headers), normMap(u.UserMeta)
+	return u
+}
+
+// sameObject fails unless got is want as far as a store must preserve it.
+func sameObject(t *testing.T, what string, got, want meta.Object) {
+	t.Helper()
+	want.LastModified = want.LastModified.UTC() // the input may be in any zone
+	for i := range want.Parts {
+		want.Parts[i].LastModified = want.Parts[i].LastModified.UTC()
+	}
+	if g, w := normObject(t, got), normObject(t, want); !reflect.DeepEqual(g, w) {
+		t.Fatalf("%s:\n got  %+v\n want %+v", what, g, w)
+	}
+}
+
+func sameParts(t *testing.T, what string, got, want []meta.Part) {
+	t.Helper()
+	for i := range want {
+		want[i].LastModified = want[i].LastModified.UTC()
+	}
+	if g, w := normParts(t, got), normParts(t, want); !reflect.DeepEqual(g, w) {
+		t.Fatalf("%s:\n got  %+v\n want %+v", what, g, w)
+	}
+}
+
+// object returns a fully populated object record, different for each (key, n).
+func object(bucket, key string, n int) meta.Object {
+	blob := fmt.Sprintf("blob/%s/%d", key, n)
+	return meta.Object{
+		Bucket: bucket, Key: key, Size: int64(100 + n), ETag: fmt.Sprintf("etag-%d", n),
+		LastModified: t0.Add(time.Duration(n) * time.Second), Owner: "111122223333",
+		Headers:      map[string]string{"Content-Type": "text/plain", "Cache-Control": "no-cache"},
+		UserMeta:     map[string]string{"color": fmt.Sprint("blue", n)},
+		Checksums:    map[string]string{"CRC32": "AAAAAA=="},
+		ChecksumType: "FULL_OBJECT",
+		Parts: []meta.Part{{Number: 0, Blob: blob, Size: int64(100 + n), ETag: fmt.Sprintf("etag-%d", n),
+			LastModified: t0, Checksums: map[string]string{"CRC32": "AAAAAA=="}}},
+	}
+}
+
+// small returns a minimal object record, for bulk tests.
+func small(bucket, key string, n int) meta.Object {
+	return meta.Object{Bucket: bucket, Key: key, Size: int64(n), ETag: fmt.Sprint(n),
+		Parts: []meta.Part{{Blob: fmt.Sprintf("b/%d", n), Size: int64(n)}}}
+}
+
+func testBuckets(t *testing.T, s meta.Store) {
+	want := []meta.Bucket{
+		{Name: "alpha", Region: "eu-west-1", Owner: "111122223333", Created: t0},
+		{Name: "beta", Owner: "444455556666", Created: t0.Add(time.Hour)},
+		{Name: "a-b.c", Created: t0},
+	}
+	for _, b := range want {
+		if err := s.CreateBucket(ctx, b); err != nil {
+			t.Fatalf("CreateBucket(%q): %v", b.Name, err)
+		}
+	}
+	norm := func(b meta.Bucket) meta.Bucket { b.Created = normTime(t, b.Created.UTC()); return b }
+	t.Run("get", func(t *testing.T) {
+		for _, b := range want {
+			got, err := s.GetBucket(ctx, b.Name)
+			if err != nil {
+				t.Fatalf("GetBucket(%q): %v", b.Name, err)
+			}
+			if norm(got) != norm(b) {
+				t.Fatalf("GetBucket = %+v, want %+v", got, b)
+			}
+		}
+	})
+	t.Run("exists", func(t *testing.T) {
+		err := s.CreateBucket(ctx, meta.Bucket{Name: "alpha", Owner: "someone else"})
+		wantErr(t, "CreateBucket of existing", err, meta.ErrBucketExists)
+		got, _ := s.GetBucket(ctx, "alpha")
+		if got.Owner != "111122223333" {
+			t.Fatalf("failed CreateBucket changed the owner to %q", got.Owner)
+		}
+	})
+	t.Run("list-by-name", func(t *testing.T) {
+		got, err := s.ListBuckets(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := []string{}
+		for _, b := range got {
+			names = append(names, b.Name)
+		}
+		if fmt.Sprint(names) != "[a-b.c alpha beta]" {
+			t.Fatalf("ListBuckets = %v, want [a-b.c alpha beta]", names)
+		}
+		if norm(got[1]) != norm(want[0]) {
+			t.Fatalf("ListBuckets[1] = %+v, want %+v", got[1], want[0])
+		}
+	})
+	t.Run("missing", func(t *testing.T) {
+		_, err := s.GetBucket(ctx, "nope")
+		wantErr(t, "GetBucket", err, meta.ErrNoSuchBucket)
+		wantErr(t, "DeleteBucket", s.DeleteBucket(ctx, "nope"), meta.ErrNoSuchBucket)
+	})
+	t.Run("delete-recreate", func(t *testing.T) {
+		if err := s.DeleteBucket(ctx, "beta"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.GetBucket(ctx, "beta")
+		wantErr(t, "GetBucket after delete", err, meta.ErrNoSuchBucket)
+		wantErr(t, "second DeleteBucket", s.DeleteBucket(ctx, "beta"), meta.ErrNoSuchBucket)
+		mustBucket(t, s, "beta")
+		objs, err := s.ListObjects(ctx, "beta", meta.ListOptions{})
+		if err != nil || len(objs) != 0 {
+			t.Fatalf("recreated bucket lists %d objects (err %v), want 0", len(objs), err)
+		}
+	})
+}
+
+func testDeleteBucketNotEmpty(t *testing.T, s meta.Store) {
+	tests := []struct {
+		name  string
+		fill  func(t *testing.T, bucket string)
+		empty func(t *testing.T, bucket string)
+	}{
+		{"object",
+			func(t *testing.T, b string) { mustPut(t, s, small(b, "k", 1)) },
+			func(t *testing.T, b string) {
+				if _, err := s.DeleteObject(ctx, b, "k"); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{"upload-without-parts",
+			func(t *testing.T, b string) { mustUpload(t, s, b, "k", "u1") },
+			func(t *testing.T, b string) {
+				if _, err := s.AbortUpload(ctx, b, "k", "u1"); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{"upload-with-part",
+			func(t *testing.T, b string) {
+				mustUpload(t, s, b, "k", "u1")
+				if _, err := s.PutPart(ctx, b, "k", "u1", meta.Part{Number: 1, Blob: "p1"}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func(t *testing.T, b string) {
+				if _, err := s.AbortUpload(ctx, b, "k", "u1"); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{"object-and-upload",
+			func(t *testing.T, b string) {
+				mustPut(t, s, small(b, "k", 1))
+				mustUpload(t, s, b, "j", "u1")
+			},
+			func(t *testing.T, b string) {
+				if _, err := s.DeleteObject(ctx, b, "k"); err != nil {
+					t.Fatal(err)
+				}
+				wantErr(t, "DeleteBucket with an upload left", s.DeleteBucket(ctx, b), meta.ErrBucketNotEmpty)
+				if _, err := s.AbortUpload(ctx, b, "j", "u1"); err != nil {
+					t.Fatal(err)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := "nb-" + tc.name
+			mustBucket(t, s, b)
+			tc.fill(t, b)
+			wantErr(t, "DeleteBucket", s.DeleteBucket(ctx, b), meta.ErrBucketNotEmpty)
+			if _, err := s.GetBucket(ctx, b); err != nil {
+				t.Fatalf("bucket gone after refused delete: %v", err)
+			}
+			tc.empty(t, b)
+			if err := s.DeleteBucket(ctx, b); err != nil {
+				t.Fatalf("DeleteBucket once empty: %v", err)
+			}
+		})
+	}
+}
+
+func testConcurrentCreateBucket(t *testing.T, s meta.Store) {
+	const n = 8
+	errc := make(chan error, n)
+	for i := range n {
+		go func() { errc <- s.CreateBucket(ctx, meta.Bucket{Name: "race", Owner: fmt.Sprint(i)}) }()
+	}
+	wins := 0
+	for range n {
+		err := <-errc
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, meta.ErrBucketExists):
+			t.Fatalf("losing CreateBucket = %v, want ErrBucketExists", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d concurrent CreateBucket calls succeeded, want 1", wins)
+	}
+}
+
+func testObjectRoundTrip(t *testing.T, s meta.Store) {
+	mustBucket(t, s, "b")
+	multi := object("b", "multi", 2)
+	multi.PartsCount = 3
+	multi.ChecksumType = "COMPOSITE"
+	multi.Parts = []meta.Part{
+		{Number: 1, Blob: "x/1", Size: 5 << 20, ETag: "e1", LastModified: t0},
+		{Number: 2, Blob: "x/2", Size: 5 << 20, ETag: "e2", LastModified: t0.Add(time.Millisecond),
+			Checksums: map[string]string{"SHA256": "abc=", "CRC32C": "def="}},
+		{Number: 7, Blob: "x/7", Size: 1, ETag: "e7"},
+	}
+	tests := []struct {
+		name string
+		o    meta.Object
+	}{
+		{"full", object("b", "full", 1)},
+		{"multipart", multi},
+		{"minimal", meta.Object{Bucket: "b", Key: "minimal"}},
+		{"empty-maps", meta.Object{Bucket: "b", Key: "empty-maps", Headers: map[string]string{},
+			UserMeta: map[string]string{}, Checksums: map[string]string{}}},
+		{"odd-key", object("b", "dir/ünï cödé/\u65e5\u672c?&=+%20 ", 3)},
+		{"long-key", object("b", fmt.Sprintf("%01024d", 7), 4)},
+		{"odd-values", meta.Object{Bucket: "b", Key: "odd-values", ETag: "\"q\"",
+			UserMeta: map[string]string{"k": "v\n\u00e9", "": "empty-name"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if old := mustPut(t, s, tc.o); old != nil {
+				t.Fatalf("first PutObject returned replaced %+v", old)
+			}
+			got, err := s.GetObject(ctx, "b", tc.o.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameObject(t, "GetObject", got, tc.o)
+			list, err := s.ListObjects(ctx, "b", meta.ListOptions{Prefix: tc.o.Key, Limit: 1})
+			if err != nil || len(list) != 1 {
+				t.Fatalf("ListObjects = %d objects, %v", len(list), err)
+			}
+			sameObject(t, "ListObjects", list[0], tc.o)
+		})
+	}
+}
+
+func testObjectErrors(t *testing.T, s meta.Store) {
+	mustBucket(t, s, "b")
+	mustPut(t, s, object("b", "k", 1))
+	_, err := s.PutObject(ctx, small("nobucket", "k", 1))
+	wantErr(t, "PutObject to missing bucket", err, meta.ErrNoSuchBucket)
+	tests := []struct {
+		name, bucket, key string
+		want              error
+	}{
+		{"no-bucket", "nobucket", "k", meta.ErrNoSuchBucket},
+		{"no-key", "b", "nokey", meta.ErrNoSuchKey},
+		{"key-prefix", "b", "", meta.ErrNoSuchKey},
+		{"key-extension", "b", "k2", meta.ErrNoSuchKey},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.GetObject(ctx, tc.bucket, tc.key)
+			wantErr(t, "GetObject", err, tc.want)
+			_, err = s.DeleteObject(ctx, tc.bucket, tc.key)
+			wantErr(t, "DeleteObject", err, tc.want)
+		})
+	}
+	t.Run("list-no-bucket", func(t *testing.T) {
+		_, err := s.ListObjects(ctx, "nobucket", meta.ListOptions{})
+		wantErr(t, "ListObjects", err, meta.ErrNoSuchBucket)
+	})
+	t.Run("delete-returns-object", func(t *testing.T) {
+		got, err := s.DeleteObject(ctx, "b", "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameObject(t, "DeleteObject", got, object("b", "k", 1))
+		_, err = s.GetObject(ctx, "b", "k")
+		wantErr(t, "GetObject after delete", err, meta.ErrNoSuchKey)
+		_, err = s.DeleteObject(ctx, "b", "k")
+		wantErr(t, "second DeleteObject", err, meta.ErrNoSuchKey)
+	})
+}
+
+func testPutObjectReplaces(t *testing.T, s meta.Store) {
+	mustBucket(t, s, "b")
+	mustBucket(t, s, "other")
+	if old := mustPut(t, s, object("b", "k", 1)); old != nil {
+		t.Fatalf("first put replaced %+v", old)
+	}
+	if old := mustPut(t, s, object("other", "k", 9)); old != nil {
+		t.Fatalf("put in another bucket replaced %+v", old)
+	}
+	old := mustPut(t, s, object("b", "k", 2))
+	if old == nil {
+		t.Fatal("second put returned no replaced object")
+	}
+	sameObject(t, "replaced", *old, object("b", "k", 1))
+	got, _ := s.GetObject(ctx, "b", "k")
+	sameObject(t, "after replace", got, object("b", "k", 2))
+	got, _ = s.GetObject(ctx, "other", "k")
+	sameObject(t, "other bucket", got, object("other", "k", 9))
+}
