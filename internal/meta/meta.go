@@ -18,6 +18,9 @@ var (
 	ErrBucketNotEmpty = errors.New("meta: bucket not empty")
 	ErrNoSuchKey      = errors.New("meta: no such key")
 	ErrNoSuchUpload   = errors.New("meta: no such upload")
+	// ErrPartChanged means CompleteUpload was given an object that references a blob which is
+	// no longer one of the upload's parts: the part was replaced after the caller read it.
+	ErrPartChanged = errors.New("meta: part changed during completion")
 )
 
 // Bucket is a bucket's metadata.
@@ -112,7 +115,8 @@ type Store interface {
 	AbortUpload(ctx context.Context, bucket, key, uploadID string) ([]Part, error)
 	// CompleteUpload atomically removes the upload with all its part records and stores o in
 	// its place, returning the replaced object (nil if none) and the removed parts that o does
-	// not reference, for freeing. ErrNoSuchUpload if the upload is gone.
+	// not reference, for freeing. ErrNoSuchUpload if the upload is gone; ErrPartChanged, with
+	// nothing changed, if o references a blob that is not among the upload's current parts.
 	CompleteUpload(ctx context.Context, uploadID string, o Object) (replaced *Object, unused []Part, err error)
 
 	// Close releases the store.

@@ -292,6 +292,15 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if err != nil {
 			return err
 		}
+		current := make(map[string]bool, len(parts))
+		for _, p := range parts {
+			current[p.Blob] = true
+		}
+		for _, p := range o.Parts {
+			if !current[p.Blob] {
+				return fmt.Errorf("%w: blob %s of part %d", meta.ErrPartChanged, p.Blob, p.Number)
+			}
+		}
 		bk := bucketOf(tx, o.Bucket)
 		if err := bk.Bucket(keyUploads).DeleteBucket(uploadKey(o.Key, uploadID)); err != nil {
 			return err

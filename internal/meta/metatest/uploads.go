@@ -306,11 +306,28 @@ func testCompleteUpload(t *testing.T, s meta.Store) {
 		mustUpload(t, s, "b", "copy", "u3")
 		mustPart(t, s, "b", "copy", "u3", part(1, "r1"))
 		mustPart(t, s, "b", "copy", "u3", part(2, "r2"))
-		_, unused, err := s.CompleteUpload(ctx, "u3", object("b", "copy", 10))
+		none := object("b", "copy", 10)
+		none.Parts = nil // an object whose bytes are none of the parts' (an empty object)
+		_, unused, err := s.CompleteUpload(ctx, "u3", none)
 		if err != nil {
 			t.Fatal(err)
 		}
 		sameParts(t, "unused parts", unused, []meta.Part{part(1, "r1"), part(2, "r2")})
+	})
+	t.Run("part-changed", func(t *testing.T) {
+		mustUpload(t, s, "b", "pc", "u5")
+		mustPart(t, s, "b", "pc", "u5", part(1, "s1old"))
+		mustPart(t, s, "b", "pc", "u5", part(1, "s1")) // replaced after the caller read s1old
+		stale := object("b", "pc", 11)
+		stale.Parts = []meta.Part{part(1, "s1old")}
+		_, _, err := s.CompleteUpload(ctx, "u5", stale)
+		wantErr(t, "CompleteUpload with a replaced part", err, meta.ErrPartChanged)
+		if _, err := s.GetUpload(ctx, "b", "pc", "u5"); err != nil {
+			t.Fatalf("refused completion removed the upload: %v", err)
+		}
+		if _, err := s.GetObject(ctx, "b", "pc"); !errors.Is(err, meta.ErrNoSuchKey) {
+			t.Fatalf("refused completion stored an object: %v", err)
+		}
 	})
 	t.Run("key-must-match", func(t *testing.T) {
 		mustUpload(t, s, "b", "k2", "u4")
