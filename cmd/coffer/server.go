@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/coffer/coffer/internal/server"
+)
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func runServer(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var cfg server.Config
+	var domains listFlag
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&cfg.Dir, "data", "", "data directory (required)")
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:9000", "HTTPS listen address")
+	fs.StringVar(&cfg.ListenHTTP, "listen-http", "", "optional plain-HTTP listen address (off by default)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (default: generated under DIR/tls)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file")
+	fs.StringVar(&cfg.Region, "region", "us-east-1", "region of this endpoint")
+	fs.Var(&domains, "domain", "base domain for virtual-host-style requests (repeatable; localhost is always one)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return 0
+		}
+		fmt.Fprintf(stderr, "coffer server: %v\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "coffer server: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if cfg.Dir == "" {
+		fmt.Fprintln(stderr, "coffer server: --data DIR is required")
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "coffer server: bad --log-level %q\n", *logLevel)
+		return 2
+	}
+	cfg.Domains = domains
+	cfg.AccessKey, cfg.SecretKey = getenv("COFFER_ACCESS_KEY"), getenv("COFFER_SECRET_KEY")
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Start(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "coffer server: %v\n", oneLine(err))
+		return 1
+	}
+	printBanner(stdout, srv, cfg)
+	<-ctx.Done()
+	cfg.Logger.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "coffer server: shutdown: %v\n", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
+	cert, _ := filepath.Abs(srv.CertFile)
+	id := srv.Identity
+	fmt.Fprintf(w, "Coffer %s is serving S3 and KMS.\n", version)
+	fmt.Fprintf(w, "  endpoint:    %s\n", srv.URL)
+	if srv.HTTPURL != "" {
+		fmt.Fprintf(w, "  plain HTTP:  %s\n", srv.HTTPURL)
+	}
+	fmt.Fprintf(w, "  certificate: %s\n", cert)
+	fmt.Fprintf(w, "  region:      %s\n", cfg.Region)
+	fmt.Fprintf(w, "  account:     %s\n", id.AccountID)
+	fmt.Fprintf(w, "  access key:  %s\n", id.AccessKey)
+	secret := "$COFFER_SECRET_KEY"
+	if id.Generated {
+		fmt.Fprintf(w, "  secret key:  %s   (generated now and shown once; kept in %s)\n", id.SecretKey, filepath.Join(cfg.Dir, "credentials.json"))
+		secret = id.SecretKey
+	} else if cfg.AccessKey == "" {
+		secret = "<secret_key from " + filepath.Join(cfg.Dir, "credentials.json") + ">"
+	}
+	fmt.Fprintf(w, "Try it:\n  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s AWS_CA_BUNDLE=%s aws --endpoint-url %s s3 ls\n",
+		id.AccessKey, secret, cfg.Region, cert, srv.URL)
+}
+
+// oneLine keeps error output to a single line.
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}

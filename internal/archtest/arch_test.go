@@ -1,0 +1,91 @@
+// Package archtest holds the dependency directions of STYLE.md: wire layers → services →
+// storage interfaces, with the format and key packages depending on nothing of ours.
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/coffer/coffer/"
+
+// deps maps each of our packages to the packages of ours it imports, test files excluded.
+func deps(t *testing.T) map[string][]string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, mod+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	m := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		pkg := strings.TrimPrefix(f[0], mod)
+		m[pkg] = nil
+		for _, imp := range f[1:] {
+			if strings.HasPrefix(imp, mod) {
+				m[pkg] = append(m[pkg], strings.TrimPrefix(imp, mod))
+			}
+		}
+	}
+	return m
+}
+
+func under(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }
+
+func TestDependencyDirections(t *testing.T) {
+	m := deps(t)
+	if len(m) < 10 {
+		t.Fatalf("go list found only %d packages", len(m))
+	}
+	rules := []struct {
+		name    string
+		applies func(pkg string) bool
+		allowed func(imp string) bool
+	}{
+		{"sse imports only secret", func(p string) bool { return under(p, "internal/sse") },
+			func(i string) bool { return i == "internal/secret" || under(i, "internal/sse") }},
+		{"secret imports nothing of ours", func(p string) bool { return p == "internal/secret" },
+			func(string) bool { return false }},
+		{"policy imports nothing of ours", func(p string) bool { return under(p, "internal/policy") },
+			func(i string) bool { return under(i, "internal/policy") }},
+		{"storage imports only storage", func(p string) bool { return under(p, "internal/meta") || under(p, "internal/blob") },
+			func(i string) bool { return under(i, "internal/meta") || under(i, "internal/blob") }},
+		{"object knows no wire layer, no KMS internals, no backend", func(p string) bool { return under(p, "internal/object") },
+			func(i string) bool {
+				return i == "internal/meta" || i == "internal/blob" || i == "internal/sse" || i == "internal/secret" || i == "internal/policy"
+			}},
+		{"kms knows nothing of S3", func(p string) bool { return under(p, "internal/kms") },
+			func(i string) bool {
+				return under(i, "internal/kms") || i == "internal/secret" || i == "internal/policy" || i == "internal/iam"
+			}},
+		{"s3api never imports kmsapi", func(p string) bool { return under(p, "internal/s3api") },
+			func(i string) bool { return !under(i, "internal/kmsapi") && !under(i, "internal/server") }},
+		{"kmsapi never imports s3api", func(p string) bool { return under(p, "internal/kmsapi") },
+			func(i string) bool { return !under(i, "internal/s3api") && !under(i, "internal/object") && !under(i, "internal/server") }},
+		{"sigv4 imports nothing of ours", func(p string) bool { return under(p, "internal/sigv4") },
+			func(i string) bool { return false }},
+		{"only server and cmd name backends", func(p string) bool {
+			return !under(p, "internal/server") && !under(p, "cmd") && !strings.HasSuffix(p, "test") && !under(p, "internal/blob") && !under(p, "internal/meta")
+		}, func(i string) bool { return !under(i, "internal/blob/fsblob") && !under(i, "internal/meta/boltmeta") }},
+	}
+	for _, r := range rules {
+		t.Run(r.name, func(t *testing.T) {
+			checked := 0
+			for pkg, imps := range m {
+				if !r.applies(pkg) {
+					continue
+				}
+				checked++
+				for _, imp := range imps {
+					if !r.allowed(imp) {
+						t.Errorf("%s imports %s", pkg, imp)
+					}
+				}
+			}
+			if checked == 0 && !strings.Contains(r.name, "policy") {
+				t.Errorf("rule matched no package")
+			}
+		})
+	}
+}

@@ -1,0 +1,95 @@
+package object
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// ValidBucketName reports whether name follows S3's rules for general purpose buckets.
+func ValidBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	first, last := name[0], name[len(name)-1]
+	if first == '.' || first == '-' || last == '.' || last == '-' {
+		return false
+	}
+	if strings.Contains(name, "..") || strings.Contains(name, ".-") || strings.Contains(name, "-.") {
+		return false
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return false
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateBucket creates a bucket owned by owner in region ("" for us-east-1).
+func (s *Service) CreateBucket(ctx context.Context, owner, name, region string) error {
+	if !ValidBucketName(name) {
+		return ErrInvalidBucketName
+	}
+	err := s.meta.CreateBucket(ctx, meta.Bucket{Name: name, Region: region, Owner: owner, Created: s.nowUTC()})
+	if errors.Is(err, meta.ErrBucketExists) {
+		b, gerr := s.meta.GetBucket(ctx, name)
+		if gerr == nil && b.Owner == owner {
+			return ErrBucketAlreadyOwnedByYou
+		}
+		return ErrBucketAlreadyExists
+	}
+	if err != nil {
+		return fmt.Errorf("create bucket: %w", err)
+	}
+	return nil
+}
+
+// Bucket returns a bucket's metadata (meta.ErrNoSuchBucket).
+func (s *Service) Bucket(ctx context.Context, name string) (meta.Bucket, error) {
+	if !ValidBucketName(name) {
+		return meta.Bucket{}, meta.ErrNoSuchBucket
+	}
+	return s.meta.GetBucket(ctx, name)
+}
+
+// DeleteBucket removes an empty bucket.
+func (s *Service) DeleteBucket(ctx context.Context, name string) error {
+	if !ValidBucketName(name) {
+		return meta.ErrNoSuchBucket
+	}
+	return s.meta.DeleteBucket(ctx, name)
+}
+
+// ListBuckets returns the buckets owned by owner, by name.
+func (s *Service) ListBuckets(ctx context.Context, owner string) ([]meta.Bucket, error) {
+	all, err := s.meta.ListBuckets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, b := range all {
+		if b.Owner == owner {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}

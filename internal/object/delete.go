@@ -1,0 +1,25 @@
+package object
+
+import (
+	"context"
+	"errors"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// DeleteObject removes an object. Deleting a missing key succeeds, as in S3; a missing bucket
+// is meta.ErrNoSuchBucket.
+func (s *Service) DeleteObject(ctx context.Context, bucket, key string) error {
+	if !ValidBucketName(bucket) {
+		return meta.ErrNoSuchBucket
+	}
+	o, err := s.meta.DeleteObject(ctx, bucket, key)
+	if errors.Is(err, meta.ErrNoSuchKey) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.freeBlobs(ctx, o.Parts)
+	return nil
+}

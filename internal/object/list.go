@@ -1,0 +1,91 @@
+package object
+
+import (
+	"context"
+	"strings"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// ListInput selects a page of a bucket listing.
+type ListInput struct {
+	Prefix    string
+	Delimiter string
+	After     string // list entries strictly after this key or common prefix
+	MaxKeys   int    // 0 returns an empty, untruncated page
+}
+
+// ListPage is one page of a listing: keys and common prefixes in one ascending order.
+type ListPage struct {
+	Objects        []meta.Object
+	CommonPrefixes []string
+	Truncated      bool
+	// Last is the last key or common prefix returned: the marker of the next page.
+	Last string
+}
+
+// pageBatch is how many metadata records one store call fetches while filling a page.
+const pageBatch = 1000
+
+// maxByte sorts after every byte of valid UTF-8, so prefix+maxByte skips all keys under prefix.
+const maxByte = "\xff"
+
+// List returns one page of the bucket's keys, grouping keys that share a prefix up to the
+// delimiter into common prefixes, each counting as one entry against MaxKeys.
+func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPage, error) {
+	var page ListPage
+	if _, err := s.Bucket(ctx, bucket); err != nil {
+		return page, err
+	}
+	if in.MaxKeys <= 0 {
+		return page, nil
+	}
+	after := in.After
+	if in.Prefix > after {
+		// Seeking to just before the prefix saves walking keys that cannot match.
+		after = ""
+	}
+	count := 0
+	for {
+		batch, err := s.meta.ListObjects(ctx, bucket, meta.ListOptions{Prefix: in.Prefix, After: after, Limit: pageBatch})
+		if err != nil {
+			return page, err
+		}
+		if len(batch) == 0 {
+			return page, nil
+		}
+		for i, o := range batch {
+			if o.Key <= in.After {
+				after = o.Key
+				continue
+			}
+			entry, isPrefix := o.Key, false
+			if in.Delimiter != "" {
+				if j := strings.Index(o.Key[len(in.Prefix):], in.Delimiter); j >= 0 {
+					entry, isPrefix = o.Key[:len(in.Prefix)+j+len(in.Delimiter)], true
+				}
+			}
+			if isPrefix && entry <= in.After {
+				// The marker is this common prefix itself: skip everything under it.
+				after = entry + maxByte
+				break
+			}
+			if count == in.MaxKeys {
+				page.Truncated = true
+				return page, nil
+			}
+			count++
+			page.Last = entry
+			if isPrefix {
+				page.CommonPrefixes = append(page.CommonPrefixes, entry)
+				after = entry + maxByte
+				break // re-seek past the whole common prefix
+			}
+			page.Objects = append(page.Objects, o)
+			after = o.Key
+			if i == len(batch)-1 && len(batch) < pageBatch {
+				return page, nil
+			}
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package object
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// CreateUploadInput starts a multipart upload.
+type CreateUploadInput struct {
+	Bucket, Key       string
+	Owner             string
+	Headers           map[string]string
+	UserMeta          map[string]string
+	ChecksumAlgorithm string // canonical, "" for none
+	ChecksumType      string // FULL_OBJECT or COMPOSITE; "" picks the algorithm's default
+}
+
+// CreateUpload starts a multipart upload and returns it.
+func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (meta.Upload, error) {
+	if err := ValidKey(in.Key); err != nil {
+		return meta.Upload{}, err
+	}
+	if err := checkUserMeta(in.UserMeta); err != nil {
+		return meta.Upload{}, err
+	}
+	ctype := in.ChecksumType
+	switch {
+	case in.ChecksumAlgorithm == "" && ctype != "":
+		return meta.Upload{}, fmt.Errorf("%w: checksum type without algorithm", ErrInvalidChecksum)
+	case ctype == "" && in.ChecksumAlgorithm == CRC64NVME:
+		ctype = FullObject
+	case ctype == "" && in.ChecksumAlgorithm != "":
+		ctype = Composite
+	case ctype == FullObject && (in.ChecksumAlgorithm == SHA1 || in.ChecksumAlgorithm == SHA256):
+		return meta.Upload{}, fmt.Errorf("%w: %s cannot be a full-object checksum", ErrInvalidChecksum, in.ChecksumAlgorithm)
+	case ctype == Composite && in.ChecksumAlgorithm == CRC64NVME:
+		return meta.Upload{}, fmt.Errorf("%w: CRC64NVME supports only full-object checksums", ErrInvalidChecksum)
+	}
+	u := meta.Upload{
+		Bucket: in.Bucket, Key: in.Key, UploadID: newUploadID(), Initiated: s.nowUTC(), Owner: in.Owner,
+		Headers: in.Headers, UserMeta: in.UserMeta, ChecksumAlgorithm: in.ChecksumAlgorithm, ChecksumType: ctype,
+	}
+	if _, err := s.Bucket(ctx, in.Bucket); err != nil {
+		return meta.Upload{}, err
+	}
+	if err := s.meta.CreateUpload(ctx, u); err != nil {
+		return meta.Upload{}, err
+	}
+	return u, nil
+}
+
+// Upload returns an in-progress upload (meta.ErrNoSuchUpload).
+func (s *Service) Upload(ctx context.Context, bucket, key, uploadID string) (meta.Upload, error) {
+	if _, err := s.Bucket(ctx, bucket); err != nil {
+		return meta.Upload{}, err
+	}
+	return s.meta.GetUpload(ctx, bucket, key, uploadID)
+}
+
+// UploadPart stores one part, replacing an earlier part of the same number.
+func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, body io.Reader, size int64, e Expect) (meta.Part, error) {
+	if number < 1 || number > MaxPartNumber {
+		return meta.Part{}, ErrInvalidPartNumber
+	}
+	if e.Algorithm == "" {
+		e.Algorithm = u.ChecksumAlgorithm
+	} else if u.ChecksumAlgorithm != "" && e.Algorithm != u.ChecksumAlgorithm {
+		return meta.Part{}, fmt.Errorf("%w: part checksum %s differs from the upload's %s", ErrInvalidChecksum, e.Algorithm, u.ChecksumAlgorithm)
+	}
+	p, _, err := s.writeBlob(ctx, "p", body, size, e)
+	if err != nil {
+		return meta.Part{}, err
+	}
+	p.Number = number
+	replaced, err := s.meta.PutPart(ctx, u.Bucket, u.Key, u.UploadID, p)
+	if err != nil {
+		s.freeBlobs(ctx, []meta.Part{p})
+		return meta.Part{}, err
+	}
+	if replaced != nil {
+		s.freeBlobs(ctx, []meta.Part{*replaced})
+	}
+	return p, nil
+}
+
+// CompletedPart is one entry of a CompleteMultipartUpload request.
+type CompletedPart struct {
+	Number    int
+	ETag      string            // quotes allowed
+	Checksums map[string]string // algorithm → base64, as the client sent them
+}
+
+// Complete assembles the listed parts into the object, atomically replacing any object of the
+// same key. fullChecksum is an optional full-object checksum the client sent for the whole.
+func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedPart, fullChecksum string) (meta.Object, error) {
+	if len(list) == 0 {
+		return meta.Object{}, ErrMalformedCompletion
+	}
+	stored, err := s.meta.ListParts(ctx, u.Bucket, u.Key, u.UploadID, 0, 0)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	byNum := make(map[int]meta.Part, len(stored))
+	for _, p := range stored {
+		byNum[p.Number] = p
+	}
+	o := meta.Object{
+		Bucket: u.Bucket, Key: u.Key, Owner: u.Owner, Headers: u.Headers, UserMeta: u.UserMeta,
+		LastModified: s.nowUTC(), PartsCount: len(list),
+	}
+	etags := md5.New()
+	var values []string
+	var sizes []int64
+	// S3 judges the list's order before it looks at any part.
+	for i := 1; i < len(list); i++ {
+		if list[i].Number <= list[i-1].Number {
+			return meta.Object{}, ErrInvalidPartOrder
+		}
+	}
+	for i, c := range list {
+		p, ok := byNum[c.Number]
+		if !ok || strings.Trim(c.ETag, `"`) != p.ETag {
+			return meta.Object{}, fmt.Errorf("%w: part %d", ErrInvalidPart, c.Number)
+		}
+		if u.ChecksumAlgorithm != "" {
+			if v, sent := c.Checksums[u.ChecksumAlgorithm]; sent && v != p.Checksums[u.ChecksumAlgorithm] {
+				return meta.Object{}, fmt.Errorf("%w: part %d checksum", ErrInvalidPart, c.Number)
+			}
+			values = append(values, p.Checksums[u.ChecksumAlgorithm])
+			sizes = append(sizes, p.Size)
+		}
+		if i < len(list)-1 && p.Size < MinPartSize {
+			return meta.Object{}, fmt.Errorf("%w: part %d", ErrEntityTooSmall, c.Number)
+		}
+		raw, _ := hex.DecodeString(p.ETag)
+		etags.Write(raw)
+		o.Size += p.Size
+		o.Parts = append(o.Parts, p)
+	}
+	o.ETag = hex.EncodeToString(etags.Sum(nil)) + "-" + itoa(len(list))
+	if u.ChecksumAlgorithm != "" {
+		var sum string
+		var ok bool
+		if u.ChecksumType == FullObject {
+			sum, ok = FullObjectCRC(u.ChecksumAlgorithm, values, sizes)
+		} else {
+			sum, ok = CompositeChecksum(u.ChecksumAlgorithm, values)
+		}
+		if !ok {
+			return meta.Object{}, fmt.Errorf("%w: parts lack %s checksums", ErrInvalidPart, u.ChecksumAlgorithm)
+		}
+		if fullChecksum != "" && fullChecksum != sum && fullChecksum+"-"+itoa(len(list)) != sum {
+			return meta.Object{}, ErrBadDigest
+		}
+		o.Checksums = map[string]string{u.ChecksumAlgorithm: sum}
+		o.ChecksumType = u.ChecksumType
+	}
+	replaced, unused, err := s.meta.CompleteUpload(ctx, u.UploadID, o)
+	if errors.Is(err, meta.ErrPartChanged) {
+		return meta.Object{}, fmt.Errorf("%w: %w", ErrInvalidPart, err)
+	}
+	if err != nil {
+		return meta.Object{}, err
+	}
+	if replaced != nil {
+		s.freeBlobs(ctx, replaced.Parts)
+	}
+	s.freeBlobs(ctx, unused)
+	return o, nil
+}
+
+// Abort removes an upload and frees its parts.
+func (s *Service) Abort(ctx context.Context, bucket, key, uploadID string) error {
+	if _, err := s.Bucket(ctx, bucket); err != nil {
+		return err
+	}
+	parts, err := s.meta.AbortUpload(ctx, bucket, key, uploadID)
+	if err != nil {
+		return err
+	}
+	s.freeBlobs(ctx, parts)
+	return nil
+}
+
+// Parts lists an upload's parts with numbers above after, at most limit.
+func (s *Service) Parts(ctx context.Context, u meta.Upload, after, limit int) ([]meta.Part, error) {
+	return s.meta.ListParts(ctx, u.Bucket, u.Key, u.UploadID, after, limit)
+}
+
+// Uploads lists a bucket's in-progress uploads.
+func (s *Service) Uploads(ctx context.Context, bucket string, opt meta.ListOptions, afterUploadID string) ([]meta.Upload, error) {
+	if _, err := s.Bucket(ctx, bucket); err != nil {
+		return nil, err
+	}
+	return s.meta.ListUploads(ctx, bucket, opt, afterUploadID)
+}

@@ -1,0 +1,180 @@
+package object
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// PutInput is one object write.
+type PutInput struct {
+	Bucket, Key string
+	Owner       string
+	Body        io.Reader
+	// Size is the number of bytes Body must yield (-1 if unknown, then up to MaxPutSize).
+	Size     int64
+	Headers  map[string]string
+	UserMeta map[string]string
+	Expect   Expect
+}
+
+// ValidKey checks an object key.
+func ValidKey(key string) error {
+	if key == "" || !utf8.ValidString(key) {
+		return ErrInvalidKey
+	}
+	if len(key) > MaxKeyLength {
+		return ErrKeyTooLong
+	}
+	return nil
+}
+
+func checkUserMeta(m map[string]string) error {
+	n := 0
+	for k, v := range m {
+		n += len(k) + len(v)
+	}
+	if n > MaxUserMetaBytes {
+		return ErrMetadataTooLarge
+	}
+	return nil
+}
+
+// sizedReader yields exactly size bytes of r (any size if size < 0, up to limit), failing
+// with ErrIncompleteBody when r ends early and ErrEntityTooLarge past the limit.
+type sizedReader struct {
+	r     io.Reader
+	left  int64 // bytes still expected (size known) or allowed (size unknown)
+	known bool
+}
+
+func (s *sizedReader) Read(p []byte) (int, error) {
+	// Read on to the source's own io.EOF even when all bytes are in: a streaming body verifies
+	// its last chunk signature and trailers only there.
+	if int64(len(p)) > s.left+1 {
+		p = p[:s.left+1] // one more byte than allowed reveals an over-long body
+	}
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	if s.left < 0 {
+		if s.known {
+			return n, fmt.Errorf("%w: body longer than declared", ErrIncompleteBody)
+		}
+		return n, ErrEntityTooLarge
+	}
+	if err == io.EOF && s.known && s.left > 0 {
+		return n, ErrIncompleteBody
+	}
+	return n, err
+}
+
+// writeBlob streams body into a new blob while digesting it, and returns the blob name, size
+// and digests. Nothing is left behind on failure.
+func (s *Service) writeBlob(ctx context.Context, kind string, body io.Reader, size int64, e Expect) (meta.Part, []byte, error) {
+	if size > MaxPutSize {
+		return meta.Part{}, nil, ErrEntityTooLarge
+	}
+	sr := &sizedReader{r: body, left: size, known: size >= 0}
+	if size < 0 {
+		sr.left = MaxPutSize
+	}
+	d := newDigester(e.Algorithm)
+	name := newBlobName(kind)
+	var sums []byte
+	var checksums map[string]string
+	// The digests are checked before the blob store sees io.EOF, so a body that fails its
+	// checksum is never published.
+	vr := &verifyingReader{r: io.TeeReader(sr, d), atEOF: func() error {
+		var err error
+		sums, checksums, err = d.check(e)
+		return err
+	}}
+	n, err := s.blobs.Put(ctx, name, vr)
+	if err != nil {
+		return meta.Part{}, nil, classify(err)
+	}
+	return meta.Part{Blob: name, Size: n, ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
+}
+
+// classify unwraps the error classes of a failed body read so the wire layer sees them.
+func classify(err error) error {
+	for _, c := range []error{ErrBadDigest, ErrIncompleteBody, ErrEntityTooLarge, ErrInvalidChecksum} {
+		if errors.Is(err, c) {
+			return err
+		}
+	}
+	return err
+}
+
+// verifyingReader calls atEOF when r ends, and reports its error in place of io.EOF.
+type verifyingReader struct {
+	r     io.Reader
+	atEOF func() error
+	done  bool
+	err   error
+}
+
+func (v *verifyingReader) Read(p []byte) (int, error) {
+	if v.done {
+		return 0, v.err
+	}
+	n, err := v.r.Read(p)
+	if err == io.EOF {
+		v.done = true
+		v.err = io.EOF
+		if cerr := v.atEOF(); cerr != nil {
+			v.err = cerr
+		}
+		return n, v.err
+	}
+	return n, err
+}
+
+// PutObject stores an object, replacing any of the same key, and returns its metadata. The
+// write is durable when PutObject returns nil.
+func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, error) {
+	if err := ValidKey(in.Key); err != nil {
+		return meta.Object{}, err
+	}
+	if err := checkUserMeta(in.UserMeta); err != nil {
+		return meta.Object{}, err
+	}
+	if _, err := s.meta.GetBucket(ctx, in.Bucket); err != nil {
+		return meta.Object{}, err
+	}
+	part, _, err := s.writeBlob(ctx, "o", in.Body, in.Size, in.Expect)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	o := meta.Object{
+		Bucket: in.Bucket, Key: in.Key, Size: part.Size, ETag: part.ETag,
+		LastModified: part.LastModified, Owner: in.Owner,
+		Headers: in.Headers, UserMeta: in.UserMeta,
+		Checksums: part.Checksums,
+		Parts:     []meta.Part{part},
+	}
+	if len(o.Checksums) > 0 {
+		o.ChecksumType = FullObject
+	}
+	return o, s.commit(ctx, o, nil)
+}
+
+// commit stores o's metadata and frees whatever it replaced. On failure the new blobs, which
+// nothing references, are freed instead.
+func (s *Service) commit(ctx context.Context, o meta.Object, unused []meta.Part) error {
+	replaced, err := s.meta.PutObject(ctx, o)
+	if err != nil {
+		s.freeBlobs(ctx, o.Parts)
+		return err
+	}
+	if replaced != nil {
+		s.freeBlobs(ctx, replaced.Parts)
+	}
+	s.freeBlobs(ctx, unused)
+	return nil
+}

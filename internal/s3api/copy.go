@@ -1,0 +1,149 @@
+package s3api
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/object"
+)
+
+// copySource reads the x-amz-copy-source header ("/bucket/key" or "bucket/key", URL-encoded,
+// optionally with ?versionId=) and returns the source object after its bucket's owner check
+// and the x-amz-copy-source-if-* conditions.
+func (h *Handler) copySource(q *request) (meta.Object, error) {
+	raw := q.r.Header.Get("x-amz-copy-source")
+	path, query, _ := strings.Cut(raw, "?")
+	src, err := url.PathUnescape(path)
+	if err != nil {
+		return meta.Object{}, errInvalidCopySource
+	}
+	src = strings.TrimPrefix(src, "/")
+	bucket, key, ok := strings.Cut(src, "/")
+	if !ok || bucket == "" || key == "" {
+		return meta.Object{}, errInvalidCopySource
+	}
+	if v, _ := url.ParseQuery(query); v.Get("versionId") != "" && v.Get("versionId") != "null" {
+		return meta.Object{}, &apiError{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
+	}
+	b, err := h.objects.Bucket(q.r.Context(), bucket)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	if b.Owner != q.principal.AccountID {
+		return meta.Object{}, errAccessDenied
+	}
+	o, err := h.objects.Head(q.r.Context(), bucket, key)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	if err := checkConditions(q.r.Header, o, "x-amz-copy-source-"); err != nil {
+		return meta.Object{}, err
+	}
+	return o, nil
+}
+
+func (h *Handler) copyObject(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	src, err := h.copySource(q)
+	if err != nil {
+		return err
+	}
+	if src.Size > object.MaxPutSize {
+		return &apiError{"InvalidRequest", http.StatusBadRequest, "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120"}
+	}
+	directive := q.r.Header.Get("x-amz-metadata-directive")
+	std, user := src.Headers, src.UserMeta
+	switch directive {
+	case "", "COPY":
+		if src.Bucket == q.bucket && src.Key == q.key {
+			return errCopyToItself
+		}
+	case "REPLACE":
+		std, user = objectHeaders(q.r)
+	default:
+		return &apiError{"InvalidArgument", http.StatusBadRequest, "Unknown metadata directive."}
+	}
+	alg := object.NormalizeAlgorithm(q.r.Header.Get("x-amz-checksum-algorithm"))
+	if alg == "" {
+		for a := range src.Checksums {
+			alg = a
+		}
+	}
+	ctx := q.r.Context()
+	rd, err := h.objects.Open(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	o, err := h.objects.PutObject(ctx, object.PutInput{
+		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID,
+		Body: io.NewSectionReader(rd, 0, src.Size), Size: src.Size,
+		Headers: std, UserMeta: user, Expect: object.Expect{Algorithm: alg},
+	})
+	if err != nil {
+		return err
+	}
+	res := copyObjectResult{NS: s3NS, ETag: `"` + o.ETag + `"`, LastModified: xmlTime(o.LastModified), checksumFields: toChecksumFields(o.Checksums)}
+	if len(o.Checksums) > 0 {
+		res.ChecksumType = o.ChecksumType
+	}
+	return h.writeXML(q, http.StatusOK, res)
+}
+
+func (h *Handler) uploadPartCopy(q *request) error {
+	u, number, err := h.partTarget(q)
+	if err != nil {
+		return err
+	}
+	src, err := h.copySource(q)
+	if err != nil {
+		return err
+	}
+	start, length := int64(0), src.Size
+	if rh := q.r.Header.Get("x-amz-copy-source-range"); rh != "" {
+		var ok bool
+		start, length, ok = parseCopyRange(rh, src.Size)
+		if !ok {
+			return &apiError{"InvalidArgument", http.StatusBadRequest, "Range specified is not valid for source object of size: " + itoa64(src.Size)}
+		}
+	}
+	if length > object.MaxPutSize {
+		return errEntityTooLarge
+	}
+	ctx := q.r.Context()
+	rd, err := h.objects.Open(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	p, err := h.objects.UploadPart(ctx, u, number, io.NewSectionReader(rd, start, length), length, object.Expect{})
+	if err != nil {
+		return err
+	}
+	return h.writeXML(q, http.StatusOK, copyPartResult{NS: s3NS, ETag: `"` + p.ETag + `"`, LastModified: xmlTime(p.LastModified), checksumFields: toChecksumFields(p.Checksums)})
+}
+
+// parseCopyRange parses x-amz-copy-source-range, which must be "bytes=first-last" inside the
+// source object.
+func parseCopyRange(v string, size int64) (start, length int64, ok bool) {
+	spec, found := strings.CutPrefix(v, "bytes=")
+	if !found {
+		return 0, 0, false
+	}
+	a, b, found := strings.Cut(spec, "-")
+	if !found {
+		return 0, 0, false
+	}
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || first < 0 || last < first || last >= size {
+		return 0, 0, false
+	}
+	return first, last - first + 1, true
+}

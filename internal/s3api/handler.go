@@ -1,0 +1,279 @@
+// Package s3api is the S3 wire layer: routing, authentication, XML shapes and the one table
+// from error classes to S3 error codes. Object semantics live in package object.
+package s3api
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/sigv4"
+)
+
+// Config wires a Handler.
+type Config struct {
+	Objects   *object.Service
+	Verifier  *sigv4.Verifier
+	Directory iam.Directory
+	Region    string
+	// Domains are the host names under which virtual-host-style requests arrive
+	// (bucket.<domain>). Requests to any other host are path-style.
+	Domains []string
+	Logger  *slog.Logger
+}
+
+// Handler serves the S3 API.
+type Handler struct {
+	objects *object.Service
+	verify  *sigv4.Verifier
+	dir     iam.Directory
+	region  string
+	domains []string
+	log     *slog.Logger
+}
+
+// New returns the S3 handler.
+func New(c Config) *Handler {
+	h := &Handler{objects: c.Objects, verify: c.Verifier, dir: c.Directory, region: c.Region, domains: c.Domains, log: c.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+// request is one S3 call being served.
+type request struct {
+	w         http.ResponseWriter
+	r         *http.Request
+	id        string
+	bucket    string
+	key       string
+	query     url.Values
+	principal iam.Principal
+	auth      *sigv4.Auth
+	body      io.Reader
+}
+
+// ServeHTTP authenticates, routes and renders errors. The request id header must already be
+// set by the caller (the front router) so every response carries it.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := &request{w: w, r: r, id: w.Header().Get("x-amz-request-id"), query: r.URL.Query()}
+	q.bucket, q.key = h.splitTarget(r)
+	err := h.authenticate(q)
+	if err == nil {
+		err = h.route(q)
+	}
+	if err != nil {
+		h.writeError(q, err)
+	}
+	if q.auth != nil && q.auth.Body != nil {
+		q.auth.Body.Close()
+	}
+}
+
+func (h *Handler) authenticate(q *request) error {
+	a, err := h.verify.Verify(q.r)
+	if err != nil {
+		return err
+	}
+	q.auth = a
+	if a.Service != "s3" {
+		return sigv4.ErrAuthHeaderMalformed
+	}
+	p, _, ok := h.dir.Lookup(a.AccessKey)
+	if !ok {
+		return sigv4.ErrInvalidAccessKeyID
+	}
+	q.principal = p
+	q.body = a.Body
+	return nil
+}
+
+// splitTarget finds the bucket and key in the host (virtual-host style) or path.
+func (h *Handler) splitTarget(r *http.Request) (bucket, key string) {
+	host := r.Host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		host = hh
+	}
+	host = strings.ToLower(host)
+	path := r.URL.Path
+	for _, d := range h.domains {
+		if strings.HasSuffix(host, "."+d) {
+			return strings.TrimSuffix(host, "."+d), strings.TrimPrefix(path, "/")
+		}
+	}
+	path = strings.TrimPrefix(path, "/")
+	bucket, key, _ = strings.Cut(path, "/")
+	return bucket, key
+}
+
+// has reports whether the query names a sub-resource.
+func (q *request) has(name string) bool { _, ok := q.query[name]; return ok }
+
+// route dispatches to the operation. Unknown sub-resources answer NotImplemented rather than
+// being mistaken for plain object or bucket calls.
+func (h *Handler) route(q *request) error {
+	m := q.r.Method
+	switch {
+	case q.bucket == "":
+		if m == http.MethodGet {
+			return h.listBuckets(q)
+		}
+		return errMethodNotAllowed
+	case q.key == "":
+		return h.routeBucket(q)
+	}
+	switch m {
+	case http.MethodPut:
+		switch {
+		case q.has("partNumber") && q.has("uploadId") && q.r.Header.Get("x-amz-copy-source") != "":
+			return h.uploadPartCopy(q)
+		case q.has("partNumber") && q.has("uploadId"):
+			return h.uploadPart(q)
+		case hasUnsupported(q.query, objectSubresources):
+			return errNotImplemented
+		case q.r.Header.Get("x-amz-copy-source") != "":
+			return h.copyObject(q)
+		}
+		return h.putObject(q)
+	case http.MethodGet, http.MethodHead:
+		switch {
+		case q.has("uploadId"):
+			if m == http.MethodHead {
+				return errMethodNotAllowed
+			}
+			return h.listParts(q)
+		case hasUnsupported(q.query, objectSubresources):
+			return errNotImplemented
+		}
+		return h.getObject(q, m == http.MethodHead)
+	case http.MethodDelete:
+		if q.has("uploadId") {
+			return h.abortUpload(q)
+		}
+		if hasUnsupported(q.query, objectSubresources) {
+			return errNotImplemented
+		}
+		return h.deleteObject(q)
+	case http.MethodPost:
+		switch {
+		case q.has("uploads"):
+			return h.createUpload(q)
+		case q.has("uploadId"):
+			return h.completeUpload(q)
+		}
+		return errNotImplemented
+	}
+	return errMethodNotAllowed
+}
+
+func (h *Handler) routeBucket(q *request) error {
+	switch q.r.Method {
+	case http.MethodPut:
+		if hasUnsupported(q.query, nil) {
+			return errNotImplemented
+		}
+		return h.createBucket(q)
+	case http.MethodHead:
+		return h.headBucket(q)
+	case http.MethodDelete:
+		if hasUnsupported(q.query, nil) {
+			return errNotImplemented
+		}
+		return h.deleteBucket(q)
+	case http.MethodPost:
+		if q.has("delete") {
+			return h.deleteObjects(q)
+		}
+		return errNotImplemented
+	case http.MethodGet:
+		switch {
+		case q.has("location"):
+			return h.getBucketLocation(q)
+		case q.has("uploads"):
+			return h.listUploads(q)
+		case q.has("versioning"):
+			return h.getBucketVersioning(q)
+		case hasUnsupported(q.query, listParams):
+			return errNotImplemented
+		case q.query.Get("list-type") == "2":
+			return h.listObjectsV2(q)
+		}
+		return h.listObjects(q)
+	}
+	return errMethodNotAllowed
+}
+
+// Query parameters that are not sub-resources.
+var (
+	objectSubresources = map[string]bool{"versionId": true, "partNumber": true, "x-id": true,
+		"response-content-type": true, "response-content-language": true, "response-expires": true,
+		"response-cache-control": true, "response-content-disposition": true, "response-content-encoding": true}
+	listParams = map[string]bool{"list-type": true, "prefix": true, "delimiter": true, "max-keys": true,
+		"marker": true, "continuation-token": true, "start-after": true, "encoding-type": true,
+		"fetch-owner": true, "x-id": true, "allow-unordered": true}
+)
+
+// authParams are the query parameters of SigV2 presigned URLs.
+var authParams = map[string]bool{"AWSAccessKeyId": true, "Signature": true, "Expires": true}
+
+// hasUnsupported reports a query parameter that is neither allowed nor a presigning parameter.
+func hasUnsupported(query url.Values, allowed map[string]bool) bool {
+	for k := range query {
+		if allowed[k] || authParams[k] || strings.HasPrefix(k, "X-Amz-") || strings.HasPrefix(k, "x-amz-") {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// writeXML renders a 200 response with an XML body.
+func (h *Handler) writeXML(q *request, status int, v any) error {
+	q.w.Header().Set("Content-Type", "application/xml")
+	q.w.WriteHeader(status)
+	io.WriteString(q.w, xml.Header)
+	if err := xml.NewEncoder(q.w).Encode(v); err != nil {
+		h.log.Warn("writing response failed", "request_id", q.id, "err", err)
+	}
+	return nil
+}
+
+// writeError renders err as an S3 error. HEAD responses carry no body.
+func (h *Handler) writeError(q *request, err error) {
+	ae, known := toAPIError(err)
+	if !known {
+		h.log.Error("internal error", "request_id", q.id, "method", q.r.Method, "bucket", q.bucket, "err", err)
+	} else {
+		h.log.Debug("request failed", "request_id", q.id, "code", ae.Code, "err", err)
+	}
+	if ae.Status == http.StatusNotModified {
+		q.w.WriteHeader(ae.Status)
+		return
+	}
+	body := errorBody{Code: ae.Code, Message: ae.Message, Resource: q.r.URL.Path, RequestID: q.id, HostID: q.w.Header().Get("x-amz-id-2"), BucketName: q.bucket, Key: q.key}
+	var re *sigv4.RegionError
+	if errors.As(err, &re) {
+		body.Region = re.Expected
+	}
+	if ae.Code == "InvalidRange" {
+		var o *rangeError
+		if errors.As(err, &o) {
+			body.ActualObjectSize = itoa64(o.size)
+		}
+	}
+	q.w.Header().Set("Content-Type", "application/xml")
+	q.w.WriteHeader(ae.Status)
+	if q.r.Method == http.MethodHead {
+		return
+	}
+	io.WriteString(q.w, xml.Header)
+	xml.NewEncoder(q.w).Encode(body)
+}

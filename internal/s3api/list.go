@@ -1,0 +1,168 @@
+package s3api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/object"
+)
+
+// encodingType returns the key encoder that encoding-type asks for.
+func encodingType(q *request) (func(string) string, error) {
+	switch q.query.Get("encoding-type") {
+	case "":
+		return func(s string) string { return s }, nil
+	case "url":
+		return s3URLEncode, nil
+	}
+	return nil, errInvalidEncodingType
+}
+
+// s3URLEncode encodes a key as S3 does for encoding-type=url: like a query value, but with
+// spaces as "+" and "/" kept readable.
+func s3URLEncode(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/")
+}
+
+func (h *Handler) listEntries(q *request, after string, fetchOwner bool) (object.ListPage, []objectEntry, []commonPrefix, func(string) string, int, error) {
+	if _, err := h.ownedBucket(q); err != nil {
+		return object.ListPage{}, nil, nil, nil, 0, err
+	}
+	enc, err := encodingType(q)
+	if err != nil {
+		return object.ListPage{}, nil, nil, nil, 0, err
+	}
+	maxKeys, ok := intParam(q, "max-keys", 1000, 1000)
+	if !ok {
+		return object.ListPage{}, nil, nil, nil, 0, errMaxKeysInvalid
+	}
+	page, err := h.objects.List(q.r.Context(), q.bucket, object.ListInput{
+		Prefix: q.query.Get("prefix"), Delimiter: q.query.Get("delimiter"), After: after, MaxKeys: maxKeys,
+	})
+	if err != nil {
+		return page, nil, nil, nil, 0, err
+	}
+	entries := make([]objectEntry, 0, len(page.Objects))
+	for _, o := range page.Objects {
+		entries = append(entries, listEntry(o, enc, fetchOwner))
+	}
+	var cps []commonPrefix
+	for _, p := range page.CommonPrefixes {
+		cps = append(cps, commonPrefix{Prefix: enc(p)})
+	}
+	return page, entries, cps, enc, maxKeys, nil
+}
+
+func listEntry(o meta.Object, enc func(string) string, withOwner bool) objectEntry {
+	e := objectEntry{Key: enc(o.Key), LastModified: xmlTime(o.LastModified), ETag: `"` + o.ETag + `"`, Size: o.Size, StorageClass: "STANDARD"}
+	for a := range o.Checksums {
+		e.ChecksumAlgorithm = append(e.ChecksumAlgorithm, a)
+		e.ChecksumType = o.ChecksumType
+	}
+	if withOwner {
+		e.Owner = &owner{ID: o.Owner}
+	}
+	return e
+}
+
+func (h *Handler) listObjects(q *request) error {
+	marker := q.query.Get("marker")
+	page, entries, cps, enc, maxKeys, err := h.listEntries(q, marker, true)
+	if err != nil {
+		return err
+	}
+	res := listBucketResult{
+		NS: s3NS, Name: q.bucket, Prefix: enc(q.query.Get("prefix")), Marker: ptr(enc(marker)), MaxKeys: maxKeys,
+		Delimiter: enc(q.query.Get("delimiter")), IsTruncated: page.Truncated, Contents: entries, CommonPrefixes: cps,
+	}
+	if q.query.Get("encoding-type") == "url" {
+		res.EncodingType = "url"
+	}
+	if page.Truncated && q.query.Get("delimiter") != "" {
+		// S3 returns NextMarker only with a delimiter; without one the last key is the marker.
+		res.NextMarker = enc(page.Last)
+	}
+	return h.writeXML(q, http.StatusOK, res)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (h *Handler) listObjectsV2(q *request) error {
+	after := q.query.Get("start-after")
+	token, hasToken := q.query["continuation-token"]
+	if hasToken {
+		raw, err := base64.RawURLEncoding.DecodeString(token[0])
+		if err != nil || token[0] == "" {
+			return errInvalidContinuation
+		}
+		after = string(raw)
+	}
+	page, entries, cps, enc, maxKeys, err := h.listEntries(q, after, q.query.Get("fetch-owner") == "true")
+	if err != nil {
+		return err
+	}
+	res := listBucketV2Result{
+		NS: s3NS, Name: q.bucket, Prefix: enc(q.query.Get("prefix")), MaxKeys: maxKeys,
+		KeyCount: len(entries) + len(cps), Delimiter: enc(q.query.Get("delimiter")),
+		IsTruncated: page.Truncated, Contents: entries, CommonPrefixes: cps,
+		StartAfter: enc(q.query.Get("start-after")),
+	}
+	if hasToken {
+		res.ContinuationToken = token[0]
+	}
+	if q.query.Get("encoding-type") == "url" {
+		res.EncodingType = "url"
+	}
+	if page.Truncated {
+		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(page.Last))
+	}
+	return h.writeXML(q, http.StatusOK, res)
+}
+
+// maxDeleteKeys is S3's limit on keys in one DeleteObjects request.
+const maxDeleteKeys = 1000
+
+func (h *Handler) deleteObjects(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	if q.r.Header.Get("Content-MD5") == "" && !hasChecksumHeader(q.r.Header) {
+		return &apiError{"InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5"}
+	}
+	body, err := readSmallBody(q, 2<<20)
+	if err != nil {
+		return err
+	}
+	keys, quiet, err := parseDelete(body)
+	if err != nil {
+		return err
+	}
+	res := deleteResult{NS: s3NS}
+	for _, key := range keys {
+		if err := h.objects.DeleteObject(q.r.Context(), q.bucket, key); err != nil {
+			ae, _ := toAPIError(err)
+			res.Errors = append(res.Errors, deleteErrorEntry{Key: key, Code: ae.Code, Message: ae.Message})
+			continue
+		}
+		if !quiet {
+			res.Deleted = append(res.Deleted, deletedEntry{Key: key})
+		}
+	}
+	return h.writeXML(q, http.StatusOK, res)
+}
+
+// hasChecksumHeader reports a flexible checksum given as header or announced as trailer.
+func hasChecksumHeader(h http.Header) bool {
+	if h.Get("x-amz-trailer") != "" || h.Get("x-amz-sdk-checksum-algorithm") != "" {
+		return true
+	}
+	for _, a := range object.Algorithms {
+		if h.Get("x-amz-checksum-"+strings.ToLower(a)) != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,257 @@
+package s3api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/object"
+)
+
+func (h *Handler) createUpload(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	std, user := objectHeaders(q.r)
+	alg := q.r.Header.Get("x-amz-checksum-algorithm")
+	canon := object.NormalizeAlgorithm(alg)
+	if alg != "" && canon == "" {
+		return &apiError{"InvalidRequest", http.StatusBadRequest, "Checksum algorithm provided is unsupported."}
+	}
+	ctype := strings.ToUpper(q.r.Header.Get("x-amz-checksum-type"))
+	if ctype != "" && ctype != object.FullObject && ctype != object.Composite {
+		return &apiError{"InvalidRequest", http.StatusBadRequest, "Value for x-amz-checksum-type header is invalid."}
+	}
+	u, err := h.objects.CreateUpload(q.r.Context(), object.CreateUploadInput{
+		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID, Headers: std, UserMeta: user,
+		ChecksumAlgorithm: canon, ChecksumType: ctype,
+	})
+	if err != nil {
+		return err
+	}
+	if u.ChecksumAlgorithm != "" {
+		q.w.Header().Set("x-amz-checksum-algorithm", u.ChecksumAlgorithm)
+		q.w.Header().Set("x-amz-checksum-type", u.ChecksumType)
+	}
+	return h.writeXML(q, http.StatusOK, initiateMultipartUploadResult{NS: s3NS, Bucket: q.bucket, Key: q.key, UploadID: u.UploadID})
+}
+
+// partTarget resolves the upload and part number of UploadPart and UploadPartCopy.
+func (h *Handler) partTarget(q *request) (meta.Upload, int, error) {
+	number, err := strconv.Atoi(q.query.Get("partNumber"))
+	if err != nil || number < 1 || number > object.MaxPartNumber {
+		return meta.Upload{}, 0, errInvalidPartNumber
+	}
+	if _, err := h.ownedBucket(q); err != nil {
+		return meta.Upload{}, 0, err
+	}
+	u, err := h.objects.Upload(q.r.Context(), q.bucket, q.key, q.query.Get("uploadId"))
+	return u, number, err
+}
+
+func (h *Handler) uploadPart(q *request) error {
+	u, number, err := h.partTarget(q)
+	if err != nil {
+		return err
+	}
+	size, err := bodyLength(q)
+	if err != nil {
+		return err
+	}
+	if size > object.MaxPutSize {
+		return errEntityTooLarge
+	}
+	e, err := expectFromRequest(q)
+	if err != nil {
+		return err
+	}
+	p, err := h.objects.UploadPart(q.r.Context(), u, number, q.body, size, e)
+	if err != nil {
+		return err
+	}
+	q.w.Header().Set("ETag", `"`+p.ETag+`"`)
+	setChecksumHeaders(q.w, p.Checksums, "")
+	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) completeUpload(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	ctx := q.r.Context()
+	u, err := h.objects.Upload(ctx, q.bucket, q.key, q.query.Get("uploadId"))
+	if err != nil {
+		return err
+	}
+	body, err := readSmallBody(q, 4<<20)
+	if err != nil {
+		return err
+	}
+	list, err := parseComplete(body)
+	if err != nil {
+		return err
+	}
+	full := ""
+	if u.ChecksumAlgorithm != "" {
+		full = q.r.Header.Get("x-amz-checksum-" + strings.ToLower(u.ChecksumAlgorithm))
+	}
+	o, err := h.objects.Complete(ctx, u, list, full)
+	if err != nil {
+		return err
+	}
+	res := completeMultipartUploadResult{
+		NS: s3NS, Location: "/" + q.bucket + "/" + q.key, Bucket: q.bucket, Key: q.key,
+		ETag: `"` + o.ETag + `"`, checksumFields: toChecksumFields(o.Checksums),
+	}
+	if len(o.Checksums) > 0 {
+		res.ChecksumType = o.ChecksumType
+	}
+	return h.writeXML(q, http.StatusOK, res)
+}
+
+func (h *Handler) abortUpload(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	if err := h.objects.Abort(q.r.Context(), q.bucket, q.key, q.query.Get("uploadId")); err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// intParam reads an optional non-negative integer query parameter with a default and cap.
+func intParam(q *request, name string, def, max int) (int, bool) {
+	v := q.query.Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return min(n, max), true
+}
+
+func (h *Handler) listParts(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	ctx := q.r.Context()
+	u, err := h.objects.Upload(ctx, q.bucket, q.key, q.query.Get("uploadId"))
+	if err != nil {
+		return err
+	}
+	maxParts, ok := intParam(q, "max-parts", 1000, 1000)
+	if !ok {
+		return &apiError{"InvalidArgument", http.StatusBadRequest, "Argument max-parts must be an integer between 0 and 2147483647"}
+	}
+	marker, ok := intParam(q, "part-number-marker", 0, object.MaxPartNumber)
+	if !ok {
+		return &apiError{"InvalidArgument", http.StatusBadRequest, "Argument part-number-marker must be an integer between 0 and 2147483647"}
+	}
+	parts, err := h.objects.Parts(ctx, u, marker, maxParts+1)
+	if err != nil {
+		return err
+	}
+	res := listPartsResult{
+		NS: s3NS, Bucket: q.bucket, Key: q.key, UploadID: u.UploadID,
+		Initiator: owner{ID: u.Owner}, Owner: owner{ID: u.Owner}, StorageClass: "STANDARD",
+		PartNumberMarker: marker, MaxParts: maxParts, ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
+	}
+	if len(parts) > maxParts {
+		parts, res.IsTruncated = parts[:maxParts], true
+	}
+	for _, p := range parts {
+		res.Parts = append(res.Parts, partEntry{PartNumber: p.Number, LastModified: xmlTime(p.LastModified), ETag: `"` + p.ETag + `"`, Size: p.Size, checksumFields: toChecksumFields(p.Checksums)})
+		res.NextPartNumberMarker = p.Number
+	}
+	return h.writeXML(q, http.StatusOK, res)
+}
+
+func (h *Handler) listUploads(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	maxUploads, ok := intParam(q, "max-uploads", 1000, 1000)
+	if !ok {
+		return &apiError{"InvalidArgument", http.StatusBadRequest, "Argument max-uploads must be an integer between 0 and 2147483647"}
+	}
+	enc, err := encodingType(q)
+	if err != nil {
+		return err
+	}
+	prefix, delim := q.query.Get("prefix"), q.query.Get("delimiter")
+	keyMarker, idMarker := q.query.Get("key-marker"), q.query.Get("upload-id-marker")
+	if keyMarker == "" {
+		idMarker = ""
+	}
+	res := listMultipartUploadsResult{
+		NS: s3NS, Bucket: q.bucket, KeyMarker: enc(keyMarker), UploadIDMarker: idMarker,
+		Prefix: enc(prefix), Delimiter: enc(delim), MaxUploads: maxUploads,
+	}
+	if enc("%") != "%" {
+		res.EncodingType = "url"
+	}
+	after, afterID := keyMarker, idMarker
+	if idMarker == "" && keyMarker != "" {
+		// A key marker alone lists uploads of later keys only.
+		after, afterID = keyMarker, "\xff"
+	}
+	count := 0
+	for count < maxUploads {
+		batch, err := h.objects.Uploads(q.r.Context(), q.bucket, meta.ListOptions{Prefix: prefix, After: after, Limit: pageBatch(maxUploads - count + 1)}, afterID)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, u := range batch {
+			if delim != "" {
+				if j := strings.Index(u.Key[len(prefix):], delim); j >= 0 {
+					cp := u.Key[:len(prefix)+j+len(delim)]
+					if n := len(res.CommonPrefixes); n == 0 || res.CommonPrefixes[n-1].Prefix != enc(cp) {
+						if count == maxUploads {
+							break
+						}
+						res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: enc(cp)})
+						count++
+						res.NextKeyMarker, res.NextUploadIDMarker = enc(cp), ""
+					}
+					after, afterID = u.Key, u.UploadID
+					continue
+				}
+			}
+			if count == maxUploads {
+				res.IsTruncated = true
+				break
+			}
+			res.Uploads = append(res.Uploads, uploadEntry{
+				Key: enc(u.Key), UploadID: u.UploadID, Initiator: owner{ID: u.Owner}, Owner: owner{ID: u.Owner},
+				StorageClass: "STANDARD", Initiated: xmlTime(u.Initiated), ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
+			})
+			count++
+			res.NextKeyMarker, res.NextUploadIDMarker = enc(u.Key), u.UploadID
+			after, afterID = u.Key, u.UploadID
+		}
+		if res.IsTruncated {
+			break
+		}
+	}
+	if count == maxUploads && !res.IsTruncated {
+		more, err := h.objects.Uploads(q.r.Context(), q.bucket, meta.ListOptions{Prefix: prefix, After: after, Limit: 1}, afterID)
+		if err != nil {
+			return err
+		}
+		res.IsTruncated = len(more) > 0
+	}
+	if !res.IsTruncated {
+		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
+	}
+	return h.writeXML(q, http.StatusOK, res)
+}
+
+func pageBatch(n int) int { return max(1, min(n, 1000)) }

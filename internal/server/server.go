@@ -1,0 +1,218 @@
+// Package server assembles Coffer: the embedded stores, the services and the wire layers behind
+// one HTTPS endpoint, and runs it until it is shut down.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/coffer/coffer/internal/blob/fsblob"
+	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/meta/boltmeta"
+	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/s3api"
+	"github.com/coffer/coffer/internal/sigv4"
+)
+
+// Config is what `coffer server` is told.
+type Config struct {
+	Dir        string // data directory
+	Listen     string // HTTPS address
+	ListenHTTP string // optional plain-HTTP address, "" for none
+	TLSCert    string // certificate and key files; both empty to use DIR/tls
+	TLSKey     string
+	Region     string
+	AccessKey  string // root credentials from the environment; empty to use or make DIR's
+	SecretKey  string
+	Domains    []string // virtual-host-style base domains
+	Logger     *slog.Logger
+}
+
+// Server is a running Coffer.
+type Server struct {
+	URL      string // https://host:port of the HTTPS listener
+	HTTPURL  string // http://host:port of the plain listener, "" if none
+	CertFile string
+	Identity Identity
+
+	db      *bbolt.DB
+	servers []*http.Server
+	done    chan error
+	log     *slog.Logger
+}
+
+// Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
+// bound, so a caller may use URL at once.
+func Start(cfg Config) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.Dir, err)
+	}
+	if err := checkWritable(cfg.Dir); err != nil {
+		return nil, err
+	}
+	id, err := LoadIdentity(cfg.Dir, cfg.AccessKey, cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := iam.NewStatic(id.AccountID, id.AccessKey, id.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	certFile, keyFile := cfg.TLSCert, cfg.TLSKey
+	if (certFile == "") != (keyFile == "") {
+		return nil, errors.New("give both --tls-cert and --tls-key, or neither")
+	}
+	if certFile == "" {
+		if certFile, keyFile, err = EnsureCert(cfg.Dir); err != nil {
+			return nil, fmt.Errorf("certificate: %w", err)
+		}
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	db, err := boltmeta.Open(filepath.Join(cfg.Dir, "meta.db"))
+	if err != nil {
+		return nil, fmt.Errorf("metadata store: %w", err)
+	}
+	s := &Server{CertFile: certFile, Identity: id, db: db, done: make(chan error, 2), log: log}
+	h, err := s.handler(cfg, dir)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	s.URL = "https://" + ln.Addr().String()
+	s.serve(tls.NewListener(ln, tlsCfg), h)
+	if cfg.ListenHTTP != "" {
+		hl, err := net.Listen("tcp", cfg.ListenHTTP)
+		if err != nil {
+			s.Shutdown(context.Background())
+			return nil, fmt.Errorf("listen %s: %w", cfg.ListenHTTP, err)
+		}
+		s.HTTPURL = "http://" + hl.Addr().String()
+		s.serve(hl, h)
+	}
+	return s, nil
+}
+
+// handler builds the services and the front router.
+func (s *Server) handler(cfg Config, dir iam.Directory) (http.Handler, error) {
+	metaStore, err := boltmeta.New(s.db)
+	if err != nil {
+		return nil, fmt.Errorf("metadata store: %w", err)
+	}
+	blobs, err := fsblob.New(filepath.Join(cfg.Dir, "blobs"))
+	if err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	verifier := &sigv4.Verifier{
+		Region: cfg.Region,
+		Lookup: func(ak string) (string, bool) {
+			_, secret, ok := dir.Lookup(ak)
+			return secret, ok
+		},
+	}
+	domains := append([]string{"localhost"}, cfg.Domains...)
+	s3 := s3api.New(s3api.Config{
+		Objects:   object.New(object.Config{Meta: metaStore, Blobs: blobs, Logger: s.log}),
+		Verifier:  verifier,
+		Directory: dir,
+		Region:    cfg.Region,
+		Domains:   domains,
+		Logger:    s.log,
+	})
+	return &front{s3: s3}, nil
+}
+
+func (s *Server) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// HTTP/2 is left off: S3 clients speak HTTP/1.1, and one TCP stream per transfer
+		// keeps large uploads fast.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.servers = append(s.servers, srv)
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+}
+
+// Shutdown stops accepting requests, waits for those in flight (until ctx ends), and closes
+// the stores.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	for _, srv := range s.servers {
+		errs = append(errs, srv.Shutdown(ctx))
+	}
+	errs = append(errs, s.db.Close())
+	return errors.Join(errs...)
+}
+
+// front routes each request to the S3 or the KMS wire layer and gives every response its
+// request id.
+type front struct {
+	s3  http.Handler
+	kms http.Handler
+}
+
+func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := newRequestID()
+	w.Header().Set("x-amz-request-id", id)
+	w.Header().Set("x-amz-id-2", id)
+	if f.kms != nil && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "TrentService.") {
+		w.Header().Set("x-amzn-RequestId", id)
+		f.kms.ServeHTTP(w, r)
+		return
+	}
+	f.s3.ServeHTTP(w, r)
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// checkWritable fails early, with a clear message, on a data directory we cannot write.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("data directory %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
