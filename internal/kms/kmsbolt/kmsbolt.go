@@ -1,0 +1,356 @@
+// Package kmsbolt is the go.etcd.io/bbolt Store of package kms. It shares a *bbolt.DB with
+// other users of the file and keeps to top-level buckets whose names start with "kms.".
+package kmsbolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/coffer/coffer/internal/kms"
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketKeys      = []byte("kms.keys")      // key id → JSON Key
+	bucketByAccount = []byte("kms.keys.acct") // account 0x00 key id → empty
+	bucketAliases   = []byte("kms.aliases")   // account 0x00 alias name → JSON Alias
+	bucketGrants    = []byte("kms.grants")    // key id 0x00 grant id → JSON Grant
+	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants}
+)
+
+// Store is a kms.Store on a bbolt database.
+type Store struct {
+	db *bolt.DB
+}
+
+var _ kms.Store = (*Store)(nil)
+
+// New creates the store's buckets in db if needed. The caller owns db and closes it.
+func New(db *bolt.DB) (*Store, error) {
+	err := db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kmsbolt: creating buckets: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+func join(a, b string) []byte {
+	k := make([]byte, 0, len(a)+1+len(b))
+	k = append(k, a...)
+	k = append(k, 0)
+	return append(k, b...)
+}
+
+func getKey(tx *bolt.Tx, id string) (*kms.Key, error) {
+	v := tx.Bucket(bucketKeys).Get([]byte(id))
+	if v == nil {
+		return nil, kms.ErrStoreNoSuchKey
+	}
+	k := new(kms.Key)
+	if err := json.Unmarshal(v, k); err != nil {
+		return nil, fmt.Errorf("kmsbolt: decoding key %s: %w", id, err)
+	}
+	return k, nil
+}
+
+func putKey(tx *bolt.Tx, k *kms.Key) error {
+	v, err := json.Marshal(k)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketKeys).Put([]byte(k.ID), v); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketByAccount).Put(join(k.Account, k.ID), nil)
+}
+
+// CreateKey implements kms.Store.
+func (s *Store) CreateKey(_ context.Context, k *kms.Key, alias *kms.Alias) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketKeys).Get([]byte(k.ID)) != nil {
+			return kms.ErrStoreKeyExists
+		}
+		if err := putKey(tx, k); err != nil {
+			return err
+		}
+		if alias == nil {
+			return nil
+		}
+		return putAlias(tx, *alias, true)
+	})
+}
+
+// GetKey implements kms.Store.
+func (s *Store) GetKey(_ context.Context, id string) (*kms.Key, error) {
+	var k *kms.Key
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		k, err = getKey(tx, id)
+		return err
+	})
+	return k, err
+}
+
+// UpdateKey implements kms.Store.
+func (s *Store) UpdateKey(_ context.Context, id string, fn func(*kms.Key) error) (*kms.Key, error) {
+	var k *kms.Key
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if k, err = getKey(tx, id); err != nil {
+			return err
+		}
+		account := k.Account
+		if err := fn(k); err != nil {
+			return err
+		}
+		k.ID, k.Account = id, account // the identity of a key never changes
+		return putKey(tx, k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// DeleteKey implements kms.Store.
+func (s *Store) DeleteKey(_ context.Context, id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		k, err := getKey(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketKeys).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketByAccount).Delete(join(k.Account, id)); err != nil {
+			return err
+		}
+		if err := deleteAliasesOf(tx, k.Account, id); err != nil {
+			return err
+		}
+		return deletePrefix(tx.Bucket(bucketGrants), join(id, ""))
+	})
+}
+
+func deleteAliasesOf(tx *bolt.Tx, account, keyID string) error {
+	b := tx.Bucket(bucketAliases)
+	prefix := join(account, "")
+	var doomed [][]byte
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var a kms.Alias
+		if err := json.Unmarshal(v, &a); err != nil {
+			return err
+		}
+		if a.KeyID == keyID {
+			doomed = append(doomed, append([]byte(nil), k...))
+		}
+	}
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+	var doomed [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		doomed = append(doomed, append([]byte(nil), k...))
+	}
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListKeys implements kms.Store.
+func (s *Store) ListKeys(_ context.Context, account, after string, limit int) ([]*kms.Key, error) {
+	var out []*kms.Key
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := join(account, "")
+		c := tx.Bucket(bucketByAccount).Cursor()
+		k, _ := c.Seek(join(account, after))
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			id := string(k[len(prefix):])
+			if id <= after {
+				continue
+			}
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			key, err := getKey(tx, id)
+			if err != nil {
+				return err
+			}
+			out = append(out, key)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ScanKeys implements kms.Store.
+func (s *Store) ScanKeys(_ context.Context, fn func(*kms.Key) bool) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketKeys).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			key := new(kms.Key)
+			if err := json.Unmarshal(v, key); err != nil {
+				return fmt.Errorf("kmsbolt: decoding key %s: %w", k, err)
+			}
+			if !fn(key) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// PutAlias implements kms.Store.
+func (s *Store) PutAlias(_ context.Context, a kms.Alias, create bool) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putAlias(tx, a, create) })
+}
+
+func putAlias(tx *bolt.Tx, a kms.Alias, create bool) error {
+	b := tx.Bucket(bucketAliases)
+	k := join(a.Account, a.Name)
+	old := b.Get(k)
+	if create && old != nil {
+		return kms.ErrStoreAliasExists
+	}
+	if !create && old == nil {
+		return kms.ErrStoreNoSuchAlias
+	}
+	if tx.Bucket(bucketKeys).Get([]byte(a.KeyID)) == nil {
+		return kms.ErrStoreAliasNoTarget
+	}
+	v, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, v)
+}
+
+// GetAlias implements kms.Store.
+func (s *Store) GetAlias(_ context.Context, account, name string) (kms.Alias, error) {
+	var a kms.Alias
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketAliases).Get(join(account, name))
+		if v == nil {
+			return kms.ErrStoreNoSuchAlias
+		}
+		return json.Unmarshal(v, &a)
+	})
+	return a, err
+}
+
+// DeleteAlias implements kms.Store.
+func (s *Store) DeleteAlias(_ context.Context, account, name string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAliases)
+		k := join(account, name)
+		if b.Get(k) == nil {
+			return kms.ErrStoreNoSuchAlias
+		}
+		return b.Delete(k)
+	})
+}
+
+// ListAliases implements kms.Store.
+func (s *Store) ListAliases(_ context.Context, account, after string, limit int) ([]kms.Alias, error) {
+	var out []kms.Alias
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := join(account, "")
+		c := tx.Bucket(bucketAliases).Cursor()
+		for k, v := c.Seek(join(account, after)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if string(k[len(prefix):]) <= after {
+				continue
+			}
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			var a kms.Alias
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PutGrant implements kms.Store.
+func (s *Store) PutGrant(_ context.Context, g kms.Grant) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketKeys).Get([]byte(g.KeyID)) == nil {
+			return kms.ErrStoreNoSuchKey
+		}
+		v, err := json.Marshal(g)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketGrants).Put(join(g.KeyID, g.GrantID), v)
+	})
+}
+
+// DeleteGrant implements kms.Store.
+func (s *Store) DeleteGrant(_ context.Context, keyID, grantID string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketGrants)
+		k := join(keyID, grantID)
+		if b.Get(k) == nil {
+			return kms.ErrStoreNoSuchGrant
+		}
+		return b.Delete(k)
+	})
+}
+
+// ListGrants implements kms.Store.
+func (s *Store) ListGrants(_ context.Context, keyID string) ([]kms.Grant, error) {
+	var out []kms.Grant
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := join(keyID, "")
+		c := tx.Bucket(bucketGrants).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var g kms.Grant
+			if err := json.Unmarshal(v, &g); err != nil {
+				return err
+			}
+			out = append(out, g)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ScanGrants implements kms.Store.
+func (s *Store) ScanGrants(_ context.Context, fn func(kms.Grant) bool) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketGrants).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var g kms.Grant
+			if err := json.Unmarshal(v, &g); err != nil {
+				return err
+			}
+			if !fn(g) {
+				return nil
+			}
+		}
+		return nil
+	})
+}

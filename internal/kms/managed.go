@@ -1,0 +1,82 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// managedAliasPrefix names AWS managed keys' aliases.
+const managedAliasPrefix = "alias/aws/"
+
+// ServiceKey returns the AWS managed key of a service (e.g. "aws/s3") in account, creating it
+// and its alias on first use, as AWS does. The object service calls it for SSE-KMS without a
+// key id. It returns the key's ARN.
+func (s *Service) ServiceKey(ctx context.Context, account, service string) (string, error) {
+	e, err := s.managedKey(ctx, account, "alias/"+service)
+	if err != nil {
+		return "", err
+	}
+	return s.arn(e.key), nil
+}
+
+func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry, error) {
+	name := strings.TrimPrefix(alias, managedAliasPrefix)
+	if !strings.HasPrefix(alias, managedAliasPrefix) || name == "" || !validAliasName(alias) {
+		return nil, errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(account, alias))
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if a, err := s.store.GetAlias(ctx, account, alias); err == nil {
+		return s.load(ctx, a.KeyID)
+	}
+	now := s.now().UTC()
+	k := &Key{
+		ID: newUUID(), Account: account, Manager: ManagerAWS, Spec: SpecSymmetric,
+		Description: fmt.Sprintf("Default key that protects my %s data when no other key is defined", strings.ToUpper(name)),
+		Usage:       UsageEncryptDecrypt, Origin: OriginAWSKMS, State: StateEnabled, Created: now,
+		Policy:   defaultPolicy(s.partition, account),
+		Rotation: Rotation{Enabled: true, PeriodDays: s.mgdDays, Next: now.Add(time.Duration(s.mgdDays) * 24 * time.Hour)},
+	}
+	if err := s.addVersion(ctx, k, ""); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}); err != nil {
+		return nil, s.internal("create managed key", err)
+	}
+	return s.load(ctx, k.ID)
+}
+
+// OwnedKey returns the id of the service-owned symmetric key called name, creating it on first
+// use. Owned keys are invisible to every account; Coffer uses them for SSE-S3. Use them with
+// the *Owned methods.
+func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
+	if name == "" {
+		return "", errors.New("kms: owned key name is empty")
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	account := ownedAccount
+	alias := "alias/" + name
+	if a, err := s.store.GetAlias(ctx, account, alias); err == nil {
+		return a.KeyID, nil
+	}
+	now := s.now().UTC()
+	k := &Key{
+		ID: newUUID(), Account: account, Owned: true, Manager: ManagerAWS, Spec: SpecSymmetric,
+		Usage: UsageEncryptDecrypt, Origin: OriginAWSKMS, State: StateEnabled, Created: now,
+		Rotation: Rotation{Enabled: true, PeriodDays: s.mgdDays, Next: now.Add(time.Duration(s.mgdDays) * 24 * time.Hour)},
+	}
+	if err := s.addVersion(ctx, k, ""); err != nil {
+		return "", err
+	}
+	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}); err != nil {
+		return "", s.internal("create owned key", err)
+	}
+	return k.ID, nil
+}
+
+// ownedAccount is the pseudo-account of service-owned keys; no real account id is empty.
+const ownedAccount = ""

@@ -1,0 +1,136 @@
+package kms
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// RootKey seals key material before it is stored and opens it when it is loaded. The file
+// implementation keeps an AES-256 key in a file; an HSM (PKCS#11) or an external KMS can
+// implement the same interface later.
+type RootKey interface {
+	// Seal encrypts material, binding it to aad, and returns the sealed bytes.
+	Seal(ctx context.Context, material, aad []byte) ([]byte, error)
+	// Open authenticates and decrypts sealed bytes made by Seal with the same aad.
+	Open(ctx context.Context, sealed, aad []byte) ([]byte, error)
+}
+
+// ErrSealedCorrupt is returned by Open when sealed material does not authenticate.
+var ErrSealedCorrupt = errors.New("kms: sealed key material does not authenticate")
+
+const (
+	sealedVersion = 0x01
+	sealedHeadLen = 4 + 1 + 12
+)
+
+var sealedMagic = [4]byte{'c', 'k', 's', 'm'}
+
+// FileRootKey is a RootKey whose 32-byte AES-256 key lives in a file of mode 0600.
+type FileRootKey struct {
+	aead cipher.AEAD
+}
+
+var _ RootKey = (*FileRootKey)(nil)
+
+// OpenFileRootKey loads the root key from path, generating 32 random bytes into a new file
+// (mode 0600, parent directories 0700) when it does not exist. An existing file must hold
+// exactly 32 bytes.
+func OpenFileRootKey(path string) (*FileRootKey, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key, err = createRootKeyFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kms: root key %s: %w", path, err)
+	}
+	defer clear(key) // best effort: the AES key schedule keeps its own copy
+	if len(key) != 32 {
+		return nil, fmt.Errorf("kms: root key %s: want 32 bytes, file has %d", path, len(key))
+	}
+	return newFileRootKey(key)
+}
+
+func newFileRootKey(key []byte) (*FileRootKey, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &FileRootKey{aead: aead}, nil
+}
+
+func createRootKeyFile(path string) ([]byte, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	// O_EXCL: two processes starting at once must not each write a different key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return key, nil
+}
+
+// Seal implements RootKey (SPEC.md §2).
+func (k *FileRootKey) Seal(_ context.Context, material, aad []byte) ([]byte, error) {
+	out := make([]byte, sealedHeadLen, sealedHeadLen+len(material)+16)
+	copy(out, sealedMagic[:])
+	out[4] = sealedVersion
+	if _, err := rand.Read(out[5:17]); err != nil {
+		return nil, err
+	}
+	return k.aead.Seal(out, out[5:17], material, aad), nil
+}
+
+// Open implements RootKey.
+func (k *FileRootKey) Open(_ context.Context, sealed, aad []byte) ([]byte, error) {
+	if len(sealed) < sealedHeadLen+16 || [4]byte(sealed[0:4]) != sealedMagic || sealed[4] != sealedVersion {
+		return nil, ErrSealedCorrupt
+	}
+	pt, err := k.aead.Open(nil, sealed[5:17], sealed[sealedHeadLen:], aad)
+	if err != nil {
+		return nil, ErrSealedCorrupt
+	}
+	return pt, nil
+}
+
+// sealAAD binds a sealed material to its key id and version (SPEC.md §2).
+func sealAAD(keyID string, version uint32) []byte {
+	b := make([]byte, 0, 32+len(keyID))
+	b = append(b, "coffer kms sealed v1"...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(keyID)))
+	b = append(b, keyID...)
+	return binary.BigEndian.AppendUint32(b, version)
+}

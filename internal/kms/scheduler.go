@@ -1,0 +1,95 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+var errNotDue = errors.New("kms: not due")
+
+// Tick runs every job that is due at the service clock's current time: destroying keys whose
+// deletion date has passed, automatic rotations, and expiring imported key material. It returns
+// the first error met after trying every job. Run calls it periodically; tests call it directly
+// with an injected clock.
+func (s *Service) Tick(ctx context.Context) error {
+	now := s.now().UTC()
+	var due []*Key
+	err := s.store.ScanKeys(ctx, func(k *Key) bool {
+		switch {
+		case k.State == StatePendingDeletion && !k.DeletionDate.After(now):
+		case k.Rotation.Enabled && k.State == StateEnabled && !k.Rotation.Next.IsZero() && !k.Rotation.Next.After(now):
+		case k.Origin == OriginExternal && !k.ValidTo.IsZero() && !k.ValidTo.After(now) && len(k.Versions) > 0:
+		default:
+			return true
+		}
+		due = append(due, k)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, k := range due {
+		var err error
+		switch {
+		case k.State == StatePendingDeletion:
+			err = s.destroy(ctx, k.ID, now)
+		case k.Origin == OriginExternal:
+			err = s.expireImport(ctx, k.ID, now)
+		default:
+			err = s.rotateDue(ctx, k.ID, now)
+		}
+		if err != nil && !errors.Is(err, errNotDue) && !errors.Is(err, ErrStoreNoSuchKey) && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// destroy deletes a key whose waiting period is over: record, aliases, grants and material.
+func (s *Service) destroy(ctx context.Context, id string, now time.Time) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	k, err := s.store.GetKey(ctx, id)
+	if err != nil {
+		return err
+	}
+	if k.State != StatePendingDeletion || k.DeletionDate.After(now) {
+		return errNotDue
+	}
+	if err := s.store.DeleteKey(ctx, id); err != nil {
+		return err
+	}
+	s.forget(id)
+	s.log.Info("kms key deleted", "key", id)
+	return nil
+}
+
+// expireImport deletes imported material whose ValidTo has passed; the key becomes PendingImport.
+func (s *Service) expireImport(ctx context.Context, id string, now time.Time) error {
+	_, err := s.update(ctx, id, func(k *Key) error {
+		if k.ValidTo.IsZero() || k.ValidTo.After(now) || len(k.Versions) == 0 {
+			return errNotDue
+		}
+		dropMaterial(k)
+		return nil
+	})
+	return err
+}
+
+// Run calls Tick every interval until ctx is done, logging failures.
+func (s *Service) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.Tick(ctx); err != nil {
+			s.log.Error("kms scheduler", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

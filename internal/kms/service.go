@@ -1,0 +1,258 @@
+package kms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Caller is the authenticated principal on whose behalf an operation runs.
+type Caller struct {
+	Account string // 12-digit account id
+	ARN     string // principal ARN
+}
+
+// Config configures a Service.
+type Config struct {
+	Store  Store
+	Root   RootKey
+	Region string // e.g. us-east-1
+	// Partition of ARNs; "aws" when empty.
+	Partition string
+	// Now returns the current time; time.Now when nil. Schedulers and tests inject a clock.
+	Now func() time.Time
+	// ManagedRotationDays is the rotation period of AWS managed keys; 365 when zero.
+	ManagedRotationDays int
+	Logger              *slog.Logger
+}
+
+// Service is the key management service. It is safe for concurrent use.
+//
+// It caches keys and their unsealed material in memory and assumes it is the only writer of
+// its Store (one process); a shared PostgreSQL store across processes will need invalidation.
+type Service struct {
+	store     Store
+	root      RootKey
+	region    string
+	partition string
+	now       func() time.Time
+	log       *slog.Logger
+	mgdDays   int
+
+	mu    sync.RWMutex // guards cache
+	cache map[string]*entry
+	wmu   sync.Mutex // serialises writes so the cache follows the store's order
+}
+
+// New returns a Service over cfg.Store, sealing with cfg.Root.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Root == nil {
+		return nil, errors.New("kms: Store and Root are required")
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("kms: Region is required")
+	}
+	s := &Service{
+		store: cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
+		now: cfg.Now, log: cfg.Logger, mgdDays: cfg.ManagedRotationDays,
+		cache: make(map[string]*entry),
+	}
+	if s.partition == "" {
+		s.partition = "aws"
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.mgdDays == 0 {
+		s.mgdDays = 365
+	}
+	return s, nil
+}
+
+// Region returns the service's region.
+func (s *Service) Region() string { return s.region }
+
+// KeyARN returns the ARN of key id in account.
+func (s *Service) KeyARN(account, id string) string {
+	return "arn:" + s.partition + ":kms:" + s.region + ":" + account + ":key/" + id
+}
+
+func (s *Service) arn(k *Key) string { return s.KeyARN(k.Account, k.ID) }
+
+// aliasARN returns the ARN of an alias name ("alias/x").
+func (s *Service) aliasARN(account, name string) string {
+	return "arn:" + s.partition + ":kms:" + s.region + ":" + account + ":" + name
+}
+
+// newUUID returns a random (version 4) UUID string.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// parseUUID returns the 16 bytes of a canonical lower- or upper-case UUID.
+func parseUUID(id string) ([16]byte, bool) {
+	var out [16]byte
+	if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-' {
+		return out, false
+	}
+	h := id[0:8] + id[9:13] + id[14:18] + id[19:23] + id[24:36]
+	if _, err := hex.Decode(out[:], []byte(h)); err != nil {
+		return out, false
+	}
+	return out, true
+}
+
+func formatUUID(b [16]byte) string {
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ref is a parsed key reference.
+type ref struct {
+	account string // "" for the caller's account
+	keyID   string // set for key ids and key ARNs
+	alias   string // "alias/..." for alias names and alias ARNs
+}
+
+// parseRef parses a key id, key ARN, alias name or alias ARN.
+func (s *Service) parseRef(id string) (ref, error) {
+	switch {
+	case strings.HasPrefix(id, "arn:"):
+		parts := strings.SplitN(id, ":", 6)
+		if len(parts) != 6 || parts[2] != "kms" {
+			return ref{}, errf(ErrNotFound, "Invalid arn %s", id)
+		}
+		if parts[1] != s.partition || parts[3] != s.region {
+			return ref{}, errf(ErrNotFound, "Invalid arn %s", parts[3])
+		}
+		res := parts[5]
+		switch {
+		case strings.HasPrefix(res, "key/"):
+			return ref{account: parts[4], keyID: res[4:]}, nil
+		case strings.HasPrefix(res, "alias/"):
+			return ref{account: parts[4], alias: res}, nil
+		}
+		return ref{}, errf(ErrNotFound, "Invalid arn %s", id)
+	case strings.HasPrefix(id, "alias/"):
+		return ref{alias: id}, nil
+	}
+	if _, ok := parseUUID(id); !ok {
+		return ref{}, errf(ErrNotFound, "Invalid keyId '%s'", id)
+	}
+	return ref{keyID: strings.ToLower(id)}, nil
+}
+
+// resolveOpts says which forms a key reference may take.
+type resolveOpts struct {
+	aliases bool // alias names and ARNs accepted
+	// autoManaged creates a missing alias/aws/<service> key on first use.
+	autoManaged bool
+}
+
+var (
+	optsKeyOnly = resolveOpts{}
+	optsAny     = resolveOpts{aliases: true, autoManaged: true}
+)
+
+// resolve finds the key a caller names, from the cache when possible.
+func (s *Service) resolve(ctx context.Context, c Caller, id string, o resolveOpts) (*entry, error) {
+	if id == "" {
+		return nil, errValidation("KeyId is required.")
+	}
+	r, err := s.parseRef(id)
+	if err != nil {
+		return nil, err
+	}
+	account := r.account
+	if account == "" {
+		account = c.Account
+	}
+	if r.alias != "" {
+		if !o.aliases {
+			return nil, errf(ErrNotFound, "Invalid keyId '%s'", id)
+		}
+		a, err := s.store.GetAlias(ctx, account, r.alias)
+		if errors.Is(err, ErrStoreNoSuchAlias) {
+			if o.autoManaged && account == c.Account && strings.HasPrefix(r.alias, managedAliasPrefix) {
+				return s.managedKey(ctx, account, r.alias)
+			}
+			return nil, errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(account, r.alias))
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.keyID = a.KeyID
+	}
+	e, err := s.load(ctx, r.keyID)
+	if errors.Is(err, ErrStoreNoSuchKey) || (err == nil && (e.key.Owned || e.key.Account != account)) {
+		return nil, errf(ErrNotFound, "Key '%s' does not exist", s.KeyARN(account, r.keyID))
+	}
+	return e, err
+}
+
+// load returns the cached entry of a key, reading the store on a miss.
+func (s *Service) load(ctx context.Context, id string) (*entry, error) {
+	s.mu.RLock()
+	e := s.cache[id]
+	s.mu.RUnlock()
+	if e != nil {
+		return e, nil
+	}
+	k, err := s.store.GetKey(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.cache[id]; e != nil {
+		return e, nil
+	}
+	e = newEntry(k, nil)
+	s.cache[id] = e
+	return e, nil
+}
+
+// update applies fn to a key in one store transaction and refreshes the cache.
+func (s *Service) update(ctx context.Context, id string, fn func(*Key) error) (*entry, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	k, err := s.store.UpdateKey(ctx, id, fn)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := newEntry(k, s.cache[id])
+	s.cache[id] = e
+	return e, nil
+}
+
+// forget drops a key from the cache, destroying its unsealed material.
+func (s *Service) forget(id string) {
+	s.mu.Lock()
+	e := s.cache[id]
+	delete(s.cache, id)
+	s.mu.Unlock()
+	if e != nil {
+		e.destroy()
+	}
+}
+
+func (s *Service) internal(op string, err error) error {
+	s.log.Error("kms internal error", "op", op, "err", err)
+	return fmt.Errorf("kms: %s: %w", op, err)
+}

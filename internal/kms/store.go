@@ -1,0 +1,57 @@
+package kms
+
+import (
+	"context"
+	"errors"
+)
+
+// Store errors. Backends wrap them with %w.
+var (
+	ErrStoreNoSuchKey     = errors.New("kms store: no such key")
+	ErrStoreKeyExists     = errors.New("kms store: key exists")
+	ErrStoreNoSuchAlias   = errors.New("kms store: no such alias")
+	ErrStoreAliasExists   = errors.New("kms store: alias exists")
+	ErrStoreNoSuchGrant   = errors.New("kms store: no such grant")
+	ErrStoreAliasNoTarget = errors.New("kms store: alias target key does not exist")
+)
+
+// Store keeps keys, aliases and grants. Each method is one transaction: it happens whole or
+// not at all, and once it returns nil the change is durable. Key material reaches a Store only
+// sealed. Every backend must pass the conformance suite in package kmstest.
+type Store interface {
+	// CreateKey stores a new key (ErrStoreKeyExists if its ID is taken) and, when alias is not
+	// nil, an alias to it in the same transaction (ErrStoreAliasExists if the name is taken).
+	CreateKey(ctx context.Context, k *Key, alias *Alias) error
+	// GetKey returns the key with id (ErrStoreNoSuchKey).
+	GetKey(ctx context.Context, id string) (*Key, error)
+	// UpdateKey reads the key, applies fn and stores the result atomically. If fn returns an
+	// error nothing is written and that error is returned. Returns the stored key.
+	UpdateKey(ctx context.Context, id string, fn func(*Key) error) (*Key, error)
+	// DeleteKey removes the key with its aliases and grants (ErrStoreNoSuchKey).
+	DeleteKey(ctx context.Context, id string) error
+	// ListKeys returns the keys of account with ID > after, ascending, at most limit (<= 0: all).
+	ListKeys(ctx context.Context, account, after string, limit int) ([]*Key, error)
+	// ScanKeys calls fn for every key of every account until fn returns false.
+	ScanKeys(ctx context.Context, fn func(*Key) bool) error
+
+	// PutAlias creates (create true: ErrStoreAliasExists if present) or retargets (create
+	// false: ErrStoreNoSuchAlias if absent) an alias. The target key must exist
+	// (ErrStoreAliasNoTarget).
+	PutAlias(ctx context.Context, a Alias, create bool) error
+	// GetAlias returns an alias of account (ErrStoreNoSuchAlias).
+	GetAlias(ctx context.Context, account, name string) (Alias, error)
+	// DeleteAlias removes an alias (ErrStoreNoSuchAlias).
+	DeleteAlias(ctx context.Context, account, name string) error
+	// ListAliases returns the aliases of account with Name > after, ascending by name, at most
+	// limit (<= 0: all).
+	ListAliases(ctx context.Context, account, after string, limit int) ([]Alias, error)
+
+	// PutGrant stores a grant; its key must exist (ErrStoreNoSuchKey).
+	PutGrant(ctx context.Context, g Grant) error
+	// DeleteGrant removes a grant (ErrStoreNoSuchGrant).
+	DeleteGrant(ctx context.Context, keyID, grantID string) error
+	// ListGrants returns the grants of a key ordered by grant id.
+	ListGrants(ctx context.Context, keyID string) ([]Grant, error)
+	// ScanGrants calls fn for every grant of every key until fn returns false.
+	ScanGrants(ctx context.Context, fn func(Grant) bool) error
+}

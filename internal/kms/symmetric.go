@@ -1,0 +1,374 @@
+package kms
+
+import (
+	"context"
+	"crypto/rand"
+)
+
+// EncryptInput holds Encrypt's parameters.
+type EncryptInput struct {
+	KeyId               string
+	Plaintext           []byte
+	EncryptionContext   map[string]string
+	EncryptionAlgorithm string
+	GrantTokens         []string
+	DryRun              bool
+}
+
+// EncryptOutput is Encrypt's result. KeyId is the key ARN.
+type EncryptOutput struct {
+	CiphertextBlob      []byte
+	KeyId               string
+	EncryptionAlgorithm string
+}
+
+var errDryRun = &Error{Kind: ErrDryRun, Message: "The request would have succeeded, but the DryRun option is set."}
+
+// cryptoKey resolves a key for a cryptographic operation and checks its state and usage.
+func (s *Service) cryptoKey(ctx context.Context, c Caller, keyID string, o op, usage, opName string) (*entry, error) {
+	e, err := s.resolve(ctx, c, keyID, optsAny)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkState(e.key, o); err != nil {
+		return nil, err
+	}
+	if err := s.needUsage(e.key, usage, opName); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Encrypt encrypts up to 4096 bytes under a symmetric key (or an RSA key with OAEP).
+func (s *Service) Encrypt(ctx context.Context, c Caller, in EncryptInput) (EncryptOutput, error) {
+	if len(in.Plaintext) == 0 {
+		return EncryptOutput{}, errValidation("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	if len(in.Plaintext) > 4096 {
+		return EncryptOutput{}, errValidation("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096")
+	}
+	e, err := s.cryptoKey(ctx, c, in.KeyId, opCrypto, UsageEncryptDecrypt, "Encrypt")
+	if err != nil {
+		return EncryptOutput{}, err
+	}
+	if e.key.Spec != SpecSymmetric {
+		return s.encryptRSA(ctx, e, in)
+	}
+	if in.EncryptionAlgorithm != "" && in.EncryptionAlgorithm != SpecSymmetric {
+		return EncryptOutput{}, s.badAlgorithm(e.key, in.EncryptionAlgorithm)
+	}
+	if in.DryRun {
+		return EncryptOutput{}, errDryRun
+	}
+	blob, err := s.seal(ctx, e, in.EncryptionContext, in.Plaintext)
+	if err != nil {
+		return EncryptOutput{}, err
+	}
+	return EncryptOutput{CiphertextBlob: blob, KeyId: s.arn(e.key), EncryptionAlgorithm: SpecSymmetric}, nil
+}
+
+func (s *Service) badAlgorithm(k *Key, alg string) error {
+	return errf(ErrInvalidKeyUsage, "Algorithm %s is incompatible with key spec %s.", alg, k.Spec)
+}
+
+// seal makes a ciphertext blob under the current version of a symmetric key.
+func (s *Service) seal(ctx context.Context, e *entry, ec map[string]string, plaintext []byte) ([]byte, error) {
+	aad, err := canonicalContext(ec)
+	if err != nil {
+		return nil, errValidation("Encryption context is too large.")
+	}
+	v := e.key.current()
+	if v == nil {
+		return nil, s.stateErr(e.key, string(StatePendingImport))
+	}
+	m, err := s.material(ctx, e, v)
+	if err != nil {
+		return nil, err
+	}
+	h := blobHeader{Version: v.Number}
+	h.KeyID, _ = parseUUID(e.key.ID)
+	rand.Read(h.Seed[:])
+	blob, err := sealBlob(m.sym.RevealBytes(), h, aad, plaintext)
+	if err != nil {
+		return nil, s.internal("seal blob", err)
+	}
+	return blob, nil
+}
+
+// DecryptInput holds Decrypt's parameters.
+type DecryptInput struct {
+	CiphertextBlob      []byte
+	EncryptionContext   map[string]string
+	KeyId               string
+	EncryptionAlgorithm string
+	GrantTokens         []string
+	DryRun              bool
+}
+
+// DecryptOutput is Decrypt's result. KeyId is the key ARN.
+type DecryptOutput struct {
+	KeyId               string
+	Plaintext           []byte
+	EncryptionAlgorithm string
+	KeyMaterialId       string
+}
+
+// Decrypt decrypts a ciphertext blob. KeyId is needed only for RSA ciphertexts; when given
+// for a symmetric blob it must name the key that made it (IncorrectKeyException).
+func (s *Service) Decrypt(ctx context.Context, c Caller, in DecryptInput) (DecryptOutput, error) {
+	if len(in.CiphertextBlob) == 0 || len(in.CiphertextBlob) > blobMaxLen {
+		return DecryptOutput{}, errConstraint("", "ciphertextBlob", "Member must have length between 1 and 6144")
+	}
+	var named *entry
+	if in.KeyId != "" {
+		e, err := s.resolve(ctx, c, in.KeyId, optsAny)
+		if err != nil {
+			return DecryptOutput{}, err
+		}
+		named = e
+		if e.key.Spec != SpecSymmetric {
+			if err := s.checkState(e.key, opCrypto); err != nil {
+				return DecryptOutput{}, err
+			}
+			if err := s.needUsage(e.key, UsageEncryptDecrypt, "Decrypt"); err != nil {
+				return DecryptOutput{}, err
+			}
+			return s.decryptRSA(ctx, e, in)
+		}
+	}
+	if in.EncryptionAlgorithm != "" && in.EncryptionAlgorithm != SpecSymmetric {
+		return DecryptOutput{}, errf(ErrInvalidCiphertext, "")
+	}
+	pt, e, v, err := s.open(ctx, c, named, in.CiphertextBlob, in.EncryptionContext, in.DryRun)
+	if err != nil {
+		return DecryptOutput{}, err
+	}
+	return DecryptOutput{KeyId: s.arn(e.key), Plaintext: pt, EncryptionAlgorithm: SpecSymmetric, KeyMaterialId: v.MaterialID}, nil
+}
+
+// open parses and opens a symmetric blob for caller c. named, when not nil, is the key the
+// caller said made it.
+func (s *Service) open(ctx context.Context, c Caller, named *entry, blob []byte, ec map[string]string, dryRun bool) ([]byte, *entry, *Version, error) {
+	h, sealed, err := parseBlob(blob)
+	if err != nil {
+		return nil, nil, nil, errCiphertext
+	}
+	id := formatUUID(h.KeyID)
+	if named != nil && named.key.ID != id {
+		return nil, nil, nil, errf(ErrIncorrectKey, "The key ID in the request does not identify a CMK that can perform this operation.")
+	}
+	e := named
+	if e == nil {
+		e, err = s.load(ctx, id)
+		if err != nil || e.key.Owned || e.key.Account != c.Account {
+			return nil, nil, nil, errCiphertext
+		}
+	}
+	return s.openWith(ctx, e, h, sealed, ec, dryRun)
+}
+
+func (s *Service) openWith(ctx context.Context, e *entry, h blobHeader, sealed []byte, ec map[string]string, dryRun bool) ([]byte, *entry, *Version, error) {
+	if err := s.checkState(e.key, opCrypto); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := s.needUsage(e.key, UsageEncryptDecrypt, "Decrypt"); err != nil {
+		return nil, nil, nil, err
+	}
+	if dryRun {
+		return nil, nil, nil, errDryRun
+	}
+	v := e.key.version(h.Version)
+	if v == nil {
+		return nil, nil, nil, errCiphertext
+	}
+	aad, err := canonicalContext(ec)
+	if err != nil {
+		return nil, nil, nil, errCiphertext
+	}
+	m, err := s.material(ctx, e, v)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pt, err := openBlob(m.sym.RevealBytes(), h, sealed, aad)
+	if err != nil {
+		return nil, nil, nil, errCiphertext
+	}
+	return pt, e, v, nil
+}
+
+// ReEncryptInput holds ReEncrypt's parameters.
+type ReEncryptInput struct {
+	CiphertextBlob                 []byte
+	SourceEncryptionContext        map[string]string
+	SourceKeyId                    string
+	DestinationKeyId               string
+	DestinationEncryptionContext   map[string]string
+	SourceEncryptionAlgorithm      string
+	DestinationEncryptionAlgorithm string
+	GrantTokens                    []string
+	DryRun                         bool
+}
+
+// ReEncryptOutput is ReEncrypt's result.
+type ReEncryptOutput struct {
+	CiphertextBlob                 []byte
+	SourceKeyId                    string
+	KeyId                          string
+	SourceEncryptionAlgorithm      string
+	DestinationEncryptionAlgorithm string
+}
+
+// ReEncrypt decrypts a blob and encrypts its plaintext under another key (or context) without
+// returning the plaintext.
+func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (ReEncryptOutput, error) {
+	dst, err := s.cryptoKey(ctx, c, in.DestinationKeyId, opCrypto, UsageEncryptDecrypt, "ReEncrypt")
+	if err != nil {
+		return ReEncryptOutput{}, err
+	}
+	dec, err := s.Decrypt(ctx, c, DecryptInput{
+		CiphertextBlob: in.CiphertextBlob, EncryptionContext: in.SourceEncryptionContext,
+		KeyId: in.SourceKeyId, EncryptionAlgorithm: in.SourceEncryptionAlgorithm, DryRun: in.DryRun,
+	})
+	if err != nil {
+		return ReEncryptOutput{}, err
+	}
+	defer clear(dec.Plaintext)
+	enc, err := s.Encrypt(ctx, c, EncryptInput{
+		KeyId: dst.key.ID, Plaintext: dec.Plaintext, EncryptionContext: in.DestinationEncryptionContext,
+		EncryptionAlgorithm: in.DestinationEncryptionAlgorithm,
+	})
+	if err != nil {
+		return ReEncryptOutput{}, err
+	}
+	return ReEncryptOutput{CiphertextBlob: enc.CiphertextBlob, SourceKeyId: dec.KeyId, KeyId: enc.KeyId,
+		SourceEncryptionAlgorithm: dec.EncryptionAlgorithm, DestinationEncryptionAlgorithm: enc.EncryptionAlgorithm}, nil
+}
+
+// GenerateDataKeyInput holds GenerateDataKey's parameters: exactly one of KeySpec (AES_128,
+// AES_256) and NumberOfBytes (1–1024).
+type GenerateDataKeyInput struct {
+	KeyId             string
+	KeySpec           string
+	NumberOfBytes     int
+	EncryptionContext map[string]string
+	GrantTokens       []string
+	DryRun            bool
+}
+
+// GenerateDataKeyOutput is GenerateDataKey's result; Plaintext is nil for the
+// WithoutPlaintext variant.
+type GenerateDataKeyOutput struct {
+	CiphertextBlob []byte
+	Plaintext      []byte
+	KeyId          string
+	KeyMaterialId  string
+}
+
+func dataKeyLen(spec string, n int) (int, error) {
+	switch {
+	case spec != "" && n != 0:
+		return 0, errValidation("Please specify either number of bytes or key spec.")
+	case spec == "AES_256":
+		return 32, nil
+	case spec == "AES_128":
+		return 16, nil
+	case spec != "":
+		return 0, errConstraint(spec, "keySpec", "Member must satisfy enum value set: [AES_256, AES_128]")
+	case n == 0:
+		return 0, errValidation("Please specify either number of bytes or key spec.")
+	case n < 1:
+		return 0, errConstraint(n, "numberOfBytes", "Member must have value greater than or equal to 1")
+	case n > 1024:
+		return 0, errConstraint(n, "numberOfBytes", "Member must have value less than or equal to 1024")
+	}
+	return n, nil
+}
+
+// GenerateDataKey returns a fresh data key in plaintext and encrypted under a symmetric key.
+func (s *Service) GenerateDataKey(ctx context.Context, c Caller, in GenerateDataKeyInput) (GenerateDataKeyOutput, error) {
+	return s.generateDataKey(ctx, c, in, true)
+}
+
+// GenerateDataKeyWithoutPlaintext is GenerateDataKey that returns only the encrypted key.
+func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, c Caller, in GenerateDataKeyInput) (GenerateDataKeyOutput, error) {
+	return s.generateDataKey(ctx, c, in, false)
+}
+
+func (s *Service) generateDataKey(ctx context.Context, c Caller, in GenerateDataKeyInput, plain bool) (GenerateDataKeyOutput, error) {
+	n, err := dataKeyLen(in.KeySpec, in.NumberOfBytes)
+	if err != nil {
+		return GenerateDataKeyOutput{}, err
+	}
+	e, err := s.cryptoKey(ctx, c, in.KeyId, opCrypto, UsageEncryptDecrypt, "GenerateDataKey")
+	if err != nil {
+		return GenerateDataKeyOutput{}, err
+	}
+	if e.key.Spec != SpecSymmetric {
+		return GenerateDataKeyOutput{}, errf(ErrInvalidKeyUsage, "%s key spec is %s which is not valid for GenerateDataKey.", s.arn(e.key), e.key.Spec)
+	}
+	if in.DryRun {
+		return GenerateDataKeyOutput{}, errDryRun
+	}
+	return s.dataKey(ctx, e, n, in.EncryptionContext, plain)
+}
+
+func (s *Service) dataKey(ctx context.Context, e *entry, n int, ec map[string]string, plain bool) (GenerateDataKeyOutput, error) {
+	dk := make([]byte, n)
+	rand.Read(dk)
+	blob, err := s.seal(ctx, e, ec, dk)
+	if err != nil {
+		clear(dk)
+		return GenerateDataKeyOutput{}, err
+	}
+	out := GenerateDataKeyOutput{CiphertextBlob: blob, KeyId: s.arn(e.key), KeyMaterialId: e.key.current().MaterialID}
+	if plain {
+		out.Plaintext = dk
+	} else {
+		clear(dk)
+	}
+	return out, nil
+}
+
+// GenerateRandom returns n (1–1024) random bytes.
+func (s *Service) GenerateRandom(_ context.Context, _ Caller, n int, customKeyStoreID string) ([]byte, error) {
+	if customKeyStoreID != "" {
+		return nil, errf(ErrUnsupported, "Custom key stores are not supported.")
+	}
+	switch {
+	case n == 0:
+		return nil, errValidation("NumberOfBytes is required.")
+	case n < 1:
+		return nil, errConstraint(n, "numberOfBytes", "Member must have value greater than or equal to 1")
+	case n > 1024:
+		return nil, errConstraint(n, "numberOfBytes", "Member must have value less than or equal to 1024")
+	}
+	b := make([]byte, n)
+	rand.Read(b)
+	return b, nil
+}
+
+// GenerateDataKeyOwned makes a data key of n bytes under a service-owned key (see OwnedKey).
+func (s *Service) GenerateDataKeyOwned(ctx context.Context, keyID string, n int, ec map[string]string) (GenerateDataKeyOutput, error) {
+	e, err := s.load(ctx, keyID)
+	if err != nil || !e.key.Owned {
+		return GenerateDataKeyOutput{}, errf(ErrNotFound, "owned key does not exist")
+	}
+	if _, err := dataKeyLen("", n); err != nil {
+		return GenerateDataKeyOutput{}, err
+	}
+	return s.dataKey(ctx, e, n, ec, true)
+}
+
+// DecryptOwned opens a blob made under a service-owned key.
+func (s *Service) DecryptOwned(ctx context.Context, blob []byte, ec map[string]string) ([]byte, error) {
+	h, sealed, err := parseBlob(blob)
+	if err != nil {
+		return nil, errCiphertext
+	}
+	e, err := s.load(ctx, formatUUID(h.KeyID))
+	if err != nil || !e.key.Owned {
+		return nil, errCiphertext
+	}
+	pt, _, _, err := s.openWith(ctx, e, h, sealed, ec, false)
+	return pt, err
+}

@@ -1,0 +1,154 @@
+// Package kmsapi serves Coffer's KMS over the AWS KMS JSON 1.1 protocol: POST / with
+// X-Amz-Target: TrentService.<Operation>, SigV4-signed for service "kms". It authenticates
+// every request itself, decodes the JSON body, calls package kms and renders results and
+// errors (one error table, errors.go) as AWS does.
+package kmsapi
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/sigv4"
+)
+
+// MaxBody caps request bodies. The largest KMS requests (a 32 KiB key policy, a 6 KiB
+// ciphertext in base64) are far below it.
+const MaxBody = 256 << 10
+
+const (
+	targetPrefix = "TrentService."
+	contentType  = "application/x-amz-json-1.1"
+)
+
+// Config configures the handler.
+type Config struct {
+	Service   *kms.Service
+	Verifier  *sigv4.Verifier
+	Directory iam.Directory
+	Logger    *slog.Logger
+}
+
+// Handler is the KMS wire layer.
+type Handler struct {
+	svc *kms.Service
+	ver *sigv4.Verifier
+	dir iam.Directory
+	log *slog.Logger
+}
+
+// New returns the KMS API handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Service == nil || cfg.Verifier == nil || cfg.Directory == nil {
+		return nil, errors.New("kmsapi: Service, Verifier and Directory are required")
+	}
+	h := &Handler{svc: cfg.Service, ver: cfg.Verifier, dir: cfg.Directory, log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h, nil
+}
+
+func requestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A front router may already have given the request an id; keep it so the logs agree.
+	rid := w.Header().Get("x-amzn-RequestId")
+	if rid == "" {
+		rid = requestID()
+		w.Header().Set("x-amzn-RequestId", rid)
+	}
+	opName, out, err := h.serve(w, r)
+	if err != nil {
+		ae := classify(err)
+		if ae == internalError {
+			h.log.Error("kms request failed", "op", opName, "request_id", rid, "err", err)
+		}
+		writeJSON(w, ae.Status, errorBody{Type: ae.Type, Message: ae.Message})
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+	clearSecrets(out)
+}
+
+type errorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, error) {
+	opName, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	if r.Method != http.MethodPost || !ok {
+		return "", nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation."}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	auth, err := h.ver.Verify(r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return opName, nil, errBodyTooLarge
+		}
+		return opName, nil, err
+	}
+	defer auth.Body.Close()
+	if auth.Service != "kms" {
+		return opName, nil, errWrongService
+	}
+	p, _, ok := h.dir.Lookup(auth.AccessKey)
+	if !ok {
+		return opName, nil, sigv4.ErrInvalidAccessKeyID
+	}
+	body, err := io.ReadAll(io.LimitReader(auth.Body, MaxBody+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return opName, nil, errBodyTooLarge
+		}
+		return opName, nil, err
+	}
+	if len(body) > MaxBody {
+		return opName, nil, errBodyTooLarge
+	}
+	fn, ok := operations[opName]
+	if !ok {
+		return opName, nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation " + opName + "."}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	out, err := fn(h, r, kms.Caller{Account: p.AccountID, ARN: p.ARN}, body)
+	return opName, out, err
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"__type":"KMSInternalException","message":"An internal error occurred."}`)
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	w.Write(b)
+	clear(b) // best effort: the body may hold plaintext data keys
+}
+
+// decode parses a request body into v.
+func decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return errSerialization
+	}
+	return nil
+}

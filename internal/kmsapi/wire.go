@@ -1,0 +1,82 @@
+package kmsapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/coffer/coffer/internal/kms"
+)
+
+// epoch is a timestamp on the wire: seconds since the epoch as a JSON number.
+type epoch time.Time
+
+// MarshalJSON writes seconds with millisecond precision.
+func (e epoch) MarshalJSON() ([]byte, error) {
+	ms := time.Time(e).UnixMilli()
+	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64), nil
+}
+
+// UnmarshalJSON reads a JSON number of (possibly fractional) seconds.
+func (e *epoch) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return errSerialization
+	}
+	sec := int64(f)
+	*e = epoch(time.Unix(sec, int64((f-float64(sec))*1e9)).UTC())
+	return nil
+}
+
+// ts returns nil for the zero time so that omitempty drops it.
+func ts(t time.Time) *epoch {
+	if t.IsZero() {
+		return nil
+	}
+	e := epoch(t)
+	return &e
+}
+
+type keyMetadata struct {
+	AWSAccountId                string
+	KeyId                       string
+	Arn                         string
+	CreationDate                *epoch `json:",omitempty"`
+	Enabled                     bool
+	Description                 string
+	KeyUsage                    string
+	KeyState                    string
+	DeletionDate                *epoch `json:",omitempty"`
+	ValidTo                     *epoch `json:",omitempty"`
+	Origin                      string
+	ExpirationModel             string `json:",omitempty"`
+	KeyManager                  string
+	CustomerMasterKeySpec       string
+	KeySpec                     string
+	EncryptionAlgorithms        []string `json:",omitempty"`
+	SigningAlgorithms           []string `json:",omitempty"`
+	MacAlgorithms               []string `json:",omitempty"`
+	KeyAgreementAlgorithms      []string `json:",omitempty"`
+	MultiRegion                 bool
+	PendingDeletionWindowInDays int    `json:",omitempty"`
+	CurrentKeyMaterialId        string `json:",omitempty"`
+}
+
+func wireMetadata(m kms.KeyMetadata) keyMetadata {
+	return keyMetadata{
+		AWSAccountId: m.AWSAccountId, KeyId: m.KeyId, Arn: m.Arn, CreationDate: ts(m.CreationDate),
+		Enabled: m.Enabled, Description: m.Description, KeyUsage: m.KeyUsage, KeyState: string(m.KeyState),
+		DeletionDate: ts(m.DeletionDate), ValidTo: ts(m.ValidTo), Origin: m.Origin, ExpirationModel: m.ExpirationModel,
+		KeyManager: m.KeyManager, CustomerMasterKeySpec: m.CustomerMasterKeySpec, KeySpec: m.KeySpec,
+		EncryptionAlgorithms: m.EncryptionAlgorithms, SigningAlgorithms: m.SigningAlgorithms,
+		MacAlgorithms: m.MacAlgorithms, KeyAgreementAlgorithms: m.KeyAgreementAlgorithms,
+		PendingDeletionWindowInDays: m.PendingDeletionWindowInDays, CurrentKeyMaterialId: m.CurrentKeyMaterialId,
+	}
+}
+
+// page is the paging part of list responses.
+type page struct {
+	NextMarker string `json:",omitempty"`
+	Truncated  bool
+}
+
+func pageOut(next string) page { return page{NextMarker: next, Truncated: next != ""} }
