@@ -35,6 +35,8 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (default: generated under DIR/tls)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "region of this endpoint")
+	fs.StringVar(&cfg.KMSRootKeyFile, "kms-root-key-file", getenv("COFFER_KMS_ROOT_KEY_FILE"), "KMS root key file, 32 bytes (default: DIR/kms/root.key, generated; env COFFER_KMS_ROOT_KEY_FILE)")
+	fs.IntVar(&cfg.KMSManagedRotationDays, "kms-managed-rotation-days", 365, "rotation period of AWS managed keys such as aws/s3, in days")
 	fs.Var(&domains, "domain", "base domain for virtual-host-style requests (repeatable; localhost is always one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -56,6 +58,10 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "coffer server: bad --log-level %q\n", *logLevel)
+		return 2
+	}
+	if cfg.KMSManagedRotationDays < 1 {
+		fmt.Fprintln(stderr, "coffer server: --kms-managed-rotation-days must be at least 1")
 		return 2
 	}
 	cfg.Domains = domains

@@ -15,12 +15,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmsbolt"
+	"github.com/coffer/coffer/internal/kmsapi"
 	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/s3api"
@@ -38,7 +42,12 @@ type Config struct {
 	AccessKey  string // root credentials from the environment; empty to use or make DIR's
 	SecretKey  string
 	Domains    []string // virtual-host-style base domains
-	Logger     *slog.Logger
+	// KMSRootKeyFile holds the KMS root key (32 bytes); "" means DIR/kms/root.key, generated
+	// on first start.
+	KMSRootKeyFile string
+	// KMSManagedRotationDays is the rotation period of AWS managed keys (0: 365).
+	KMSManagedRotationDays int
+	Logger                 *slog.Logger
 }
 
 // Server is a running Coffer.
@@ -48,10 +57,12 @@ type Server struct {
 	CertFile string
 	Identity Identity
 
-	db      *bbolt.DB
-	servers []*http.Server
-	done    chan error
-	log     *slog.Logger
+	db       *bbolt.DB
+	servers  []*http.Server
+	done     chan error
+	log      *slog.Logger
+	stopJobs context.CancelFunc // stops the background jobs (the KMS scheduler)
+	jobs     sync.WaitGroup
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -98,13 +109,13 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{CertFile: certFile, Identity: id, db: db, done: make(chan error, 2), log: log}
 	h, err := s.handler(cfg, dir)
 	if err != nil {
-		db.Close()
+		s.closeStores()
 		return nil, err
 	}
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		db.Close()
+		s.closeStores()
 		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
 	s.URL = "https://" + ln.Addr().String()
@@ -131,12 +142,14 @@ func (s *Server) handler(cfg Config, dir iam.Directory) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
-	verifier := &sigv4.Verifier{
-		Region: cfg.Region,
-		Lookup: func(ak string) (string, bool) {
-			_, secret, ok := dir.Lookup(ak)
-			return secret, ok
-		},
+	lookup := func(ak string) (string, bool) {
+		_, secret, ok := dir.Lookup(ak)
+		return secret, ok
+	}
+	verifier := &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup}
+	kmsHandler, err := s.startKMS(cfg, dir, &sigv4.Verifier{Region: cfg.Region, Service: "kms", Lookup: lookup})
+	if err != nil {
+		return nil, err
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
 	s3 := s3api.New(s3api.Config{
@@ -147,7 +160,35 @@ func (s *Server) handler(cfg Config, dir iam.Directory) (http.Handler, error) {
 		Domains:   domains,
 		Logger:    s.log,
 	})
-	return &front{s3: s3}, nil
+	return &front{s3: s3, kms: kmsHandler}, nil
+}
+
+// startKMS opens the key service on the shared database, starts its scheduler (deletions,
+// rotations, expiry of imported material) and returns its wire handler.
+func (s *Server) startKMS(cfg Config, dir iam.Directory, verifier *sigv4.Verifier) (http.Handler, error) {
+	rootFile := cfg.KMSRootKeyFile
+	if rootFile == "" {
+		if err := os.MkdirAll(filepath.Join(cfg.Dir, "kms"), 0o700); err != nil {
+			return nil, fmt.Errorf("kms: %w", err)
+		}
+		rootFile = filepath.Join(cfg.Dir, "kms", "root.key")
+	}
+	root, err := kms.OpenFileRootKey(rootFile)
+	if err != nil {
+		return nil, err
+	}
+	store, err := kmsbolt.New(s.db)
+	if err != nil {
+		return nil, fmt.Errorf("kms store: %w", err)
+	}
+	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays, Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopJobs = cancel
+	s.jobs.Go(func() { svc.Run(ctx, time.Minute) })
+	return kmsapi.New(kmsapi.Config{Service: svc, Verifier: verifier, Directory: dir, Logger: s.log})
 }
 
 func (s *Server) serve(ln net.Listener, h http.Handler) {
@@ -177,8 +218,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, srv := range s.servers {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
-	errs = append(errs, s.db.Close())
+	errs = append(errs, s.closeStores())
 	return errors.Join(errs...)
+}
+
+// closeStores stops the background jobs, then closes the database they use.
+func (s *Server) closeStores() error {
+	if s.stopJobs != nil {
+		s.stopJobs()
+		s.jobs.Wait()
+	}
+	return s.db.Close()
 }
 
 // front routes each request to the S3 or the KMS wire layer and gives every response its
