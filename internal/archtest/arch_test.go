@@ -62,7 +62,9 @@ func TestDependencyDirections(t *testing.T) {
 		{"s3api never imports kmsapi", func(p string) bool { return under(p, "internal/s3api") },
 			func(i string) bool { return !under(i, "internal/kmsapi") && !under(i, "internal/server") }},
 		{"kmsapi never imports s3api", func(p string) bool { return under(p, "internal/kmsapi") },
-			func(i string) bool { return !under(i, "internal/s3api") && !under(i, "internal/object") && !under(i, "internal/server") }},
+			func(i string) bool {
+				return !under(i, "internal/s3api") && !under(i, "internal/object") && !under(i, "internal/server")
+			}},
 		{"sigv4 imports nothing of ours", func(p string) bool { return under(p, "internal/sigv4") },
 			func(i string) bool { return false }},
 		{"only server and cmd name backends", func(p string) bool {

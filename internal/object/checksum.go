@@ -7,9 +7,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"hash"
-	"io"
 	"hash/crc32"
 	"hash/crc64"
+	"io"
 	"strings"
 )
 
