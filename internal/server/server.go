@@ -61,8 +61,9 @@ type Server struct {
 	servers  []*http.Server
 	done     chan error
 	log      *slog.Logger
-	stopJobs context.CancelFunc // stops the background jobs (the KMS scheduler)
+	stopJobs context.CancelFunc // stops the background jobs (KMS scheduler, orphan sweep)
 	jobs     sync.WaitGroup
+	swept    chan struct{}
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -106,8 +107,10 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
-	s := &Server{CertFile: certFile, Identity: id, db: db, done: make(chan error, 2), log: log}
-	h, err := s.handler(cfg, dir)
+	s := &Server{CertFile: certFile, Identity: id, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{})}
+	jobs, stop := context.WithCancel(context.Background())
+	s.stopJobs = stop
+	h, err := s.handler(jobs, cfg, dir)
 	if err != nil {
 		s.closeStores()
 		return nil, err
@@ -132,8 +135,8 @@ func Start(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// handler builds the services and the front router.
-func (s *Server) handler(cfg Config, dir iam.Directory) (http.Handler, error) {
+// handler builds the services and the front router; background jobs live as long as ctx.
+func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (http.Handler, error) {
 	metaStore, err := boltmeta.New(s.db)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
@@ -147,13 +150,17 @@ func (s *Server) handler(cfg Config, dir iam.Directory) (http.Handler, error) {
 		return secret, ok
 	}
 	verifier := &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup}
-	kmsHandler, err := s.startKMS(cfg, dir, &sigv4.Verifier{Region: cfg.Region, Service: "kms", Lookup: lookup})
+	kmsHandler, err := s.startKMS(ctx, cfg, dir, &sigv4.Verifier{Region: cfg.Region, Service: "kms", Lookup: lookup})
 	if err != nil {
 		return nil, err
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
+	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Logger: s.log})
+	if err := s.startSweep(ctx, objects); err != nil {
+		return nil, err
+	}
 	s3 := s3api.New(s3api.Config{
-		Objects:   object.New(object.Config{Meta: metaStore, Blobs: blobs, Logger: s.log}),
+		Objects:   objects,
 		Verifier:  verifier,
 		Directory: dir,
 		Region:    cfg.Region,
@@ -163,9 +170,32 @@ func (s *Server) handler(cfg Config, dir iam.Directory) (http.Handler, error) {
 	return &front{s3: s3, kms: kmsHandler}, nil
 }
 
+// startSweep lists the blobs present before serving begins and, in the background, deletes
+// those no metadata references: orphans of writes a crash interrupted.
+func (s *Server) startSweep(ctx context.Context, objects *object.Service) error {
+	candidates, err := objects.BlobNames(ctx)
+	if err != nil {
+		return err
+	}
+	s.jobs.Go(func() {
+		n, err := objects.SweepOrphans(ctx, candidates)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("sweeping orphan blobs failed", "err", err)
+		case n > 0:
+			s.log.Info("deleted orphan blobs left by an interrupted write", "count", n)
+		}
+		close(s.swept)
+	})
+	return nil
+}
+
+// Swept is closed once the start-up sweep of orphan blobs has finished.
+func (s *Server) Swept() <-chan struct{} { return s.swept }
+
 // startKMS opens the key service on the shared database, starts its scheduler (deletions,
 // rotations, expiry of imported material) and returns its wire handler.
-func (s *Server) startKMS(cfg Config, dir iam.Directory, verifier *sigv4.Verifier) (http.Handler, error) {
+func (s *Server) startKMS(ctx context.Context, cfg Config, dir iam.Directory, verifier *sigv4.Verifier) (http.Handler, error) {
 	rootFile := cfg.KMSRootKeyFile
 	if rootFile == "" {
 		if err := os.MkdirAll(filepath.Join(cfg.Dir, "kms"), 0o700); err != nil {
@@ -185,8 +215,6 @@ func (s *Server) startKMS(cfg Config, dir iam.Directory, verifier *sigv4.Verifie
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopJobs = cancel
 	s.jobs.Go(func() { svc.Run(ctx, time.Minute) })
 	return kmsapi.New(kmsapi.Config{Service: svc, Verifier: verifier, Directory: dir, Logger: s.log})
 }
