@@ -110,7 +110,9 @@ func setObjectHeaders(w http.ResponseWriter, o meta.Object) {
 		hd.Set("Content-Type", "binary/octet-stream")
 	}
 	for k, v := range o.UserMeta {
-		hd.Set("X-Amz-Meta-"+k, v)
+		// Lower case as S3 sends it, bypassing Go's canonical form: clients such as botocore
+		// take the metadata key's case from the header name.
+		hd["x-amz-meta-"+k] = []string{v}
 	}
 }
 
