@@ -9,6 +9,7 @@ const usage = `usage: coffer <command> [flags]
 
 commands:
   server    run the S3 + KMS server (coffer server --data DIR)
+  bench     load-test an S3 or KMS endpoint (coffer bench s3|kms --help)
   version   print the version
 `
 
@@ -24,6 +25,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	switch args[0] {
 	case "server":
 		return runServer(args[1:], stdout, stderr, getenv)
+	case "bench":
+		return runBench(args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "coffer", version)
 		return 0

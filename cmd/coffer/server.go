@@ -32,6 +32,7 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs.StringVar(&cfg.Dir, "data", "", "data directory (required)")
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:9000", "HTTPS listen address")
 	fs.StringVar(&cfg.ListenHTTP, "listen-http", "", "optional plain-HTTP listen address (off by default)")
+	fs.StringVar(&cfg.AdminListen, "admin-listen", "", "optional plain-HTTP address for pprof and runtime metrics (off by default; keep it on loopback)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (default: generated under DIR/tls)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "region of this endpoint")
@@ -94,6 +95,9 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 	fmt.Fprintf(w, "  endpoint:    %s\n", srv.URL)
 	if srv.HTTPURL != "" {
 		fmt.Fprintf(w, "  plain HTTP:  %s\n", srv.HTTPURL)
+	}
+	if srv.AdminURL != "" {
+		fmt.Fprintf(w, "  admin:       %s/debug/pprof/ and %s/metrics.json\n", srv.AdminURL, srv.AdminURL)
 	}
 	fmt.Fprintf(w, "  certificate: %s\n", cert)
 	fmt.Fprintf(w, "  region:      %s\n", cfg.Region)

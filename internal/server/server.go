@@ -36,6 +36,9 @@ type Config struct {
 	Dir        string // data directory
 	Listen     string // HTTPS address
 	ListenHTTP string // optional plain-HTTP address, "" for none
+	// AdminListen is an optional plain-HTTP address for pprof and runtime metrics, "" for
+	// none. Bind it to loopback: it has no authentication.
+	AdminListen string
 	TLSCert    string // certificate and key files; both empty to use DIR/tls
 	TLSKey     string
 	Region     string
@@ -54,6 +57,7 @@ type Config struct {
 type Server struct {
 	URL      string // https://host:port of the HTTPS listener
 	HTTPURL  string // http://host:port of the plain listener, "" if none
+	AdminURL string // http://host:port of the admin listener, "" if none
 	CertFile string
 	Identity Identity
 
@@ -131,6 +135,15 @@ func Start(cfg Config) (*Server, error) {
 		}
 		s.HTTPURL = "http://" + hl.Addr().String()
 		s.serve(hl, h)
+	}
+	if cfg.AdminListen != "" {
+		al, err := net.Listen("tcp", cfg.AdminListen)
+		if err != nil {
+			s.Shutdown(context.Background())
+			return nil, fmt.Errorf("listen %s: %w", cfg.AdminListen, err)
+		}
+		s.AdminURL = "http://" + al.Addr().String()
+		s.serve(al, AdminHandler())
 	}
 	return s, nil
 }
