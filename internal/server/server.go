@@ -39,12 +39,12 @@ type Config struct {
 	// AdminListen is an optional plain-HTTP address for pprof and runtime metrics, "" for
 	// none. Bind it to loopback: it has no authentication.
 	AdminListen string
-	TLSCert    string // certificate and key files; both empty to use DIR/tls
-	TLSKey     string
-	Region     string
-	AccessKey  string // root credentials from the environment; empty to use or make DIR's
-	SecretKey  string
-	Domains    []string // virtual-host-style base domains
+	TLSCert     string // certificate and key files; both empty to use DIR/tls
+	TLSKey      string
+	Region      string
+	AccessKey   string // root credentials from the environment; empty to use or make DIR's
+	SecretKey   string
+	Domains     []string // virtual-host-style base domains
 	// KMSRootKeyFile holds the KMS root key (32 bytes); "" means DIR/kms/root.key, generated
 	// on first start.
 	KMSRootKeyFile string
