@@ -50,6 +50,9 @@ func (h *Handler) copyObject(q *request) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
+	if err := checkSSEWrite(q); err != nil {
+		return err
+	}
 	src, err := h.copySource(q)
 	if err != nil {
 		return err
@@ -99,6 +102,9 @@ func (h *Handler) copyObject(q *request) error {
 func (h *Handler) uploadPartCopy(q *request) error {
 	u, number, err := h.partTarget(q)
 	if err != nil {
+		return err
+	}
+	if err := checkSSEWrite(q); err != nil {
 		return err
 	}
 	src, err := h.copySource(q)

@@ -13,6 +13,9 @@ func (h *Handler) createUpload(q *request) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
+	if err := checkSSEWrite(q); err != nil {
+		return err
+	}
 	std, user := objectHeaders(q.r)
 	alg := q.r.Header.Get("x-amz-checksum-algorithm")
 	canon := object.NormalizeAlgorithm(alg)
@@ -53,6 +56,9 @@ func (h *Handler) partTarget(q *request) (meta.Upload, int, error) {
 func (h *Handler) uploadPart(q *request) error {
 	u, number, err := h.partTarget(q)
 	if err != nil {
+		return err
+	}
+	if err := checkSSEWrite(q); err != nil {
 		return err
 	}
 	size, err := bodyLength(q)

@@ -31,6 +31,9 @@ func (h *Handler) putObject(q *request) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
+	if err := checkSSEWrite(q); err != nil {
+		return err
+	}
 	size, err := bodyLength(q)
 	if err != nil {
 		return err
@@ -58,6 +61,9 @@ func (h *Handler) putObject(q *request) error {
 
 func (h *Handler) getObject(q *request, head bool) error {
 	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	if err := checkSSERead(q); err != nil {
 		return err
 	}
 	ctx := q.r.Context()
