@@ -12,9 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// TestS3LiveSSE runs each --sse mode. Until server-side encryption lands the server ignores
-// the headers; the tool must then say so (SSENotConfirmed) rather than report figures as if
-// objects were encrypted. Once it lands, the runs must succeed.
+// TestS3LiveSSE runs each --sse mode. Until server-side encryption lands the server refuses
+// SSE requests (501 NotImplemented); the tool must then fail with that code rather than report
+// figures as if objects were encrypted. Once SSE lands, the runs must succeed and every
+// response must confirm the encryption.
 func TestS3LiveSSE(t *testing.T) {
 	l := startLive(t)
 	for _, mode := range []string{"s3", "kms", "c"} {
@@ -37,8 +38,8 @@ func TestS3LiveSSE(t *testing.T) {
 					if op == "get" {
 						want = "preload"
 					}
-					if !strings.Contains(errOut, want) || !strings.Contains(errOut, "SSENotConfirmed") {
-						t.Errorf("exit 1, want %q and the SSENotConfirmed code in: %s", want, errOut)
+					if !strings.Contains(errOut, want) || !strings.Contains(errOut, "NotImplemented") {
+						t.Errorf("exit 1, want %q and the NotImplemented code in: %s", want, errOut)
 					}
 				default:
 					t.Errorf("exit %d: %s", code, errOut)
