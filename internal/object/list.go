@@ -24,8 +24,12 @@ type ListPage struct {
 	Last string
 }
 
-// pageBatch is how many metadata records one store call fetches while filling a page.
-const pageBatch = 1000
+// pageBatch is the most metadata records one store call fetches while filling a page;
+// prefixBatch is where fetching starts again after a common prefix was skipped.
+const (
+	pageBatch   = 1000
+	prefixBatch = 16
+)
 
 // maxByte sorts after every byte of valid UTF-8, so prefix+maxByte skips all keys under prefix.
 const maxByte = "\xff"
@@ -46,14 +50,23 @@ func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPa
 		after = ""
 	}
 	count := 0
+	// Fetch no more than the page can still use, and after skipping a common prefix start
+	// small again: the next key may well begin another prefix, and every record fetched is
+	// decoded.
+	need := func() int { return min(pageBatch, in.MaxKeys-count+1) }
+	limit := need()
+	if in.Delimiter != "" {
+		limit = min(limit, prefixBatch)
+	}
 	for {
-		batch, err := s.meta.ListObjects(ctx, bucket, meta.ListOptions{Prefix: in.Prefix, After: after, Limit: pageBatch})
+		batch, err := s.meta.ListObjects(ctx, bucket, meta.ListOptions{Prefix: in.Prefix, After: after, Limit: limit})
 		if err != nil {
 			return page, err
 		}
 		if len(batch) == 0 {
 			return page, nil
 		}
+		skipped := false
 		for i, o := range batch {
 			if o.Key <= in.After {
 				after = o.Key
@@ -68,6 +81,7 @@ func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPa
 			if isPrefix && entry <= in.After {
 				// The marker is this common prefix itself: skip everything under it.
 				after = entry + maxByte
+				skipped = true
 				break
 			}
 			if count == in.MaxKeys {
@@ -79,13 +93,19 @@ func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPa
 			if isPrefix {
 				page.CommonPrefixes = append(page.CommonPrefixes, entry)
 				after = entry + maxByte
+				skipped = true
 				break // re-seek past the whole common prefix
 			}
 			page.Objects = append(page.Objects, o)
 			after = o.Key
-			if i == len(batch)-1 && len(batch) < pageBatch {
+			if i == len(batch)-1 && len(batch) < limit {
 				return page, nil
 			}
+		}
+		if skipped {
+			limit = min(prefixBatch, need())
+		} else {
+			limit = min(2*limit, need())
 		}
 	}
 }
