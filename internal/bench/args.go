@@ -58,6 +58,9 @@ type KMSConfig struct {
 	Concurrency int
 	Duration    time.Duration
 	JSON        bool
+	// WRKScript, when set, makes the run write a wrk(1) Lua script replaying one signed
+	// request of Op instead of sending load itself (see wrk.go).
+	WRKScript string
 }
 
 var (
@@ -220,6 +223,7 @@ func kmsFlags(c *KMSConfig) *flag.FlagSet {
 	fs.IntVar(&c.Concurrency, "concurrency", 8, "requests in flight")
 	fs.DurationVar(&c.Duration, "duration", 15*time.Second, "how long to send requests")
 	fs.BoolVar(&c.JSON, "json", false, "print one JSON object instead of a table")
+	fs.StringVar(&c.WRKScript, "wrk-script", "", "write a wrk Lua script replaying one signed request of --op to FILE, and exit (measures the server without the SDK's client cost)")
 	return fs
 }
 

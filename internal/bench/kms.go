@@ -43,7 +43,7 @@ func RunKMS(ctx context.Context, cfg KMSConfig, progress io.Writer) (*Report, er
 		message: make([]byte, cfg.Size),
 	}
 	_, _ = rand.Read(r.message)
-	r.c = kms.NewFromConfig(awsCfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(cfg.Endpoint) })
+	r.c = newKMSClient(awsCfg, cfg.Endpoint)
 
 	bg := context.WithoutCancel(ctx)
 	if err := r.setup(bg); err != nil {
@@ -67,6 +67,10 @@ func RunKMS(ctx context.Context, cfg KMSConfig, progress io.Writer) (*Report, er
 		Operations: buildOperations(stats, elapsed),
 	}
 	return rep, r.cleanup(bg)
+}
+
+func newKMSClient(awsCfg aws.Config, endpoint string) *kms.Client {
+	return kms.NewFromConfig(awsCfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
 // setup creates the key unless one was given, and whatever the operation reuses.

@@ -52,7 +52,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		}
 	case "kms":
 		var cfg KMSConfig
-		if cfg, err = ParseKMSArgs(args[1:], getenv); err == nil {
+		if cfg, err = ParseKMSArgs(args[1:], getenv); err == nil && cfg.WRKScript != "" {
+			keyID, err := WriteWRKScript(ctx, cfg)
+			if err != nil {
+				fmt.Fprintf(stderr, "coffer bench kms: %s\n", oneLine(err))
+				return 1
+			}
+			fmt.Fprintf(stdout, "wrote %s (key %s; schedule its deletion when done). Within 15 minutes run:\n  wrk -t2 -c%d -d15s -s %s %s/\n",
+				cfg.WRKScript, keyID, cfg.Concurrency, cfg.WRKScript, strings.TrimSuffix(cfg.Endpoint, "/"))
+			return 0
+		}
+		if err == nil {
 			json = cfg.JSON
 			rep, err = RunKMS(ctx, cfg, progress)
 		}
