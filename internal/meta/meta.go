@@ -68,8 +68,11 @@ type Upload struct {
 
 // Part is a stored part of a multipart upload, or one run of an object's bytes.
 type Part struct {
-	Number       int
-	Blob         string // blob name of the bytes
+	Number int
+	Blob   string // blob name of the bytes; "" when they are Inline
+	// Inline holds the bytes of a small object in the metadata record itself (Blob is then
+	// ""), so writing it costs one metadata commit instead of a blob and a commit.
+	Inline       []byte
 	Size         int64
 	ETag         string // without quotes
 	LastModified time.Time
@@ -94,6 +97,9 @@ type Store interface {
 
 	// PutObject stores o, replacing any object of the same key, and returns the replaced one
 	// (nil if none) so its blobs can be freed. ErrNoSuchBucket if the bucket is gone.
+	//
+	// Part.Inline bytes come back from GetObject and DeleteObject only: listings and replaced
+	// objects leave them nil, so a page of small objects costs no more to list than any other.
 	PutObject(ctx context.Context, o Object) (*Object, error)
 	GetObject(ctx context.Context, bucket, key string) (Object, error) // ErrNoSuchBucket, ErrNoSuchKey
 	// DeleteObject removes the object and returns it (ErrNoSuchBucket, ErrNoSuchKey).

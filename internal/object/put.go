@@ -101,6 +101,21 @@ func (s *Service) writeBlob(ctx context.Context, kind string, body io.Reader, si
 	return meta.Part{Blob: name, Size: n, ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
 }
 
+// readInline reads a small body whole (at most InlineMax bytes) and checks its digests, for an
+// object kept inline in its metadata record.
+func (s *Service) readInline(body io.Reader, size int64, e Expect) (meta.Part, error) {
+	d := newDigester(e.Algorithm)
+	data, err := io.ReadAll(io.TeeReader(&sizedReader{r: body, left: size, known: true}, d))
+	if err != nil {
+		return meta.Part{}, err
+	}
+	sums, checksums, err := d.check(e)
+	if err != nil {
+		return meta.Part{}, err
+	}
+	return meta.Part{Inline: data, Size: int64(len(data)), ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, nil
+}
+
 // classify unwraps the error classes of a failed body read so the wire layer sees them.
 func classify(err error) error {
 	for _, c := range []error{ErrBadDigest, ErrIncompleteBody, ErrEntityTooLarge, ErrInvalidChecksum} {
@@ -147,7 +162,13 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 	if _, err := s.meta.GetBucket(ctx, in.Bucket); err != nil {
 		return meta.Object{}, err
 	}
-	part, _, err := s.writeBlob(ctx, "o", in.Body, in.Size, in.Expect)
+	var part meta.Part
+	var err error
+	if in.Size >= 0 && in.Size <= InlineMax {
+		part, err = s.readInline(in.Body, in.Size, in.Expect)
+	} else {
+		part, _, err = s.writeBlob(ctx, "o", in.Body, in.Size, in.Expect)
+	}
 	if err != nil {
 		return meta.Object{}, err
 	}

@@ -1,6 +1,7 @@
 package object
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,12 @@ func (s *Service) Open(ctx context.Context, o meta.Object) (Reader, error) {
 	r := &partsReader{starts: make([]int64, len(o.Parts)), size: o.Size}
 	var off int64
 	for i, p := range o.Parts {
+		if p.Blob == "" {
+			r.parts = append(r.parts, inlineReader{bytes.NewReader(p.Inline)})
+			r.starts[i] = off
+			off += p.Size
+			continue
+		}
 		br, err := s.blobs.Open(ctx, p.Blob)
 		if err != nil {
 			r.Close()
@@ -47,6 +54,11 @@ func (s *Service) Open(ctx context.Context, o meta.Object) (Reader, error) {
 	}
 	return r, nil
 }
+
+// inlineReader reads the bytes of a part kept in its metadata record.
+type inlineReader struct{ *bytes.Reader }
+
+func (inlineReader) Close() error { return nil }
 
 // partsReader concatenates part blobs into one io.ReaderAt.
 type partsReader struct {

@@ -43,6 +43,9 @@ const (
 	MinPartSize      = 5 << 20 // every part but the last
 	MaxPartNumber    = 10000
 	MaxUserMetaBytes = 2 << 10
+	// InlineMax is the largest object kept inside its metadata record instead of a blob: such a
+	// PUT costs one (group-committed) metadata write instead of a blob's fsyncs and a commit.
+	InlineMax = 16 << 10
 )
 
 // Service is the object service. It is safe for concurrent use.

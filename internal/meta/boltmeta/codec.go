@@ -1,6 +1,7 @@
 package boltmeta
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,6 +56,9 @@ type partRec struct {
 	ETag         string            `json:"e,omitempty"`
 	LastModified int64             `json:"m,omitempty"`
 	Checksums    map[string]string `json:"c,omitempty"`
+	// InlineLen is the length of the part's inline bytes, kept apart from the record (in the
+	// bucket's "d" sub-bucket under the object key) so listings never read them.
+	InlineLen int `json:"dl,omitempty"`
 }
 
 // encTime stores a time as Unix nanoseconds, 0 for the zero time. Times are kept in UTC, with
@@ -124,6 +128,12 @@ func decPart(v []byte) (meta.Part, error) {
 }
 
 func encObject(o meta.Object) ([]byte, error) {
+	rec, _, err := encObjectData(o)
+	return rec, err
+}
+
+// encObjectData encodes o's record and returns its parts' inline bytes, concatenated, apart.
+func encObjectData(o meta.Object) (rec, inline []byte, err error) {
 	r := objectRec{Size: o.Size, ETag: o.ETag, LastModified: encTime(o.LastModified), Owner: o.Owner,
 		Headers: o.Headers, UserMeta: o.UserMeta, Checksums: o.Checksums, ChecksumType: o.ChecksumType,
 		PartsCount: o.PartsCount}
@@ -131,12 +141,22 @@ func encObject(o meta.Object) ([]byte, error) {
 		r.Parts = make([]partRec, len(o.Parts))
 		for i, p := range o.Parts {
 			r.Parts[i] = toPartRec(p)
+			r.Parts[i].InlineLen = len(p.Inline)
+			inline = append(inline, p.Inline...)
 		}
 	}
-	return marshal(r)
+	rec, err = marshal(r)
+	return rec, inline, err
 }
 
+
 func decObject(bucket, key string, v []byte) (meta.Object, error) {
+	return decObjectData(bucket, key, v, nil)
+}
+
+// decObjectData decodes an object record and, when data (the inline bytes kept apart from
+// the record) is not nil, gives the parts their inline bytes, checking the lengths add up.
+func decObjectData(bucket, key string, v, data []byte) (meta.Object, error) {
 	var r objectRec
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Object{}, err
@@ -147,8 +167,20 @@ func decObject(bucket, key string, v []byte) (meta.Object, error) {
 		ChecksumType: r.ChecksumType, PartsCount: r.PartsCount}
 	if len(r.Parts) > 0 {
 		o.Parts = make([]meta.Part, len(r.Parts))
+		off := 0
 		for i, p := range r.Parts {
 			o.Parts[i] = fromPartRec(p)
+			if data == nil || p.InlineLen == 0 {
+				continue
+			}
+			if p.InlineLen < 0 || off+p.InlineLen > len(data) {
+				return meta.Object{}, fmt.Errorf("%w: inline bytes shorter than the record says", errBadRecord)
+			}
+			o.Parts[i].Inline = bytes.Clone(data[off : off+p.InlineLen])
+			off += p.InlineLen
+		}
+		if data != nil && off != len(data) {
+			return meta.Object{}, fmt.Errorf("%w: inline bytes longer than the record says", errBadRecord)
 		}
 	}
 	return o, nil

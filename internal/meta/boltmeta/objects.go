@@ -29,7 +29,8 @@ func objectsOf(tx *bolt.Tx, bucket string) (*bolt.Bucket, error) {
 }
 
 // putObject stores o in objs and returns the record it replaced, if any.
-func putObject(objs *bolt.Bucket, o meta.Object, rec []byte) (*meta.Object, error) {
+func putObject(bk *bolt.Bucket, o meta.Object, rec, inline []byte) (*meta.Object, error) {
+	objs := bk.Bucket(keyObjects)
 	var replaced *meta.Object
 	if old := objs.Get([]byte(o.Key)); old != nil {
 		r, err := decObject(o.Bucket, o.Key, old)
@@ -41,7 +42,34 @@ func putObject(objs *bolt.Bucket, o meta.Object, rec []byte) (*meta.Object, erro
 	if err := objs.Put([]byte(o.Key), rec); err != nil {
 		return nil, err
 	}
-	return replaced, nil
+	return replaced, setInline(bk, o.Key, inline)
+}
+
+// keyData names the sub-bucket holding small objects' inline bytes, apart from their records
+// so that listings never read them. It is made on first use.
+var keyData = []byte("d")
+
+// setInline stores (or, for none, removes) the inline bytes of key.
+func setInline(bk *bolt.Bucket, key string, inline []byte) error {
+	if len(inline) == 0 {
+		if d := bk.Bucket(keyData); d != nil {
+			return d.Delete([]byte(key))
+		}
+		return nil
+	}
+	d, err := bk.CreateBucketIfNotExists(keyData)
+	if err != nil {
+		return err
+	}
+	return d.Put([]byte(key), inline)
+}
+
+// getInline returns the inline bytes of key, nil if it has none.
+func getInline(bk *bolt.Bucket, key string) []byte {
+	if d := bk.Bucket(keyData); d != nil {
+		return d.Get([]byte(key))
+	}
+	return nil
 }
 
 // PutObject implements meta.Store.
@@ -49,17 +77,16 @@ func (s *Store) PutObject(ctx context.Context, o meta.Object) (*meta.Object, err
 	if err := checkKey(o.Key); err != nil {
 		return nil, err
 	}
-	rec, err := encObject(o)
+	rec, inline, err := encObjectData(o)
 	if err != nil {
 		return nil, err
 	}
 	var replaced *meta.Object
 	err = s.update(ctx, func(tx *bolt.Tx) error {
-		objs, err := objectsOf(tx, o.Bucket)
-		if err != nil {
+		if _, err := objectsOf(tx, o.Bucket); err != nil {
 			return err
 		}
-		replaced, err = putObject(objs, o, rec)
+		replaced, err = putObject(bucketOf(tx, o.Bucket), o, rec, inline)
 		return err
 	})
 	if err != nil {
@@ -80,7 +107,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (meta.Object,
 		if v == nil || key == "" {
 			return meta.ErrNoSuchKey
 		}
-		o, err = decObject(bucket, key, v)
+		o, err = decObjectData(bucket, key, v, getInline(bucketOf(tx, bucket), key))
 		return err
 	})
 	if err != nil {
@@ -101,7 +128,11 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (meta.Obje
 		if v == nil || key == "" {
 			return meta.ErrNoSuchKey
 		}
-		if o, err = decObject(bucket, key, v); err != nil {
+		bk := bucketOf(tx, bucket)
+		if o, err = decObjectData(bucket, key, v, getInline(bk, key)); err != nil {
+			return err
+		}
+		if err := setInline(bk, key, nil); err != nil {
 			return err
 		}
 		return objs.Delete([]byte(key))

@@ -305,7 +305,7 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if err := bk.Bucket(keyUploads).DeleteBucket(uploadKey(o.Key, uploadID)); err != nil {
 			return err
 		}
-		if replaced, err = putObject(bk.Bucket(keyObjects), o, rec); err != nil {
+		if replaced, err = putObject(bk, o, rec, nil); err != nil {
 			return err
 		}
 		free = unused(parts, o)

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"DeleteBucketNotEmpty", testDeleteBucketNotEmpty},
 		{"ConcurrentCreateBucket", testConcurrentCreateBucket},
 		{"ObjectRoundTrip", testObjectRoundTrip},
+		{"InlineObject", testInlineObject},
 		{"ObjectErrors", testObjectErrors},
 		{"PutObjectReplaces", testPutObjectReplaces},
 		{"ConcurrentPutObjectOneKey", testConcurrentPutObjectOneKey},
@@ -422,4 +423,44 @@ func testPutObjectReplaces(t *testing.T, s meta.Store) {
 	sameObject(t, "after replace", got, object("b", "k", 2))
 	got, _ = s.GetObject(ctx, "other", "k")
 	sameObject(t, "other bucket", got, object("other", "k", 9))
+}
+
+// testInlineObject stores an object whose bytes live in its record: GetObject and
+// DeleteObject give them back exactly; listings and replaced objects leave them out.
+func testInlineObject(t *testing.T, s meta.Store) {
+	mustBucket(t, s, "b")
+	data := []byte("inline \x00\xff bytes: any binary content")
+	o := object("b", "small", 1)
+	o.Size = int64(len(data))
+	o.Parts = []meta.Part{{Number: 0, Size: int64(len(data)), ETag: "e", LastModified: t0, Inline: data}}
+	mustPut(t, s, o)
+	got, err := s.GetObject(ctx, "b", "small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameObject(t, "inline object", got, o)
+	if len(got.Parts) != 1 || string(got.Parts[0].Inline) != string(data) || got.Parts[0].Blob != "" {
+		t.Fatalf("inline bytes came back as %q (blob %q)", got.Parts[0].Inline, got.Parts[0].Blob)
+	}
+	list, err := s.ListObjects(ctx, "b", meta.ListOptions{})
+	if err != nil || len(list) != 1 || list[0].Parts[0].Inline != nil || list[0].Parts[0].Size != int64(len(data)) {
+		t.Fatalf("listing: %v %+v; want the part without its bytes", err, list)
+	}
+	replaced, err := s.PutObject(ctx, object("b", "small", 2))
+	if err != nil || replaced == nil || replaced.ETag != "etag-1" || replaced.Parts[0].Inline != nil {
+		t.Fatalf("replaced object: %v %+v", err, replaced)
+	}
+	// The bytes went with the object they belonged to.
+	if got, _ := s.GetObject(ctx, "b", "small"); len(got.Parts) != 1 || got.Parts[0].Inline != nil {
+		t.Fatalf("a blob-backed object inherited inline bytes: %+v", got.Parts)
+	}
+	mustPut(t, s, o)
+	del, err := s.DeleteObject(ctx, "b", "small")
+	if err != nil || string(del.Parts[0].Inline) != string(data) {
+		t.Fatalf("DeleteObject: %v, bytes %q", err, del.Parts[0].Inline)
+	}
+	mustPut(t, s, object("b", "small", 3))
+	if got, _ := s.GetObject(ctx, "b", "small"); got.Parts[0].Inline != nil {
+		t.Fatal("a deleted object's inline bytes came back")
+	}
 }
