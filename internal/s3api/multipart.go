@@ -58,17 +58,7 @@ func (h *Handler) uploadPart(q *request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkSSEWrite(q); err != nil {
-		return err
-	}
-	size, err := bodyLength(q)
-	if err != nil {
-		return err
-	}
-	if size > object.MaxPutSize {
-		return errEntityTooLarge
-	}
-	e, err := expectFromRequest(q)
+	size, e, err := uploadBody(q)
 	if err != nil {
 		return err
 	}

@@ -27,21 +27,28 @@ func bodyLength(q *request) (int64, error) {
 	return 0, errMissingLength
 }
 
+// uploadBody checks a request that uploads a body (PutObject, UploadPart): no SSE, a
+// declared length within the limit, and the digests it must match.
+func uploadBody(q *request) (int64, object.Expect, error) {
+	if err := checkSSEWrite(q); err != nil {
+		return 0, object.Expect{}, err
+	}
+	size, err := bodyLength(q)
+	if err != nil {
+		return 0, object.Expect{}, err
+	}
+	if size > object.MaxPutSize {
+		return 0, object.Expect{}, errEntityTooLarge
+	}
+	e, err := expectFromRequest(q)
+	return size, e, err
+}
+
 func (h *Handler) putObject(q *request) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
-	if err := checkSSEWrite(q); err != nil {
-		return err
-	}
-	size, err := bodyLength(q)
-	if err != nil {
-		return err
-	}
-	if size > object.MaxPutSize {
-		return errEntityTooLarge
-	}
-	e, err := expectFromRequest(q)
+	size, e, err := uploadBody(q)
 	if err != nil {
 		return err
 	}
