@@ -109,4 +109,3 @@ func luaString(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
-

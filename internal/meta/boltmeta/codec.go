@@ -149,7 +149,6 @@ func encObjectData(o meta.Object) (rec, inline []byte, err error) {
 	return rec, inline, err
 }
 
-
 func decObject(bucket, key string, v []byte) (meta.Object, error) {
 	return decObjectData(bucket, key, v, nil)
 }
