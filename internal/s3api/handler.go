@@ -144,13 +144,18 @@ func (h *Handler) route(q *request) error {
 		}
 		return h.putObject(q)
 	case http.MethodGet, http.MethodHead:
-		switch {
-		case q.has("uploadId"):
+		if q.has("uploadId") {
 			if m == http.MethodHead {
 				return errMethodNotAllowed
 			}
 			return h.listParts(q)
-		case hasUnsupported(q.query, objectSubresources):
+		}
+		if m == http.MethodGet {
+			if ok, err := h.objectSubresource(q); ok {
+				return err
+			}
+		}
+		if hasUnsupported(q.query, objectSubresources) {
 			return errNotImplemented
 		}
 		return h.getObject(q, m == http.MethodHead)
@@ -201,6 +206,11 @@ func (h *Handler) routeBucket(q *request) error {
 			return h.listUploads(q)
 		case q.has("versioning"):
 			return h.getBucketVersioning(q)
+		}
+		if ok, err := h.bucketSubresource(q); ok {
+			return err
+		}
+		switch {
 		case hasUnsupported(q.query, listParams):
 			return errNotImplemented
 		case q.query.Get("list-type") == "2":
