@@ -86,6 +86,12 @@ type ListOptions struct {
 	Limit  int    // at most Limit entries; <= 0 means no limit
 }
 
+// Condition guards a write: it is called inside the write's transaction with the object the
+// write would replace (nil if there is none), and an error from it aborts the write, changing
+// nothing, and is returned (wrapped, so errors.Is finds it). It may be called more than once for one write (a backend may
+// retry a transaction); it must not have side effects.
+type Condition func(current *Object) error
+
 // Store keeps metadata. All listings are in ascending byte order of key.
 type Store interface {
 	CreateBucket(ctx context.Context, b Bucket) error           // ErrBucketExists
@@ -100,7 +106,8 @@ type Store interface {
 	//
 	// Part.Inline bytes come back from GetObject and DeleteObject only: listings and replaced
 	// objects leave them nil, so a page of small objects costs no more to list than any other.
-	PutObject(ctx context.Context, o Object) (*Object, error)
+	// Conditions, if given, must all pass in the same transaction (S3's conditional writes).
+	PutObject(ctx context.Context, o Object, cond ...Condition) (*Object, error)
 	GetObject(ctx context.Context, bucket, key string) (Object, error) // ErrNoSuchBucket, ErrNoSuchKey
 	// DeleteObject removes the object and returns it (ErrNoSuchBucket, ErrNoSuchKey).
 	DeleteObject(ctx context.Context, bucket, key string) (Object, error)
@@ -123,7 +130,8 @@ type Store interface {
 	// its place, returning the replaced object (nil if none) and the removed parts that o does
 	// not reference, for freeing. ErrNoSuchUpload if the upload is gone; ErrPartChanged, with
 	// nothing changed, if o references a blob that is not among the upload's current parts.
-	CompleteUpload(ctx context.Context, uploadID string, o Object) (replaced *Object, unused []Part, err error)
+	// Conditions are as for PutObject and are checked before anything changes.
+	CompleteUpload(ctx context.Context, uploadID string, o Object, cond ...Condition) (replaced *Object, unused []Part, err error)
 
 	// Close releases the store.
 	Close() error

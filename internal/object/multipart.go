@@ -99,9 +99,12 @@ type CompletedPart struct {
 
 // Complete assembles the listed parts into the object, atomically replacing any object of the
 // same key. fullChecksum is an optional full-object checksum the client sent for the whole.
-func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedPart, fullChecksum string) (meta.Object, error) {
+func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedPart, fullChecksum string, cond WriteCondition) (meta.Object, error) {
 	if len(list) == 0 {
 		return meta.Object{}, ErrMalformedCompletion
+	}
+	if err := s.precheck(ctx, u.Bucket, u.Key, cond); err != nil {
+		return meta.Object{}, err
 	}
 	stored, err := s.meta.ListParts(ctx, u.Bucket, u.Key, u.UploadID, 0, 0)
 	if err != nil {
@@ -162,7 +165,7 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 		o.Checksums = map[string]string{u.ChecksumAlgorithm: sum}
 		o.ChecksumType = u.ChecksumType
 	}
-	replaced, unused, err := s.meta.CompleteUpload(ctx, u.UploadID, o)
+	replaced, unused, err := s.meta.CompleteUpload(ctx, u.UploadID, o, cond.conditions()...)
 	if errors.Is(err, meta.ErrPartChanged) {
 		return meta.Object{}, fmt.Errorf("%w: %w", ErrInvalidPart, err)
 	}

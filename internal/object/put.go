@@ -21,6 +21,8 @@ type PutInput struct {
 	Headers  map[string]string
 	UserMeta map[string]string
 	Expect   Expect
+	// Condition makes the write conditional (If-Match / If-None-Match).
+	Condition WriteCondition
 }
 
 // ValidKey checks an object key.
@@ -162,6 +164,9 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 	if _, err := s.meta.GetBucket(ctx, in.Bucket); err != nil {
 		return meta.Object{}, err
 	}
+	if err := s.precheck(ctx, in.Bucket, in.Key, in.Condition); err != nil {
+		return meta.Object{}, err
+	}
 	var part meta.Part
 	var err error
 	if in.Size >= 0 && in.Size <= InlineMax {
@@ -182,13 +187,13 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 	if len(o.Checksums) > 0 {
 		o.ChecksumType = FullObject
 	}
-	return o, s.commit(ctx, o, nil)
+	return o, s.commit(ctx, o, in.Condition)
 }
 
 // commit stores o's metadata and frees whatever it replaced. On failure the new blobs, which
 // nothing references, are freed instead.
-func (s *Service) commit(ctx context.Context, o meta.Object, unused []meta.Part) error {
-	replaced, err := s.meta.PutObject(ctx, o)
+func (s *Service) commit(ctx context.Context, o meta.Object, cond WriteCondition) error {
+	replaced, err := s.meta.PutObject(ctx, o, cond.conditions()...)
 	if err != nil {
 		s.freeBlobs(ctx, o.Parts)
 		return err
@@ -196,6 +201,5 @@ func (s *Service) commit(ctx context.Context, o meta.Object, unused []meta.Part)
 	if replaced != nil {
 		s.freeBlobs(ctx, replaced.Parts)
 	}
-	s.freeBlobs(ctx, unused)
 	return nil
 }

@@ -93,7 +93,11 @@ func (h *Handler) completeUpload(q *request) error {
 	if u.ChecksumAlgorithm != "" {
 		full = q.r.Header.Get("x-amz-checksum-" + strings.ToLower(u.ChecksumAlgorithm))
 	}
-	o, err := h.objects.Complete(ctx, u, list, full)
+	cond, err := writeCondition(q)
+	if err != nil {
+		return err
+	}
+	o, err := h.objects.Complete(ctx, u, list, full, cond)
 	if err != nil {
 		return err
 	}

@@ -53,9 +53,13 @@ func (h *Handler) putObject(q *request) error {
 		return err
 	}
 	std, user := objectHeaders(q.r)
+	cond, err := writeCondition(q)
+	if err != nil {
+		return err
+	}
 	o, err := h.objects.PutObject(q.r.Context(), object.PutInput{
 		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID, Body: q.body, Size: size,
-		Headers: std, UserMeta: user, Expect: e,
+		Headers: std, UserMeta: user, Expect: e, Condition: cond,
 	})
 	if err != nil {
 		return err
@@ -252,15 +256,16 @@ func checkConditions(h http.Header, o meta.Object, prefix string) error {
 	return nil
 }
 
-func etagMatches(list, etag string) bool {
-	for _, c := range strings.Split(list, ",") {
-		c = strings.TrimSpace(c)
-		c = strings.TrimPrefix(c, "W/")
-		if c == "*" || strings.Trim(c, `"`) == etag {
-			return true
-		}
+func etagMatches(list, etag string) bool { return object.ETagMatches(list, etag) }
+
+// writeCondition reads If-Match / If-None-Match of a write. S3 supports only "*" in
+// If-None-Match on writes.
+func writeCondition(q *request) (object.WriteCondition, error) {
+	c := object.WriteCondition{IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: q.r.Header.Get("If-None-Match")}
+	if c.IfNoneMatch != "" && strings.TrimSpace(c.IfNoneMatch) != "*" {
+		return c, &apiError{"NotImplemented", http.StatusNotImplemented, "A header you provided implies functionality that is not implemented: If-None-Match accepts only * on writes"}
 	}
-	return false
+	return c, nil
 }
 
 func (h *Handler) deleteObject(q *request) error {

@@ -29,7 +29,7 @@ func objectsOf(tx *bolt.Tx, bucket string) (*bolt.Bucket, error) {
 }
 
 // putObject stores o in objs and returns the record it replaced, if any.
-func putObject(bk *bolt.Bucket, o meta.Object, rec, inline []byte) (*meta.Object, error) {
+func putObject(bk *bolt.Bucket, o meta.Object, rec, inline []byte, cond []meta.Condition) (*meta.Object, error) {
 	objs := bk.Bucket(keyObjects)
 	var replaced *meta.Object
 	if old := objs.Get([]byte(o.Key)); old != nil {
@@ -38,6 +38,11 @@ func putObject(bk *bolt.Bucket, o meta.Object, rec, inline []byte) (*meta.Object
 			return nil, err
 		}
 		replaced = &r
+	}
+	for _, c := range cond {
+		if err := c(replaced); err != nil {
+			return nil, err
+		}
 	}
 	if err := objs.Put([]byte(o.Key), rec); err != nil {
 		return nil, err
@@ -73,7 +78,7 @@ func getInline(bk *bolt.Bucket, key string) []byte {
 }
 
 // PutObject implements meta.Store.
-func (s *Store) PutObject(ctx context.Context, o meta.Object) (*meta.Object, error) {
+func (s *Store) PutObject(ctx context.Context, o meta.Object, cond ...meta.Condition) (*meta.Object, error) {
 	if err := checkKey(o.Key); err != nil {
 		return nil, err
 	}
@@ -86,7 +91,7 @@ func (s *Store) PutObject(ctx context.Context, o meta.Object) (*meta.Object, err
 		if _, err := objectsOf(tx, o.Bucket); err != nil {
 			return err
 		}
-		replaced, err = putObject(bucketOf(tx, o.Bucket), o, rec, inline)
+		replaced, err = putObject(bucketOf(tx, o.Bucket), o, rec, inline, cond)
 		return err
 	})
 	if err != nil {

@@ -271,7 +271,7 @@ func (s *Store) AbortUpload(ctx context.Context, bucket, key, uploadID string) (
 }
 
 // CompleteUpload implements meta.Store.
-func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Object) (*meta.Object, []meta.Part, error) {
+func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Object, cond ...meta.Condition) (*meta.Object, []meta.Part, error) {
 	if err := checkKey(o.Key); err != nil {
 		return nil, nil, err
 	}
@@ -305,7 +305,7 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if err := bk.Bucket(keyUploads).DeleteBucket(uploadKey(o.Key, uploadID)); err != nil {
 			return err
 		}
-		if replaced, err = putObject(bk, o, rec, nil); err != nil {
+		if replaced, err = putObject(bk, o, rec, nil, cond); err != nil {
 			return err
 		}
 		free = unused(parts, o)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"ConcurrentCreateBucket", testConcurrentCreateBucket},
 		{"ObjectRoundTrip", testObjectRoundTrip},
 		{"InlineObject", testInlineObject},
+		{"ConditionalWrites", testConditionalWrites},
 		{"ObjectErrors", testObjectErrors},
 		{"PutObjectReplaces", testPutObjectReplaces},
 		{"ConcurrentPutObjectOneKey", testConcurrentPutObjectOneKey},
@@ -462,5 +464,62 @@ func testInlineObject(t *testing.T, s meta.Store) {
 	mustPut(t, s, object("b", "small", 3))
 	if got, _ := s.GetObject(ctx, "b", "small"); got.Parts[0].Inline != nil {
 		t.Fatal("a deleted object's inline bytes came back")
+	}
+}
+
+var errRefused = errors.New("metatest: condition refused")
+
+// testConditionalWrites checks that conditions see the object a write would replace, inside the
+// write, and that a refusal changes nothing; and that only one of many racing "create only if
+// absent" writes wins.
+func testConditionalWrites(t *testing.T, s meta.Store) {
+	mustBucket(t, s, "b")
+	absent := func(cur *meta.Object) error {
+		if cur != nil {
+			return errRefused
+		}
+		return nil
+	}
+	if _, err := s.PutObject(ctx, object("b", "k", 1), absent); err != nil {
+		t.Fatalf("create-if-absent of a new key: %v", err)
+	}
+	_, err := s.PutObject(ctx, object("b", "k", 2), absent)
+	wantErr(t, "create-if-absent of an existing key", err, errRefused)
+	got, _ := s.GetObject(ctx, "b", "k")
+	sameObject(t, "object after a refused write", got, object("b", "k", 1))
+	var seen *meta.Object
+	if _, err := s.PutObject(ctx, object("b", "k", 3), func(cur *meta.Object) error { seen = cur; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if seen == nil || seen.ETag != "etag-1" {
+		t.Fatalf("condition saw %+v, want the current object", seen)
+	}
+
+	mustUpload(t, s, "b", "k", "up")
+	mustPart(t, s, "b", "k", "up", part(1, "c1"))
+	done := object("b", "k", 4)
+	done.Parts = []meta.Part{part(1, "c1")}
+	_, _, err = s.CompleteUpload(ctx, "up", done, absent)
+	wantErr(t, "conditional CompleteUpload", err, errRefused)
+	if _, err := s.GetUpload(ctx, "b", "k", "up"); err != nil {
+		t.Fatalf("refused completion removed the upload: %v", err)
+	}
+
+	const racers = 8
+	var wg sync.WaitGroup
+	wins := make(chan int, racers)
+	for w := range racers {
+		wg.Go(func() {
+			if _, err := s.PutObject(ctx, object("b", "race", w), absent); err == nil {
+				wins <- w
+			} else if !errors.Is(err, errRefused) {
+				t.Errorf("racer %d: %v", w, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(wins)
+	if n := len(wins); n != 1 {
+		t.Fatalf("%d of %d racing create-if-absent writes won, want 1", n, racers)
 	}
 }
