@@ -40,6 +40,7 @@ var (
 	errEntityTooLarge      = &apiError{"EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed object size."}
 	errNotModified         = &apiError{"NotModified", http.StatusNotModified, "Not Modified"}
 	errRequestBodyTooLarge = &apiError{"MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big."}
+	errInvalidVersion      = &apiError{"InvalidArgument", http.StatusBadRequest, "Invalid version id specified"}
 	errInvalidPartNumberGE = &apiError{"InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable"}
 )
 

@@ -130,6 +130,10 @@ func (h *Handler) route(q *request) error {
 	case q.key == "":
 		return h.routeBucket(q)
 	}
+	if v, ok := q.query["versionId"]; ok && v[0] != "null" {
+		// Versioning is never enabled, so "null" is the only version id there is.
+		return errInvalidVersion
+	}
 	switch m {
 	case http.MethodPut:
 		switch {
@@ -206,6 +210,11 @@ func (h *Handler) routeBucket(q *request) error {
 			return h.listUploads(q)
 		case q.has("versioning"):
 			return h.getBucketVersioning(q)
+		case q.has("versions"):
+			if hasUnsupported(q.query, versionListParams) {
+				return errNotImplemented
+			}
+			return h.listObjectVersions(q)
 		}
 		if ok, err := h.bucketSubresource(q); ok {
 			return err
@@ -229,6 +238,8 @@ var (
 	listParams = map[string]bool{"list-type": true, "prefix": true, "delimiter": true, "max-keys": true,
 		"marker": true, "continuation-token": true, "start-after": true, "encoding-type": true,
 		"fetch-owner": true, "x-id": true, "allow-unordered": true}
+	versionListParams = map[string]bool{"versions": true, "prefix": true, "delimiter": true, "max-keys": true,
+		"key-marker": true, "version-id-marker": true, "encoding-type": true, "x-id": true}
 )
 
 // authParams are the query parameters of SigV2 presigned URLs.

@@ -166,3 +166,34 @@ func hasChecksumHeader(h http.Header) bool {
 	}
 	return false
 }
+
+// listObjectVersions answers ListObjectVersions for a bucket that never had versioning: each
+// object is its one version, "null", and the latest.
+func (h *Handler) listObjectVersions(q *request) error {
+	keyMarker := q.query.Get("key-marker")
+	if q.query.Get("version-id-marker") != "" && keyMarker == "" {
+		return &apiError{"InvalidArgument", http.StatusBadRequest, "A version-id marker cannot be specified without a key marker."}
+	}
+	page, _, cps, enc, maxKeys, err := h.listEntries(q, keyMarker, false)
+	if err != nil {
+		return err
+	}
+	res := listVersionsResult{
+		NS: s3NS, Name: q.bucket, Prefix: enc(q.query.Get("prefix")), KeyMarker: enc(keyMarker),
+		VersionIDMarker: q.query.Get("version-id-marker"), MaxKeys: maxKeys,
+		Delimiter: enc(q.query.Get("delimiter")), IsTruncated: page.Truncated, CommonPrefixes: cps,
+	}
+	if q.query.Get("encoding-type") == "url" {
+		res.EncodingType = "url"
+	}
+	for _, o := range page.Objects {
+		res.Versions = append(res.Versions, versionEntry{
+			Key: enc(o.Key), VersionID: "null", IsLatest: true, LastModified: xmlTime(o.LastModified),
+			ETag: `"` + o.ETag + `"`, Size: o.Size, Owner: owner{ID: o.Owner}, StorageClass: "STANDARD",
+		})
+	}
+	if page.Truncated {
+		res.NextKeyMarker, res.NextVersionIDMarker = enc(page.Last), "null"
+	}
+	return h.writeXML(q, http.StatusOK, res)
+}
