@@ -20,6 +20,31 @@ func (s *Service) Head(ctx context.Context, bucket, key string) (meta.Object, er
 	return s.meta.GetObject(ctx, bucket, key)
 }
 
+// errBlobGone marks an Open that found a blob freed by a concurrent overwrite or delete.
+var errBlobGone = errors.New("object: blob freed while opening")
+
+// openAttempts bounds how often OpenObject re-reads metadata when overwrites keep racing it.
+const openAttempts = 5
+
+// OpenObject returns the current metadata of an object with a reader of exactly those bytes.
+// An overwrite or delete that frees the bytes between the metadata read and the open is met
+// by reading the metadata again, so a key that exists throughout is never reported missing.
+func (s *Service) OpenObject(ctx context.Context, bucket, key string) (meta.Object, Reader, error) {
+	for attempt := 1; ; attempt++ {
+		o, err := s.Head(ctx, bucket, key)
+		if err != nil {
+			return meta.Object{}, nil, err
+		}
+		rd, err := s.Open(ctx, o)
+		if err == nil {
+			return o, rd, nil
+		}
+		if !errors.Is(err, errBlobGone) || attempt == openAttempts {
+			return meta.Object{}, nil, err
+		}
+	}
+}
+
 // Reader reads an object's bytes at random offsets; Close releases it.
 type Reader interface {
 	io.ReaderAt
@@ -44,7 +69,7 @@ func (s *Service) Open(ctx context.Context, o meta.Object) (Reader, error) {
 			r.Close()
 			if errors.Is(err, blob.ErrNotFound) {
 				// The object was replaced between the metadata read and here.
-				return nil, fmt.Errorf("%w: object changed while opening", meta.ErrNoSuchKey)
+				return nil, fmt.Errorf("%w: %w", meta.ErrNoSuchKey, errBlobGone)
 			}
 			return nil, err
 		}

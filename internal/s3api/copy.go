@@ -13,37 +13,38 @@ import (
 
 // copySource reads the x-amz-copy-source header ("/bucket/key" or "bucket/key", URL-encoded,
 // optionally with ?versionId=) and returns the source object after its bucket's owner check
-// and the x-amz-copy-source-if-* conditions.
-func (h *Handler) copySource(q *request) (meta.Object, error) {
+// and the x-amz-copy-source-if-* conditions, opened for reading; the caller closes the reader.
+func (h *Handler) copySource(q *request) (meta.Object, object.Reader, error) {
 	raw := q.r.Header.Get("x-amz-copy-source")
 	path, query, _ := strings.Cut(raw, "?")
 	src, err := url.PathUnescape(path)
 	if err != nil {
-		return meta.Object{}, errInvalidCopySource
+		return meta.Object{}, nil, errInvalidCopySource
 	}
 	src = strings.TrimPrefix(src, "/")
 	bucket, key, ok := strings.Cut(src, "/")
 	if !ok || bucket == "" || key == "" {
-		return meta.Object{}, errInvalidCopySource
+		return meta.Object{}, nil, errInvalidCopySource
 	}
 	if v, _ := url.ParseQuery(query); v.Get("versionId") != "" && v.Get("versionId") != "null" {
-		return meta.Object{}, &apiError{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
+		return meta.Object{}, nil, &apiError{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
 	}
 	b, err := h.objects.Bucket(q.r.Context(), bucket)
 	if err != nil {
-		return meta.Object{}, err
+		return meta.Object{}, nil, err
 	}
 	if b.Owner != q.principal.AccountID {
-		return meta.Object{}, errAccessDenied
+		return meta.Object{}, nil, errAccessDenied
 	}
-	o, err := h.objects.Head(q.r.Context(), bucket, key)
+	o, rd, err := h.objects.OpenObject(q.r.Context(), bucket, key)
 	if err != nil {
-		return meta.Object{}, err
+		return meta.Object{}, nil, err
 	}
 	if err := checkConditions(q.r.Header, o, "x-amz-copy-source-"); err != nil {
-		return meta.Object{}, err
+		rd.Close()
+		return meta.Object{}, nil, err
 	}
-	return o, nil
+	return o, rd, nil
 }
 
 func (h *Handler) copyObject(q *request) error {
@@ -53,10 +54,11 @@ func (h *Handler) copyObject(q *request) error {
 	if err := checkSSEWrite(q); err != nil {
 		return err
 	}
-	src, err := h.copySource(q)
+	src, rd, err := h.copySource(q)
 	if err != nil {
 		return err
 	}
+	defer rd.Close()
 	if src.Size > object.MaxPutSize {
 		return &apiError{"InvalidRequest", http.StatusBadRequest, "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120"}
 	}
@@ -79,11 +81,6 @@ func (h *Handler) copyObject(q *request) error {
 		}
 	}
 	ctx := q.r.Context()
-	rd, err := h.objects.Open(ctx, src)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
 	o, err := h.objects.PutObject(ctx, object.PutInput{
 		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID,
 		Body: io.NewSectionReader(rd, 0, src.Size), Size: src.Size,
@@ -107,10 +104,11 @@ func (h *Handler) uploadPartCopy(q *request) error {
 	if err := checkSSEWrite(q); err != nil {
 		return err
 	}
-	src, err := h.copySource(q)
+	src, rd, err := h.copySource(q)
 	if err != nil {
 		return err
 	}
+	defer rd.Close()
 	start, length := int64(0), src.Size
 	if rh := q.r.Header.Get("x-amz-copy-source-range"); rh != "" {
 		var ok bool
@@ -123,11 +121,6 @@ func (h *Handler) uploadPartCopy(q *request) error {
 		return errEntityTooLarge
 	}
 	ctx := q.r.Context()
-	rd, err := h.objects.Open(ctx, src)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
 	p, err := h.objects.UploadPart(ctx, u, number, io.NewSectionReader(rd, start, length), length, object.Expect{})
 	if err != nil {
 		return err

@@ -279,6 +279,15 @@ func (h *Handler) writeError(q *request, err error) {
 		q.w.WriteHeader(ae.Status)
 		return
 	}
+	// Headers a handler set for the success it did not reach (ETag, Content-Length, metadata)
+	// must not describe the error.
+	for k := range q.w.Header() {
+		switch http.CanonicalHeaderKey(k) {
+		case "X-Amz-Request-Id", "X-Amz-Id-2":
+		default:
+			delete(q.w.Header(), k)
+		}
+	}
 	body := errorBody{Code: ae.Code, Message: ae.Message, Resource: q.r.URL.Path, RequestID: q.id, HostID: q.w.Header().Get("x-amz-id-2"), BucketName: q.bucket, Key: q.key}
 	var re *sigv4.RegionError
 	if errors.As(err, &re) {

@@ -78,9 +78,21 @@ func (h *Handler) getObject(q *request, head bool) error {
 		return err
 	}
 	ctx := q.r.Context()
-	o, err := h.objects.Head(ctx, q.bucket, q.key)
+	// A GET opens the bytes before any header is written, so the headers describe exactly
+	// the object being sent even when an overwrite races the request.
+	var o meta.Object
+	var rd object.Reader
+	var err error
+	if head {
+		o, err = h.objects.Head(ctx, q.bucket, q.key)
+	} else {
+		o, rd, err = h.objects.OpenObject(ctx, q.bucket, q.key)
+	}
 	if err != nil {
 		return err
+	}
+	if rd != nil {
+		defer rd.Close()
 	}
 	if err := checkConditions(q.r.Header, o, ""); err != nil {
 		if err == errNotModified {
@@ -133,11 +145,6 @@ func (h *Handler) getObject(q *request, head bool) error {
 		q.w.WriteHeader(status)
 		return nil
 	}
-	rd, err := h.objects.Open(ctx, o)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
 	q.w.WriteHeader(status)
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
