@@ -5,6 +5,7 @@ package s3api
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -59,13 +60,14 @@ type request struct {
 	principal iam.Principal
 	auth      *sigv4.Auth
 	body      io.Reader
+	vhost     bool // the bucket came from the host name
 }
 
 // ServeHTTP authenticates, routes and renders errors. The request id header must already be
 // set by the caller (the front router) so every response carries it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := &request{w: w, r: r, id: w.Header().Get("x-amz-request-id"), query: r.URL.Query()}
-	q.bucket, q.key = h.splitTarget(r)
+	q.bucket, q.key, q.vhost = h.splitTarget(r)
 	err := h.authenticate(q)
 	if err == nil {
 		err = h.route(q)
@@ -87,6 +89,11 @@ func (h *Handler) authenticate(q *request) error {
 	if a.Service != "s3" {
 		return sigv4.ErrAuthHeaderMalformed
 	}
+	if a.SigV2 && q.vhost {
+		// A SigV2 signature covers the path, not the host that names the bucket here: the
+		// same URL could be replayed against another bucket.
+		return fmt.Errorf("%w: signature version 2 with virtual-host-style addressing", sigv4.ErrSignatureDoesNotMatch)
+	}
 	p, _, ok := h.dir.Lookup(a.AccessKey)
 	if !ok {
 		return sigv4.ErrInvalidAccessKeyID
@@ -97,7 +104,7 @@ func (h *Handler) authenticate(q *request) error {
 }
 
 // splitTarget finds the bucket and key in the host (virtual-host style) or path.
-func (h *Handler) splitTarget(r *http.Request) (bucket, key string) {
+func (h *Handler) splitTarget(r *http.Request) (bucket, key string, vhost bool) {
 	host := r.Host
 	if hh, _, err := net.SplitHostPort(host); err == nil {
 		host = hh
@@ -106,12 +113,12 @@ func (h *Handler) splitTarget(r *http.Request) (bucket, key string) {
 	path := r.URL.Path
 	for _, d := range h.domains {
 		if strings.HasSuffix(host, "."+d) {
-			return strings.TrimSuffix(host, "."+d), strings.TrimPrefix(path, "/")
+			return strings.TrimSuffix(host, "."+d), strings.TrimPrefix(path, "/"), true
 		}
 	}
 	path = strings.TrimPrefix(path, "/")
 	bucket, key, _ = strings.Cut(path, "/")
-	return bucket, key
+	return bucket, key, false
 }
 
 // has reports whether the query names a sub-resource.

@@ -82,7 +82,7 @@ func (v *Verifier) verifyPresignedV2(r *http.Request, params []queryParam) (*Aut
 		length = -1
 	}
 	return &Auth{
-		AccessKey: ak, Service: "s3", Region: v.Region, Presigned: true, Expires: end,
+		AccessKey: ak, Service: "s3", Region: v.Region, Presigned: true, SigV2: true, Expires: end,
 		ContentSHA256: UnsignedPayload, Body: r.Body, DecodedLength: length,
 	}, nil
 }

@@ -42,10 +42,13 @@ type Verifier struct {
 
 // Auth is what Verify established about a request.
 type Auth struct {
-	AccessKey     string
-	Service       string    // credential scope service, e.g. "s3" or "kms"
-	Region        string    // credential scope region (equal to Verifier.Region)
-	Presigned     bool      // query-string (presigned URL) authentication
+	AccessKey string
+	Service   string // credential scope service, e.g. "s3" or "kms"
+	Region    string // credential scope region (equal to Verifier.Region)
+	Presigned bool   // query-string (presigned URL) authentication
+	// SigV2 marks a legacy Signature Version 2 presigned URL, whose signature covers the path
+	// but not the host: a caller that takes the bucket from the host must refuse it.
+	SigV2         bool
 	Date          time.Time // the signing time
 	Expires       time.Time // presigned only: end of validity
 	ContentSHA256 string    // x-amz-content-sha256 value (or UNSIGNED-PAYLOAD for presigned); the computed hash for buffered bodies
