@@ -110,7 +110,8 @@ type Store interface {
 	PutObject(ctx context.Context, o Object, cond ...Condition) (*Object, error)
 	GetObject(ctx context.Context, bucket, key string) (Object, error) // ErrNoSuchBucket, ErrNoSuchKey
 	// DeleteObject removes the object and returns it (ErrNoSuchBucket, ErrNoSuchKey).
-	DeleteObject(ctx context.Context, bucket, key string) (Object, error)
+	// Conditions, if given, see the object and must all pass in the same transaction.
+	DeleteObject(ctx context.Context, bucket, key string, cond ...Condition) (Object, error)
 	ListObjects(ctx context.Context, bucket string, opt ListOptions) ([]Object, error)
 
 	CreateUpload(ctx context.Context, u Upload) error                            // ErrNoSuchBucket

@@ -80,11 +80,15 @@ func (h *Handler) copyObject(q *request) error {
 			alg = a
 		}
 	}
+	cond, err := writeCondition(q)
+	if err != nil {
+		return err
+	}
 	ctx := q.r.Context()
 	o, err := h.objects.PutObject(ctx, object.PutInput{
 		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID,
 		Body: io.NewSectionReader(rd, 0, src.Size), Size: src.Size,
-		Headers: std, UserMeta: user, Expect: object.Expect{Algorithm: alg},
+		Headers: std, UserMeta: user, Expect: object.Expect{Algorithm: alg}, Condition: cond,
 	})
 	if err != nil {
 		return err

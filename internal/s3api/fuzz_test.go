@@ -40,15 +40,15 @@ func FuzzParseDelete(f *testing.F) {
 	f.Add([]byte(`<Delete><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b/c</Key><VersionId>null</VersionId></Object></Delete>`))
 	f.Add([]byte(`<Delete></Delete>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		keys, _, err := parseDelete(body)
+		entries, _, err := parseDelete(body)
 		if err != nil {
-			if err != errMalformedXML || keys != nil {
-				t.Fatalf("failure gave %v with %d keys", err, len(keys))
+			if err != errMalformedXML || entries != nil {
+				t.Fatalf("failure gave %v with %d entries", err, len(entries))
 			}
 			return
 		}
-		if len(keys) == 0 || len(keys) > 1000 {
-			t.Fatalf("%d keys accepted", len(keys))
+		if len(entries) == 0 || len(entries) > 1000 {
+			t.Fatalf("%d entries accepted", len(entries))
 		}
 	})
 }

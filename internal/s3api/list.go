@@ -136,19 +136,23 @@ func (h *Handler) deleteObjects(q *request) error {
 	if err != nil {
 		return err
 	}
-	keys, quiet, err := parseDelete(body)
+	entries, quiet, err := parseDelete(body)
 	if err != nil {
 		return err
 	}
 	res := deleteResult{NS: s3NS}
-	for _, key := range keys {
-		if err := h.objects.DeleteObject(q.r.Context(), q.bucket, key); err != nil {
+	for _, d := range entries {
+		var err error = errInvalidVersion
+		if d.VersionID == "" || d.VersionID == "null" {
+			err = h.objects.DeleteObject(q.r.Context(), q.bucket, d.Key, object.WriteCondition{IfMatch: d.ETag})
+		}
+		if err != nil {
 			ae, _ := toAPIError(err)
-			res.Errors = append(res.Errors, deleteErrorEntry{Key: key, Code: ae.Code, Message: ae.Message})
+			res.Errors = append(res.Errors, deleteErrorEntry{Key: d.Key, Code: ae.Code, Message: ae.Message})
 			continue
 		}
 		if !quiet {
-			res.Deleted = append(res.Deleted, deletedEntry{Key: key})
+			res.Deleted = append(res.Deleted, deletedEntry{Key: d.Key})
 		}
 	}
 	return h.writeXML(q, http.StatusOK, res)

@@ -279,7 +279,8 @@ func (h *Handler) deleteObject(q *request) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
-	if err := h.objects.DeleteObject(q.r.Context(), q.bucket, q.key); err != nil {
+	cond := object.WriteCondition{IfMatch: q.r.Header.Get("If-Match")}
+	if err := h.objects.DeleteObject(q.r.Context(), q.bucket, q.key, cond); err != nil {
 		return err
 	}
 	q.w.WriteHeader(http.StatusNoContent)

@@ -142,6 +142,7 @@ type deleteRequest struct {
 	Objects []struct {
 		Key       string `xml:"Key"`
 		VersionID string `xml:"VersionId"`
+		ETag      string `xml:"ETag"`
 	} `xml:"Object"`
 }
 

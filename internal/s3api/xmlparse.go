@@ -38,14 +38,21 @@ func parseComplete(body []byte) ([]object.CompletedPart, error) {
 	return list, nil
 }
 
-// parseDelete returns the keys and quiet flag of a DeleteObjects body: 1 to 1000 keys.
-func parseDelete(body []byte) (keys []string, quiet bool, err error) {
+// deleteEntry is one object of a DeleteObjects request.
+type deleteEntry struct {
+	Key       string
+	VersionID string // "" or "null" are the only versions there are
+	ETag      string // delete only if the object's ETag is this (conditional delete)
+}
+
+// parseDelete returns the entries and quiet flag of a DeleteObjects body: 1 to 1000 keys.
+func parseDelete(body []byte) (entries []deleteEntry, quiet bool, err error) {
 	var req deleteRequest
 	if err := xml.Unmarshal(body, &req); err != nil || len(req.Objects) == 0 || len(req.Objects) > maxDeleteKeys {
 		return nil, false, errMalformedXML
 	}
 	for _, o := range req.Objects {
-		keys = append(keys, o.Key)
+		entries = append(entries, deleteEntry{Key: o.Key, VersionID: o.VersionID, ETag: o.ETag})
 	}
-	return keys, req.Quiet, nil
+	return entries, req.Quiet, nil
 }

@@ -122,7 +122,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (meta.Object,
 }
 
 // DeleteObject implements meta.Store.
-func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (meta.Object, error) {
+func (s *Store) DeleteObject(ctx context.Context, bucket, key string, cond ...meta.Condition) (meta.Object, error) {
 	var o meta.Object
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		objs, err := objectsOf(tx, bucket)
@@ -136,6 +136,11 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (meta.Obje
 		bk := bucketOf(tx, bucket)
 		if o, err = decObjectData(bucket, key, v, getInline(bk, key)); err != nil {
 			return err
+		}
+		for _, c := range cond {
+			if err := c(&o); err != nil {
+				return err
+			}
 		}
 		if err := setInline(bk, key, nil); err != nil {
 			return err

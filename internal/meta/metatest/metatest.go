@@ -495,6 +495,12 @@ func testConditionalWrites(t *testing.T, s meta.Store) {
 		t.Fatalf("condition saw %+v, want the current object", seen)
 	}
 
+	_, err = s.DeleteObject(ctx, "b", "k", func(*meta.Object) error { return errRefused })
+	wantErr(t, "refused DeleteObject", err, errRefused)
+	if _, err := s.GetObject(ctx, "b", "k"); err != nil {
+		t.Fatalf("a refused delete removed the object: %v", err)
+	}
+
 	mustUpload(t, s, "b", "k", "up")
 	mustPart(t, s, "b", "k", "up", part(1, "c1"))
 	done := object("b", "k", 4)
