@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/object"
 )
 
 func (h *Handler) listBuckets(q *request) error {
@@ -109,6 +110,11 @@ func readSmallBody(q *request, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readBodyExpecting(q, limit, e)
+}
+
+// readBodyExpecting reads a body of at most limit bytes and checks it against e.
+func readBodyExpecting(q *request, limit int64, e object.Expect) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(q.body, limit+1))
 	if err != nil {
 		return nil, err

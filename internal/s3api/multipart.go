@@ -81,7 +81,13 @@ func (h *Handler) completeUpload(q *request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readSmallBody(q, 4<<20)
+	// The x-amz-checksum-* header of a completion is the checksum of the whole object, checked
+	// by Complete; the XML body itself is checked only against Content-MD5.
+	e, err := expectFromRequest(q)
+	if err != nil {
+		return err
+	}
+	body, err := readBodyExpecting(q, 4<<20, object.Expect{ContentMD5: e.ContentMD5})
 	if err != nil {
 		return err
 	}
