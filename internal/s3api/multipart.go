@@ -206,9 +206,14 @@ func (h *Handler) listUploads(q *request) error {
 		// A key marker alone lists uploads of later keys only.
 		after, afterID = keyMarker, "\xff"
 	}
+	if cp, ok := commonPrefixOf(keyMarker, prefix, delim); ok && cp == keyMarker {
+		// The marker is a common prefix returned by the last page: skip all of it.
+		after, afterID = keyMarker+"\xff", ""
+	}
 	count := 0
-	for count < maxUploads {
-		batch, err := h.objects.Uploads(q.r.Context(), q.bucket, meta.ListOptions{Prefix: prefix, After: after, Limit: pageBatch(maxUploads - count + 1)}, afterID)
+	ctx := q.r.Context()
+	for !res.IsTruncated {
+		batch, err := h.objects.Uploads(ctx, q.bucket, meta.ListOptions{Prefix: prefix, After: after, Limit: pageBatch(maxUploads - count + 1)}, afterID)
 		if err != nil {
 			return err
 		}
@@ -216,48 +221,42 @@ func (h *Handler) listUploads(q *request) error {
 			break
 		}
 		for _, u := range batch {
-			if delim != "" {
-				if j := strings.Index(u.Key[len(prefix):], delim); j >= 0 {
-					cp := u.Key[:len(prefix)+j+len(delim)]
-					if n := len(res.CommonPrefixes); n == 0 || res.CommonPrefixes[n-1].Prefix != enc(cp) {
-						if count == maxUploads {
-							break
-						}
-						res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: enc(cp)})
-						count++
-						res.NextKeyMarker, res.NextUploadIDMarker = enc(cp), ""
-					}
-					after, afterID = u.Key, u.UploadID
-					continue
-				}
-			}
 			if count == maxUploads {
 				res.IsTruncated = true
+				break
+			}
+			count++
+			if cp, ok := commonPrefixOf(u.Key, prefix, delim); ok {
+				res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: enc(cp)})
+				res.NextKeyMarker, res.NextUploadIDMarker = enc(cp), ""
+				// Re-seek past every upload under the prefix.
+				after, afterID = cp+"\xff", ""
 				break
 			}
 			res.Uploads = append(res.Uploads, uploadEntry{
 				Key: enc(u.Key), UploadID: u.UploadID, Initiator: owner{ID: u.Owner}, Owner: owner{ID: u.Owner},
 				StorageClass: "STANDARD", Initiated: xmlTime(u.Initiated), ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 			})
-			count++
 			res.NextKeyMarker, res.NextUploadIDMarker = enc(u.Key), u.UploadID
 			after, afterID = u.Key, u.UploadID
 		}
-		if res.IsTruncated {
-			break
-		}
-	}
-	if count == maxUploads && !res.IsTruncated {
-		more, err := h.objects.Uploads(q.r.Context(), q.bucket, meta.ListOptions{Prefix: prefix, After: after, Limit: 1}, afterID)
-		if err != nil {
-			return err
-		}
-		res.IsTruncated = len(more) > 0
 	}
 	if !res.IsTruncated {
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
 	}
 	return h.writeXML(q, http.StatusOK, res)
+}
+
+// commonPrefixOf returns the common prefix key rolls up into under prefix and delimiter, if any.
+func commonPrefixOf(key, prefix, delim string) (string, bool) {
+	if delim == "" || !strings.HasPrefix(key, prefix) {
+		return "", false
+	}
+	j := strings.Index(key[len(prefix):], delim)
+	if j < 0 {
+		return "", false
+	}
+	return key[:len(prefix)+j+len(delim)], true
 }
 
 func pageBatch(n int) int { return max(1, min(n, 1000)) }
