@@ -28,6 +28,9 @@ func (h *Handler) bucketRegion(b meta.Bucket) string {
 }
 
 func (h *Handler) createBucket(q *request) error {
+	if err := checkBucketCreateOptions(q); err != nil {
+		return err
+	}
 	body, err := readSmallBody(q, 64<<10)
 	if err != nil {
 		return err

@@ -54,6 +54,9 @@ func (h *Handler) copyObject(q *request) error {
 	if err := checkSSEWrite(q); err != nil {
 		return err
 	}
+	if err := checkObjectWriteOptions(q); err != nil {
+		return err
+	}
 	src, rd, err := h.copySource(q)
 	if err != nil {
 		return err

@@ -16,6 +16,9 @@ func (h *Handler) createUpload(q *request) error {
 	if err := checkSSEWrite(q); err != nil {
 		return err
 	}
+	if err := checkObjectWriteOptions(q); err != nil {
+		return err
+	}
 	std, user := objectHeaders(q.r)
 	alg := q.r.Header.Get("x-amz-checksum-algorithm")
 	canon := object.NormalizeAlgorithm(alg)

@@ -33,6 +33,11 @@ func uploadBody(q *request) (int64, object.Expect, error) {
 	if err := checkSSEWrite(q); err != nil {
 		return 0, object.Expect{}, err
 	}
+	if q.query.Get("uploadId") == "" { // parts carry no object options
+		if err := checkObjectWriteOptions(q); err != nil {
+			return 0, object.Expect{}, err
+		}
+	}
 	size, err := bodyLength(q)
 	if err != nil {
 		return 0, object.Expect{}, err
