@@ -201,6 +201,11 @@ func (s *Service) resolve(ctx context.Context, c Caller, id string, o resolveOpt
 	if errors.Is(err, ErrStoreNoSuchKey) || (err == nil && (e.key.Owned || e.key.Account != account)) {
 		return nil, errf(ErrNotFound, "Key '%s' does not exist", s.KeyARN(account, r.keyID))
 	}
+	if err == nil && account != c.Account {
+		// Another account's key is usable only through its key policy or a grant, and neither
+		// is evaluated yet: until the policy engine decides, the answer is no.
+		return nil, errf(ErrAccessDenied, "User: %s is not authorized to use %s because no resource-based policy allows it", c.ARN, s.KeyARN(account, r.keyID))
+	}
 	return e, err
 }
 

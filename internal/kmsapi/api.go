@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -108,6 +109,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 	if auth.Service != "kms" {
 		return opName, nil, errWrongService
 	}
+	if !signedPayload(auth.ContentSHA256) {
+		// UNSIGNED-PAYLOAD and the streaming modes leave the JSON body unauthenticated: a
+		// request whose body could be swapped after signing is refused.
+		return opName, nil, fmt.Errorf("%w: the KMS API needs a signed payload hash", sigv4.ErrSignatureDoesNotMatch)
+	}
 	p, _, ok := h.dir.Lookup(auth.AccessKey)
 	if !ok {
 		return opName, nil, sigv4.ErrInvalidAccessKeyID
@@ -151,4 +157,18 @@ func decode(body []byte, v any) error {
 		return errSerialization
 	}
 	return nil
+}
+
+// signedPayload reports whether a request's payload hash is a hex SHA-256 the signature covers.
+func signedPayload(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
