@@ -168,8 +168,11 @@ func (s *Service) ListRetirableGrants(ctx context.Context, c Caller, principal s
 	}
 	var all []GrantEntry
 	var ids []string
+	issuer := "arn:" + s.partition + ":iam::" + c.Account + ":root"
 	err = s.store.ScanGrants(ctx, func(g Grant) bool {
-		if g.RetiringPrincipal == principal {
+		// Only grants on the caller's own keys: AWS lists "the grants in the account" with
+		// the retiring principal, never another account's.
+		if g.RetiringPrincipal == principal && g.IssuingAccount == issuer {
 			ids = append(ids, g.KeyID)
 			all = append(all, GrantEntry{GrantId: g.GrantID, Name: g.Name, CreationDate: g.Created,
 				GranteePrincipal: g.GranteePrincipal, RetiringPrincipal: g.RetiringPrincipal,

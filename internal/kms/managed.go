@@ -11,6 +11,17 @@ import (
 // managedAliasPrefix names AWS managed keys' aliases.
 const managedAliasPrefix = "alias/aws/"
 
+// managedServices are the services that have AWS managed keys. Any other alias/aws/ name is
+// NotFound, as in AWS, rather than a way for any caller to create keys without bound.
+var managedServices = map[string]bool{
+	"s3": true, "ebs": true, "rds": true, "lambda": true, "secretsmanager": true, "ssm": true,
+	"dynamodb": true, "sqs": true, "sns": true, "kinesis": true, "firehose": true, "redshift": true,
+	"elasticfilesystem": true, "backup": true, "es": true, "glue": true, "codecommit": true,
+	"codeartifact": true, "logs": true, "acm": true, "fsx": true, "kafka": true, "timestream": true,
+	"xray": true, "cloud9": true, "workspaces": true, "connect": true, "kendra": true,
+	"elasticache": true, "sagemaker": true, "qldb": true, "ecr": true, "eks": true,
+}
+
 // ServiceKey returns the AWS managed key of a service (e.g. "aws/s3") in account, creating it
 // and its alias on first use, as AWS does. The object service calls it for SSE-KMS without a
 // key id. It returns the key's ARN.
@@ -24,7 +35,7 @@ func (s *Service) ServiceKey(ctx context.Context, account, service string) (stri
 
 func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry, error) {
 	name := strings.TrimPrefix(alias, managedAliasPrefix)
-	if !strings.HasPrefix(alias, managedAliasPrefix) || name == "" || !validAliasName(alias) {
+	if !strings.HasPrefix(alias, managedAliasPrefix) || !managedServices[name] || !validAliasName(alias) {
 		return nil, errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(account, alias))
 	}
 	s.wmu.Lock()

@@ -44,6 +44,14 @@ var _ RootKey = (*FileRootKey)(nil)
 // (mode 0600, parent directories 0700) when it does not exist. An existing file must hold
 // exactly 32 bytes.
 func OpenFileRootKey(path string) (*FileRootKey, error) {
+	if st, err := os.Stat(path); err == nil {
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("kms: root key %s is not a regular file", path)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			return nil, fmt.Errorf("kms: root key %s is accessible to others (mode %04o); chmod 600 it", path, st.Mode().Perm())
+		}
+	}
 	key, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		key, err = createRootKeyFile(path)

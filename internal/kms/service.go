@@ -45,9 +45,12 @@ type Service struct {
 	log       *slog.Logger
 	mgdDays   int
 
-	mu    sync.RWMutex // guards cache
+	mu    sync.RWMutex // guards cache and destroyed
 	cache map[string]*entry
-	wmu   sync.Mutex // serialises writes so the cache follows the store's order
+	// destroyed remembers keys destroyed during this run, so a load racing the destruction
+	// cannot put the key back in the cache.
+	destroyed map[string]bool
+	wmu       sync.Mutex // serialises writes so the cache follows the store's order
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -61,7 +64,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, mgdDays: cfg.ManagedRotationDays,
-		cache: make(map[string]*entry),
+		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 	}
 	if s.partition == "" {
 		s.partition = "aws"
@@ -226,6 +229,10 @@ func (s *Service) load(ctx context.Context, id string) (*entry, error) {
 	if e := s.cache[id]; e != nil {
 		return e, nil
 	}
+	if s.destroyed[id] {
+		// Destroyed while this load was reading the store: the record read is stale.
+		return nil, ErrStoreNoSuchKey
+	}
 	e = newEntry(k, nil)
 	s.cache[id] = e
 	return e, nil
@@ -251,6 +258,7 @@ func (s *Service) forget(id string) {
 	s.mu.Lock()
 	e := s.cache[id]
 	delete(s.cache, id)
+	s.destroyed[id] = true
 	s.mu.Unlock()
 	if e != nil {
 		e.destroy()
@@ -260,4 +268,33 @@ func (s *Service) forget(id string) {
 func (s *Service) internal(op string, err error) error {
 	s.log.Error("kms internal error", "op", op, "err", err)
 	return fmt.Errorf("kms: %s: %w", op, err)
+}
+
+// CheckRoot verifies that the root key opens the key material already stored: a root key file
+// lost and regenerated, or the wrong --kms-root-key-file, would otherwise start a service on
+// which every existing key fails. It unseals one version of one key (none on a new store).
+func (s *Service) CheckRoot(ctx context.Context) error {
+	var sealed []byte
+	var aad []byte
+	err := s.store.ScanKeys(ctx, func(k *Key) bool {
+		for _, v := range k.Versions {
+			if len(v.Sealed) > 0 {
+				sealed, aad = v.Sealed, sealAAD(k.ID, v.Number)
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("kms: scanning keys: %w", err)
+	}
+	if sealed == nil {
+		return nil
+	}
+	raw, err := s.root.Open(ctx, sealed, aad)
+	clear(raw)
+	if err != nil {
+		return fmt.Errorf("kms: the root key does not open the stored keys (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong?): %w", err)
+	}
+	return nil
 }

@@ -214,6 +214,9 @@ func (s *Server) startKMS(ctx context.Context, cfg Config, dir iam.Directory, ve
 		if err := os.MkdirAll(filepath.Join(cfg.Dir, "kms"), 0o700); err != nil {
 			return nil, fmt.Errorf("kms: %w", err)
 		}
+		if err := syncDir(cfg.Dir); err != nil { // the new kms/ entry outlives a crash
+			return nil, fmt.Errorf("kms: %w", err)
+		}
 		rootFile = filepath.Join(cfg.Dir, "kms", "root.key")
 	}
 	root, err := kms.OpenFileRootKey(rootFile)
@@ -226,6 +229,9 @@ func (s *Server) startKMS(ctx context.Context, cfg Config, dir iam.Directory, ve
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays, Logger: s.log})
 	if err != nil {
+		return nil, err
+	}
+	if err := svc.CheckRoot(ctx); err != nil {
 		return nil, err
 	}
 	s.jobs.Go(func() { svc.Run(ctx, time.Minute) })

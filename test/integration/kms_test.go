@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +108,32 @@ func TestKMSOnTheServerEndpoint(t *testing.T) {
 	}
 	if scanned < 3 {
 		t.Fatalf("scanned only %d files", scanned)
+	}
+}
+
+// TestKMSRefusesAnotherRootKey: a server whose root key file was lost (and so regenerated) must
+// refuse to start over keys sealed under the old one, not start and fail every request.
+func TestKMSRefusesAnotherRootKey(t *testing.T) {
+	dir := t.TempDir()
+	cfg := server.Config{Dir: dir, Listen: "127.0.0.1:0", Region: "us-east-1", AccessKey: testAccessKey, SecretKey: testSecretKey}
+	srv, err := server.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, dir: dir, srv: srv, region: "us-east-1"}
+	must[*kms.CreateKeyOutput](t)(e.kms().CreateKey(ctx(t), &kms.CreateKeyInput{}))
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "kms", "root.key")); err != nil {
+		t.Fatal(err)
+	}
+	if srv, err := server.Start(cfg); err == nil {
+		srv.Shutdown(c)
+		t.Fatal("server started with a new root key over keys sealed under the lost one")
+	} else if !strings.Contains(err.Error(), "root key does not open the stored keys") {
+		t.Fatalf("start failed for another reason: %v", err)
 	}
 }
