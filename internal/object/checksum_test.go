@@ -72,3 +72,19 @@ func TestCompositeChecksum(t *testing.T) {
 		t.Fatalf("composite %s", got)
 	}
 }
+
+func BenchmarkFullObjectCRC10000Parts(b *testing.B) {
+	values := make([]string, 10000)
+	sizes := make([]int64, 10000)
+	for i := range values {
+		h := newHash(CRC64NVME)
+		h.Write([]byte{byte(i), byte(i >> 8)})
+		values[i] = b64(h.Sum(nil))
+		sizes[i] = 5 << 20
+	}
+	for b.Loop() {
+		if _, ok := FullObjectCRC(CRC64NVME, values, sizes); !ok {
+			b.Fatal("combine failed")
+		}
+	}
+}
