@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/object"
@@ -28,6 +29,9 @@ type Config struct {
 	// (bucket.<domain>). Requests to any other host are path-style.
 	Domains []string
 	Logger  *slog.Logger
+	// BodyIdleTimeout cuts a connection whose request or response body makes no progress for
+	// this long (0: DefaultBodyIdleTimeout).
+	BodyIdleTimeout time.Duration
 }
 
 // Handler serves the S3 API.
@@ -38,11 +42,15 @@ type Handler struct {
 	region  string
 	domains []string
 	log     *slog.Logger
+	idle    time.Duration
 }
 
 // New returns the S3 handler.
 func New(c Config) *Handler {
-	h := &Handler{objects: c.Objects, verify: c.Verifier, dir: c.Directory, region: c.Region, domains: c.Domains, log: c.Logger}
+	h := &Handler{objects: c.Objects, verify: c.Verifier, dir: c.Directory, region: c.Region, domains: c.Domains, log: c.Logger, idle: c.BodyIdleTimeout}
+	if h.idle <= 0 {
+		h.idle = DefaultBodyIdleTimeout
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -52,6 +60,7 @@ func New(c Config) *Handler {
 // request is one S3 call being served.
 type request struct {
 	w         http.ResponseWriter
+	rc        *http.ResponseController
 	r         *http.Request
 	id        string
 	bucket    string
@@ -66,7 +75,10 @@ type request struct {
 // ServeHTTP authenticates, routes and renders errors. The request id header must already be
 // set by the caller (the front router) so every response carries it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := &request{w: w, r: r, id: w.Header().Get("x-amz-request-id"), query: r.URL.Query()}
+	q := &request{w: w, rc: http.NewResponseController(w), r: r, id: w.Header().Get("x-amz-request-id"), query: r.URL.Query()}
+	// A write deadline set for a slow body must not outlive this response on a kept-alive
+	// connection (net/http resets only read deadlines between requests).
+	defer q.rc.SetWriteDeadline(time.Time{})
 	q.bucket, q.key, q.vhost = h.splitTarget(r)
 	err := h.authenticate(q)
 	if err == nil {
@@ -99,7 +111,7 @@ func (h *Handler) authenticate(q *request) error {
 		return sigv4.ErrInvalidAccessKeyID
 	}
 	q.principal = p
-	q.body = a.Body
+	q.body = idleReader{r: a.Body, rc: q.rc, d: h.idle}
 	return nil
 }
 

@@ -153,7 +153,8 @@ func (h *Handler) getObject(q *request, head bool) error {
 	q.w.WriteHeader(status)
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
-	if _, err := io.CopyBuffer(writerOnly{q.w}, io.NewSectionReader(rd, start, length), *buf); err != nil {
+	out := idleWriter{w: q.w, rc: q.rc, d: h.idle}
+	if _, err := io.CopyBuffer(out, io.NewSectionReader(rd, start, length), *buf); err != nil {
 		// The status line is out; all that is left is to cut the connection short so the
 		// client sees a truncated body rather than a complete-looking one.
 		h.log.Warn("streaming object failed", "request_id", q.id, "err", err)
@@ -161,9 +162,6 @@ func (h *Handler) getObject(q *request, head bool) error {
 	}
 	return nil
 }
-
-// writerOnly hides ReadFrom so io.CopyBuffer uses our bounded buffer.
-type writerOnly struct{ io.Writer }
 
 var responseOverrides = map[string]string{
 	"response-content-type":        "Content-Type",

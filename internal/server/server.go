@@ -45,6 +45,8 @@ type Config struct {
 	AccessKey   string // root credentials from the environment; empty to use or make DIR's
 	SecretKey   string
 	Domains     []string // virtual-host-style base domains
+	// BodyIdleTimeout cuts connections whose body makes no progress this long (0: 2 minutes).
+	BodyIdleTimeout time.Duration
 	// KMSRootKeyFile holds the KMS root key (32 bytes); "" means DIR/kms/root.key, generated
 	// on first start.
 	KMSRootKeyFile string
@@ -173,12 +175,13 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 		return nil, err
 	}
 	s3 := s3api.New(s3api.Config{
-		Objects:   objects,
-		Verifier:  verifier,
-		Directory: dir,
-		Region:    cfg.Region,
-		Domains:   domains,
-		Logger:    s.log,
+		Objects:         objects,
+		Verifier:        verifier,
+		Directory:       dir,
+		Region:          cfg.Region,
+		Domains:         domains,
+		Logger:          s.log,
+		BodyIdleTimeout: cfg.BodyIdleTimeout,
 	})
 	return &front{s3: s3, kms: kmsHandler}, nil
 }
