@@ -115,6 +115,9 @@ func (s *Service) signDigest(ctx context.Context, c Caller, in SignInput, opName
 	if len(in.Message) == 0 || len(in.Message) > 4096 {
 		return nil, nil, nil, 0, false, errConstraint("", "message", "Member must have length between 1 and 4096")
 	}
+	if in.SigningAlgorithm == "" { // a required member: AWS answers before it looks at the key
+		return nil, nil, nil, 0, false, errValidation("1 validation error detected: Value null at 'signingAlgorithm' failed to satisfy constraint: Member must not be null")
+	}
 	e, err := s.cryptoKey(ctx, c, in.KeyId, opSignMac, UsageSignVerify, opName)
 	if err != nil {
 		return nil, nil, nil, 0, false, err

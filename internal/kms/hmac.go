@@ -26,6 +26,9 @@ func (s *Service) mac(ctx context.Context, c Caller, in MacInput, opName string)
 	if len(in.Message) == 0 || len(in.Message) > 4096 {
 		return MacOutput{}, errConstraint("", "message", "Member must have length between 1 and 4096")
 	}
+	if in.MacAlgorithm == "" { // a required member: AWS answers before it looks at the key
+		return MacOutput{}, errValidation("1 validation error detected: Value null at 'macAlgorithm' failed to satisfy constraint: Member must not be null")
+	}
 	e, err := s.cryptoKey(ctx, c, in.KeyId, opSignMac, UsageMac, opName)
 	if err != nil {
 		return MacOutput{}, err

@@ -2,6 +2,7 @@ package kms_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -83,5 +84,26 @@ func TestReviewGhostKeyAfterDestroy(t *testing.T) {
 	md, err := s3.DescribeKey(ctx, alice, m.KeyId)
 	if err == nil {
 		t.Fatalf("destroyed key still described from cache: state %s", md.KeyState)
+	}
+}
+
+// A missing required algorithm is a ValidationException, as in AWS, before the key is looked at.
+func TestMissingAlgorithmIsValidation(t *testing.T) {
+	ctx := context.Background()
+	s, db := newSvc(t, t.TempDir(), nil)
+	defer db.Close()
+	for name, call := range map[string]func() error{
+		"Sign": func() error {
+			_, err := s.Sign(ctx, alice, kms.SignInput{KeyId: "alias/none", Message: []byte("m")})
+			return err
+		},
+		"GenerateMac": func() error {
+			_, err := s.GenerateMac(ctx, alice, kms.MacInput{KeyId: "alias/none", Message: []byte("m")})
+			return err
+		},
+	} {
+		if err := call(); !errors.Is(err, kms.ErrValidation) {
+			t.Errorf("%s without an algorithm: %v, want ValidationException", name, err)
+		}
 	}
 }
