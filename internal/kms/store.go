@@ -31,7 +31,8 @@ type Store interface {
 	DeleteKey(ctx context.Context, id string) error
 	// ListKeys returns the keys of account with ID > after, ascending, at most limit (<= 0: all).
 	ListKeys(ctx context.Context, account, after string, limit int) ([]*Key, error)
-	// ScanKeys calls fn for every key of every account until fn returns false.
+	// ScanKeys calls fn for every key of every account until fn returns false. A record that
+	// cannot be read is skipped and reported in the returned error after the others were seen.
 	ScanKeys(ctx context.Context, fn func(*Key) bool) error
 
 	// PutAlias creates (create true: ErrStoreAliasExists if present) or retargets (create

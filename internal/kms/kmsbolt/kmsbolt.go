@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/coffer/coffer/internal/kms"
@@ -205,12 +206,15 @@ func (s *Store) ListKeys(_ context.Context, account, after string, limit int) ([
 
 // ScanKeys implements kms.Store.
 func (s *Store) ScanKeys(_ context.Context, fn func(*kms.Key) bool) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	var bad []error
+	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketKeys).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			key := new(kms.Key)
 			if err := json.Unmarshal(v, key); err != nil {
-				return fmt.Errorf("kmsbolt: decoding key %s: %w", k, err)
+				// One damaged record must not hide the others from the scheduler.
+				bad = append(bad, fmt.Errorf("kmsbolt: decoding key %s: %w", k, err))
+				continue
 			}
 			if !fn(key) {
 				return nil
@@ -218,6 +222,7 @@ func (s *Store) ScanKeys(_ context.Context, fn func(*kms.Key) bool) error {
 		}
 		return nil
 	})
+	return errors.Join(append([]error{err}, bad...)...)
 }
 
 // PutAlias implements kms.Store.
