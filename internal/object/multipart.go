@@ -81,7 +81,7 @@ func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, bod
 	p.Number = number
 	replaced, err := s.meta.PutPart(ctx, u.Bucket, u.Key, u.UploadID, p)
 	if err != nil {
-		s.freeBlobs(ctx, []meta.Part{p})
+		s.freeUnlessUnknown(ctx, err, []meta.Part{p})
 		return meta.Part{}, err
 	}
 	if replaced != nil {

@@ -118,6 +118,28 @@ func (s *Service) readInline(body io.Reader, size int64, e Expect) (meta.Part, e
 	return meta.Part{Inline: data, Size: int64(len(data)), ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, nil
 }
 
+// refused reports whether a failed metadata write is known to have changed nothing. Any
+// other failure (an fsync that failed, say) leaves the outcome unknown: the metadata may yet
+// reference the new blobs.
+func refused(err error) bool {
+	for _, c := range []error{meta.ErrNoSuchBucket, meta.ErrNoSuchKey, meta.ErrNoSuchUpload, meta.ErrPartChanged, ErrPreconditionFailed} {
+		if errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// freeUnlessUnknown frees the blobs of a failed write when the write certainly did not land;
+// otherwise they are left to the start-up sweep, which frees them only if nothing refers to them.
+func (s *Service) freeUnlessUnknown(ctx context.Context, err error, parts []meta.Part) {
+	if refused(err) {
+		s.freeBlobs(ctx, parts)
+		return
+	}
+	s.log.Warn("metadata write failed with an unknown outcome; its blobs are kept for the start-up sweep", "err", err)
+}
+
 // classify unwraps the error classes of a failed body read so the wire layer sees them.
 func classify(err error) error {
 	for _, c := range []error{ErrBadDigest, ErrIncompleteBody, ErrEntityTooLarge, ErrInvalidChecksum} {
@@ -195,7 +217,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 func (s *Service) commit(ctx context.Context, o meta.Object, cond WriteCondition) error {
 	replaced, err := s.meta.PutObject(ctx, o, cond.conditions()...)
 	if err != nil {
-		s.freeBlobs(ctx, o.Parts)
+		s.freeUnlessUnknown(ctx, err, o.Parts)
 		return err
 	}
 	if replaced != nil {

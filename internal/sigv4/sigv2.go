@@ -121,7 +121,7 @@ func stringToSignV2(r *http.Request, params []queryParam, expires string) string
 			sub = append(sub, p)
 		}
 	}
-	slices.SortFunc(sub, func(a, b queryParam) int { return strings.Compare(a.key, b.key) })
+	slices.SortStableFunc(sub, func(a, b queryParam) int { return strings.Compare(a.key, b.key) })
 	for i, p := range sub {
 		if i == 0 {
 			b.WriteByte('?')

@@ -1,10 +1,13 @@
 package boltmeta
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/coffer/coffer/internal/meta"
 )
 
 // committer groups concurrent write transactions into one bbolt commit (one fsync), like
@@ -14,6 +17,11 @@ import (
 // Each fn must depend only on the transaction it is given, so that running it again after a
 // rolled-back attempt is harmless. Results are delivered through the fn's closure; the value of
 // the last run is the one that committed.
+//
+// A fn that fails before writing anything says so by returning one of meta's sentinel errors
+// or an error wrapped by refuse: the batch then goes on without it, with no rollback. Any other
+// error rolls the transaction back and the batch runs again without the failed call, so one
+// cheap failing request (a delete of a missing key) cannot make a whole batch run twice.
 type committer struct {
 	db    *bolt.DB
 	mu    sync.Mutex
@@ -22,9 +30,33 @@ type committer struct {
 }
 
 type call struct {
-	fn   func(*bolt.Tx) error
-	err  error
-	wake chan bool // receives true: lead the next batch; false: done, err is set
+	fn      func(*bolt.Tx) error
+	err     error
+	refused bool      // failed before writing: its error stands whatever the commit does
+	wake    chan bool // receives true: lead the next batch; false: done, err is set
+}
+
+// refusal marks an error returned before a transaction wrote anything.
+type refusal struct{ err error }
+
+func (r refusal) Error() string { return r.err.Error() }
+func (r refusal) Unwrap() error { return r.err }
+
+// refuse marks err as returned before fn wrote anything (see committer).
+func refuse(err error) error { return refusal{err} }
+
+// beforeWrites reports whether err is known to come before any write of its fn.
+func beforeWrites(err error) bool {
+	var r refusal
+	if errors.As(err, &r) {
+		return true
+	}
+	for _, s := range []error{meta.ErrNoSuchBucket, meta.ErrNoSuchKey, meta.ErrNoSuchUpload, meta.ErrBucketExists, meta.ErrBucketNotEmpty, meta.ErrPartChanged} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // update runs fn in a write transaction, possibly shared with other callers, and returns
@@ -75,7 +107,13 @@ func (c *committer) run(batch []*call) {
 		failed := -1
 		err := c.db.Update(func(tx *bolt.Tx) error {
 			for i, cl := range batch {
+				cl.refused = false
 				if cl.err = safeCall(cl.fn, tx); cl.err != nil {
+					if beforeWrites(cl.err) {
+						cl.refused = true
+						cl.err = unrefuse(cl.err)
+						continue
+					}
 					failed = i
 					return cl.err
 				}
@@ -84,7 +122,11 @@ func (c *committer) run(batch []*call) {
 		})
 		if failed < 0 {
 			for _, cl := range batch {
-				cl.err = err // nil, or the commit's failure
+				// A refusal judged state that a failed commit never made durable; with the
+				// outcome unknown, its caller gets the commit's error too.
+				if !cl.refused || err != nil {
+					cl.err = err // nil, or the commit's failure
+				}
 			}
 			return
 		}
@@ -92,6 +134,14 @@ func (c *committer) run(batch []*call) {
 		rest = append(rest, batch[:failed]...)
 		batch = append(rest, batch[failed+1:]...)
 	}
+}
+
+// unrefuse strips the refusal marker so callers see the plain error.
+func unrefuse(err error) error {
+	if r, ok := err.(refusal); ok {
+		return r.err
+	}
+	return err
 }
 
 // safeCall turns a panic in fn into an error so that the callers waiting on this batch are

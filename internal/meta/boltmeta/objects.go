@@ -41,13 +41,35 @@ func putObject(bk *bolt.Bucket, o meta.Object, rec, inline []byte, cond []meta.C
 	}
 	for _, c := range cond {
 		if err := c(replaced); err != nil {
-			return nil, err
+			return nil, refuse(err)
 		}
 	}
 	if err := objs.Put([]byte(o.Key), rec); err != nil {
 		return nil, err
 	}
 	return replaced, setInline(bk, o.Key, inline)
+}
+
+// checkConditions runs cond against the current object of key (nil if none), marking a
+// failure as a refusal made before any write.
+func checkConditions(bk *bolt.Bucket, bucket, key string, cond []meta.Condition) error {
+	if len(cond) == 0 {
+		return nil
+	}
+	var cur *meta.Object
+	if v := bk.Bucket(keyObjects).Get([]byte(key)); v != nil {
+		o, err := decObject(bucket, key, v)
+		if err != nil {
+			return err
+		}
+		cur = &o
+	}
+	for _, c := range cond {
+		if err := c(cur); err != nil {
+			return refuse(err)
+		}
+	}
+	return nil
 }
 
 // keyData names the sub-bucket holding small objects' inline bytes, apart from their records
@@ -139,7 +161,7 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, cond ...me
 		}
 		for _, c := range cond {
 			if err := c(&o); err != nil {
-				return err
+				return refuse(err)
 			}
 		}
 		if err := setInline(bk, key, nil); err != nil {

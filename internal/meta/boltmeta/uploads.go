@@ -302,10 +302,14 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 			}
 		}
 		bk := bucketOf(tx, o.Bucket)
+		// Conditions are judged before the first write, so a refusal needs no rollback.
+		if err := checkConditions(bk, o.Bucket, o.Key, cond); err != nil {
+			return err
+		}
 		if err := bk.Bucket(keyUploads).DeleteBucket(uploadKey(o.Key, uploadID)); err != nil {
 			return err
 		}
-		if replaced, err = putObject(bk, o, rec, nil, cond); err != nil {
+		if replaced, err = putObject(bk, o, rec, nil, nil); err != nil {
 			return err
 		}
 		free = unused(parts, o)
