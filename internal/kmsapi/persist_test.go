@@ -3,16 +3,15 @@ package kmsapi
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
-	"io/fs"
+	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/coffer/coffer/internal/secret/secrettest"
 )
 
 // TestRestartAndNoPlaintextOnDisk makes keys of every kind, restarts the server on the same
@@ -126,39 +125,12 @@ func TestRestartAndNoPlaintextOnDisk(t *testing.T) {
 	})
 	e.close()
 	t.Run("no plaintext secret in any file", func(t *testing.T) {
-		scanForSecrets(t, dir, secrets)
+		named := make(map[string][]byte, len(secrets))
+		for i, sec := range secrets {
+			named[fmt.Sprintf("secret %d", i)] = sec
+		}
+		secrettest.ScanDir(t, dir, named, 2)
 	})
 }
 
 func strPtr(s string) *string { return &s }
-
-// scanForSecrets fails if any file under dir contains any secret raw, in hex or in base64.
-func scanForSecrets(t *testing.T, dir string, secrets [][]byte) {
-	t.Helper()
-	files := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		files++
-		for i, s := range secrets {
-			forms := [][]byte{s, []byte(hex.EncodeToString(s)), []byte(strings.ToUpper(hex.EncodeToString(s))), []byte(base64.StdEncoding.EncodeToString(s))}
-			for _, f := range forms {
-				if bytes.Contains(data, f) {
-					t.Errorf("secret %d found in %s", i, path)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files < 2 {
-		t.Fatalf("scanned only %d files", files)
-	}
-}

@@ -3,9 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
+	"github.com/coffer/coffer/internal/secret/secrettest"
 	"github.com/coffer/coffer/internal/server"
 )
 
@@ -81,34 +79,7 @@ func TestKMSOnTheServerEndpoint(t *testing.T) {
 		t.Fatalf("wrong context: %v, want InvalidCiphertextException", err)
 	}
 
-	secrets := map[string][]byte{"plaintext": plaintext, "data key": dk.Plaintext}
-	for name, s := range secrets {
-		secrets[name+" (hex)"] = []byte(hex.EncodeToString(s))
-		secrets[name+" (base64)"] = []byte(base64.StdEncoding.EncodeToString(s))
-	}
-	scanned := 0
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		scanned++
-		for name, s := range secrets {
-			if bytes.Contains(data, s) {
-				t.Errorf("%s found in %s", name, path)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if scanned < 3 {
-		t.Fatalf("scanned only %d files", scanned)
-	}
+	secrettest.ScanDir(t, dir, map[string][]byte{"plaintext": plaintext, "data key": dk.Plaintext}, 3)
 }
 
 // TestKMSRefusesAnotherRootKey: a server whose root key file was lost (and so regenerated) must

@@ -15,13 +15,7 @@ import (
 // Every caller must get exactly its own outcome: nil => its key is stored, error => it is not.
 // (From this session's storage review.)
 func TestCommitterOutcomes(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "x.db"), 0o600, &bolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err })
-	c := &committer{db: db}
+	db, c := newCommitter(t)
 	const n = 2000
 	errs := make([]error, n)
 	runs := make([]int, n)
@@ -78,13 +72,7 @@ func TestCommitterOutcomes(t *testing.T) {
 // failed condition) leave the batch alone, so every fn runs exactly once however many such
 // calls share it, and each caller still gets its own outcome.
 func TestRefusalsDoNotRollBack(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "x.db"), 0o600, &bolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err })
-	c := &committer{db: db}
+	db, c := newCommitter(t)
 	const n = 2000
 	errs := make([]error, n)
 	var runs [n]int
@@ -135,4 +123,19 @@ func TestRefusalsDoNotRollBack(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// newCommitter returns a committer on a fresh database with one bucket "b" (fsync off: these
+// tests are about grouping, not durability).
+func newCommitter(t *testing.T) (*bolt.DB, *committer) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "x.db"), 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return db, &committer{db: db}
 }
