@@ -44,11 +44,7 @@ func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPa
 	if in.MaxKeys <= 0 {
 		return page, nil
 	}
-	after := in.After
-	if in.Prefix > after {
-		// Seeking to just before the prefix saves walking keys that cannot match.
-		after = ""
-	}
+	after := in.After // the store seeks to the later of this and the prefix
 	count := 0
 	// Fetch no more than the page can still use, and after skipping a common prefix start
 	// small again: the next key may well begin another prefix, and every record fetched is
