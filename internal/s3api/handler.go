@@ -174,6 +174,9 @@ func (h *Handler) route(q *request) error {
 			return h.listParts(q)
 		}
 		if m == http.MethodGet {
+			if q.has("attributes") {
+				return h.getObjectAttributes(q)
+			}
 			if ok, err := h.objectSubresource(q); ok {
 				return err
 			}
