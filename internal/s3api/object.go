@@ -21,6 +21,11 @@ func bodyLength(q *request) (int64, error) {
 	if q.auth.DecodedLength >= 0 {
 		return q.auth.DecodedLength, nil
 	}
+	if strings.HasPrefix(q.auth.ContentSHA256, "STREAMING-") {
+		// aws-chunked framing without x-amz-decoded-content-length: the wire length is not
+		// the object's.
+		return 0, errMissingLength
+	}
 	if q.r.ContentLength >= 0 {
 		return q.r.ContentLength, nil
 	}

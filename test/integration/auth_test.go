@@ -170,3 +170,10 @@ func TestAuthentication(t *testing.T) {
 		}
 	})
 }
+
+func TestRepeatedQueryParameter(t *testing.T) {
+	e := startServer(t)
+	newBucket(t, e, "repeat")
+	resp := e.raw(t, "GET", "/repeat?list-type=2&prefix=a&prefix=b", "", nil, time.Now())
+	wantRawError(t, resp, "InvalidArgument", 400)
+}
