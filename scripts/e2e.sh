@@ -11,7 +11,9 @@ if ! command -v aws >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq awscli >/dev/null
 fi
-command -v curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
+for tool in curl openssl; do # used by the scripts below
+  command -v "$tool" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null; }
+done
 echo "e2e: $(aws --version 2>&1)"
 
 work=$(mktemp -d)
