@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # S3 through the real aws CLI. Needs the environment scripts/e2e.sh sets up.
 set -euo pipefail
+# aws CLIs older than 1.29/2.13 (Debian's 2.9) ignore AWS_ENDPOINT_URL: name it on each call.
+aws() { command aws --endpoint-url "${AWS_ENDPOINT_URL:?}" "$@"; }
 w=${E2E_WORK:?run through scripts/e2e.sh}
 fail() { echo "e2e-s3: $*"; exit 1; }
 s3() { aws s3 "$@" >/dev/null; }
@@ -28,7 +30,10 @@ s3 cp "s3://$bucket/dir/big.bin" "$w/big.out"
 url=$(aws s3 presign "s3://$bucket/dir/small.bin" --expires-in 300)
 curl -sS --cacert "$AWS_CA_BUNDLE" -o "$w/presigned.out" "$url"; [ "$(head -c 5 "$w/presigned.out")" != "<?xml" ] || fail "presigned GET failed: $url $(cat "$w/presigned.out")"
 [ "$(sha256sum <"$w/small.bin")" = "$(sha256sum <"$w/presigned.out")" ] || fail "presigned GET differs"
-code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$AWS_CA_BUNDLE" "${url/Signature=/Signature=AAAA}")
+# Tamper with the signed expiry (SigV2 Expires or SigV4 X-Amz-Expires) but keep the URL well-formed.
+tampered=$(printf '%s' "$url" | sed -E 's/([?&](X-Amz-)?Expires=)([0-9]+)/\1\31/')
+[ "$tampered" != "$url" ] || fail "could not tamper with $url"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$AWS_CA_BUNDLE" "$tampered")
 [ "$code" = 403 ] || fail "tampered presigned URL answered $code"
 
 s3 rm "s3://$bucket/dir/small.bin"
