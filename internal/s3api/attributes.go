@@ -63,12 +63,11 @@ func (h *Handler) getObjectAttributes(q *request) error {
 	if len(want) == 0 {
 		return &apiError{"InvalidArgument", http.StatusBadRequest, "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty"}
 	}
-	maxParts, ok := headerInt(q.r.Header.Get("x-amz-max-parts"), 1000)
-	maxParts = min(maxParts, 1000)
+	maxParts, ok := parseCount(q.r.Header.Get("x-amz-max-parts"), 1000, 1000)
 	if !ok {
 		return &apiError{"InvalidArgument", http.StatusBadRequest, "Argument max-parts must be an integer between 0 and 2147483647"}
 	}
-	marker, ok := headerInt(q.r.Header.Get("x-amz-part-number-marker"), 0)
+	marker, ok := parseCount(q.r.Header.Get("x-amz-part-number-marker"), 0, object.MaxPartNumber)
 	if !ok {
 		return &apiError{"InvalidArgument", http.StatusBadRequest, "Argument part-number-marker must be an integer between 0 and 2147483647"}
 	}
@@ -107,19 +106,4 @@ func (h *Handler) getObjectAttributes(q *request) error {
 	}
 	q.w.Header().Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))
 	return h.writeXML(q, http.StatusOK, res)
-}
-
-// headerInt reads an optional non-negative integer header, capped at object.MaxPartNumber.
-func headerInt(v string, def int) (int, bool) {
-	if v == "" {
-		return def, true
-	}
-	n := 0
-	for _, c := range v {
-		if c < '0' || c > '9' || n > object.MaxPartNumber {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return min(n, object.MaxPartNumber), true
 }

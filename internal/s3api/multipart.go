@@ -133,7 +133,12 @@ func (h *Handler) abortUpload(q *request) error {
 
 // intParam reads an optional non-negative integer query parameter with a default and cap.
 func intParam(q *request, name string, def, max int) (int, bool) {
-	v := q.query.Get(name)
+	return parseCount(q.query.Get(name), def, max)
+}
+
+// parseCount reads an optional non-negative integer (a query parameter or header value):
+// def when empty, capped at max, false when malformed.
+func parseCount(v string, def, max int) (int, bool) {
 	if v == "" {
 		return def, true
 	}

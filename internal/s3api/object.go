@@ -251,7 +251,7 @@ func checkConditions(h http.Header, o meta.Object, prefix string) error {
 		notModified = errPreconditionFailed
 	}
 	if v := get("If-Match"); v != "" {
-		if !etagMatches(v, o.ETag) {
+		if !object.ETagMatches(v, o.ETag) {
 			return errPreconditionFailed
 		}
 	} else if v := get("If-Unmodified-Since"); v != "" {
@@ -260,7 +260,7 @@ func checkConditions(h http.Header, o meta.Object, prefix string) error {
 		}
 	}
 	if v := get("If-None-Match"); v != "" {
-		if etagMatches(v, o.ETag) {
+		if object.ETagMatches(v, o.ETag) {
 			return notModified
 		}
 	} else if v := get("If-Modified-Since"); v != "" {
@@ -270,8 +270,6 @@ func checkConditions(h http.Header, o meta.Object, prefix string) error {
 	}
 	return nil
 }
-
-func etagMatches(list, etag string) bool { return object.ETagMatches(list, etag) }
 
 // writeCondition reads If-Match / If-None-Match of a write. S3 supports only "*" in
 // If-None-Match on writes.
