@@ -51,10 +51,7 @@ func (h *Handler) copyObject(q *request) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
-	if err := checkSSEWrite(q); err != nil {
-		return err
-	}
-	if err := checkObjectWriteOptions(q); err != nil {
+	if err := checkNewObject(q); err != nil {
 		return err
 	}
 	src, rd, err := h.copySource(q)

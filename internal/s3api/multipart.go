@@ -13,10 +13,7 @@ func (h *Handler) createUpload(q *request) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
-	if err := checkSSEWrite(q); err != nil {
-		return err
-	}
-	if err := checkObjectWriteOptions(q); err != nil {
+	if err := checkNewObject(q); err != nil {
 		return err
 	}
 	std, user := objectHeaders(q.r)
@@ -49,11 +46,16 @@ func (h *Handler) partTarget(q *request) (meta.Upload, int, error) {
 	if err != nil || number < 1 || number > object.MaxPartNumber {
 		return meta.Upload{}, 0, errInvalidPartNumber
 	}
-	if _, err := h.ownedBucket(q); err != nil {
-		return meta.Upload{}, 0, err
-	}
-	u, err := h.objects.Upload(q.r.Context(), q.bucket, q.key, q.query.Get("uploadId"))
+	u, err := h.upload(q)
 	return u, number, err
+}
+
+// upload returns the upload named by the uploadId parameter, in a bucket the caller owns.
+func (h *Handler) upload(q *request) (meta.Upload, error) {
+	if _, err := h.ownedBucket(q); err != nil {
+		return meta.Upload{}, err
+	}
+	return h.objects.Upload(q.r.Context(), q.bucket, q.key, q.query.Get("uploadId"))
 }
 
 func (h *Handler) uploadPart(q *request) error {
@@ -76,14 +78,11 @@ func (h *Handler) uploadPart(q *request) error {
 }
 
 func (h *Handler) completeUpload(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
-	ctx := q.r.Context()
-	u, err := h.objects.Upload(ctx, q.bucket, q.key, q.query.Get("uploadId"))
+	u, err := h.upload(q)
 	if err != nil {
 		return err
 	}
+	ctx := q.r.Context()
 	// The x-amz-checksum-* header of a completion is the checksum of the whole object, checked
 	// by Complete; the XML body itself is checked only against Content-MD5.
 	e, err := expectFromRequest(q)
@@ -150,14 +149,11 @@ func parseCount(v string, def, max int) (int, bool) {
 }
 
 func (h *Handler) listParts(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
-	ctx := q.r.Context()
-	u, err := h.objects.Upload(ctx, q.bucket, q.key, q.query.Get("uploadId"))
+	u, err := h.upload(q)
 	if err != nil {
 		return err
 	}
+	ctx := q.r.Context()
 	maxParts, ok := intParam(q, "max-parts", 1000, 1000)
 	if !ok {
 		return &apiError{"InvalidArgument", http.StatusBadRequest, "Argument max-parts must be an integer between 0 and 2147483647"}

@@ -35,13 +35,12 @@ func bodyLength(q *request) (int64, error) {
 // uploadBody checks a request that uploads a body (PutObject, UploadPart): no SSE, a
 // declared length within the limit, and the digests it must match.
 func uploadBody(q *request) (int64, object.Expect, error) {
-	if err := checkSSEWrite(q); err != nil {
-		return 0, object.Expect{}, err
+	check := checkNewObject
+	if q.query.Get("uploadId") != "" { // parts carry no object options
+		check = checkSSEWrite
 	}
-	if q.query.Get("uploadId") == "" { // parts carry no object options
-		if err := checkObjectWriteOptions(q); err != nil {
-			return 0, object.Expect{}, err
-		}
+	if err := check(q); err != nil {
+		return 0, object.Expect{}, err
 	}
 	size, err := bodyLength(q)
 	if err != nil {

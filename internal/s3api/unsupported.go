@@ -49,6 +49,15 @@ func checkObjectWriteOptions(q *request) error {
 	return nil
 }
 
+// checkNewObject refuses what a write creating an object (PUT, copy, multipart creation) asks
+// for and Coffer does not do: server-side encryption, then the options above.
+func checkNewObject(q *request) error {
+	if err := checkSSEWrite(q); err != nil {
+		return err
+	}
+	return checkObjectWriteOptions(q)
+}
+
 // checkBucketCreateOptions refuses bucket options Coffer cannot honour.
 func checkBucketCreateOptions(q *request) error {
 	h := q.r.Header
