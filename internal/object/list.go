@@ -34,6 +34,19 @@ const (
 // maxByte sorts after every byte of valid UTF-8, so prefix+maxByte skips all keys under prefix.
 const maxByte = "\xff"
 
+// CommonPrefix returns the common prefix key rolls up into in a listing under prefix with
+// delimiter: the key up to and including the first delimiter after the prefix, if any.
+func CommonPrefix(key, prefix, delim string) (string, bool) {
+	if delim == "" || !strings.HasPrefix(key, prefix) {
+		return "", false
+	}
+	j := strings.Index(key[len(prefix):], delim)
+	if j < 0 {
+		return "", false
+	}
+	return key[:len(prefix)+j+len(delim)], true
+}
+
 // List returns one page of the bucket's keys, grouping keys that share a prefix up to the
 // delimiter into common prefixes, each counting as one entry against MaxKeys.
 func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPage, error) {
@@ -68,11 +81,10 @@ func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPa
 				after = o.Key
 				continue
 			}
-			entry, isPrefix := o.Key, false
-			if in.Delimiter != "" {
-				if j := strings.Index(o.Key[len(in.Prefix):], in.Delimiter); j >= 0 {
-					entry, isPrefix = o.Key[:len(in.Prefix)+j+len(in.Delimiter)], true
-				}
+			entry := o.Key
+			cp, isPrefix := CommonPrefix(o.Key, in.Prefix, in.Delimiter)
+			if isPrefix {
+				entry = cp
 			}
 			if isPrefix && entry <= in.After {
 				// The marker is this common prefix itself: skip everything under it.

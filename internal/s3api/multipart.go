@@ -210,7 +210,7 @@ func (h *Handler) listUploads(q *request) error {
 		// A key marker alone lists uploads of later keys only.
 		after, afterID = keyMarker, "\xff"
 	}
-	if cp, ok := commonPrefixOf(keyMarker, prefix, delim); ok && cp == keyMarker {
+	if cp, ok := object.CommonPrefix(keyMarker, prefix, delim); ok && cp == keyMarker {
 		// The marker is a common prefix returned by the last page: skip all of it.
 		after, afterID = keyMarker+"\xff", ""
 	}
@@ -230,7 +230,7 @@ func (h *Handler) listUploads(q *request) error {
 				break
 			}
 			count++
-			if cp, ok := commonPrefixOf(u.Key, prefix, delim); ok {
+			if cp, ok := object.CommonPrefix(u.Key, prefix, delim); ok {
 				res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: enc(cp)})
 				res.NextKeyMarker, res.NextUploadIDMarker = enc(cp), ""
 				// Re-seek past every upload under the prefix.
@@ -249,18 +249,6 @@ func (h *Handler) listUploads(q *request) error {
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
 	}
 	return h.writeXML(q, http.StatusOK, res)
-}
-
-// commonPrefixOf returns the common prefix key rolls up into under prefix and delimiter, if any.
-func commonPrefixOf(key, prefix, delim string) (string, bool) {
-	if delim == "" || !strings.HasPrefix(key, prefix) {
-		return "", false
-	}
-	j := strings.Index(key[len(prefix):], delim)
-	if j < 0 {
-		return "", false
-	}
-	return key[:len(prefix)+j+len(delim)], true
 }
 
 func pageBatch(n int) int { return max(1, min(n, 1000)) }
