@@ -122,19 +122,25 @@ func (s *Store) PutObject(ctx context.Context, o meta.Object, cond ...meta.Condi
 	return replaced, nil
 }
 
+// readObject reads an object with its inline bytes (meta.ErrNoSuchBucket, meta.ErrNoSuchKey).
+func readObject(tx *bolt.Tx, bucket, key string) (meta.Object, error) {
+	objs, err := objectsOf(tx, bucket)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	v := objs.Get([]byte(key))
+	if v == nil || key == "" {
+		return meta.Object{}, meta.ErrNoSuchKey
+	}
+	return decObjectData(bucket, key, v, getInline(bucketOf(tx, bucket), key))
+}
+
 // GetObject implements meta.Store.
 func (s *Store) GetObject(ctx context.Context, bucket, key string) (meta.Object, error) {
 	var o meta.Object
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		objs, err := objectsOf(tx, bucket)
-		if err != nil {
-			return err
-		}
-		v := objs.Get([]byte(key))
-		if v == nil || key == "" {
-			return meta.ErrNoSuchKey
-		}
-		o, err = decObjectData(bucket, key, v, getInline(bucketOf(tx, bucket), key))
+		var err error
+		o, err = readObject(tx, bucket, key)
 		return err
 	})
 	if err != nil {
@@ -147,18 +153,11 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (meta.Object,
 func (s *Store) DeleteObject(ctx context.Context, bucket, key string, cond ...meta.Condition) (meta.Object, error) {
 	var o meta.Object
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		objs, err := objectsOf(tx, bucket)
-		if err != nil {
+		var err error
+		if o, err = readObject(tx, bucket, key); err != nil {
 			return err
-		}
-		v := objs.Get([]byte(key))
-		if v == nil || key == "" {
-			return meta.ErrNoSuchKey
 		}
 		bk := bucketOf(tx, bucket)
-		if o, err = decObjectData(bucket, key, v, getInline(bk, key)); err != nil {
-			return err
-		}
 		for _, c := range cond {
 			if err := c(&o); err != nil {
 				return refuse(err)
@@ -167,7 +166,7 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, cond ...me
 		if err := setInline(bk, key, nil); err != nil {
 			return err
 		}
-		return objs.Delete([]byte(key))
+		return bk.Bucket(keyObjects).Delete([]byte(key))
 	})
 	if err != nil {
 		return meta.Object{}, fmt.Errorf("boltmeta: delete object %q/%q: %w", bucket, key, err)
