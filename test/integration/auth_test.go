@@ -136,8 +136,17 @@ func TestAuthentication(t *testing.T) {
 			{"tampered signature", func(v url.Values) { v.Set("X-Amz-Signature", strings.Repeat("a", 64)) }, "SignatureDoesNotMatch", 403},
 			{"tampered expiry", func(v url.Values) { v.Set("X-Amz-Expires", "900000") }, "AuthorizationQueryParametersError", 400},
 			{"expired", func(v url.Values) {
-				v.Set("X-Amz-Date", time.Now().UTC().Add(-2*time.Hour).Format("20060102T150405Z"))
+				// The credential scope's day moves with the date (two hours ago may be
+				// yesterday), or the request is malformed rather than expired.
+				then := time.Now().UTC().Add(-2 * time.Hour)
+				v.Set("X-Amz-Date", then.Format("20060102T150405Z"))
+				scope := strings.Split(v.Get("X-Amz-Credential"), "/")
+				scope[1] = then.Format("20060102")
+				v.Set("X-Amz-Credential", strings.Join(scope, "/"))
 			}, "AccessDenied", 403},
+			{"date outside the credential's day", func(v url.Values) {
+				v.Set("X-Amz-Date", time.Now().UTC().Add(-26*time.Hour).Format("20060102T150405Z"))
+			}, "AuthorizationQueryParametersError", 400},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
