@@ -41,7 +41,7 @@ var (
 	errNotModified         = &apiError{"NotModified", http.StatusNotModified, "Not Modified"}
 	errRequestBodyTooLarge = &apiError{"MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big."}
 	errInvalidVersion      = &apiError{"InvalidArgument", http.StatusBadRequest, "Invalid version id specified"}
-	errInvalidPartNumberGE = &apiError{"InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable"}
+	errPartNumberBeyond    = &apiError{"InvalidPartNumber", http.StatusBadRequest, "The requested partnumber is not satisfiable"}
 )
 
 // errorTable maps error classes of the services and of authentication to S3 errors. It is the
