@@ -72,8 +72,13 @@ func expectFromRequest(q *request) (object.Expect, error) {
 		if v == "" {
 			continue
 		}
-		if e.Value != "" || (e.Algorithm != "" && e.Algorithm != a) {
+		if e.Value != "" {
 			return e, &apiError{"InvalidRequest", http.StatusBadRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."}
+		}
+		if e.Algorithm != "" && e.Algorithm != a {
+			// S3 documents BadDigest for a checksum header of another algorithm than
+			// x-amz-sdk-checksum-algorithm names.
+			return e, badDigest(e.Algorithm)
 		}
 		if !object.ValidChecksumValue(a, v) {
 			return e, &apiError{"InvalidRequest", http.StatusBadRequest, "Value for x-amz-checksum-" + strings.ToLower(a) + " header is invalid."}
