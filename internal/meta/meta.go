@@ -51,6 +51,9 @@ type Object struct {
 	Parts []Part
 	// PartsCount is the number of parts of a multipart object, 0 for a single PUT.
 	PartsCount int
+	// UploadID names the multipart upload that made the object ("" for any other write), so a
+	// CompleteMultipartUpload repeated after its success can be answered from the object.
+	UploadID string
 }
 
 // Upload is an in-progress multipart upload.

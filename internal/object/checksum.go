@@ -113,6 +113,18 @@ type Expect struct {
 	Trailer func() (string, bool)
 }
 
+// DigestError is a body that does not hash to the digest the client sent: ErrBadDigest, with
+// the digest that differed (ContentMD5, or a checksum algorithm such as CRC32).
+type DigestError struct{ Digest string }
+
+// ContentMD5 names the Content-MD5 digest in a DigestError.
+const ContentMD5 = "Content-MD5"
+
+func (e *DigestError) Error() string { return "object: " + e.Digest + " does not match the data" }
+
+// Unwrap makes errors.Is(err, ErrBadDigest) hold.
+func (e *DigestError) Unwrap() error { return ErrBadDigest }
+
 // digester hashes a body as it streams: always MD5 (the ETag), plus the flexible checksum.
 type digester struct {
 	md5 hash.Hash
@@ -140,7 +152,7 @@ func (d *digester) Write(p []byte) (int, error) {
 func (d *digester) check(e Expect) (md5sum []byte, checksums map[string]string, err error) {
 	md5sum = d.md5.Sum(nil)
 	if e.ContentMD5 != nil && subtle.ConstantTimeCompare(md5sum, e.ContentMD5) != 1 {
-		return nil, nil, ErrBadDigest
+		return nil, nil, &DigestError{ContentMD5}
 	}
 	if d.sum == nil {
 		return md5sum, nil, nil
@@ -155,7 +167,7 @@ func (d *digester) check(e Expect) (md5sum []byte, checksums map[string]string, 
 		want = v
 	}
 	if want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return nil, nil, ErrBadDigest
+		return nil, nil, &DigestError{d.alg}
 	}
 	return md5sum, map[string]string{d.alg: got}, nil
 }

@@ -116,7 +116,7 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 	}
 	o := meta.Object{
 		Bucket: u.Bucket, Key: u.Key, Owner: u.Owner, Headers: u.Headers, UserMeta: u.UserMeta,
-		LastModified: s.nowUTC(), PartsCount: len(list),
+		LastModified: s.nowUTC(), PartsCount: len(list), UploadID: u.UploadID,
 	}
 	etags := md5.New()
 	var values []string
@@ -160,7 +160,7 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 			return meta.Object{}, fmt.Errorf("%w: parts lack %s checksums", ErrInvalidPart, u.ChecksumAlgorithm)
 		}
 		if fullChecksum != "" && fullChecksum != sum && fullChecksum+"-"+itoa(len(list)) != sum {
-			return meta.Object{}, ErrBadDigest
+			return meta.Object{}, &DigestError{u.ChecksumAlgorithm}
 		}
 		o.Checksums = map[string]string{u.ChecksumAlgorithm: sum}
 		o.ChecksumType = u.ChecksumType
@@ -169,6 +169,10 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 	if errors.Is(err, meta.ErrPartChanged) {
 		return meta.Object{}, fmt.Errorf("%w: %w", ErrInvalidPart, err)
 	}
+	if errors.Is(err, meta.ErrNoSuchUpload) {
+		// A concurrent completion of the same upload won the race.
+		return s.Completed(ctx, u.Bucket, u.Key, u.UploadID, list)
+	}
 	if err != nil {
 		return meta.Object{}, err
 	}
@@ -176,6 +180,31 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 		s.freeBlobs(ctx, replaced.Parts)
 	}
 	s.freeBlobs(ctx, unused)
+	return o, nil
+}
+
+// Completed answers a CompleteMultipartUpload repeated after it succeeded (an SDK retrying a
+// lost response): it returns the object the upload made while that is still the key's object
+// and list names exactly its parts. The answer comes from the object record alone, so any node
+// sharing the metadata store gives it. An upload id that made no current object (never
+// existed, aborted, or its object since overwritten or deleted) is meta.ErrNoSuchUpload; a
+// different part list is ErrInvalidPart.
+func (s *Service) Completed(ctx context.Context, bucket, key, uploadID string, list []CompletedPart) (meta.Object, error) {
+	o, err := s.meta.GetObject(ctx, bucket, key)
+	if errors.Is(err, meta.ErrNoSuchKey) || err == nil && (uploadID == "" || o.UploadID != uploadID) {
+		return meta.Object{}, meta.ErrNoSuchUpload
+	}
+	if err != nil {
+		return meta.Object{}, err
+	}
+	if len(list) != len(o.Parts) {
+		return meta.Object{}, fmt.Errorf("%w: the upload was completed with %d parts", ErrInvalidPart, len(o.Parts))
+	}
+	for i, c := range list {
+		if p := o.Parts[i]; c.Number != p.Number || strings.Trim(c.ETag, `"`) != p.ETag {
+			return meta.Object{}, fmt.Errorf("%w: part %d is not the one the upload was completed with", ErrInvalidPart, c.Number)
+		}
+	}
 	return o, nil
 }
 

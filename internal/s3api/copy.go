@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
@@ -18,8 +19,8 @@ func (h *Handler) copySource(q *request) (meta.Object, object.Reader, error) {
 	raw := q.r.Header.Get("x-amz-copy-source")
 	path, query, _ := strings.Cut(raw, "?")
 	src, err := url.PathUnescape(path)
-	if err != nil {
-		return meta.Object{}, nil, errInvalidCopySource
+	if err != nil || !utf8.ValidString(src) {
+		return meta.Object{}, nil, errInvalidCopySourceEncoding
 	}
 	src = strings.TrimPrefix(src, "/")
 	bucket, key, ok := strings.Cut(src, "/")
@@ -115,10 +116,8 @@ func (h *Handler) uploadPartCopy(q *request) error {
 	defer rd.Close()
 	start, length := int64(0), src.Size
 	if rh := q.r.Header.Get("x-amz-copy-source-range"); rh != "" {
-		var ok bool
-		start, length, ok = parseCopyRange(rh, src.Size)
-		if !ok {
-			return &apiError{"InvalidArgument", http.StatusBadRequest, "Range specified is not valid for source object of size: " + itoa64(src.Size)}
+		if start, length, err = parseCopyRange(rh, src.Size); err != nil {
+			return err
 		}
 	}
 	if length > object.MaxPutSize {
@@ -132,21 +131,26 @@ func (h *Handler) uploadPartCopy(q *request) error {
 	return h.writeXML(q, http.StatusOK, copyPartResult{NS: s3NS, ETag: `"` + p.ETag + `"`, LastModified: xmlTime(p.LastModified), checksumFields: toChecksumFields(p.Checksums)})
 }
 
-// parseCopyRange parses x-amz-copy-source-range, which must be "bytes=first-last" inside the
-// source object.
-func parseCopyRange(v string, size int64) (start, length int64, ok bool) {
+// parseCopyRange parses x-amz-copy-source-range, which must be "bytes=first-last": a
+// malformed range is InvalidArgument, one reaching past the source object InvalidRange (400,
+// not the 416 of a GET).
+func parseCopyRange(v string, size int64) (start, length int64, err error) {
+	malformed := &apiError{"InvalidArgument", http.StatusBadRequest, "Range specified is not valid for source object of size: " + itoa64(size)}
 	spec, found := strings.CutPrefix(v, "bytes=")
 	if !found {
-		return 0, 0, false
+		return 0, 0, malformed
 	}
 	a, b, found := strings.Cut(spec, "-")
 	if !found {
-		return 0, 0, false
+		return 0, 0, malformed
 	}
 	first, err1 := strconv.ParseInt(a, 10, 64)
 	last, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || first < 0 || last < first || last >= size {
-		return 0, 0, false
+	if err1 != nil || err2 != nil || first < 0 || last < first {
+		return 0, 0, malformed
 	}
-	return first, last - first + 1, true
+	if last >= size {
+		return 0, 0, errCopyRangeBeyond
+	}
+	return first, last - first + 1, nil
 }

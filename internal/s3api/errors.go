@@ -38,10 +38,11 @@ var (
 	errInvalidEncodingType = &apiError{"InvalidArgument", http.StatusBadRequest, "Invalid Encoding Method specified in Request"}
 	errInvalidPartNumber   = &apiError{"InvalidArgument", http.StatusBadRequest, "Part number must be an integer between 1 and 10000, inclusive"}
 	errEntityTooLarge      = &apiError{"EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed object size."}
+	errCopyRangeBeyond     = &apiError{"InvalidRange", http.StatusBadRequest, "The requested range is not satisfiable"}
 	errNotModified         = &apiError{"NotModified", http.StatusNotModified, "Not Modified"}
 	errRequestBodyTooLarge = &apiError{"MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big."}
 	errInvalidVersion      = &apiError{"InvalidArgument", http.StatusBadRequest, "Invalid version id specified"}
-	errInvalidPartNumberGE = &apiError{"InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable"}
+	errPartNumberBeyond    = &apiError{"InvalidPartNumber", http.StatusBadRequest, "The requested partnumber is not satisfiable"}
 )
 
 // errorTable maps error classes of the services and of authentication to S3 errors. It is the
@@ -98,12 +99,24 @@ func toAPIError(err error) (*apiError, bool) {
 	if errors.As(err, &ae) {
 		return ae, true
 	}
+	var de *object.DigestError
+	if errors.As(err, &de) {
+		return badDigest(de.Digest), true
+	}
 	for i := range errorTable {
 		if errors.Is(err, errorTable[i].class) {
 			return &errorTable[i].api, true
 		}
 	}
 	return &apiError{"InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again."}, false
+}
+
+// badDigest is S3's BadDigest naming the digest that did not match.
+func badDigest(digest string) *apiError {
+	if digest == object.ContentMD5 {
+		return &apiError{"BadDigest", http.StatusBadRequest, "The Content-MD5 you specified did not match what we received."}
+	}
+	return &apiError{"BadDigest", http.StatusBadRequest, "The " + digest + " you specified did not match the calculated checksum."}
 }
 
 // errorBody is the XML body of an S3 error.

@@ -82,6 +82,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q.bucket, q.key, q.vhost = h.splitTarget(r)
 	err := checkQuery(q.query)
 	if err == nil {
+		err = checkURIEncoding(q)
+	}
+	if err == nil {
 		err = h.authenticate(q)
 	}
 	if err == nil {

@@ -23,17 +23,10 @@ func objectHeaders(r *http.Request) (std, user map[string]string) {
 		}
 	}
 	if ce, ok := std["Content-Encoding"]; ok {
-		// aws-chunked is transfer framing, not a property of the object.
-		var keep []string
-		for _, p := range strings.Split(ce, ",") {
-			if p = strings.TrimSpace(p); p != "" && !strings.EqualFold(p, "aws-chunked") {
-				keep = append(keep, p)
-			}
-		}
-		if len(keep) == 0 {
+		if rest := withoutAWSChunked(ce); rest == "" {
 			delete(std, "Content-Encoding")
 		} else {
-			std["Content-Encoding"] = strings.Join(keep, ",")
+			std["Content-Encoding"] = rest
 		}
 	}
 	user = map[string]string{}
@@ -44,6 +37,18 @@ func objectHeaders(r *http.Request) (std, user map[string]string) {
 		}
 	}
 	return std, user
+}
+
+// withoutAWSChunked removes the aws-chunked coding from a Content-Encoding value: it is
+// transfer framing, not a property of the object. The other codings stay exactly as sent.
+func withoutAWSChunked(ce string) string {
+	var keep []string
+	for p := range strings.SplitSeq(ce, ",") {
+		if !strings.EqualFold(strings.TrimSpace(p), "aws-chunked") {
+			keep = append(keep, p)
+		}
+	}
+	return strings.TrimSpace(strings.Join(keep, ","))
 }
 
 // expectFromRequest reads Content-MD5 and the flexible checksum headers of a write.
@@ -67,8 +72,13 @@ func expectFromRequest(q *request) (object.Expect, error) {
 		if v == "" {
 			continue
 		}
-		if e.Value != "" || (e.Algorithm != "" && e.Algorithm != a) {
+		if e.Value != "" {
 			return e, &apiError{"InvalidRequest", http.StatusBadRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."}
+		}
+		if e.Algorithm != "" && e.Algorithm != a {
+			// S3 documents BadDigest for a checksum header of another algorithm than
+			// x-amz-sdk-checksum-algorithm names.
+			return e, badDigest(e.Algorithm)
 		}
 		if !object.ValidChecksumValue(a, v) {
 			return e, &apiError{"InvalidRequest", http.StatusBadRequest, "Value for x-amz-checksum-" + strings.ToLower(a) + " header is invalid."}

@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -79,7 +80,9 @@ func (h *Handler) uploadPart(q *request) error {
 
 func (h *Handler) completeUpload(q *request) error {
 	u, err := h.upload(q)
-	if err != nil {
+	// An upload that is gone may have been completed by this very request's first attempt.
+	retry := errors.Is(err, meta.ErrNoSuchUpload)
+	if err != nil && !retry {
 		return err
 	}
 	ctx := q.r.Context()
@@ -97,15 +100,20 @@ func (h *Handler) completeUpload(q *request) error {
 	if err != nil {
 		return err
 	}
-	full := ""
-	if u.ChecksumAlgorithm != "" {
-		full = q.r.Header.Get("x-amz-checksum-" + strings.ToLower(u.ChecksumAlgorithm))
-	}
 	cond, err := writeCondition(q)
 	if err != nil {
 		return err
 	}
-	o, err := h.objects.Complete(ctx, u, list, full, cond)
+	var o meta.Object
+	if retry {
+		o, err = h.objects.Completed(ctx, q.bucket, q.key, q.query.Get("uploadId"), list)
+	} else {
+		full := ""
+		if u.ChecksumAlgorithm != "" {
+			full = q.r.Header.Get("x-amz-checksum-" + strings.ToLower(u.ChecksumAlgorithm))
+		}
+		o, err = h.objects.Complete(ctx, u, list, full, cond)
+	}
 	if err != nil {
 		return err
 	}

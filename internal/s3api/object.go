@@ -180,12 +180,12 @@ var responseOverrides = map[string]string{
 func partRange(o meta.Object, n int) (start, length int64, err error) {
 	if o.PartsCount == 0 {
 		if n != 1 {
-			return 0, 0, errInvalidPartNumberGE
+			return 0, 0, errPartNumberBeyond
 		}
 		return 0, o.Size, nil
 	}
 	if n > len(o.Parts) {
-		return 0, 0, errInvalidPartNumberGE
+		return 0, 0, errPartNumberBeyond
 	}
 	for _, p := range o.Parts[:n-1] {
 		start += p.Size

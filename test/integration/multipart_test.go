@@ -83,7 +83,7 @@ func TestMultipart(t *testing.T) {
 			t.Fatalf("partNumber=2: %d bytes, parts count %d", len(got), aws.ToInt32(pn.PartsCount))
 		}
 		_, err := e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String("mpu"), Key: aws.String("big"), PartNumber: aws.Int32(4)})
-		wantAPIError(t, err, "InvalidPartNumber", 416)
+		wantAPIError(t, err, "InvalidPartNumber", 400)
 		lu = must[*s3.ListMultipartUploadsOutput](t)(e.s3.ListMultipartUploads(c, &s3.ListMultipartUploadsInput{Bucket: aws.String("mpu")}))
 		if len(lu.Uploads) != 0 {
 			t.Fatalf("upload still listed after completion: %+v", lu.Uploads)
@@ -144,7 +144,7 @@ func TestMultipart(t *testing.T) {
 			PartNumber: aws.Int32(2), CopySource: aws.String("mpu/src"), CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", 5*mib, 6*mib-1))}))
 		_, err := e.s3.UploadPartCopy(c, &s3.UploadPartCopyInput{Bucket: aws.String("mpu"), Key: aws.String("pc"), UploadId: aws.String(id),
 			PartNumber: aws.Int32(3), CopySource: aws.String("mpu/src"), CopySourceRange: aws.String(fmt.Sprintf("bytes=0-%d", 6*mib))})
-		wantAPIError(t, err, "InvalidArgument", 400)
+		wantAPIError(t, err, "InvalidRange", 400)
 		must[*s3.CompleteMultipartUploadOutput](t)(e.s3.CompleteMultipartUpload(c, &s3.CompleteMultipartUploadInput{
 			Bucket: aws.String("mpu"), Key: aws.String("pc"), UploadId: aws.String(id), MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{
 				{PartNumber: aws.Int32(1), ETag: c1.CopyPartResult.ETag}, {PartNumber: aws.Int32(2), ETag: c2.CopyPartResult.ETag}}}}))

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coffer/coffer/internal/meta"
 )
@@ -34,10 +36,14 @@ type objectRec struct {
 	Owner        string            `json:"o,omitempty"`
 	Headers      map[string]string `json:"h,omitempty"`
 	UserMeta     map[string]string `json:"u,omitempty"`
-	Checksums    map[string]string `json:"c,omitempty"`
-	ChecksumType string            `json:"ct,omitempty"`
-	Parts        []partRec         `json:"p,omitempty"`
-	PartsCount   int               `json:"pc,omitempty"`
+	// HeaderBytes and UserMetaBytes hold the values that are not valid UTF-8 (see splitText).
+	HeaderBytes   map[string][]byte `json:"hb,omitempty"`
+	UserMetaBytes map[string][]byte `json:"ub,omitempty"`
+	Checksums     map[string]string `json:"c,omitempty"`
+	ChecksumType  string            `json:"ct,omitempty"`
+	Parts         []partRec         `json:"p,omitempty"`
+	PartsCount    int               `json:"pc,omitempty"`
+	UploadID      string            `json:"up,omitempty"`
 }
 
 type uploadRec struct {
@@ -45,8 +51,44 @@ type uploadRec struct {
 	Owner             string            `json:"o,omitempty"`
 	Headers           map[string]string `json:"h,omitempty"`
 	UserMeta          map[string]string `json:"u,omitempty"`
+	HeaderBytes       map[string][]byte `json:"hb,omitempty"`
+	UserMetaBytes     map[string][]byte `json:"ub,omitempty"`
 	ChecksumAlgorithm string            `json:"ca,omitempty"`
 	ChecksumType      string            `json:"ct,omitempty"`
+}
+
+// splitText returns the values of m that JSON keeps as text and those it must keep as bytes.
+// Header and metadata values that are not valid UTF-8 (a client may send Latin-1 bytes, as
+// Python's http.client does) would come back from a JSON string as U+FFFD; as bytes they round
+// trip exactly. Records written before the byte fields existed read unchanged.
+func splitText(m map[string]string) (text map[string]string, raw map[string][]byte) {
+	for k, v := range m {
+		if utf8.ValidString(v) {
+			if text == nil {
+				text = make(map[string]string, len(m))
+			}
+			text[k] = v
+			continue
+		}
+		if raw == nil {
+			raw = map[string][]byte{}
+		}
+		raw[k] = []byte(v)
+	}
+	return text, raw
+}
+
+// joinText reverses splitText.
+func joinText(text map[string]string, raw map[string][]byte) map[string]string {
+	if len(raw) == 0 {
+		return nilIfEmpty(text)
+	}
+	m := make(map[string]string, len(text)+len(raw))
+	maps.Copy(m, text)
+	for k, v := range raw {
+		m[k] = string(v)
+	}
+	return m
 }
 
 type partRec struct {
@@ -135,8 +177,9 @@ func encObject(o meta.Object) ([]byte, error) {
 // encObjectData encodes o's record and returns its parts' inline bytes, concatenated, apart.
 func encObjectData(o meta.Object) (rec, inline []byte, err error) {
 	r := objectRec{Size: o.Size, ETag: o.ETag, LastModified: encTime(o.LastModified), Owner: o.Owner,
-		Headers: o.Headers, UserMeta: o.UserMeta, Checksums: o.Checksums, ChecksumType: o.ChecksumType,
-		PartsCount: o.PartsCount}
+		Checksums: o.Checksums, ChecksumType: o.ChecksumType, PartsCount: o.PartsCount, UploadID: o.UploadID}
+	r.Headers, r.HeaderBytes = splitText(o.Headers)
+	r.UserMeta, r.UserMetaBytes = splitText(o.UserMeta)
 	if len(o.Parts) > 0 {
 		r.Parts = make([]partRec, len(o.Parts))
 		for i, p := range o.Parts {
@@ -161,9 +204,11 @@ func decObjectData(bucket, key string, v, data []byte) (meta.Object, error) {
 		return meta.Object{}, err
 	}
 	o := meta.Object{Bucket: bucket, Key: key, Size: r.Size, ETag: r.ETag,
-		LastModified: decTime(r.LastModified), Owner: r.Owner, Headers: nilIfEmpty(r.Headers),
-		UserMeta: nilIfEmpty(r.UserMeta), Checksums: nilIfEmpty(r.Checksums),
-		ChecksumType: r.ChecksumType, PartsCount: r.PartsCount}
+		LastModified: decTime(r.LastModified), Owner: r.Owner,
+		Headers:   joinText(r.Headers, r.HeaderBytes),
+		UserMeta:  joinText(r.UserMeta, r.UserMetaBytes),
+		Checksums: nilIfEmpty(r.Checksums), ChecksumType: r.ChecksumType, PartsCount: r.PartsCount,
+		UploadID: r.UploadID}
 	if len(r.Parts) > 0 {
 		o.Parts = make([]meta.Part, len(r.Parts))
 		off := 0
@@ -186,8 +231,11 @@ func decObjectData(bucket, key string, v, data []byte) (meta.Object, error) {
 }
 
 func encUpload(u meta.Upload) ([]byte, error) {
-	return marshal(uploadRec{Initiated: encTime(u.Initiated), Owner: u.Owner, Headers: u.Headers,
-		UserMeta: u.UserMeta, ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType})
+	r := uploadRec{Initiated: encTime(u.Initiated), Owner: u.Owner,
+		ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType}
+	r.Headers, r.HeaderBytes = splitText(u.Headers)
+	r.UserMeta, r.UserMetaBytes = splitText(u.UserMeta)
+	return marshal(r)
 }
 
 func decUpload(bucket, key, id string, v []byte) (meta.Upload, error) {
@@ -196,8 +244,8 @@ func decUpload(bucket, key, id string, v []byte) (meta.Upload, error) {
 		return meta.Upload{}, err
 	}
 	return meta.Upload{Bucket: bucket, Key: key, UploadID: id, Initiated: decTime(r.Initiated),
-		Owner: r.Owner, Headers: nilIfEmpty(r.Headers), UserMeta: nilIfEmpty(r.UserMeta),
-		ChecksumAlgorithm: r.ChecksumAlgorithm, ChecksumType: r.ChecksumType}, nil
+		Owner: r.Owner, Headers: joinText(r.Headers, r.HeaderBytes),
+		UserMeta: joinText(r.UserMeta, r.UserMetaBytes), ChecksumAlgorithm: r.ChecksumAlgorithm, ChecksumType: r.ChecksumType}, nil
 }
 
 func nilIfEmpty(m map[string]string) map[string]string {

@@ -348,6 +348,11 @@ func testObjectRoundTrip(t *testing.T, s meta.Store) {
 		{"long-key", object("b", fmt.Sprintf("%01024d", 7), 4)},
 		{"odd-values", meta.Object{Bucket: "b", Key: "odd-values", ETag: "\"q\"",
 			UserMeta: map[string]string{"k": "v\n\u00e9", "": "empty-name"}}},
+		// Header bytes a client sent as Latin-1 are not UTF-8 and must come back as sent.
+		{"latin1-values", meta.Object{Bucket: "b", Key: "latin1-values",
+			Headers:  map[string]string{"Content-Disposition": "attachment; filename=\"caf\xe9\"", "Content-Type": "text/plain"},
+			UserMeta: map[string]string{"name": "caf\xe9", "raw": "\xff\xfe", "text": "caf\u00e9"}}},
+		{"upload-id", func() meta.Object { o := object("b", "upload-id", 5); o.UploadID = "u-1"; return o }()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 
 func upload(bucket, key, id string) meta.Upload {
 	return meta.Upload{Bucket: bucket, Key: key, UploadID: id, Initiated: t0, Owner: "111122223333",
-		Headers: map[string]string{"Content-Type": "image/png"}, UserMeta: map[string]string{"a": "b"},
+		Headers: map[string]string{"Content-Type": "image/png"}, UserMeta: map[string]string{"a": "b", "latin1": "caf\xe9"}, // not UTF-8: kept as sent
 		ChecksumAlgorithm: "SHA256", ChecksumType: "COMPOSITE"}
 }
 
@@ -258,6 +258,7 @@ func testCompleteUpload(t *testing.T, s meta.Store) {
 	o := object("b", "k", 7)
 	o.Parts = []meta.Part{part(1, "p1"), part(3, "p3")}
 	o.PartsCount = 2
+	o.UploadID = "u1"
 
 	t.Run("complete", func(t *testing.T) {
 		replaced, unused, err := s.CompleteUpload(ctx, "u1", o)
