@@ -284,7 +284,7 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 		raw, err := s.root.Open(ctx, canary, []byte(canaryAAD))
 		clear(raw)
 		if err != nil {
-			return fmt.Errorf("kms: the root key does not open the root-key canary in the store (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong? if the key is right, the canary record is damaged: restore meta.db): %w", err)
+			return fmt.Errorf("kms: the root key does not open the stored keys: the root-key canary does not authenticate (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong? if the key is right, the canary record is damaged: restore meta.db): %w", err)
 		}
 		return nil
 	}
@@ -325,3 +325,39 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 
 // canaryAAD binds the root-key canary to its purpose (SPEC.md §2.1).
 const canaryAAD = "coffer kms root canary v1"
+
+// CheckKeys reads every key and unseals every version of its material with the root key,
+// calling finding for each that fails, and checks the root-key canary. It changes nothing;
+// it is what `coffer admin check` runs on the KMS.
+func (s *Service) CheckKeys(ctx context.Context, finding func(string)) error {
+	canary, err := s.store.Canary(ctx)
+	if err != nil {
+		return err
+	}
+	if canary != nil {
+		raw, err := s.root.Open(ctx, canary, []byte(canaryAAD))
+		clear(raw)
+		if err != nil {
+			finding("kms: the root key does not open the root-key canary (wrong root key, or a damaged canary)")
+		}
+	}
+	err = s.store.ScanKeys(ctx, func(k *Key) bool {
+		for _, v := range k.Versions {
+			if len(v.Sealed) == 0 {
+				continue
+			}
+			raw, err := s.root.Open(ctx, v.Sealed, sealAAD(k.ID, v.Number))
+			clear(raw)
+			if err != nil {
+				finding(fmt.Sprintf("kms: key %s version %d: its sealed material does not open: %v", k.ID, v.Number, err))
+			}
+		}
+		return ctx.Err() == nil
+	})
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			finding("kms: " + line)
+		}
+	}
+	return ctx.Err()
+}

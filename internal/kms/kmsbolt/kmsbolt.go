@@ -403,3 +403,41 @@ func (s *Store) PutCanary(_ context.Context, sealed []byte) error {
 		return b.Put(keyCanary, sealed)
 	})
 }
+
+// Check decodes every alias and grant and checks the account index against the keys, calling
+// finding for each problem; key records themselves are read by kms.Service.CheckKeys. It
+// changes nothing, so db may be read-only.
+func Check(db *bolt.DB, finding func(string)) error {
+	return db.View(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil && !bytes.Equal(b, bucketRoot) {
+				finding(fmt.Sprintf("kms: top-level bucket %s is missing", b))
+				return nil
+			}
+		}
+		keys := tx.Bucket(bucketKeys)
+		_ = tx.Bucket(bucketByAccount).ForEach(func(k, _ []byte) error {
+			i := bytes.IndexByte(k, 0)
+			if i < 0 || keys.Get(k[i+1:]) == nil {
+				finding(fmt.Sprintf("kms: account index entry %q names no key", k))
+			}
+			return nil
+		})
+		_ = tx.Bucket(bucketAliases).ForEach(func(k, v []byte) error {
+			var a kms.Alias
+			if err := json.Unmarshal(v, &a); err != nil {
+				finding(fmt.Sprintf("kms: alias %q: %v: %v", k, kms.ErrStoreDamaged, err))
+			} else if keys.Get([]byte(a.KeyID)) == nil {
+				finding(fmt.Sprintf("kms: alias %s names missing key %s", a.Name, a.KeyID))
+			}
+			return nil
+		})
+		return tx.Bucket(bucketGrants).ForEach(func(k, v []byte) error {
+			var g kms.Grant
+			if err := json.Unmarshal(v, &g); err != nil {
+				finding(fmt.Sprintf("kms: grant %q: %v: %v", k, kms.ErrStoreDamaged, err))
+			}
+			return nil
+		})
+	})
+}
