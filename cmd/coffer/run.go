@@ -10,6 +10,7 @@ const usage = `usage: coffer <command> [flags]
 commands:
   server    run the S3 + KMS server (coffer server --data DIR)
   bench     load-test an S3 or KMS endpoint (coffer bench s3|kms --help)
+  admin     maintenance of a stopped server's data (coffer admin check --data DIR)
   version   print the version
 `
 
@@ -27,6 +28,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return runServer(args[1:], stdout, stderr, getenv)
 	case "bench":
 		return runBench(args[1:], stdout, stderr, getenv)
+	case "admin":
+		return runAdmin(args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "coffer", version)
 		return 0

@@ -270,16 +270,35 @@ func (s *Service) internal(op string, err error) error {
 	return fmt.Errorf("kms: %s: %w", op, err)
 }
 
-// CheckRoot verifies that the root key opens the key material already stored: a root key file
-// lost and regenerated, or the wrong --kms-root-key-file, would otherwise start a service on
-// which every existing key fails. It unseals one version of one key (none on a new store).
+// CheckRoot verifies that the root key is the one that sealed the stored keys: a root key
+// file lost and regenerated, or the wrong --kms-root-key-file, would otherwise start a service
+// on which every existing key fails. It opens the root-key canary (SPEC.md §2.1), never a key,
+// so one damaged key record cannot stop the service. A store without a canary gets one, once
+// some stored key material opens (or at once, when there is none).
 func (s *Service) CheckRoot(ctx context.Context) error {
-	var sealed []byte
-	var aad []byte
-	err := s.store.ScanKeys(ctx, func(k *Key) bool {
+	canary, err := s.store.Canary(ctx)
+	if err != nil {
+		return fmt.Errorf("kms: reading the root-key canary: %w", err)
+	}
+	if canary != nil {
+		raw, err := s.root.Open(ctx, canary, []byte(canaryAAD))
+		clear(raw)
+		if err != nil {
+			return fmt.Errorf("kms: the root key does not open the stored keys: the root-key canary does not authenticate (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong? if the key is right, the canary record is damaged: restore meta.db): %w", err)
+		}
+		return nil
+	}
+	sealedSome, opened := false, false
+	err = s.store.ScanKeys(ctx, func(k *Key) bool {
 		for _, v := range k.Versions {
-			if len(v.Sealed) > 0 {
-				sealed, aad = v.Sealed, sealAAD(k.ID, v.Number)
+			if len(v.Sealed) == 0 {
+				continue
+			}
+			sealedSome = true
+			raw, err := s.root.Open(ctx, v.Sealed, sealAAD(k.ID, v.Number))
+			clear(raw)
+			if err == nil {
+				opened = true
 				return false
 			}
 		}
@@ -287,15 +306,58 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 	})
 	if err != nil {
 		// Damaged records are reported, not fatal: the others still hold the check.
-		s.log.Warn("kms: some key records could not be read", "err", err)
+		s.log.Error("kms: some key records could not be read", "err", err)
 	}
-	if sealed == nil {
-		return nil
+	if sealedSome && !opened {
+		return fmt.Errorf("kms: the root key does not open the stored keys (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong?): %w", ErrSealedCorrupt)
 	}
-	raw, err := s.root.Open(ctx, sealed, aad)
-	clear(raw)
+	material := make([]byte, 32)
+	_, _ = rand.Read(material) // crypto/rand.Read never fails (Go ≥ 1.24)
+	sealed, err := s.root.Seal(ctx, material, []byte(canaryAAD))
 	if err != nil {
-		return fmt.Errorf("kms: the root key does not open the stored keys (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong?): %w", err)
+		return fmt.Errorf("kms: sealing the root-key canary: %w", err)
+	}
+	if err := s.store.PutCanary(ctx, sealed); err != nil && !errors.Is(err, ErrStoreKeyExists) {
+		return fmt.Errorf("kms: storing the root-key canary: %w", err)
 	}
 	return nil
+}
+
+// canaryAAD binds the root-key canary to its purpose (SPEC.md §2.1).
+const canaryAAD = "coffer kms root canary v1"
+
+// CheckKeys reads every key and unseals every version of its material with the root key,
+// calling finding for each that fails, and checks the root-key canary. It changes nothing;
+// it is what `coffer admin check` runs on the KMS.
+func (s *Service) CheckKeys(ctx context.Context, finding func(string)) error {
+	canary, err := s.store.Canary(ctx)
+	if err != nil {
+		return err
+	}
+	if canary != nil {
+		raw, err := s.root.Open(ctx, canary, []byte(canaryAAD))
+		clear(raw)
+		if err != nil {
+			finding("kms: the root key does not open the root-key canary (wrong root key, or a damaged canary)")
+		}
+	}
+	err = s.store.ScanKeys(ctx, func(k *Key) bool {
+		for _, v := range k.Versions {
+			if len(v.Sealed) == 0 {
+				continue
+			}
+			raw, err := s.root.Open(ctx, v.Sealed, sealAAD(k.ID, v.Number))
+			clear(raw)
+			if err != nil {
+				finding(fmt.Sprintf("kms: key %s version %d: its sealed material does not open: %v", k.ID, v.Number, err))
+			}
+		}
+		return ctx.Err() == nil
+	})
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			finding("kms: " + line)
+		}
+	}
+	return ctx.Err()
 }

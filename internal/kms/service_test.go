@@ -22,6 +22,7 @@ type memStore struct {
 	aliases map[string]Alias
 	grants  map[string]Grant
 	written bytes.Buffer
+	canary  []byte
 }
 
 func newMemStore() *memStore {
@@ -115,6 +116,22 @@ func (m *memStore) ScanKeys(_ context.Context, fn func(*Key) bool) error {
 			break
 		}
 	}
+	return nil
+}
+
+func (m *memStore) Canary(context.Context) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.canary, nil
+}
+
+func (m *memStore) PutCanary(_ context.Context, sealed []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.canary != nil {
+		return ErrStoreKeyExists
+	}
+	m.canary = sealed
 	return nil
 }
 

@@ -13,6 +13,9 @@ var (
 	ErrStoreAliasExists   = errors.New("kms store: alias exists")
 	ErrStoreNoSuchGrant   = errors.New("kms store: no such grant")
 	ErrStoreAliasNoTarget = errors.New("kms store: alias target key does not exist")
+	// ErrStoreDamaged means a stored record could not be read: that key (or alias, grant)
+	// is unusable until restored, the others serve.
+	ErrStoreDamaged = errors.New("kms store: damaged record")
 )
 
 // Store keeps keys, aliases and grants. Each method is one transaction: it happens whole or
@@ -22,7 +25,8 @@ type Store interface {
 	// CreateKey stores a new key (ErrStoreKeyExists if its ID is taken) and, when alias is not
 	// nil, an alias to it in the same transaction (ErrStoreAliasExists if the name is taken).
 	CreateKey(ctx context.Context, k *Key, alias *Alias) error
-	// GetKey returns the key with id (ErrStoreNoSuchKey).
+	// GetKey returns the key with id (ErrStoreNoSuchKey; ErrStoreDamaged if its record cannot
+	// be read).
 	GetKey(ctx context.Context, id string) (*Key, error)
 	// UpdateKey reads the key, applies fn and stores the result atomically. If fn returns an
 	// error nothing is written and that error is returned. Returns the stored key.
@@ -30,6 +34,8 @@ type Store interface {
 	// DeleteKey removes the key with its aliases and grants (ErrStoreNoSuchKey).
 	DeleteKey(ctx context.Context, id string) error
 	// ListKeys returns the keys of account with ID > after, ascending, at most limit (<= 0: all).
+	// A key whose record cannot be read is listed with only ID and Account set, so that one
+	// damaged record does not hide the others; GetKey on it fails with ErrStoreDamaged.
 	ListKeys(ctx context.Context, account, after string, limit int) ([]*Key, error)
 	// ScanKeys calls fn for every key of every account until fn returns false. A record that
 	// cannot be read is skipped and reported in the returned error after the others were seen.
@@ -55,4 +61,9 @@ type Store interface {
 	ListGrants(ctx context.Context, keyID string) ([]Grant, error)
 	// ScanGrants calls fn for every grant of every key until fn returns false.
 	ScanGrants(ctx context.Context, fn func(Grant) bool) error
+
+	// Canary returns the root-key canary (SPEC.md §2.1), or nil if none is stored yet.
+	Canary(ctx context.Context) ([]byte, error)
+	// PutCanary stores the root-key canary once (ErrStoreKeyExists if there is one).
+	PutCanary(ctx context.Context, sealed []byte) error
 }

@@ -82,6 +82,21 @@ type Part struct {
 	Checksums    map[string]string
 }
 
+// Intent records that a blob is about to be written for an object (UploadID "") or a part of
+// an upload. The object layer records it before the blob can be durable and a store drops it
+// in the same transaction as the PutObject or PutPart that stores a reference to the blob, so
+// while an intent exists no record refers to its blob: after a crash, the blob of an intent
+// older than every write still running is an orphan of an interrupted write, and only such a
+// blob is ever deleted by the start-up sweep. A blob that no record and no intent names is
+// reported by `coffer admin check`, never deleted.
+type Intent struct {
+	Blob     string
+	Bucket   string
+	Key      string
+	UploadID string
+	Created  time.Time
+}
+
 // ListOptions selects a page of objects or uploads.
 type ListOptions struct {
 	Prefix string // only keys starting with Prefix
@@ -105,7 +120,8 @@ type Store interface {
 	ListBuckets(ctx context.Context) ([]Bucket, error) // by name
 
 	// PutObject stores o, replacing any object of the same key, and returns the replaced one
-	// (nil if none) so its blobs can be freed. ErrNoSuchBucket if the bucket is gone.
+	// (nil if none) so its blobs can be freed. ErrNoSuchBucket if the bucket is gone. It drops
+	// the intents of o's blobs in the same transaction (see Intent).
 	//
 	// Part.Inline bytes come back from GetObject and DeleteObject only: listings and replaced
 	// objects leave them nil, so a page of small objects costs no more to list than any other.
@@ -120,7 +136,8 @@ type Store interface {
 	CreateUpload(ctx context.Context, u Upload) error                            // ErrNoSuchBucket
 	GetUpload(ctx context.Context, bucket, key, uploadID string) (Upload, error) // ErrNoSuchUpload
 	// PutPart stores p in the upload, replacing the part of the same number, and returns the
-	// replaced part (nil if none). ErrNoSuchUpload if the upload is gone.
+	// replaced part (nil if none). ErrNoSuchUpload if the upload is gone. It drops the intent
+	// of p's blob in the same transaction (see Intent).
 	PutPart(ctx context.Context, bucket, key, uploadID string, p Part) (*Part, error)
 	// ListParts lists parts with Number > after, ascending, at most limit (<= 0: all).
 	ListParts(ctx context.Context, bucket, key, uploadID string, after, limit int) ([]Part, error)
@@ -136,6 +153,14 @@ type Store interface {
 	// nothing changed, if o references a blob that is not among the upload's current parts.
 	// Conditions are as for PutObject and are checked before anything changes.
 	CompleteUpload(ctx context.Context, uploadID string, o Object, cond ...Condition) (replaced *Object, unused []Part, err error)
+
+	// RecordIntent durably records an intent (replacing one for the same blob).
+	RecordIntent(ctx context.Context, in Intent) error
+	// DropIntent removes the intent of blob, if there is one: after the blob was deleted, or
+	// when its write failed before anything was stored under its name.
+	DropIntent(ctx context.Context, blob string) error
+	// ListIntents returns up to limit (<= 0: all) intents created before the given time.
+	ListIntents(ctx context.Context, before time.Time, limit int) ([]Intent, error)
 
 	// Close releases the store.
 	Close() error

@@ -4,112 +4,111 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/meta"
 )
 
-// Garbage collection of orphan blobs. A blob is published before the metadata that references
-// it is committed, so a crash between the two leaves a blob nothing references: invisible, but
-// space. At start, before serving, the server takes the names of all blobs (BlobNames); the
-// blobs among them that no metadata references afterwards (SweepOrphans) can only be such
-// orphans, since every blob written later has a new name.
+// Sweeping what interrupted writes left. A blob is stored under a write intent (meta.Intent)
+// that the metadata commit naming the blob drops in the same transaction, so an intent that
+// outlives every write in progress names a blob no record refers to: the orphan of a write
+// that a crash or an unknown commit outcome interrupted. The sweep deletes exactly those blobs
+// and nothing else. It never asks "which blobs does the metadata not name?": a damaged or
+// mis-opened metadata store would answer "all of them". A blob that neither a record nor an
+// intent names is left alone and reported by `coffer admin check`.
+//
+// As a second line of defence the sweep looks up the object or upload an intent names and
+// keeps a blob it finds referenced, and it refuses to run when it would delete more than
+// sweepShare of the stored blobs.
 
-// BlobNames returns the names of every object and part blob now stored.
-func (s *Service) BlobNames(ctx context.Context) (map[string]bool, error) {
-	names := map[string]bool{}
-	for _, prefix := range []string{"o/", "p/"} {
-		err := s.blobs.List(ctx, prefix, func(name string, _ int64) error {
-			names[name] = true
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list blobs: %w", err)
-		}
-	}
-	return names, nil
-}
+const (
+	// sweepShare is the largest fraction of all blobs one sweep may delete; sweepFloor the
+	// number it may delete whatever the total (a crash with that many uploads in flight).
+	sweepShare = 0.05
+	sweepFloor = 64
+)
 
-// SweepOrphans deletes the blobs among candidates that no object or upload references, and
-// returns how many it deleted. Uploads are scanned before objects: a completion moves part
-// blobs from an upload to an object, never back, so a blob in use is seen in one or the other.
-func (s *Service) SweepOrphans(ctx context.Context, candidates map[string]bool) (int, error) {
-	if len(candidates) == 0 {
-		return 0, nil
-	}
-	buckets, err := s.meta.ListBuckets(ctx)
-	if err != nil {
+// ErrSweepRefused means the sweep found more orphans than it may delete at once.
+var ErrSweepRefused = errors.New("object: sweep refused")
+
+// SweepInterrupted deletes the blobs of intents created before the given time, the start of
+// every write that may still be running (a single server: its own start; several servers
+// sharing the stores: now minus the longest a write may take), and drops those intents. It
+// returns how many blobs it deleted.
+func (s *Service) SweepInterrupted(ctx context.Context, before time.Time) (int, error) {
+	intents, err := s.meta.ListIntents(ctx, before, 0)
+	if err != nil || len(intents) == 0 {
 		return 0, err
 	}
-	for _, b := range buckets {
-		if err := s.unmarkUploads(ctx, b.Name, candidates); err != nil {
+	if len(intents) > sweepFloor {
+		total, err := s.countBlobs(ctx)
+		if err != nil {
 			return 0, err
 		}
-	}
-	for _, b := range buckets {
-		if err := s.unmarkObjects(ctx, b.Name, candidates); err != nil {
-			return 0, err
+		if float64(len(intents)) > sweepShare*float64(total) {
+			return 0, fmt.Errorf("%w: %d interrupted writes would delete more than %.0f%% of the %d blobs; nothing deleted (run `coffer admin check`)", ErrSweepRefused, len(intents), 100*sweepShare, total)
 		}
 	}
 	deleted := 0
-	for name := range candidates {
-		err := s.blobs.Delete(ctx, name)
-		if err != nil && !errors.Is(err, blob.ErrNotFound) {
-			return deleted, fmt.Errorf("delete orphan %s: %w", name, err)
+	for _, in := range intents {
+		used, err := s.referenced(ctx, in)
+		if err != nil {
+			return deleted, fmt.Errorf("sweep %s: %w", in.Blob, err)
 		}
-		if err == nil {
-			deleted++
+		if used {
+			// A store that broke the intent contract: keep the blob, forget the intent.
+			s.log.Error("write intent names a blob that metadata references; blob kept", "blob", in.Blob, "bucket", in.Bucket, "key", in.Key)
+		} else {
+			err := s.blobs.Delete(ctx, in.Blob)
+			if err != nil && !errors.Is(err, blob.ErrNotFound) {
+				return deleted, fmt.Errorf("delete orphan %s: %w", in.Blob, err)
+			}
+			if err == nil {
+				deleted++
+			}
+		}
+		if err := s.meta.DropIntent(ctx, in.Blob); err != nil {
+			return deleted, err
 		}
 	}
 	return deleted, nil
 }
 
-func (s *Service) unmarkUploads(ctx context.Context, bucket string, candidates map[string]bool) error {
-	opt := meta.ListOptions{Limit: pageBatch}
-	afterID := ""
-	for {
-		ups, err := s.meta.ListUploads(ctx, bucket, opt, afterID)
-		if errors.Is(err, meta.ErrNoSuchBucket) {
-			return nil
+// referenced reports whether the object or the upload an intent names refers to its blob (a
+// part's blob may have moved into the completed object).
+func (s *Service) referenced(ctx context.Context, in meta.Intent) (bool, error) {
+	o, err := s.meta.GetObject(ctx, in.Bucket, in.Key)
+	switch {
+	case err == nil:
+		if slices.ContainsFunc(o.Parts, func(p meta.Part) bool { return p.Blob == in.Blob }) {
+			return true, nil
 		}
-		if err != nil {
-			return err
-		}
-		for _, u := range ups {
-			parts, err := s.meta.ListParts(ctx, bucket, u.Key, u.UploadID, 0, 0)
-			if err != nil && !errors.Is(err, meta.ErrNoSuchUpload) {
-				return err
-			}
-			for _, p := range parts {
-				delete(candidates, p.Blob)
-			}
-		}
-		if len(ups) < pageBatch {
-			return nil
-		}
-		last := ups[len(ups)-1]
-		opt.After, afterID = last.Key, last.UploadID
+	case !errors.Is(err, meta.ErrNoSuchKey) && !errors.Is(err, meta.ErrNoSuchBucket):
+		return false, err
 	}
+	if in.UploadID == "" {
+		return false, nil
+	}
+	parts, err := s.meta.ListParts(ctx, in.Bucket, in.Key, in.UploadID, 0, 0)
+	if errors.Is(err, meta.ErrNoSuchUpload) || errors.Is(err, meta.ErrNoSuchBucket) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(parts, func(p meta.Part) bool { return p.Blob == in.Blob }), nil
 }
 
-func (s *Service) unmarkObjects(ctx context.Context, bucket string, candidates map[string]bool) error {
-	opt := meta.ListOptions{Limit: pageBatch}
-	for {
-		objs, err := s.meta.ListObjects(ctx, bucket, opt)
-		if errors.Is(err, meta.ErrNoSuchBucket) {
-			return nil
-		}
+// countBlobs counts the object and part blobs stored.
+func (s *Service) countBlobs(ctx context.Context) (int, error) {
+	n := 0
+	for _, prefix := range []string{"o/", "p/"} {
+		err := s.blobs.List(ctx, prefix, func(string, int64) error { n++; return nil })
 		if err != nil {
-			return err
+			return 0, fmt.Errorf("list blobs: %w", err)
 		}
-		for _, o := range objs {
-			for _, p := range o.Parts {
-				delete(candidates, p.Blob)
-			}
-		}
-		if len(objs) < pageBatch {
-			return nil
-		}
-		opt.After = objs[len(objs)-1].Key
 	}
+	return n, nil
 }

@@ -74,7 +74,7 @@ func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, bod
 	} else if u.ChecksumAlgorithm != "" && e.Algorithm != u.ChecksumAlgorithm {
 		return meta.Part{}, fmt.Errorf("%w: part checksum %s differs from the upload's %s", ErrInvalidChecksum, e.Algorithm, u.ChecksumAlgorithm)
 	}
-	p, _, err := s.writeBlob(ctx, "p", body, size, e)
+	p, _, err := s.writeBlob(ctx, meta.Intent{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID}, "p", body, size, e)
 	if err != nil {
 		return meta.Part{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/meta"
 )
 
@@ -76,8 +77,10 @@ func (s *sizedReader) Read(p []byte) (int, error) {
 }
 
 // writeBlob streams body into a new blob while digesting it, and returns the blob name, size
-// and digests. Nothing is left behind on failure.
-func (s *Service) writeBlob(ctx context.Context, kind string, body io.Reader, size int64, e Expect) (meta.Part, []byte, error) {
+// and digests. The blob is written under an intent for the object or part at (see
+// meta.Intent), which the metadata commit naming the blob drops. Nothing is left behind on
+// failure.
+func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, body io.Reader, size int64, e Expect) (meta.Part, []byte, error) {
 	if size > MaxPutSize {
 		return meta.Part{}, nil, ErrEntityTooLarge
 	}
@@ -96,9 +99,24 @@ func (s *Service) writeBlob(ctx context.Context, kind string, body io.Reader, si
 		sums, checksums, err = d.check(e)
 		return err
 	}}
+	at.Blob, at.Created = name, s.now()
+	// The intent is committed while the blob is written, so it costs no latency: the blob is
+	// durable only when Put returns, and the commit that names the blob waits for both. A
+	// crash before the intent lands can leave a blob that no intent names; the sweep never
+	// deletes such a blob (admin check reports it).
+	recorded := make(chan error, 1)
+	go func() { recorded <- s.meta.RecordIntent(context.WithoutCancel(ctx), at) }()
 	n, err := s.blobs.Put(ctx, name, vr)
-	if err != nil {
+	ierr := <-recorded
+	switch {
+	case err != nil:
+		if ierr == nil {
+			s.dropIntent(ctx, name) // nothing was stored under the name
+		}
 		return meta.Part{}, nil, classify(err)
+	case ierr != nil:
+		s.freeBlobs(ctx, []meta.Part{{Blob: name}})
+		return meta.Part{}, nil, ierr
 	}
 	return meta.Part{Blob: name, Size: n, ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
 }
@@ -130,14 +148,36 @@ func refused(err error) bool {
 	return false
 }
 
-// freeUnlessUnknown frees the blobs of a failed write when the write certainly did not land;
-// otherwise they are left to the start-up sweep, which frees them only if nothing refers to them.
+// freeUnlessUnknown frees the blobs of a failed write, and then their intents, when the write
+// certainly did not land. Otherwise blobs and intents are left to the start-up sweep: if the
+// write landed it dropped the intents and the blobs stay; if not, the sweep deletes them.
 func (s *Service) freeUnlessUnknown(ctx context.Context, err error, parts []meta.Part) {
-	if refused(err) {
-		s.freeBlobs(ctx, parts)
+	if !refused(err) {
+		s.log.Warn("metadata write failed with an unknown outcome; its blobs are kept for the start-up sweep", "err", err)
 		return
 	}
-	s.log.Warn("metadata write failed with an unknown outcome; its blobs are kept for the start-up sweep", "err", err)
+	for _, p := range parts {
+		if p.Blob == "" {
+			continue
+		}
+		err := s.blobs.Delete(context.WithoutCancel(ctx), p.Blob)
+		if err != nil && !errors.Is(err, blob.ErrNotFound) {
+			s.log.Warn("freeing blob failed; its intent is kept for the start-up sweep", "blob", p.Blob, "err", err)
+			continue
+		}
+		s.dropIntent(ctx, p.Blob)
+	}
+}
+
+// dropIntent removes the intent of a blob that is gone or was never stored. A failure only
+// leaves work for the start-up sweep, so it is logged.
+func (s *Service) dropIntent(ctx context.Context, name string) {
+	if name == "" {
+		return
+	}
+	if err := s.meta.DropIntent(context.WithoutCancel(ctx), name); err != nil {
+		s.log.Warn("dropping a write intent failed; the start-up sweep will", "blob", name, "err", err)
+	}
 }
 
 // classify unwraps the error classes of a failed body read so the wire layer sees them.
@@ -194,7 +234,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 	if in.Size >= 0 && in.Size <= InlineMax {
 		part, err = s.readInline(in.Body, in.Size, in.Expect)
 	} else {
-		part, _, err = s.writeBlob(ctx, "o", in.Body, in.Size, in.Expect)
+		part, _, err = s.writeBlob(ctx, meta.Intent{Bucket: in.Bucket, Key: in.Key}, "o", in.Body, in.Size, in.Expect)
 	}
 	if err != nil {
 		return meta.Object{}, err

@@ -21,6 +21,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/coffer/coffer/internal/blob/fsblob"
+	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/kmsbolt"
@@ -109,7 +110,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("certificate: %w", err)
 	}
-	db, err := boltmeta.Open(filepath.Join(cfg.Dir, "meta.db"))
+	db, err := boltfile.Open(filepath.Join(cfg.Dir, "meta.db"), TopBuckets())
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
@@ -171,9 +172,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
 	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Logger: s.log})
-	if err := s.startSweep(ctx, objects); err != nil {
-		return nil, err
-	}
+	s.startSweep(ctx, objects)
 	s3 := s3api.New(s3api.Config{
 		Objects:         objects,
 		Verifier:        verifier,
@@ -183,27 +182,28 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 		Logger:          s.log,
 		BodyIdleTimeout: cfg.BodyIdleTimeout,
 	})
-	return &front{s3: s3, kms: kmsHandler}, nil
+	return &front{s3: s3, kms: kmsHandler, log: s.log}, nil
 }
 
-// startSweep lists the blobs present before serving begins and, in the background, deletes
-// those no metadata references: orphans of writes a crash interrupted.
-func (s *Server) startSweep(ctx context.Context, objects *object.Service) error {
-	candidates, err := objects.BlobNames(ctx)
-	if err != nil {
-		return err
-	}
+// startSweep deletes, in the background, the blobs of writes that were interrupted before this
+// start (see object.SweepInterrupted): the only blobs it may delete.
+func (s *Server) startSweep(ctx context.Context, objects *object.Service) {
+	started := time.Now()
 	s.jobs.Go(func() {
-		n, err := objects.SweepOrphans(ctx, candidates)
+		defer close(s.swept)
+		var n int
+		err := boltfile.Safely(func() error {
+			var err error
+			n, err = objects.SweepInterrupted(ctx, started)
+			return err
+		})
 		switch {
 		case err != nil && ctx.Err() == nil:
-			s.log.Warn("sweeping orphan blobs failed", "err", err)
+			s.log.Error("sweeping the blobs of interrupted writes failed; nothing more is deleted until the next start", "err", err)
 		case n > 0:
-			s.log.Info("deleted orphan blobs left by an interrupted write", "count", n)
+			s.log.Info("deleted blobs left by interrupted writes", "count", n)
 		}
-		close(s.swept)
 	})
-	return nil
 }
 
 // Swept is closed once the start-up sweep of orphan blobs has finished.
@@ -237,7 +237,11 @@ func (s *Server) startKMS(ctx context.Context, cfg Config, dir iam.Directory, ve
 	if err := svc.CheckRoot(ctx); err != nil {
 		return nil, err
 	}
-	s.jobs.Go(func() { svc.Run(ctx, time.Minute) })
+	s.jobs.Go(func() {
+		if err := boltfile.Safely(func() error { svc.Run(ctx, time.Minute); return nil }); err != nil {
+			s.log.Error("kms scheduler stopped: reading the store failed", "err", err)
+		}
+	})
 	return kmsapi.New(kmsapi.Config{Service: svc, Verifier: verifier, Directory: dir, Logger: s.log})
 }
 
@@ -281,30 +285,14 @@ func (s *Server) closeStores() error {
 	return s.db.Close()
 }
 
-// front routes each request to the S3 or the KMS wire layer and gives every response its
-// request id.
-type front struct {
-	s3  http.Handler
-	kms http.Handler
-}
-
-func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := newRequestID()
-	w.Header().Set("x-amz-request-id", id)
-	w.Header().Set("x-amz-id-2", id)
-	if f.kms != nil && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "TrentService.") {
-		w.Header().Set("x-amzn-RequestId", id)
-		f.kms.ServeHTTP(w, r)
-		return
-	}
-	f.s3.ServeHTTP(w, r)
-}
-
 func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return strings.ToUpper(hex.EncodeToString(b[:]))
 }
+
+// TopBuckets names every top-level bucket of meta.db, for its format record.
+func TopBuckets() []string { return append(boltmeta.TopBuckets(), kmsbolt.TopBuckets()...) }
 
 // checkWritable fails early, with a clear message, on a data directory we cannot write.
 func checkWritable(dir string) error {

@@ -34,6 +34,8 @@ func TestMain(m *testing.M) {
 			os.Exit(3)
 		}
 		fmt.Println("URL", srv.URL, srv.CertFile)
+		<-srv.Swept()
+		fmt.Println("SWEPT")
 		select {} // until killed
 	}
 	os.Exit(m.Run())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,12 +14,16 @@ import (
 
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/blob/fsblob"
+	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/server"
 )
 
 // TestOrphanSweep plants blobs that no metadata references, as a crash between publishing a
-// blob and committing its metadata leaves them, and checks that a restart deletes exactly
-// those, keeping objects and the parts of an upload in progress.
+// blob and committing its metadata leaves them (each under a write intent), and one blob that
+// no intent names either, and checks that a restart deletes exactly the blobs of the intents,
+// keeping objects, the parts of an upload in progress and the unexplained blob.
 func TestOrphanSweep(t *testing.T) {
 	dir := t.TempDir()
 	start := func() *env {
@@ -50,11 +55,16 @@ func TestOrphanSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	orphans := []string{"o/ab/abababababababababababababababab", "p/cd/cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"}
-	for _, name := range orphans {
+	unexplained := "o/ef/efefefefefefefefefefefefefefefef"
+	for _, name := range append(orphans, unexplained) {
 		if _, err := blobs.Put(c, name, bytes.NewReader([]byte("orphan"))); err != nil {
 			t.Fatal(err)
 		}
 	}
+	recordIntents(t, dir, []meta.Intent{
+		{Blob: orphans[0], Bucket: "gcbucket", Key: "kept", Created: time.Now()},
+		{Blob: orphans[1], Bucket: "gcbucket", Key: "mp", UploadID: *up.UploadId, Created: time.Now()},
+	})
 
 	e = start()
 	defer stop(e)
@@ -68,6 +78,9 @@ func TestOrphanSweep(t *testing.T) {
 			t.Errorf("orphan %s survived the sweep: %v", name, err)
 		}
 	}
+	if _, err := blobs.Open(c, unexplained); err != nil {
+		t.Errorf("a blob no intent names was deleted: %v", err)
+	}
 	if got := readAll(t, must[*s3.GetObjectOutput](t)(e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String("gcbucket"), Key: aws.String("kept")})).Body); got != "kept data" {
 		t.Fatalf("object after sweep: %q", got)
 	}
@@ -78,5 +91,25 @@ func TestOrphanSweep(t *testing.T) {
 	}
 	if got := readAll(t, must[*s3.GetObjectOutput](t)(e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String("gcbucket"), Key: aws.String("mp")})).Body); got != "part data" {
 		t.Fatalf("part of an upload in progress lost by the sweep: %q", got)
+	}
+}
+
+// recordIntents writes intents into a stopped server's meta.db, as writes a crash interrupted
+// leave them.
+func recordIntents(t *testing.T, dir string, intents []meta.Intent) {
+	t.Helper()
+	db, err := boltfile.Open(filepath.Join(dir, "meta.db"), server.TopBuckets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store, err := boltmeta.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range intents {
+		if err := store.RecordIntent(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -58,11 +58,7 @@ func New(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
 	}
-	s := &Store{
-		blobs: filepath.Join(abs, blobsDir),
-		tmp:   filepath.Join(abs, tmpDir),
-		bufs:  sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }},
-	}
+	s := newStore(abs)
 	for _, d := range []string{abs, s.blobs, s.tmp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("fsblob: create %s: %w", d, err)
@@ -340,4 +336,27 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(name string, si
 		return fmt.Errorf("fsblob: list %q: %w", prefix, err)
 	}
 	return nil
+}
+
+// Inspect opens an existing store rooted at dir for reading only: unlike New it creates no
+// directory and removes no temp file, so `coffer admin check` changes nothing. It fails when
+// the blobs directory does not exist.
+func Inspect(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("fsblob: %w", err)
+	}
+	s := newStore(abs)
+	if _, err := os.Stat(s.blobs); err != nil {
+		return nil, fmt.Errorf("fsblob: %w", err)
+	}
+	return s, nil
+}
+
+func newStore(abs string) *Store {
+	return &Store{
+		blobs: filepath.Join(abs, blobsDir),
+		tmp:   filepath.Join(abs, tmpDir),
+		bufs:  sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }},
+	}
 }

@@ -18,8 +18,20 @@ var (
 	bucketByAccount = []byte("kms.keys.acct") // account 0x00 key id → empty
 	bucketAliases   = []byte("kms.aliases")   // account 0x00 alias name → JSON Alias
 	bucketGrants    = []byte("kms.grants")    // key id 0x00 grant id → JSON Grant
-	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants}
+	bucketRoot      = []byte("kms.root")      // "canary" → the sealed root-key canary
+	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants, bucketRoot}
+
+	keyCanary = []byte("canary")
 )
+
+// TopBuckets names the top-level buckets the store keeps, for the file's format record.
+func TopBuckets() []string {
+	out := make([]string, len(allBuckets))
+	for i, b := range allBuckets {
+		out[i] = string(b)
+	}
+	return out
+}
 
 // Store is a kms.Store on a bbolt database.
 type Store struct {
@@ -28,8 +40,13 @@ type Store struct {
 
 var _ kms.Store = (*Store)(nil)
 
-// New creates the store's buckets in db if needed. The caller owns db and closes it.
+// New creates the store's buckets in db if needed (a server opens db with package boltfile
+// first, which refuses a file whose buckets are not all there). On a read-only db it creates
+// nothing, for inspection. The caller owns db and closes it.
 func New(db *bolt.DB) (*Store, error) {
+	if db.IsReadOnly() {
+		return &Store{db: db}, nil
+	}
 	err := db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -57,8 +74,8 @@ func getKey(tx *bolt.Tx, id string) (*kms.Key, error) {
 		return nil, kms.ErrStoreNoSuchKey
 	}
 	k := new(kms.Key)
-	if err := json.Unmarshal(v, k); err != nil {
-		return nil, fmt.Errorf("kmsbolt: decoding key %s: %w", id, err)
+	if err := json.Unmarshal(v, k); err != nil || k.ID != id {
+		return nil, fmt.Errorf("kmsbolt: key %s: %w: %v", id, kms.ErrStoreDamaged, err)
 	}
 	return k, nil
 }
@@ -194,7 +211,9 @@ func (s *Store) ListKeys(_ context.Context, account, after string, limit int) ([
 				break
 			}
 			key, err := getKey(tx, id)
-			if err != nil {
+			if errors.Is(err, kms.ErrStoreDamaged) {
+				key = &kms.Key{ID: id, Account: account}
+			} else if err != nil {
 				return err
 			}
 			out = append(out, key)
@@ -211,9 +230,9 @@ func (s *Store) ScanKeys(_ context.Context, fn func(*kms.Key) bool) error {
 		c := tx.Bucket(bucketKeys).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			key := new(kms.Key)
-			if err := json.Unmarshal(v, key); err != nil {
+			if err := json.Unmarshal(v, key); err != nil || key.ID != string(k) {
 				// One damaged record must not hide the others from the scheduler.
-				bad = append(bad, fmt.Errorf("kmsbolt: decoding key %s: %w", k, err))
+				bad = append(bad, fmt.Errorf("kmsbolt: key %s: %w: %v", k, kms.ErrStoreDamaged, err))
 				continue
 			}
 			if !fn(key) {
@@ -357,5 +376,68 @@ func (s *Store) ScanGrants(_ context.Context, fn func(kms.Grant) bool) error {
 			}
 		}
 		return nil
+	})
+}
+
+// Canary implements kms.Store.
+func (s *Store) Canary(_ context.Context) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRoot)
+		if b == nil {
+			return nil // a read-only file from before canaries
+		}
+		out = bytes.Clone(b.Get(keyCanary))
+		return nil
+	})
+	return out, err
+}
+
+// PutCanary implements kms.Store.
+func (s *Store) PutCanary(_ context.Context, sealed []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRoot)
+		if b.Get(keyCanary) != nil {
+			return kms.ErrStoreKeyExists
+		}
+		return b.Put(keyCanary, sealed)
+	})
+}
+
+// Check decodes every alias and grant and checks the account index against the keys, calling
+// finding for each problem; key records themselves are read by kms.Service.CheckKeys. It
+// changes nothing, so db may be read-only.
+func Check(db *bolt.DB, finding func(string)) error {
+	return db.View(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil && !bytes.Equal(b, bucketRoot) {
+				finding(fmt.Sprintf("kms: top-level bucket %s is missing", b))
+				return nil
+			}
+		}
+		keys := tx.Bucket(bucketKeys)
+		_ = tx.Bucket(bucketByAccount).ForEach(func(k, _ []byte) error {
+			i := bytes.IndexByte(k, 0)
+			if i < 0 || keys.Get(k[i+1:]) == nil {
+				finding(fmt.Sprintf("kms: account index entry %q names no key", k))
+			}
+			return nil
+		})
+		_ = tx.Bucket(bucketAliases).ForEach(func(k, v []byte) error {
+			var a kms.Alias
+			if err := json.Unmarshal(v, &a); err != nil {
+				finding(fmt.Sprintf("kms: alias %q: %v: %v", k, kms.ErrStoreDamaged, err))
+			} else if keys.Get([]byte(a.KeyID)) == nil {
+				finding(fmt.Sprintf("kms: alias %s names missing key %s", a.Name, a.KeyID))
+			}
+			return nil
+		})
+		return tx.Bucket(bucketGrants).ForEach(func(k, v []byte) error {
+			var g kms.Grant
+			if err := json.Unmarshal(v, &g); err != nil {
+				finding(fmt.Sprintf("kms: grant %q: %v: %v", k, kms.ErrStoreDamaged, err))
+			}
+			return nil
+		})
 	})
 }

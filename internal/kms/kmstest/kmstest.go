@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) kms.Store) {
 		{"ScanKeys", testScanKeys},
 		{"Aliases", testAliases},
 		{"Grants", testGrants},
+		{"Canary", testCanary},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -249,5 +250,22 @@ func testGrants(t *testing.T, s kms.Store) {
 	}
 	if err := s.DeleteGrant(ctx, "k1", "g1"); !errors.Is(err, kms.ErrStoreNoSuchGrant) {
 		t.Fatalf("second DeleteGrant = %v", err)
+	}
+}
+
+// testCanary: the root-key canary is stored once and read back as stored.
+func testCanary(t *testing.T, s kms.Store) {
+	got, err := s.Canary(ctx)
+	if err != nil || got != nil {
+		t.Fatalf("Canary of a new store = %x, %v; want nil, nil", got, err)
+	}
+	if err := s.PutCanary(ctx, []byte("sealed-1")); err != nil {
+		t.Fatalf("PutCanary: %v", err)
+	}
+	if err := s.PutCanary(ctx, []byte("sealed-2")); !errors.Is(err, kms.ErrStoreKeyExists) {
+		t.Fatalf("second PutCanary = %v, want ErrStoreKeyExists", err)
+	}
+	if got, err := s.Canary(ctx); err != nil || string(got) != "sealed-1" {
+		t.Fatalf("Canary = %q, %v; want sealed-1", got, err)
 	}
 }

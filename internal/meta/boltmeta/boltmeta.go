@@ -10,6 +10,7 @@
 //	    u/  <upload key>/         one nested bucket per upload (see uploadKey)
 //	          u                   upload record
 //	          p<uint32 BE>        part record, by part number
+//	s3.intents/  <blob name>      an intent: a blob being written (see meta.Intent)
 //
 // Records are a version byte followed by JSON (see codec.go). Every method is one transaction;
 // concurrent writes are grouped into shared commits (see committer), and each commit is fsynced
@@ -63,15 +64,20 @@ func Open(path string) (*bolt.DB, error) {
 	return db, nil
 }
 
-// New returns a store kept in db, creating its top-level bucket if needed. The DB stays the
+// New returns a store kept in db, creating its top-level buckets if needed (a server opens db
+// with package boltfile first, which refuses a file whose buckets are not all there). The DB stays the
 // caller's: Close on the store does not close it.
 func New(db *bolt.DB) (*Store, error) {
 	if db.IsReadOnly() {
 		return nil, fmt.Errorf("boltmeta: database is read-only")
 	}
 	err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(topBuckets)
-		return err
+		for _, name := range TopBuckets() {
+			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("boltmeta: init: %w", err)

@@ -113,8 +113,15 @@ func (s *Store) PutObject(ctx context.Context, o meta.Object, cond ...meta.Condi
 		if _, err := objectsOf(tx, o.Bucket); err != nil {
 			return err
 		}
-		replaced, err = putObject(bucketOf(tx, o.Bucket), o, rec, inline, cond)
-		return err
+		if replaced, err = putObject(bucketOf(tx, o.Bucket), o, rec, inline, cond); err != nil {
+			return err
+		}
+		for _, p := range o.Parts {
+			if err := dropIntent(tx, p.Blob); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("boltmeta: put object %q/%q: %w", o.Bucket, o.Key, err)

@@ -168,7 +168,10 @@ func (s *Store) PutPart(ctx context.Context, bucket, key, uploadID string, p met
 			}
 			replaced = &r
 		}
-		return ub.Put(pk, rec)
+		if err := ub.Put(pk, rec); err != nil {
+			return err
+		}
+		return dropIntent(tx, p.Blob)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("boltmeta: put part %d of %q/%q: %w", p.Number, bucket, key, err)

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"CompleteUpload", testCompleteUpload},
 		{"ConcurrentComplete", testConcurrentComplete},
 		{"ContextCanceled", testContextCanceled},
+		{"Intents", testIntents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

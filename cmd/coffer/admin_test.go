@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer/coffer/internal/server"
+)
+
+// TestAdminCheck runs `coffer admin check` on a clean directory made by a real server, then on
+// one with a blob removed and one with an unnamed blob, and checks output and exit status, and
+// that the check changed nothing.
+func TestAdminCheck(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := server.Start(server.Config{Dir: dir, Listen: "127.0.0.1:0", AccessKey: "AKIAADMINCHECK000001", SecretKey: "admin-check-secret-key-0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	<-srv.Swept()
+	if err := srv.Shutdown(c); err != nil {
+		t.Fatal(err)
+	}
+	blob := filepath.Join(dir, "blobs", "blobs", "o~", "ab~", "abababababababababababababababab")
+	cases := []struct {
+		name    string
+		prepare func(t *testing.T)
+		code    int
+		want    string
+	}{
+		{"clean", func(*testing.T) {}, 0, "0 findings"},
+		{"unnamed blob", func(t *testing.T) {
+			if err := os.MkdirAll(filepath.Dir(blob), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(blob, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, 1, "damaged: blob o/ab/abababababababababababababababab: no record or intent names it"},
+		{"damaged meta.db", func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(dir, "meta.db"), bytes.Repeat([]byte{0xA5}, 64<<10), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, 1, "damaged: meta.db"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.prepare(t)
+			before, _ := os.ReadFile(filepath.Join(dir, "meta.db"))
+			var out, errb bytes.Buffer
+			code := run([]string{"admin", "check", "--data", dir}, &out, &errb, func(string) string { return "" })
+			if code != tc.code || !strings.Contains(out.String(), tc.want) {
+				t.Fatalf("exit %d (want %d), output %q (want %q), stderr %q", code, tc.code, out.String(), tc.want, errb.String())
+			}
+			if after, _ := os.ReadFile(filepath.Join(dir, "meta.db")); !bytes.Equal(before, after) {
+				t.Fatal("admin check changed meta.db")
+			}
+		})
+	}
+}

@@ -1,0 +1,164 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/coffer/coffer/internal/blob/fsblob"
+	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmsbolt"
+	"github.com/coffer/coffer/internal/meta/boltmeta"
+)
+
+// CheckReport is what Check found.
+type CheckReport struct {
+	Findings []string // one line each: something damaged or missing
+	Notes    []string // worth knowing, not damage (a write intent the next start will sweep)
+	Records  int      // blob references read
+	Blobs    int      // blob files seen
+}
+
+// Check inspects the data directory of a stopped server without changing it: meta.db whole
+// (pages, format record, every record), every blob a record names (present, of the recorded
+// size), blobs that nothing names, the credentials, and every KMS key against the root key
+// (rootKeyFile; "" means DIR/kms/root.key). A damaged file yields findings, never a crash.
+func Check(ctx context.Context, dir, rootKeyFile string) (CheckReport, error) {
+	var r CheckReport
+	find := func(s string) { r.Findings = append(r.Findings, s) }
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return r, fmt.Errorf("data directory %s: not a directory", dir)
+	}
+	checkCredentials(dir, find)
+	dbPath := filepath.Join(dir, "meta.db")
+	db, err := boltfile.OpenReadOnly(dbPath)
+	if err != nil {
+		find(fmt.Sprintf("meta.db: %v", err))
+		return r, nil
+	}
+	defer db.Close()
+	if pages := boltfile.Verify(db, TopBuckets()); len(pages) > 0 {
+		for _, p := range pages {
+			find("meta.db: " + p)
+		}
+		return r, nil // records read from damaged pages would only repeat the damage
+	}
+	refs := map[string]boltmeta.BlobRef{}
+	err = boltfile.Safely(func() error {
+		return boltmeta.Check(db, find, func(ref boltmeta.BlobRef) {
+			if old, ok := refs[ref.Blob]; ok && !old.Intent && !ref.Intent {
+				find(fmt.Sprintf("blob %s is named by both %s and %s", ref.Blob, old.Where, ref.Where))
+			}
+			if !ref.Intent || refs[ref.Blob].Where == "" {
+				refs[ref.Blob] = ref
+			}
+		})
+	})
+	if err != nil {
+		find(fmt.Sprintf("meta.db: %v", err))
+	}
+	r.Records = len(refs)
+	checkBlobs(ctx, dir, refs, &r)
+	if err := boltfile.Safely(func() error { return checkKMS(ctx, db, dir, rootKeyFile, find) }); err != nil {
+		find(fmt.Sprintf("kms: %v", err))
+	}
+	return r, nil
+}
+
+func checkCredentials(dir string, find func(string)) {
+	path := filepath.Join(dir, "credentials.json")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return // the environment may give the credentials
+	}
+	var id Identity
+	if err == nil {
+		err = json.Unmarshal(data, &id)
+	}
+	if err == nil && id.AccountID == "" {
+		err = errors.New("no account id")
+	}
+	if err != nil {
+		find(fmt.Sprintf("credentials.json: %v", err))
+	}
+}
+
+// checkBlobs checks that every named blob is there with its recorded size, and reports blobs
+// nothing names: never deleted by the server, they are left for the operator.
+func checkBlobs(ctx context.Context, dir string, refs map[string]boltmeta.BlobRef, r *CheckReport) {
+	blobs, err := fsblob.Inspect(filepath.Join(dir, "blobs"))
+	if err != nil {
+		if len(refs) > 0 {
+			r.Findings = append(r.Findings, fmt.Sprintf("blobs: %v", err))
+		}
+		return
+	}
+	seen := map[string]bool{}
+	var unnamed []string
+	for _, prefix := range []string{"o/", "p/"} {
+		err := blobs.List(ctx, prefix, func(name string, size int64) error {
+			seen[name] = true
+			ref, ok := refs[name]
+			switch {
+			case !ok:
+				unnamed = append(unnamed, name)
+			case ref.Intent:
+				r.Notes = append(r.Notes, fmt.Sprintf("blob %s: an interrupted write; the next start deletes it", name))
+			case size != ref.Size:
+				r.Findings = append(r.Findings, fmt.Sprintf("blob %s of %s: %d bytes, the record says %d", name, ref.Where, size, ref.Size))
+			}
+			return nil
+		})
+		if err != nil {
+			r.Findings = append(r.Findings, fmt.Sprintf("blobs: %v", err))
+		}
+	}
+	r.Blobs = len(seen)
+	var missing []string
+	for name, ref := range refs {
+		if !seen[name] && !ref.Intent {
+			missing = append(missing, fmt.Sprintf("blob %s of %s is missing", name, ref.Where))
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(unnamed)
+	r.Findings = append(r.Findings, missing...)
+	for _, name := range unnamed {
+		r.Findings = append(r.Findings, fmt.Sprintf("blob %s: no record or intent names it (its metadata is lost or a delete failed); kept", name))
+	}
+}
+
+// checkKMS reads every KMS record and unseals every key version with the root key.
+func checkKMS(ctx context.Context, db *bolt.DB, dir, rootKeyFile string, find func(string)) error {
+	if err := kmsbolt.Check(db, find); err != nil {
+		return err
+	}
+	if rootKeyFile == "" {
+		rootKeyFile = filepath.Join(dir, "kms", "root.key")
+	}
+	store, err := kmsbolt.New(db)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(rootKeyFile); err != nil {
+		// Never OpenFileRootKey a missing file: it would generate a new key.
+		return fmt.Errorf("root key: %w (without it no stored key can be checked or used)", err)
+	}
+	root, err := kms.OpenFileRootKey(rootKeyFile)
+	if err != nil {
+		return err
+	}
+	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: "us-east-1"})
+	if err != nil {
+		return err
+	}
+	return svc.CheckKeys(ctx, find)
+}
