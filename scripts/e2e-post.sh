@@ -12,8 +12,8 @@ region=${AWS_DEFAULT_REGION:-us-east-1}
 aws s3 mb "s3://$bucket" >/dev/null
 head -c $((300 * 1024)) /dev/urandom >"$w/post.bin"
 
-day=$(date -u +%Y%m%d)
 amzdate=$(date -u +%Y%m%dT%H%M%SZ)
+day=${amzdate:0:8} # from the one reading of the clock, so both agree across midnight
 expiration=$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%S.000Z)
 credential="$AWS_ACCESS_KEY_ID/$day/$region/s3/aws4_request"
 

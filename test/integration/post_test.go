@@ -238,6 +238,18 @@ func TestPostObjectRouting(t *testing.T) {
 		resp := e.postForm(t, e.srv.URL, postBucket, []byte("x"), "multipart/form-data")
 		wantRawError(t, resp, "MalformedPOSTRequest", http.StatusBadRequest)
 	})
+	t.Run("virtual-host-style form", func(t *testing.T) {
+		p := postPolicy{expires: time.Now().Add(time.Hour), conditions: []any{map[string]string{"bucket": postBucket}, []any{"eq", "$key", "vhost"}}}
+		body, ct := buildForm(t, append(signPostV4(t, testAccessKey, testSecretKey, "us-east-1", time.Now(), p), formField{"key", "vhost"}, formField{"file", "v"}), "")
+		resp := e.postForm(t, "https://"+postBucket+".localhost:"+portOf(strings.TrimPrefix(e.srv.URL, "https://")), "", body, ct)
+		if resp.StatusCode != http.StatusNoContent || !strings.HasSuffix(resp.Header.Get("Location"), postBucket+".localhost:"+portOf(strings.TrimPrefix(e.srv.URL, "https://"))+"/vhost") {
+			t.Fatalf("status %d, Location %q: %s", resp.StatusCode, resp.Header.Get("Location"), mustRead(t, resp))
+		}
+		o := must[*s3.GetObjectOutput](t)(e.s3.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String(postBucket), Key: aws.String("vhost")}))
+		if got := readAll(t, o.Body); got != "v" {
+			t.Errorf("read back %q", got)
+		}
+	})
 	t.Run("truncated form", func(t *testing.T) {
 		p := postPolicy{expires: time.Now().Add(time.Hour), conditions: []any{map[string]string{"bucket": postBucket}, []any{"eq", "$key", "cut"}}}
 		body, ct := buildForm(t, append(signPostV4(t, testAccessKey, testSecretKey, "us-east-1", time.Now(), p), formField{"key", "cut"}, formField{"file", strings.Repeat("z", 50000)}), "")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -32,11 +31,9 @@ type postPolicy struct {
 
 // signingKeyV4 derives the SigV4 signing key of a credential scope.
 func signingKeyV4(secret, date, region, service string) []byte {
-	k := []byte("AWS4" + secret)
-	for _, part := range []string{date, region, service, "aws4_request"} {
-		m := hmac.New(sha256.New, k)
-		m.Write([]byte(part))
-		k = m.Sum(nil)
+	k := hmacSHA256([]byte("AWS4"+secret), date)
+	for _, part := range []string{region, service, "aws4_request"} {
+		k = hmacSHA256(k, part)
 	}
 	return k
 }
@@ -51,11 +48,10 @@ func signPostV4(t *testing.T, ak, sk, region string, at time.Time, p postPolicy)
 	conds = append(conds, map[string]string{"x-amz-algorithm": "AWS4-HMAC-SHA256"},
 		map[string]string{"x-amz-credential": cred}, map[string]string{"x-amz-date": amzDate})
 	policy := encodePolicy(t, p.expires, conds)
-	m := hmac.New(sha256.New, signingKeyV4(sk, at.Format("20060102"), region, "s3"))
-	m.Write([]byte(policy))
+	sig := hmacSHA256(signingKeyV4(sk, at.Format("20060102"), region, "s3"), policy)
 	return []formField{
 		{"x-amz-algorithm", "AWS4-HMAC-SHA256"}, {"x-amz-credential", cred}, {"x-amz-date", amzDate},
-		{"policy", policy}, {"x-amz-signature", hex.EncodeToString(m.Sum(nil))},
+		{"policy", policy}, {"x-amz-signature", hex.EncodeToString(sig)},
 	}
 }
 
