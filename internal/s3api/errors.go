@@ -91,6 +91,11 @@ var errorTable = []struct {
 	{sigv4.ErrIncompleteBody, apiError{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."}},
 	{sigv4.ErrMalformedChunk, apiError{"IncompleteBody", 400, "The request body is not valid aws-chunked encoding."}},
 	{sigv4.ErrBodyTooLarge, apiError{"MaxMessageLengthExceeded", 400, "Your request was too big."}},
+	{sigv4.ErrPostFormMalformed, apiError{"InvalidArgument", 400, "The x-amz-credential, x-amz-date or signature field of the form is malformed."}},
+	{sigv4.ErrPolicyMalformed, apiError{"InvalidPolicyDocument", 400, "Invalid Policy"}},
+	{sigv4.ErrPolicyExpired, apiError{"AccessDenied", 403, "Invalid according to Policy: Policy expired."}},
+	{sigv4.ErrPolicyCondition, apiError{"AccessDenied", 403, "Invalid according to Policy: Policy Condition failed"}},
+	{sigv4.ErrPolicyExtraField, apiError{"AccessDenied", 403, "Invalid according to Policy: Extra input fields"}},
 }
 
 // toAPIError classifies err. Anything unknown is an internal error whose text stays in the log.

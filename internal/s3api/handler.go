@@ -99,6 +99,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) authenticate(q *request) error {
+	if isPostObject(q) {
+		// A browser form carries its credentials in the body: postObject verifies them.
+		q.body = idleReader{r: q.r.Body, rc: q.rc, d: h.idle}
+		return nil
+	}
 	a, err := h.verify.Verify(q.r)
 	if err != nil {
 		return err
@@ -228,6 +233,12 @@ func (h *Handler) routeBucket(q *request) error {
 	case http.MethodPost:
 		if q.has("delete") {
 			return h.deleteObjects(q)
+		}
+		if isPostObject(q) {
+			return h.postObject(q)
+		}
+		if len(q.query) == 0 {
+			return errPostEnclosure
 		}
 		return errNotImplemented
 	case http.MethodGet:

@@ -55,7 +55,37 @@ var (
 	ErrMalformedChunk = errors.New("sigv4: malformed aws-chunked encoding")
 	// ErrBodyTooLarge: a body that must be buffered to hash it exceeds MaxBody.
 	ErrBodyTooLarge = errors.New("sigv4: body too large")
+
+	// ErrPostFormMalformed: the authentication fields of a POST form (x-amz-credential,
+	// x-amz-date, x-amz-signature, signature) cannot be parsed (400 InvalidArgument).
+	ErrPostFormMalformed = errors.New("sigv4: POST form authentication fields malformed")
+	// ErrPolicyMalformed: the POST policy is not valid base64 or not a valid policy document
+	// (400 InvalidPolicyDocument).
+	ErrPolicyMalformed = errors.New("sigv4: POST policy malformed")
+	// ErrPolicyExpired: the POST policy's expiration has passed (403 AccessDenied).
+	ErrPolicyExpired = errors.New("sigv4: POST policy expired")
+	// ErrPolicyCondition: a form field fails a POST policy condition (403 AccessDenied).
+	ErrPolicyCondition = errors.New("sigv4: POST policy condition failed")
+	// ErrPolicyExtraField: a form field is named by no POST policy condition (403 AccessDenied).
+	ErrPolicyExtraField = errors.New("sigv4: form field not covered by the POST policy")
 )
+
+// PolicyError is a POST policy failure with the detail S3 reports to the client: the
+// condition that failed, the fields no condition covers, or what is wrong in the document.
+// Everything in Detail came from the client's own form. It unwraps to its error class.
+type PolicyError struct {
+	Detail string
+	class  error
+}
+
+func policyErr(class error, detail string) *PolicyError {
+	return &PolicyError{Detail: detail, class: class}
+}
+
+func (e *PolicyError) Error() string { return e.class.Error() + ": " + e.Detail }
+
+// Unwrap returns the error class.
+func (e *PolicyError) Unwrap() error { return e.class }
 
 // RegionError reports a credential scope naming another region than the
 // server's. It unwraps to ErrAuthHeaderMalformed (header auth) or
