@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"errors"
 	"io"
 	"net/http"
 
@@ -47,7 +48,12 @@ func (h *Handler) createBucket(q *request) error {
 	case region != "" && region != h.region:
 		return errIllegalLocation
 	}
-	if err := h.objects.CreateBucket(q.r.Context(), q.principal.AccountID, q.bucket, region); err != nil {
+	err = h.objects.CreateBucket(q.r.Context(), q.principal.AccountID, q.bucket, region)
+	if errors.Is(err, object.ErrBucketAlreadyOwnedByYou) && h.region == "us-east-1" {
+		// S3's legacy answer in us-east-1: creating a bucket you own succeeds and changes nothing.
+		err = nil
+	}
+	if err != nil {
 		return err
 	}
 	q.w.Header().Set("Location", "/"+q.bucket)
