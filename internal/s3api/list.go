@@ -48,7 +48,7 @@ func (h *Handler) listEntries(q *request, after string, fetchOwner bool) (object
 	}
 	entries := make([]objectEntry, 0, len(page.Objects))
 	for _, o := range page.Objects {
-		entries = append(entries, listEntry(o, enc, fetchOwner))
+		entries = append(entries, h.listEntry(o, enc, fetchOwner))
 	}
 	var cps []commonPrefix
 	for _, p := range page.CommonPrefixes {
@@ -57,14 +57,14 @@ func (h *Handler) listEntries(q *request, after string, fetchOwner bool) (object
 	return page, entries, cps, enc, maxKeys, nil
 }
 
-func listEntry(o meta.Object, enc func(string) string, withOwner bool) objectEntry {
+func (h *Handler) listEntry(o meta.Object, enc func(string) string, withOwner bool) objectEntry {
 	e := objectEntry{Key: enc(o.Key), LastModified: xmlTime(o.LastModified), ETag: `"` + o.ETag + `"`, Size: o.Size, StorageClass: "STANDARD"}
 	for a := range o.Checksums {
 		e.ChecksumAlgorithm = append(e.ChecksumAlgorithm, a)
 		e.ChecksumType = o.ChecksumType
 	}
 	if withOwner {
-		e.Owner = &owner{ID: o.Owner}
+		e.Owner = ptr(h.ownerOf(o.Owner))
 	}
 	return e
 }
@@ -194,7 +194,7 @@ func (h *Handler) listObjectVersions(q *request) error {
 	for _, o := range page.Objects {
 		res.Versions = append(res.Versions, versionEntry{
 			Key: enc(o.Key), VersionID: "null", IsLatest: true, LastModified: xmlTime(o.LastModified),
-			ETag: `"` + o.ETag + `"`, Size: o.Size, Owner: owner{ID: o.Owner}, StorageClass: "STANDARD",
+			ETag: `"` + o.ETag + `"`, Size: o.Size, Owner: h.ownerOf(o.Owner), StorageClass: "STANDARD",
 		})
 	}
 	if page.Truncated {
