@@ -2,16 +2,9 @@ package integration
 
 import (
 	"bufio"
-	"crypto/tls"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // TestExpectContinueRefusal: a request refused before its body is read answers with its final
@@ -45,28 +38,14 @@ func TestExpectContinueRefusal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tc.method, e.srv.URL+tc.target, nil)
 			req.ContentLength = size
-			req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+			service := "s3"
 			for k, v := range tc.headers {
 				req.Header.Set(k, v)
+				if k == "X-Amz-Target" {
+					service = "kms"
+				}
 			}
-			service := "s3"
-			if tc.headers["X-Amz-Target"] != "" {
-				service = "kms"
-			}
-			creds := aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: tc.secret}
-			if err := v4.NewSigner().SignHTTP(ctx(t), creds, req, "UNSIGNED-PAYLOAD", service, e.region, time.Now()); err != nil {
-				t.Fatal(err)
-			}
-			conn, err := tls.Dial("tcp", strings.TrimPrefix(e.srv.URL, "https://"), &tls.Config{RootCAs: e.rootCAs(), ServerName: "localhost"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n", tc.method, req.URL.RequestURI(), req.Host, size)
-			for k, v := range req.Header {
-				fmt.Fprintf(conn, "%s: %s\r\n", k, v[0])
-			}
-			io.WriteString(conn, "\r\n")
+			conn := e.sendHeaders(t, req, service, tc.secret, "Expect: 100-continue")
 			// Headers only: the final status must come without the body. The deadline is a
 			// hang detector, not a performance bound.
 			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
