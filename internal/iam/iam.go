@@ -12,35 +12,54 @@ import (
 // Principal is an authenticated caller.
 type Principal struct {
 	AccountID string // 12-digit account id
-	ARN       string // arn:aws:iam::<account>:root or arn:aws:iam::<account>:user/<name>
-	AccessKey string
-	Root      bool
+	// DisplayName is the account's display name, which S3 shows beside the id wherever it
+	// names an owner.
+	DisplayName string
+	ARN         string // arn:aws:iam::<account>:root or arn:aws:iam::<account>:user/<name>
+	AccessKey   string
+	Root        bool
 }
 
-// Directory resolves access keys to principals and their secrets.
+// Account is an account as others see it: what S3 renders as an Owner.
+type Account struct {
+	ID          string // 12-digit account id
+	DisplayName string
+}
+
+// Directory resolves access keys to principals and their secrets, and account ids to accounts.
 type Directory interface {
 	// Lookup returns the principal owning accessKey and its secret key, or ok == false.
 	Lookup(accessKey string) (p Principal, secretKey string, ok bool)
+	// Account returns the account of an id, or ok == false if there is none.
+	Account(id string) (a Account, ok bool)
 }
 
 // Static is a Directory with one root access key of one account.
 type Static struct {
-	accountID string
+	account   Account
 	accessKey string
 	secretKey string
 }
 
 var _ Directory = (*Static)(nil)
 
-// NewStatic returns a Directory holding the root key of accountID.
-func NewStatic(accountID, accessKey, secretKey string) (*Static, error) {
-	if !ValidAccountID(accountID) {
-		return nil, fmt.Errorf("iam: account id %q is not 12 digits", accountID)
+// NewStatic returns a Directory holding the root key of the account.
+func NewStatic(account Account, accessKey, secretKey string) (*Static, error) {
+	if !ValidAccountID(account.ID) {
+		return nil, fmt.Errorf("iam: account id %q is not 12 digits", account.ID)
 	}
 	if accessKey == "" || secretKey == "" {
 		return nil, fmt.Errorf("iam: empty access key or secret key")
 	}
-	return &Static{accountID: accountID, accessKey: accessKey, secretKey: secretKey}, nil
+	return &Static{account: account, accessKey: accessKey, secretKey: secretKey}, nil
+}
+
+// Account implements Directory.
+func (s *Static) Account(id string) (Account, bool) {
+	if id != s.account.ID {
+		return Account{}, false
+	}
+	return s.account, true
 }
 
 // Lookup implements Directory.
@@ -49,10 +68,11 @@ func (s *Static) Lookup(accessKey string) (Principal, string, bool) {
 		return Principal{}, "", false
 	}
 	return Principal{
-		AccountID: s.accountID,
-		ARN:       "arn:aws:iam::" + s.accountID + ":root",
-		AccessKey: s.accessKey,
-		Root:      true,
+		AccountID:   s.account.ID,
+		DisplayName: s.account.DisplayName,
+		ARN:         "arn:aws:iam::" + s.account.ID + ":root",
+		AccessKey:   s.accessKey,
+		Root:        true,
 	}, s.secretKey, true
 }
 

@@ -96,6 +96,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 	if r.Method != http.MethodPost || !ok {
 		return "", nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation."}
 	}
+	// The cap goes on a shallow copy: net/http recognises an unread Expect: 100-continue body
+	// by the type of the original request's Body, and drains anything else it does not know
+	// before replying, waiting for a body the client was never asked to send.
+	r = r.WithContext(r.Context())
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	auth, err := h.ver.Verify(r)
 	if err != nil {
@@ -105,7 +109,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 		}
 		return opName, nil, err
 	}
-	defer auth.Body.Close()
+	// auth.Body is not closed here: net/http closes it after flushing the response, whereas
+	// closing it first would drain a body an Expect: 100-continue client was never asked for.
 	if auth.Service != "kms" {
 		return opName, nil, errWrongService
 	}

@@ -77,7 +77,7 @@ func (e *env) open(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := iam.NewStatic(testAccount, testAccess, testSecret)
+	dir, err := iam.NewStatic(iam.Account{ID: testAccount}, testAccess, testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,9 +114,10 @@ type Condition func(current *Object) error
 type Store interface {
 	CreateBucket(ctx context.Context, b Bucket) error           // ErrBucketExists
 	GetBucket(ctx context.Context, name string) (Bucket, error) // ErrNoSuchBucket
-	// DeleteBucket removes an empty bucket (ErrNoSuchBucket, ErrBucketNotEmpty when it holds an
-	// object or an in-progress upload). In-progress uploads count as content.
-	DeleteBucket(ctx context.Context, name string) error
+	// DeleteBucket removes a bucket that holds no object (ErrNoSuchBucket, ErrBucketNotEmpty).
+	// In-progress uploads do not count as content: as in S3, they and their parts go with the
+	// bucket, in the same transaction, and their parts are returned so the blobs can be freed.
+	DeleteBucket(ctx context.Context, name string) ([]Part, error)
 	ListBuckets(ctx context.Context) ([]Bucket, error) // by name
 
 	// PutObject stores o, replacing any object of the same key, and returns the replaced one

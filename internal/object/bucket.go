@@ -71,12 +71,17 @@ func (s *Service) Bucket(ctx context.Context, name string) (meta.Bucket, error) 
 	return s.meta.GetBucket(ctx, name)
 }
 
-// DeleteBucket removes an empty bucket.
+// DeleteBucket removes a bucket that holds no object, aborting its in-progress uploads.
 func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	if !ValidBucketName(name) {
 		return meta.ErrNoSuchBucket
 	}
-	return s.meta.DeleteBucket(ctx, name)
+	parts, err := s.meta.DeleteBucket(ctx, name)
+	if err != nil {
+		return err
+	}
+	s.freeBlobs(ctx, parts)
+	return nil
 }
 
 // ListBuckets returns the buckets owned by owner, by name.

@@ -1,20 +1,58 @@
 package s3api
 
 import (
+	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
+// maxBucketsPage is S3's page size for ListBuckets once a paging parameter is given.
+const maxBucketsPage = 10000
+
+var errMaxBucketsInvalid = &apiError{"InvalidArgument", http.StatusBadRequest, "Argument max-buckets must be an integer between 1 and 10000"}
+
+// listBuckets lists the caller's buckets by name. Without any paging parameter it returns them
+// all, as S3 did before paging; with max-buckets, continuation-token, prefix or bucket-region
+// it returns pages of at most max-buckets (default 10,000), and a continuation token while
+// more follow.
 func (h *Handler) listBuckets(q *request) error {
+	prefix, region := q.query.Get("prefix"), q.query.Get("bucket-region")
+	paged := q.has("max-buckets") || q.has("continuation-token") || q.has("prefix") || q.has("bucket-region")
+	limit := maxBucketsPage
+	if v := q.query.Get("max-buckets"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxBucketsPage {
+			return errMaxBucketsInvalid
+		}
+		limit = n
+	}
+	after := ""
+	if token := q.query.Get("continuation-token"); token != "" { // an empty token is none
+		raw, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil {
+			return errInvalidContinuation
+		}
+		after = string(raw)
+	}
 	bs, err := h.objects.ListBuckets(q.r.Context(), q.principal.AccountID)
 	if err != nil {
 		return err
 	}
-	res := listAllMyBucketsResult{NS: s3NS, Owner: owner{ID: q.principal.AccountID}, Buckets: []bucketInfo{}}
+	res := listAllMyBucketsResult{NS: s3NS, Owner: h.ownerOf(q.principal.AccountID), Buckets: []bucketInfo{}, Prefix: prefix}
 	for _, b := range bs {
+		switch {
+		case b.Name <= after, !strings.HasPrefix(b.Name, prefix), region != "" && h.bucketRegion(b) != region:
+			continue
+		case paged && len(res.Buckets) == limit:
+			res.ContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(res.Buckets[limit-1].Name))
+			return h.writeXML(q, http.StatusOK, res)
+		}
 		res.Buckets = append(res.Buckets, bucketInfo{Name: b.Name, CreationDate: xmlTime(b.Created), BucketRegion: h.bucketRegion(b)})
 	}
 	return h.writeXML(q, http.StatusOK, res)
@@ -47,7 +85,12 @@ func (h *Handler) createBucket(q *request) error {
 	case region != "" && region != h.region:
 		return errIllegalLocation
 	}
-	if err := h.objects.CreateBucket(q.r.Context(), q.principal.AccountID, q.bucket, region); err != nil {
+	err = h.objects.CreateBucket(q.r.Context(), q.principal.AccountID, q.bucket, region)
+	if errors.Is(err, object.ErrBucketAlreadyOwnedByYou) && h.region == "us-east-1" {
+		// S3's legacy answer in us-east-1: creating a bucket you own succeeds and changes nothing.
+		err = nil
+	}
+	if err != nil {
 		return err
 	}
 	q.w.Header().Set("Location", "/"+q.bucket)

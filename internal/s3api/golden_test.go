@@ -21,7 +21,8 @@ func TestGoldenXML(t *testing.T) {
 		name string
 		v    any
 	}{
-		{"list-buckets", listAllMyBucketsResult{NS: s3NS, Owner: owner{ID: "123456789012"}, Buckets: []bucketInfo{{Name: "photos", CreationDate: when, BucketRegion: "us-east-1"}}}},
+		{"list-buckets", listAllMyBucketsResult{NS: s3NS, Owner: owner{ID: "123456789012", DisplayName: "coffer"}, Buckets: []bucketInfo{{Name: "photos", CreationDate: when, BucketRegion: "us-east-1"}},
+			ContinuationToken: "cGhvdG9z", Prefix: "ph"}},
 		{"location", locationConstraint{NS: s3NS, Value: "eu-west-1"}},
 		{"list-objects-v1", listBucketResult{NS: s3NS, Name: "photos", Prefix: "2026/", Marker: ptr(""), NextMarker: "2026/b/", MaxKeys: 2, Delimiter: "/", IsTruncated: true,
 			Contents:       []objectEntry{{Key: "2026/a.jpg", LastModified: when, ETag: `"5d41402abc4b2a76b9719d911017c592"`, Size: 5, Owner: &owner{ID: "123456789012"}, StorageClass: "STANDARD"}},

@@ -93,9 +93,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.writeError(q, err)
 	}
-	if q.auth != nil && q.auth.Body != nil {
-		q.auth.Body.Close()
-	}
+	// The request body is left to net/http, which closes it only after flushing the response.
+	// Closing it here, with the response still buffered, would drain a body that a client
+	// sending Expect: 100-continue was never told to send, and both sides would wait.
 }
 
 func (h *Handler) authenticate(q *request) error {

@@ -21,10 +21,11 @@ func encodingType(q *request) (func(string) string, error) {
 	return nil, errInvalidEncodingType
 }
 
-// s3URLEncode encodes a key as S3 does for encoding-type=url: like a query value, but with
-// spaces as "+" and "/" kept readable.
+// s3URLEncode encodes a key as S3 does for encoding-type=url: percent-encoding as for a query
+// value, with a space as "%20" (never "+", which decoders differ on) and "/" kept readable.
 func s3URLEncode(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/")
+	// QueryEscape writes a literal "+" as "%2B", so every "+" it leaves stands for a space.
+	return strings.NewReplacer("+", "%20", "%2F", "/").Replace(url.QueryEscape(s))
 }
 
 func (h *Handler) listEntries(q *request, after string, fetchOwner bool) (object.ListPage, []objectEntry, []commonPrefix, func(string) string, int, error) {
@@ -47,7 +48,7 @@ func (h *Handler) listEntries(q *request, after string, fetchOwner bool) (object
 	}
 	entries := make([]objectEntry, 0, len(page.Objects))
 	for _, o := range page.Objects {
-		entries = append(entries, listEntry(o, enc, fetchOwner))
+		entries = append(entries, h.listEntry(o, enc, fetchOwner))
 	}
 	var cps []commonPrefix
 	for _, p := range page.CommonPrefixes {
@@ -56,14 +57,14 @@ func (h *Handler) listEntries(q *request, after string, fetchOwner bool) (object
 	return page, entries, cps, enc, maxKeys, nil
 }
 
-func listEntry(o meta.Object, enc func(string) string, withOwner bool) objectEntry {
+func (h *Handler) listEntry(o meta.Object, enc func(string) string, withOwner bool) objectEntry {
 	e := objectEntry{Key: enc(o.Key), LastModified: xmlTime(o.LastModified), ETag: `"` + o.ETag + `"`, Size: o.Size, StorageClass: "STANDARD"}
 	for a := range o.Checksums {
 		e.ChecksumAlgorithm = append(e.ChecksumAlgorithm, a)
 		e.ChecksumType = o.ChecksumType
 	}
 	if withOwner {
-		e.Owner = &owner{ID: o.Owner}
+		e.Owner = ptr(h.ownerOf(o.Owner))
 	}
 	return e
 }
@@ -75,7 +76,8 @@ func (h *Handler) listObjects(q *request) error {
 		return err
 	}
 	res := listBucketResult{
-		NS: s3NS, Name: q.bucket, Prefix: enc(q.query.Get("prefix")), Marker: ptr(enc(marker)), MaxKeys: maxKeys,
+		// S3 leaves ListObjects' Prefix as sent: botocore decodes every other element but that one.
+		NS: s3NS, Name: q.bucket, Prefix: q.query.Get("prefix"), Marker: ptr(enc(marker)), MaxKeys: maxKeys,
 		Delimiter: enc(q.query.Get("delimiter")), IsTruncated: page.Truncated, Contents: entries, CommonPrefixes: cps,
 	}
 	if q.query.Get("encoding-type") == "url" {
@@ -92,10 +94,10 @@ func ptr[T any](v T) *T { return &v }
 
 func (h *Handler) listObjectsV2(q *request) error {
 	after := q.query.Get("start-after")
-	token, hasToken := q.query["continuation-token"]
-	if hasToken {
-		raw, err := base64.RawURLEncoding.DecodeString(token[0])
-		if err != nil || token[0] == "" {
+	token := q.query.Get("continuation-token") // an empty token is no token, as in S3
+	if token != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil {
 			return errInvalidContinuation
 		}
 		after = string(raw)
@@ -110,9 +112,7 @@ func (h *Handler) listObjectsV2(q *request) error {
 		IsTruncated: page.Truncated, Contents: entries, CommonPrefixes: cps,
 		StartAfter: enc(q.query.Get("start-after")),
 	}
-	if hasToken {
-		res.ContinuationToken = token[0]
-	}
+	res.ContinuationToken = token
 	if q.query.Get("encoding-type") == "url" {
 		res.EncodingType = "url"
 	}
@@ -194,7 +194,7 @@ func (h *Handler) listObjectVersions(q *request) error {
 	for _, o := range page.Objects {
 		res.Versions = append(res.Versions, versionEntry{
 			Key: enc(o.Key), VersionID: "null", IsLatest: true, LastModified: xmlTime(o.LastModified),
-			ETag: `"` + o.ETag + `"`, Size: o.Size, Owner: owner{ID: o.Owner}, StorageClass: "STANDARD",
+			ETag: `"` + o.ETag + `"`, Size: o.Size, Owner: h.ownerOf(o.Owner), StorageClass: "STANDARD",
 		})
 	}
 	if page.Truncated {

@@ -176,7 +176,7 @@ func (h *Handler) listParts(q *request) error {
 	}
 	res := listPartsResult{
 		NS: s3NS, Bucket: q.bucket, Key: q.key, UploadID: u.UploadID,
-		Initiator: owner{ID: u.Owner}, Owner: owner{ID: u.Owner}, StorageClass: "STANDARD",
+		Initiator: h.ownerOf(u.Owner), Owner: h.ownerOf(u.Owner), StorageClass: "STANDARD",
 		PartNumberMarker: marker, MaxParts: maxParts, ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 	}
 	if len(parts) > maxParts {
@@ -246,7 +246,7 @@ func (h *Handler) listUploads(q *request) error {
 				break
 			}
 			res.Uploads = append(res.Uploads, uploadEntry{
-				Key: enc(u.Key), UploadID: u.UploadID, Initiator: owner{ID: u.Owner}, Owner: owner{ID: u.Owner},
+				Key: enc(u.Key), UploadID: u.UploadID, Initiator: h.ownerOf(u.Owner), Owner: h.ownerOf(u.Owner),
 				StorageClass: "STANDARD", Initiated: xmlTime(u.Initiated), ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 			})
 			res.NextKeyMarker, res.NextUploadIDMarker = enc(u.Key), u.UploadID

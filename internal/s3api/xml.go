@@ -15,16 +15,30 @@ func xmlTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
+// owner is S3's Owner (and Initiator) element. Build it with Handler.ownerOf, so every
+// response names an account the same way.
 type owner struct {
 	ID          string `xml:"ID"`
 	DisplayName string `xml:"DisplayName,omitempty"`
 }
 
+// ownerOf renders the account accountID as an Owner: its id and, if the directory knows the
+// account, its display name.
+func (h *Handler) ownerOf(accountID string) owner {
+	o := owner{ID: accountID}
+	if a, ok := h.dir.Account(accountID); ok {
+		o.DisplayName = a.DisplayName
+	}
+	return o
+}
+
 type listAllMyBucketsResult struct {
-	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
-	NS      string       `xml:"xmlns,attr"`
-	Owner   owner        `xml:"Owner"`
-	Buckets []bucketInfo `xml:"Buckets>Bucket"`
+	XMLName           xml.Name     `xml:"ListAllMyBucketsResult"`
+	NS                string       `xml:"xmlns,attr"`
+	Buckets           []bucketInfo `xml:"Buckets>Bucket"`
+	Owner             owner        `xml:"Owner"`
+	ContinuationToken string       `xml:"ContinuationToken,omitempty"` // of the next page
+	Prefix            string       `xml:"Prefix,omitempty"`
 }
 
 type bucketInfo struct {

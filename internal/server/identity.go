@@ -13,8 +13,11 @@ import (
 // Identity is the default account and its root access key.
 type Identity struct {
 	AccountID string `json:"account_id"`
-	AccessKey string `json:"access_key"`
-	SecretKey string `json:"secret_key"`
+	// DisplayName is the account's display name in S3 Owner elements (DefaultDisplayName if
+	// credentials.json gives none).
+	DisplayName string `json:"display_name,omitempty"`
+	AccessKey   string `json:"access_key"`
+	SecretKey   string `json:"secret_key"`
 	// Generated is true when the key was made on this start and should be shown once.
 	Generated bool `json:"-"`
 }
@@ -52,8 +55,14 @@ func LoadIdentity(dir, accessKey, secretKey string) (Identity, error) {
 	if id.AccessKey == "" {
 		return Identity{}, fmt.Errorf("%s holds no access key and COFFER_ACCESS_KEY is unset", path)
 	}
+	if id.DisplayName == "" {
+		id.DisplayName = DefaultDisplayName
+	}
 	return id, nil
 }
+
+// DefaultDisplayName is the account's display name when credentials.json names none.
+const DefaultDisplayName = "coffer"
 
 const (
 	upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

@@ -93,7 +93,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := iam.NewStatic(id.AccountID, id.AccessKey, id.SecretKey)
+	dir, err := iam.NewStatic(iam.Account{ID: id.AccountID, DisplayName: id.DisplayName}, id.AccessKey, id.SecretKey)
 	if err != nil {
 		return nil, err
 	}

@@ -42,8 +42,14 @@ func startServer(t *testing.T, dir ...string) *env {
 	if len(dir) > 0 {
 		d = dir[0]
 	}
+	return startServerIn(t, d, "us-east-1")
+}
+
+// startServerIn runs a server for region on data directory d until the test ends.
+func startServerIn(t *testing.T, d, region string) *env {
+	t.Helper()
 	srv, err := server.Start(server.Config{
-		Dir: d, Listen: "127.0.0.1:0", ListenHTTP: "127.0.0.1:0", Region: "us-east-1",
+		Dir: d, Listen: "127.0.0.1:0", ListenHTTP: "127.0.0.1:0", Region: region,
 		AccessKey: testAccessKey, SecretKey: testSecretKey,
 	})
 	if err != nil {
@@ -56,7 +62,7 @@ func startServer(t *testing.T, dir ...string) *env {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	e := &env{t: t, dir: d, srv: srv, region: "us-east-1"}
+	e := &env{t: t, dir: d, srv: srv, region: region}
 	e.http = &http.Client{Transport: e.transport()}
 	e.s3 = e.client(testAccessKey, testSecretKey, nil)
 	return e

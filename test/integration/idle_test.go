@@ -3,8 +3,6 @@ package integration
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/coffer/coffer/internal/server"
@@ -41,20 +38,7 @@ func TestStalledBodyIsCut(t *testing.T) {
 	send := func(t *testing.T, key string, pace func(w io.Writer)) (string, time.Duration) {
 		req, _ := http.NewRequest("PUT", srv.URL+"/idle/"+key, nil)
 		req.ContentLength = 1000
-		req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
-		if err := v4.NewSigner().SignHTTP(c, aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey}, req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		conn, err := tls.Dial("tcp", strings.TrimPrefix(srv.URL, "https://"), &tls.Config{RootCAs: e.rootCAs(), ServerName: "localhost"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		fmt.Fprintf(conn, "PUT /idle/%s HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n", key, req.Host)
-		for k, v := range req.Header {
-			fmt.Fprintf(conn, "%s: %s\r\n", k, v[0])
-		}
-		io.WriteString(conn, "\r\n")
+		conn := e.sendHeaders(t, req, "s3", testSecretKey)
 		start := time.Now()
 		pace(conn)
 		conn.SetReadDeadline(time.Now().Add(10 * time.Second))

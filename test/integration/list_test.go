@@ -112,18 +112,17 @@ func TestListingSmall(t *testing.T) {
 	})
 	t.Run("encoding type url", func(t *testing.T) {
 		out := must[*s3.ListObjectsV2Output](t)(e.s3.ListObjectsV2(c, &s3.ListObjectsV2Input{Bucket: aws.String("list"), EncodingType: types.EncodingTypeUrl, Prefix: aws.String("c")}))
-		// aws-sdk-go-v2 hands url-encoded keys over as sent (botocore decodes them with
-		// unquote_plus): a space is "+", a plus "%2B".
+		// aws-sdk-go-v2 hands url-encoded keys over as sent: a space is "%20", a plus "%2B".
 		var ks []string
 		for _, o := range out.Contents {
 			ks = append(ks, aws.ToString(o.Key))
 		}
-		if !equalStrings(ks, []string{"c+d", "c%2Bd"}) {
+		if !equalStrings(ks, []string{"c%20d", "c%2Bd"}) {
 			t.Fatalf("decoded keys %q", ks)
 		}
 		resp := e.raw(t, "GET", "/list?list-type=2&encoding-type=url&prefix=c", "", nil, nowUTC())
 		raw := string(mustRead(t, resp))
-		if !strings.Contains(raw, "<Key>c+d</Key><") || !strings.Contains(raw, "<Key>c%2Bd</Key>") || !strings.Contains(raw, "<EncodingType>url</EncodingType>") {
+		if !strings.Contains(raw, "<Key>c%20d</Key><") || !strings.Contains(raw, "<Key>c%2Bd</Key>") || !strings.Contains(raw, "<EncodingType>url</EncodingType>") {
 			t.Fatalf("raw url-encoded listing: %s", raw)
 		}
 	})

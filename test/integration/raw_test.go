@@ -2,13 +2,13 @@ package integration
 
 import (
 	"context"
-
 	"crypto/md5"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // raw sends a request signed with the SDK's own SigV4 signer, for shapes a typed client
@@ -112,4 +113,30 @@ type s3PresignedRequest = v4.PresignedHTTPRequest
 
 func presignGet(c context.Context, p *s3.PresignClient, bucket, key string, d time.Duration) (*s3PresignedRequest, error) {
 	return p.PresignGetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}, s3.WithPresignExpires(d))
+}
+
+// sendHeaders signs req (UNSIGNED-PAYLOAD, with the secret given) for service, opens a TLS
+// connection of its own to the server and writes the request line and headers, extra header
+// lines ("Name: value") included, but no body: the caller sends as much body as it means to.
+func (e *env) sendHeaders(t *testing.T, req *http.Request, service, secret string, extra ...string) *tls.Conn {
+	t.Helper()
+	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	creds := aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: secret}
+	if err := v4.NewSigner().SignHTTP(ctx(t), creds, req, "UNSIGNED-PAYLOAD", service, e.region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(e.srv.URL, "https://"), &tls.Config{RootCAs: e.rootCAs(), ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", req.Method, req.URL.RequestURI(), req.Host, req.ContentLength)
+	for k, v := range req.Header {
+		fmt.Fprintf(conn, "%s: %s\r\n", k, v[0])
+	}
+	for _, h := range extra {
+		fmt.Fprintf(conn, "%s\r\n", h)
+	}
+	io.WriteString(conn, "\r\n")
+	return conn
 }

@@ -172,8 +172,10 @@ func (s *Store) GetBucket(ctx context.Context, name string) (meta.Bucket, error)
 }
 
 // DeleteBucket implements meta.Store.
-func (s *Store) DeleteBucket(ctx context.Context, name string) error {
+func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, error) {
+	var parts []meta.Part
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		parts = nil // fn may run again if a shared commit is retried
 		bk := bucketOf(tx, name)
 		if bk == nil {
 			return meta.ErrNoSuchBucket
@@ -181,15 +183,21 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		if k, _ := bk.Bucket(keyObjects).Cursor().First(); k != nil {
 			return meta.ErrBucketNotEmpty
 		}
-		if k, _ := bk.Bucket(keyUploads).Cursor().First(); k != nil {
-			return meta.ErrBucketNotEmpty
+		ups := bk.Bucket(keyUploads)
+		err := ups.ForEachBucket(func(k []byte) error {
+			p, err := partsOf(ups.Bucket(k))
+			parts = append(parts, p...)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 		return tx.Bucket(topBuckets).DeleteBucket([]byte(name))
 	})
 	if err != nil {
-		return fmt.Errorf("boltmeta: delete bucket %q: %w", name, err)
+		return nil, fmt.Errorf("boltmeta: delete bucket %q: %w", name, err)
 	}
-	return nil
+	return parts, nil
 }
 
 // ListBuckets implements meta.Store.

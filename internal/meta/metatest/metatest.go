@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 	}{
 		{"Buckets", testBuckets},
 		{"DeleteBucketNotEmpty", testDeleteBucketNotEmpty},
+		{"DeleteBucketWithUploads", testDeleteBucketWithUploads},
 		{"ConcurrentCreateBucket", testConcurrentCreateBucket},
 		{"ObjectRoundTrip", testObjectRoundTrip},
 		{"InlineObject", testInlineObject},
@@ -223,15 +225,17 @@ func testBuckets(t *testing.T, s meta.Store) {
 	t.Run("missing", func(t *testing.T) {
 		_, err := s.GetBucket(ctx, "nope")
 		wantErr(t, "GetBucket", err, meta.ErrNoSuchBucket)
-		wantErr(t, "DeleteBucket", s.DeleteBucket(ctx, "nope"), meta.ErrNoSuchBucket)
+		_, err = s.DeleteBucket(ctx, "nope")
+		wantErr(t, "DeleteBucket", err, meta.ErrNoSuchBucket)
 	})
 	t.Run("delete-recreate", func(t *testing.T) {
-		if err := s.DeleteBucket(ctx, "beta"); err != nil {
-			t.Fatal(err)
+		if parts, err := s.DeleteBucket(ctx, "beta"); err != nil || len(parts) != 0 {
+			t.Fatalf("DeleteBucket = %v, %v; want no parts", parts, err)
 		}
 		_, err := s.GetBucket(ctx, "beta")
 		wantErr(t, "GetBucket after delete", err, meta.ErrNoSuchBucket)
-		wantErr(t, "second DeleteBucket", s.DeleteBucket(ctx, "beta"), meta.ErrNoSuchBucket)
+		_, err = s.DeleteBucket(ctx, "beta")
+		wantErr(t, "second DeleteBucket", err, meta.ErrNoSuchBucket)
 		mustBucket(t, s, "beta")
 		objs, err := s.ListObjects(ctx, "beta", meta.ListOptions{})
 		if err != nil || len(objs) != 0 {
@@ -240,68 +244,81 @@ func testBuckets(t *testing.T, s meta.Store) {
 	})
 }
 
+// testDeleteBucketNotEmpty: an object keeps a bucket; a refused delete changes nothing, the
+// bucket's uploads included.
 func testDeleteBucketNotEmpty(t *testing.T, s meta.Store) {
 	tests := []struct {
-		name  string
-		fill  func(t *testing.T, bucket string)
-		empty func(t *testing.T, bucket string)
+		name string
+		fill func(t *testing.T, bucket string)
 	}{
-		{"object",
-			func(t *testing.T, b string) { mustPut(t, s, small(b, "k", 1)) },
-			func(t *testing.T, b string) {
-				if _, err := s.DeleteObject(ctx, b, "k"); err != nil {
-					t.Fatal(err)
-				}
-			}},
-		{"upload-without-parts",
-			func(t *testing.T, b string) { mustUpload(t, s, b, "k", "u1") },
-			func(t *testing.T, b string) {
-				if _, err := s.AbortUpload(ctx, b, "k", "u1"); err != nil {
-					t.Fatal(err)
-				}
-			}},
-		{"upload-with-part",
-			func(t *testing.T, b string) {
-				mustUpload(t, s, b, "k", "u1")
-				if _, err := s.PutPart(ctx, b, "k", "u1", meta.Part{Number: 1, Blob: "p1"}); err != nil {
-					t.Fatal(err)
-				}
-			},
-			func(t *testing.T, b string) {
-				if _, err := s.AbortUpload(ctx, b, "k", "u1"); err != nil {
-					t.Fatal(err)
-				}
-			}},
-		{"object-and-upload",
-			func(t *testing.T, b string) {
-				mustPut(t, s, small(b, "k", 1))
-				mustUpload(t, s, b, "j", "u1")
-			},
-			func(t *testing.T, b string) {
-				if _, err := s.DeleteObject(ctx, b, "k"); err != nil {
-					t.Fatal(err)
-				}
-				wantErr(t, "DeleteBucket with an upload left", s.DeleteBucket(ctx, b), meta.ErrBucketNotEmpty)
-				if _, err := s.AbortUpload(ctx, b, "j", "u1"); err != nil {
-					t.Fatal(err)
-				}
-			}},
+		{"object", func(t *testing.T, b string) { mustPut(t, s, small(b, "k", 1)) }},
+		{"object-and-upload", func(t *testing.T, b string) {
+			mustPut(t, s, small(b, "k", 1))
+			mustUpload(t, s, b, "j", "u1")
+			mustPart(t, s, b, "j", "u1", part(1, "p1"))
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := "nb-" + tc.name
 			mustBucket(t, s, b)
 			tc.fill(t, b)
-			wantErr(t, "DeleteBucket", s.DeleteBucket(ctx, b), meta.ErrBucketNotEmpty)
+			before, err := s.ListUploads(ctx, b, meta.ListOptions{}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.DeleteBucket(ctx, b)
+			wantErr(t, "DeleteBucket", err, meta.ErrBucketNotEmpty)
 			if _, err := s.GetBucket(ctx, b); err != nil {
 				t.Fatalf("bucket gone after refused delete: %v", err)
 			}
-			tc.empty(t, b)
-			if err := s.DeleteBucket(ctx, b); err != nil {
-				t.Fatalf("DeleteBucket once empty: %v", err)
+			after, err := s.ListUploads(ctx, b, meta.ListOptions{}, "")
+			if err != nil || len(after) != len(before) {
+				t.Fatalf("refused delete left %d uploads (err %v), want %d", len(after), err, len(before))
+			}
+			if _, err := s.DeleteObject(ctx, b, "k"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.DeleteBucket(ctx, b); err != nil {
+				t.Fatalf("DeleteBucket once without objects: %v", err)
 			}
 		})
 	}
+}
+
+// testDeleteBucketWithUploads: as in S3, a bucket whose only content is in-progress uploads
+// is deleted with them, in one transaction, and every part is returned for freeing.
+func testDeleteBucketWithUploads(t *testing.T, s meta.Store) {
+	mustBucket(t, s, "ups")
+	mustUpload(t, s, "ups", "a", "u1")
+	mustPart(t, s, "ups", "a", "u1", part(1, "p1"))
+	mustPart(t, s, "ups", "a", "u1", part(2, "p2"))
+	mustUpload(t, s, "ups", "a", "u2") // no parts
+	mustUpload(t, s, "ups", "b/c", "u3")
+	mustPart(t, s, "ups", "b/c", "u3", part(7, "p3"))
+	parts, err := s.DeleteBucket(ctx, "ups")
+	if err != nil {
+		t.Fatalf("DeleteBucket with only uploads: %v", err)
+	}
+	var blobs []string
+	for _, p := range parts {
+		blobs = append(blobs, p.Blob)
+	}
+	sort.Strings(blobs)
+	if fmt.Sprint(blobs) != "[p1 p2 p3]" {
+		t.Fatalf("DeleteBucket returned parts %v, want [p1 p2 p3]", blobs)
+	}
+	_, err = s.GetBucket(ctx, "ups")
+	wantErr(t, "GetBucket after delete", err, meta.ErrNoSuchBucket)
+	_, err = s.GetUpload(ctx, "ups", "a", "u1")
+	wantErr(t, "GetUpload after delete", err, meta.ErrNoSuchUpload)
+	mustBucket(t, s, "ups")
+	ups, err := s.ListUploads(ctx, "ups", meta.ListOptions{}, "")
+	if err != nil || len(ups) != 0 {
+		t.Fatalf("recreated bucket lists %d uploads (err %v), want 0", len(ups), err)
+	}
+	_, err = s.PutPart(ctx, "ups", "a", "u1", part(3, "p4"))
+	wantErr(t, "PutPart to an upload of the deleted bucket", err, meta.ErrNoSuchUpload)
 }
 
 func testConcurrentCreateBucket(t *testing.T, s meta.Store) {
