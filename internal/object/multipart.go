@@ -171,7 +171,11 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 	}
 	if errors.Is(err, meta.ErrNoSuchUpload) {
 		// A concurrent completion of the same upload won the race.
-		return s.Completed(ctx, u.Bucket, u.Key, u.UploadID, list)
+		o, err := s.CompletedBy(ctx, u.Bucket, u.Key, u.UploadID)
+		if err != nil {
+			return meta.Object{}, err
+		}
+		return o, SameCompletion(o, list)
 	}
 	if err != nil {
 		return meta.Object{}, err
@@ -183,29 +187,32 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 	return o, nil
 }
 
-// Completed answers a CompleteMultipartUpload repeated after it succeeded (an SDK retrying a
-// lost response): it returns the object the upload made while that is still the key's object
-// and list names exactly its parts. The answer comes from the object record alone, so any node
-// sharing the metadata store gives it. An upload id that made no current object (never
-// existed, aborted, or its object since overwritten or deleted) is meta.ErrNoSuchUpload; a
-// different part list is ErrInvalidPart.
-func (s *Service) Completed(ctx context.Context, bucket, key, uploadID string, list []CompletedPart) (meta.Object, error) {
+// CompletedBy finds the object a completed upload made, to answer a CompleteMultipartUpload
+// repeated after it succeeded (an SDK retrying a lost response): the key's object while
+// uploadID made it. The answer comes from the object record alone, so any node sharing the
+// metadata store gives it. An upload id that made no current object (never existed, aborted,
+// or its object since overwritten or deleted) is meta.ErrNoSuchUpload. It needs no request
+// body, so a retry of a gone upload is refused before the client sends one.
+func (s *Service) CompletedBy(ctx context.Context, bucket, key, uploadID string) (meta.Object, error) {
 	o, err := s.meta.GetObject(ctx, bucket, key)
 	if errors.Is(err, meta.ErrNoSuchKey) || err == nil && (uploadID == "" || o.UploadID != uploadID) {
 		return meta.Object{}, meta.ErrNoSuchUpload
 	}
-	if err != nil {
-		return meta.Object{}, err
-	}
+	return o, err
+}
+
+// SameCompletion checks that a repeated completion names exactly the parts o was completed
+// with; a different list is ErrInvalidPart.
+func SameCompletion(o meta.Object, list []CompletedPart) error {
 	if len(list) != len(o.Parts) {
-		return meta.Object{}, fmt.Errorf("%w: the upload was completed with %d parts", ErrInvalidPart, len(o.Parts))
+		return fmt.Errorf("%w: the upload was completed with %d parts", ErrInvalidPart, len(o.Parts))
 	}
 	for i, c := range list {
 		if p := o.Parts[i]; c.Number != p.Number || strings.Trim(c.ETag, `"`) != p.ETag {
-			return meta.Object{}, fmt.Errorf("%w: part %d is not the one the upload was completed with", ErrInvalidPart, c.Number)
+			return fmt.Errorf("%w: part %d is not the one the upload was completed with", ErrInvalidPart, c.Number)
 		}
 	}
-	return o, nil
+	return nil
 }
 
 // Abort removes an upload and frees its parts.

@@ -81,11 +81,15 @@ func (h *Handler) uploadPart(q *request) error {
 func (h *Handler) completeUpload(q *request) error {
 	u, err := h.upload(q)
 	// An upload that is gone may have been completed by this very request's first attempt.
+	ctx := q.r.Context()
 	retry := errors.Is(err, meta.ErrNoSuchUpload)
-	if err != nil && !retry {
+	var done meta.Object
+	if retry {
+		done, err = h.objects.CompletedBy(ctx, q.bucket, q.key, q.query.Get("uploadId"))
+	}
+	if err != nil {
 		return err
 	}
-	ctx := q.r.Context()
 	// The x-amz-checksum-* header of a completion is the checksum of the whole object, checked
 	// by Complete; the XML body itself is checked only against Content-MD5.
 	e, err := expectFromRequest(q)
@@ -104,9 +108,9 @@ func (h *Handler) completeUpload(q *request) error {
 	if err != nil {
 		return err
 	}
-	var o meta.Object
+	o := done
 	if retry {
-		o, err = h.objects.Completed(ctx, q.bucket, q.key, q.query.Get("uploadId"), list)
+		err = object.SameCompletion(done, list)
 	} else {
 		full := ""
 		if u.ChecksumAlgorithm != "" {
