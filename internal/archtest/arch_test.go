@@ -50,7 +50,11 @@ func TestDependencyDirections(t *testing.T) {
 		{"policy imports nothing of ours", func(p string) bool { return under(p, "internal/policy") },
 			func(i string) bool { return under(i, "internal/policy") }},
 		{"storage imports only storage", func(p string) bool { return under(p, "internal/meta") || under(p, "internal/blob") },
-			func(i string) bool { return under(i, "internal/meta") || under(i, "internal/blob") }},
+			func(i string) bool {
+				return under(i, "internal/meta") || under(i, "internal/blob") || i == "internal/boltfile"
+			}},
+		{"boltfile imports nothing of ours", func(p string) bool { return p == "internal/boltfile" },
+			func(string) bool { return false }},
 		{"object knows no wire layer, no KMS internals, no backend", func(p string) bool { return under(p, "internal/object") },
 			func(i string) bool {
 				return i == "internal/meta" || i == "internal/blob" || i == "internal/sse" || i == "internal/secret" || i == "internal/policy"
@@ -69,7 +73,9 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool { return false }},
 		{"only server and cmd name backends", func(p string) bool {
 			return !under(p, "internal/server") && !under(p, "cmd") && !strings.HasSuffix(p, "test") && !under(p, "internal/blob") && !under(p, "internal/meta")
-		}, func(i string) bool { return !under(i, "internal/blob/fsblob") && !under(i, "internal/meta/boltmeta") }},
+		}, func(i string) bool {
+			return !under(i, "internal/blob/fsblob") && !under(i, "internal/meta/boltmeta") && i != "internal/boltfile"
+		}},
 	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {

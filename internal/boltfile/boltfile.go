@@ -158,8 +158,20 @@ func Safely(fn func() error) (err error) {
 	defer debug.SetPanicOnFault(old)
 	defer func() {
 		if r := recover(); r != nil {
+			if rerr, ok := r.(error); ok {
+				err = fmt.Errorf("%w: reading the file failed: %w", ErrDamaged, rerr)
+				return
+			}
 			err = fmt.Errorf("%w: reading the file failed: %v", ErrDamaged, r)
 		}
 	}()
 	return fn()
+}
+
+// IsFault reports whether err is a memory fault that Safely turned into an error (a page of
+// the mapping that could not be read), as opposed to another panic. After a fault bbolt may
+// still hold the locks it took before it faulted, so the DB is no longer safe to use.
+func IsFault(err error) bool {
+	var fault interface{ Addr() uintptr } // see runtime/debug.SetPanicOnFault
+	return errors.As(err, &fault)
 }

@@ -272,21 +272,25 @@ func (s *Service) internal(op string, err error) error {
 
 // CheckRoot verifies that the root key is the one that sealed the stored keys: a root key
 // file lost and regenerated, or the wrong --kms-root-key-file, would otherwise start a service
-// on which every existing key fails. It opens the root-key canary (SPEC.md §2.1), never a key,
-// so one damaged key record cannot stop the service. A store without a canary gets one, once
-// some stored key material opens (or at once, when there is none).
+// on which every existing key fails. It opens the root-key canary (SPEC.md §2.1), so one
+// damaged key record cannot stop the service; only when the canary does not open does stored
+// key material decide between a damaged canary (logged, the start goes on) and a wrong root
+// key. A store without a canary gets one, once some stored key material opens (or at once,
+// when there is none).
 func (s *Service) CheckRoot(ctx context.Context) error {
 	canary, err := s.store.Canary(ctx)
 	if err != nil {
 		return fmt.Errorf("kms: reading the root-key canary: %w", err)
 	}
+	var canaryErr error
 	if canary != nil {
 		raw, err := s.root.Open(ctx, canary, []byte(canaryAAD))
 		clear(raw)
-		if err != nil {
-			return fmt.Errorf("kms: the root key does not open the stored keys: the root-key canary does not authenticate (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong? if the key is right, the canary record is damaged: restore meta.db): %w", err)
+		if err == nil {
+			return nil
 		}
-		return nil
+		// A wrong root key, or a damaged canary record: stored key material tells which.
+		canaryErr = err
 	}
 	sealedSome, opened := false, false
 	err = s.store.ScanKeys(ctx, func(k *Key) bool {
@@ -308,7 +312,13 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 		// Damaged records are reported, not fatal: the others still hold the check.
 		s.log.Error("kms: some key records could not be read", "err", err)
 	}
-	if sealedSome && !opened {
+	switch {
+	case canaryErr != nil && opened:
+		s.log.Error("kms: the root-key canary record is damaged (stored key material proves the root key right); restore meta.db from a backup or run `coffer admin check`", "err", canaryErr)
+		return nil
+	case canaryErr != nil:
+		return fmt.Errorf("kms: the root key does not open the stored keys: the root-key canary does not authenticate (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong? if the key is right, the canary record is damaged: restore meta.db): %w", canaryErr)
+	case sealedSome && !opened:
 		return fmt.Errorf("kms: the root key does not open the stored keys (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong?): %w", ErrSealedCorrupt)
 	}
 	material := make([]byte, 32)

@@ -19,6 +19,9 @@ import (
 // mis-opened metadata store would answer "all of them". A blob that neither a record nor an
 // intent names is left alone and reported by `coffer admin check`.
 //
+// An intent of a write this process is still making (Service.writing) is skipped whatever its
+// time says: the sweep runs while requests are served, and the wall clock may step back.
+//
 // As a second line of defence the sweep looks up the object or upload an intent names and
 // keeps a blob it finds referenced, and it refuses to run when it would delete more than
 // sweepShare of the stored blobs.
@@ -53,6 +56,12 @@ func (s *Service) SweepInterrupted(ctx context.Context, before time.Time) (int, 
 	}
 	deleted := 0
 	for _, in := range intents {
+		if _, ok := s.writing.Load(in.Blob); ok {
+			// A write of this process still running, whose intent only looks old (the clock
+			// stepped back): its commit will drop the intent. A write that is not in the set
+			// has settled, so its intent, if still there, names an orphan.
+			continue
+		}
 		used, err := s.referenced(ctx, in)
 		if err != nil {
 			return deleted, fmt.Errorf("sweep %s: %w", in.Blob, err)

@@ -78,6 +78,7 @@ func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, bod
 	if err != nil {
 		return meta.Part{}, err
 	}
+	defer s.settled(p.Blob)
 	p.Number = number
 	replaced, err := s.meta.PutPart(ctx, u.Bucket, u.Key, u.UploadID, p)
 	if err != nil {

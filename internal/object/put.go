@@ -79,7 +79,7 @@ func (s *sizedReader) Read(p []byte) (int, error) {
 // writeBlob streams body into a new blob while digesting it, and returns the blob name, size
 // and digests. The blob is written under an intent for the object or part at (see
 // meta.Intent), which the metadata commit naming the blob drops. Nothing is left behind on
-// failure.
+// failure. On success the caller calls settled once the commit naming the blob has returned.
 func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, body io.Reader, size int64, e Expect) (meta.Part, []byte, error) {
 	if size > MaxPutSize {
 		return meta.Part{}, nil, ErrEntityTooLarge
@@ -100,6 +100,7 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		return err
 	}}
 	at.Blob, at.Created = name, s.now()
+	s.writing.Store(name, struct{}{})
 	// The intent is committed while the blob is written, so it costs no latency: the blob is
 	// durable only when Put returns, and the commit that names the blob waits for both. A
 	// crash before the intent lands can leave a blob that no intent names; the sweep never
@@ -113,13 +114,19 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		if ierr == nil {
 			s.dropIntent(ctx, name) // nothing was stored under the name
 		}
+		s.settled(name)
 		return meta.Part{}, nil, classify(err)
 	case ierr != nil:
 		s.freeBlobs(ctx, []meta.Part{{Blob: name}})
+		s.settled(name)
 		return meta.Part{}, nil, ierr
 	}
 	return meta.Part{Blob: name, Size: n, ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
 }
+
+// settled ends the write of a blob: its commit (or its failure) has happened, so the start-up
+// sweep may judge it by its intent alone (see SweepInterrupted).
+func (s *Service) settled(name string) { s.writing.Delete(name) }
 
 // readInline reads a small body whole (at most InlineMax bytes) and checks its digests, for an
 // object kept inline in its metadata record.
@@ -239,6 +246,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 	if err != nil {
 		return meta.Object{}, err
 	}
+	defer s.settled(part.Blob)
 	o := meta.Object{
 		Bucket: in.Bucket, Key: in.Key, Size: part.Size, ETag: part.ETag,
 		LastModified: part.LastModified, Owner: in.Owner,

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/coffer/coffer/internal/blob"
@@ -54,6 +55,9 @@ type Service struct {
 	blobs blob.Store
 	log   *slog.Logger
 	now   func() time.Time
+	// writing holds the names of blobs written and not yet committed or freed (name →
+	// struct{}), which the start-up sweep never deletes whatever their intents' times say.
+	writing sync.Map
 }
 
 // Config wires a Service.

@@ -31,16 +31,18 @@ func TestDamagedDataDir(t *testing.T) {
 		refuse string
 		// failing is how many objects and KMS keys may fail to read when it serves.
 		objectsFailing, keysFailing int
+		// reported is damage that serving works around and admin check reports.
+		reported bool
 	}{
 		{"top-level bucket of buckets renamed", func(t *testing.T, dir string) {
 			flipAll(t, dbOf(dir), "s3.buckets", 3, 'c')
-		}, "meta.db", 0, 0},
+		}, "meta.db", 0, 0, false},
 		{"top-level bucket of KMS keys renamed", func(t *testing.T, dir string) {
 			withDB(t, dir, func(tx *bolt.Tx) error { return renameTop(tx, "kms.keys", "kms.kexs") })
-		}, "top-level bucket \"kms.keys\" is missing", 0, 0},
+		}, "top-level bucket \"kms.keys\" is missing", 0, 0, false},
 		{"top-level bucket of aliases renamed", func(t *testing.T, dir string) {
 			withDB(t, dir, func(tx *bolt.Tx) error { return renameTop(tx, "kms.aliases", "kms.aliasfs") })
-		}, "top-level bucket \"kms.aliases\" is missing", 0, 0},
+		}, "top-level bucket \"kms.aliases\" is missing", 0, 0, false},
 		{"top-level bucket of buckets renamed in a store from before the format record", func(t *testing.T, dir string) {
 			withDB(t, dir, func(tx *bolt.Tx) error {
 				if err := tx.DeleteBucket([]byte("coffer")); err != nil {
@@ -48,7 +50,7 @@ func TestDamagedDataDir(t *testing.T) {
 				}
 				return renameTop(tx, "s3.buckets", "s3.bucketr")
 			})
-		}, "unknown top-level bucket \"s3.bucketr\"", 0, 0},
+		}, "unknown top-level bucket \"s3.bucketr\"", 0, 0, false},
 		{"store from before the format record", func(t *testing.T, dir string) {
 			withDB(t, dir, func(tx *bolt.Tx) error {
 				for _, name := range []string{"coffer", "kms.root", "s3.intents"} {
@@ -58,30 +60,30 @@ func TestDamagedDataDir(t *testing.T) {
 				}
 				return nil
 			})
-		}, "", 0, 0},
+		}, "", 0, 0, false},
 		{"format bucket renamed", func(t *testing.T, dir string) {
 			flipAll(t, dbOf(dir), "coffer\x00", 0, 'd')
-		}, "meta.db", 0, 0},
+		}, "meta.db", 0, 0, false},
 		{"format record changed", func(t *testing.T, dir string) {
 			flipAll(t, dbOf(dir), `"buckets"`, 2, 'B')
-		}, "format record", 0, 0},
+		}, "format record", 0, 0, false},
 		{"page of the object index: type", func(t *testing.T, dir string) {
 			flipAt(t, dbOf(dir), objectPage(t, dir)+8, 0x40)
-		}, "damaged", 0, 0},
+		}, "damaged", 0, 0, false},
 		{"page of the object index: count", func(t *testing.T, dir string) {
 			flipAt(t, dbOf(dir), objectPage(t, dir)+11, 0x7f)
-		}, "damaged", 0, 0},
+		}, "damaged", 0, 0, false},
 		// The first key now points into zeroed free space: still in order, so bbolt cannot
 		// tell; that object is lost from the index (admin check reports its record and its
 		// now unnamed blob), the rest serves, and its blob stays.
 		{"page of the object index: element offset", func(t *testing.T, dir string) {
 			flipAt(t, dbOf(dir), objectPage(t, dir)+16+4+1, 0x7f)
-		}, "", 1, 0},
+		}, "", 1, 0, false},
 		{"KMS key record", func(t *testing.T, dir string) {
 			withDB(t, dir, func(tx *bolt.Tx) error {
 				return tx.Bucket([]byte("kms.keys")).Put([]byte(b.kms[1]), []byte("{\"ID\":garbage"))
 			})
-		}, "", 0, 1},
+		}, "", 0, 1, false},
 		{"KMS key material", func(t *testing.T, dir string) {
 			withDB(t, dir, func(tx *bolt.Tx) error {
 				kb := tx.Bucket([]byte("kms.keys"))
@@ -93,7 +95,7 @@ func TestDamagedDataDir(t *testing.T) {
 				}
 				return kb.Put([]byte(b.kms[2]), v)
 			})
-		}, "", 0, 1},
+		}, "", 0, 1, false},
 		{"root-key canary", func(t *testing.T, dir string) {
 			withDB(t, dir, func(tx *bolt.Tx) error {
 				rb := tx.Bucket([]byte("kms.root"))
@@ -101,13 +103,13 @@ func TestDamagedDataDir(t *testing.T) {
 				v[len(v)-1] ^= 1
 				return rb.Put([]byte("canary"), v)
 			})
-		}, "root key does not open the stored keys", 0, 0},
+		}, "", 0, 0, true},
 		{"root key", func(t *testing.T, dir string) {
 			flipAt(t, filepath.Join(dir, "kms", "root.key"), 7, 0x01)
-		}, "root key does not open the stored keys", 0, 0},
+		}, "root key does not open the stored keys", 0, 0, false},
 		{"credentials", func(t *testing.T, dir string) {
 			flipAt(t, filepath.Join(dir, "credentials.json"), 0, '{'^'[')
-		}, "credentials.json is corrupt", 0, 0},
+		}, "credentials.json is corrupt", 0, 0, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,7 +147,7 @@ func TestDamagedDataDir(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if clean := tc.refuse == "" && tc.keysFailing+tc.objectsFailing == 0; clean != (len(rep.Findings) == 0) {
+			if clean := tc.refuse == "" && tc.keysFailing+tc.objectsFailing == 0 && !tc.reported; clean != (len(rep.Findings) == 0) {
 				t.Fatalf("admin check findings: %q", rep.Findings)
 			}
 		})

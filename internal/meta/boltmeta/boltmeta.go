@@ -98,12 +98,13 @@ func (s *Store) check(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// view runs fn in a read transaction.
+// view runs fn in a read transaction, with a memory fault (a damaged page) turned into an
+// error in whatever goroutine calls it.
 func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	return s.db.View(fn)
+	return s.commit.guard(func() error { return s.db.View(fn) })
 }
 
 // update runs fn in a (possibly shared) write transaction.

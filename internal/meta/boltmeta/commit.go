@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/meta"
 )
 
@@ -23,7 +25,11 @@ import (
 // error rolls the transaction back and the batch runs again without the failed call, so one
 // cheap failing request (a delete of a missing key) cannot make a whole batch run twice.
 type committer struct {
-	db    *bolt.DB
+	db *bolt.DB
+	// fault is the first memory fault met reading the file (see boltfile.IsFault): bbolt may
+	// hold its locks for ever after one, so every later call fails with it instead of waiting.
+	fault atomic.Pointer[error]
+
 	mu    sync.Mutex
 	queue []*call
 	busy  bool // a leader is running batches
@@ -62,6 +68,9 @@ func beforeWrites(err error) bool {
 // update runs fn in a write transaction, possibly shared with other callers, and returns
 // fn's error or the commit's.
 func (c *committer) update(fn func(*bolt.Tx) error) error {
+	if err := c.faulted(); err != nil {
+		return err
+	}
 	cl := &call{fn: fn, wake: make(chan bool, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, cl)
@@ -105,21 +114,31 @@ func (c *committer) lead() {
 func (c *committer) run(batch []*call) {
 	for len(batch) > 0 {
 		failed := -1
-		err := c.db.Update(func(tx *bolt.Tx) error {
-			for i, cl := range batch {
-				cl.refused = false
-				if cl.err = safeCall(cl.fn, tx); cl.err != nil {
-					if beforeWrites(cl.err) {
-						cl.refused = true
-						cl.err = unrefuse(cl.err)
-						continue
+		// Faults become errors here, whichever caller's goroutine leads the batch, so that
+		// the callers waiting on it are released and no fault kills the process.
+		err := c.guard(func() error {
+			return c.db.Update(func(tx *bolt.Tx) error {
+				for i, cl := range batch {
+					cl.refused = false
+					if cl.err = safeCall(cl.fn, tx); cl.err != nil {
+						if beforeWrites(cl.err) {
+							cl.refused = true
+							cl.err = unrefuse(cl.err)
+							continue
+						}
+						failed = i
+						return cl.err
 					}
-					failed = i
-					return cl.err
 				}
-			}
-			return nil
+				return nil
+			})
 		})
+		if boltfile.IsFault(err) {
+			for _, cl := range batch {
+				cl.err = err
+			}
+			return
+		}
 		if failed < 0 {
 			for _, cl := range batch {
 				// A refusal judged state that a failed commit never made durable; with the
@@ -134,6 +153,27 @@ func (c *committer) run(batch []*call) {
 		rest = append(rest, batch[:failed]...)
 		batch = append(rest, batch[failed+1:]...)
 	}
+}
+
+// guard runs fn (a bbolt call) under boltfile.Safely and keeps the first memory fault for
+// every later call.
+func (c *committer) guard(fn func() error) error {
+	if err := c.faulted(); err != nil {
+		return err
+	}
+	err := boltfile.Safely(fn)
+	if boltfile.IsFault(err) {
+		c.fault.CompareAndSwap(nil, &err)
+	}
+	return err
+}
+
+// faulted returns the memory fault met earlier, if any.
+func (c *committer) faulted() error {
+	if p := c.fault.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // unrefuse strips the refusal marker so callers see the plain error.
