@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"Buckets", testBuckets},
 		{"DeleteBucketNotEmpty", testDeleteBucketNotEmpty},
 		{"ConcurrentCreateBucket", testConcurrentCreateBucket},
+		{"UpdateBucket", testUpdateBucket},
 		{"ObjectRoundTrip", testObjectRoundTrip},
 		{"InlineObject", testInlineObject},
 		{"ConditionalWrites", testConditionalWrites},
