@@ -28,7 +28,8 @@ func (h *Handler) bucketRegion(b meta.Bucket) string {
 }
 
 func (h *Handler) createBucket(q *request) error {
-	if err := checkBucketCreateOptions(q); err != nil {
+	ownership, err := checkBucketCreateOptions(q)
+	if err != nil {
 		return err
 	}
 	body, err := readSmallBody(q, 64<<10)
@@ -47,7 +48,7 @@ func (h *Handler) createBucket(q *request) error {
 	case region != "" && region != h.region:
 		return errIllegalLocation
 	}
-	if err := h.objects.CreateBucket(q.r.Context(), q.principal.AccountID, q.bucket, region); err != nil {
+	if err := h.objects.CreateBucket(q.r.Context(), q.principal.AccountID, q.bucket, region, ownership); err != nil {
 		return err
 	}
 	q.w.Header().Set("Location", "/"+q.bucket)
