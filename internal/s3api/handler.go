@@ -90,9 +90,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.writeError(q, err)
 	}
-	if q.auth != nil && q.auth.Body != nil {
-		q.auth.Body.Close()
-	}
+	// The request body is left to net/http, which closes it only after sending the response:
+	// closing it here would first wait for a body the client may never send, as one that
+	// asked "Expect: 100-continue" and was answered with an error does not.
 }
 
 func (h *Handler) authenticate(q *request) error {
