@@ -34,11 +34,11 @@ const xsiNS = "http://www.w3.org/2001/XMLSchema-instance"
 // is the account id, which also serves as the display name.
 func aclOwner(account string) owner { return owner{ID: account, DisplayName: account} }
 
+// aclGrantee is a canonical user granted a permission: an owner with its xsi:type.
 type aclGrantee struct {
-	XMLNSXSI    string `xml:"xmlns:xsi,attr"`
-	Type        string `xml:"xsi:type,attr"`
-	ID          string `xml:"ID"`
-	DisplayName string `xml:"DisplayName,omitempty"`
+	XMLNSXSI string `xml:"xmlns:xsi,attr"`
+	Type     string `xml:"xsi:type,attr"`
+	owner
 }
 
 type aclGrant struct {
@@ -56,7 +56,7 @@ type accessControlPolicy struct {
 // ownerOnlyACL is the ACL of every bucket and object of account.
 func ownerOnlyACL(account string) accessControlPolicy {
 	o := aclOwner(account)
-	g := aclGrant{Grantee: aclGrantee{XMLNSXSI: xsiNS, Type: "CanonicalUser", ID: o.ID, DisplayName: o.DisplayName}, Permission: "FULL_CONTROL"}
+	g := aclGrant{Grantee: aclGrantee{XMLNSXSI: xsiNS, Type: "CanonicalUser", owner: o}, Permission: "FULL_CONTROL"}
 	return accessControlPolicy{NS: s3NS, Owner: o, Grants: []aclGrant{g}}
 }
 
