@@ -90,9 +90,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.writeError(q, err)
 	}
-	// The request body is left to net/http, which closes it only after sending the response:
-	// closing it here would first wait for a body the client may never send, as one that
-	// asked "Expect: 100-continue" and was answered with an error does not.
+	// The request body is left to net/http, which closes it only after flushing the response.
+	// Closing it here, with the response still buffered, would drain a body that a client
+	// sending Expect: 100-continue was never told to send, and both sides would wait.
 }
 
 func (h *Handler) authenticate(q *request) error {

@@ -1,13 +1,17 @@
 package integration
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/coffer/coffer/internal/server"
 )
 
 // accountID is the canonical user id Coffer gives the test account (its account id).
@@ -380,7 +384,14 @@ func TestOwnershipControls(t *testing.T) {
 // TestOwnershipSurvivesRestart: the setting lives in the bucket's metadata record, not in the
 // serving process.
 func TestOwnershipSurvivesRestart(t *testing.T) {
-	first := startServer(t)
+	// The first server is stopped by hand, so started without startServer's cleanup.
+	dir := t.TempDir()
+	srv, err := server.Start(server.Config{Dir: dir, Listen: "127.0.0.1:0", Region: "us-east-1", AccessKey: testAccessKey, SecretKey: testSecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := &env{t: t, dir: dir, srv: srv, region: "us-east-1"}
+	first.s3 = first.client(testAccessKey, testSecretKey, nil)
 	c := ctx(t)
 	for _, b := range []string{"kept-writer", "kept-deleted", "kept-default"} {
 		newBucket(t, first, b)
@@ -388,9 +399,13 @@ func TestOwnershipSurvivesRestart(t *testing.T) {
 	must[*s3.PutBucketOwnershipControlsOutput](t)(first.s3.PutBucketOwnershipControls(c, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String("kept-writer"),
 		OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipObjectWriter}}}}))
 	must[*s3.DeleteBucketOwnershipControlsOutput](t)(first.s3.DeleteBucketOwnershipControls(c, &s3.DeleteBucketOwnershipControlsInput{Bucket: aws.String("kept-deleted")}))
-	first.stop()
+	sc, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sc); err != nil {
+		t.Fatal(err)
+	}
 
-	e := startServer(t, first.dir)
+	e := startServer(t, dir)
 	out := must[*s3.GetBucketOwnershipControlsOutput](t)(e.s3.GetBucketOwnershipControls(c, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("kept-writer")}))
 	if got := ownershipOf(out); got != types.ObjectOwnershipObjectWriter {
 		t.Fatalf("after restart %q, want ObjectWriter", got)
@@ -399,6 +414,6 @@ func TestOwnershipSurvivesRestart(t *testing.T) {
 	if got := ownershipOf(out); got != types.ObjectOwnershipBucketOwnerEnforced {
 		t.Fatalf("after restart %q, want BucketOwnerEnforced", got)
 	}
-	_, err := e.s3.GetBucketOwnershipControls(c, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("kept-deleted")})
+	_, err = e.s3.GetBucketOwnershipControls(c, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("kept-deleted")})
 	wantAPIError(t, err, "OwnershipControlsNotFoundError", 404)
 }

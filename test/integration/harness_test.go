@@ -27,24 +27,12 @@ const (
 
 // env is one running server and clients for it.
 type env struct {
-	t       *testing.T
-	dir     string
-	srv     *server.Server
-	s3      *s3.Client
-	http    *http.Client // trusts the server's certificate
-	region  string
-	stopped bool
-}
-
-// stop shuts the server down, for a test that starts another on the same data directory.
-func (e *env) stop() {
-	e.t.Helper()
-	e.stopped = true
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := e.srv.Shutdown(ctx); err != nil {
-		e.t.Errorf("shutdown: %v", err)
-	}
+	t      *testing.T
+	dir    string
+	srv    *server.Server
+	s3     *s3.Client
+	http   *http.Client // trusts the server's certificate
+	region string
 }
 
 // startServer runs a server on a fresh data directory (or dir, if given) until the test ends.
@@ -61,12 +49,14 @@ func startServer(t *testing.T, dir ...string) *env {
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
-	e := &env{t: t, dir: d, srv: srv, region: "us-east-1"}
 	t.Cleanup(func() {
-		if !e.stopped {
-			e.stop()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
 		}
 	})
+	e := &env{t: t, dir: d, srv: srv, region: "us-east-1"}
 	e.http = &http.Client{Transport: e.transport()}
 	e.s3 = e.client(testAccessKey, testSecretKey, nil)
 	return e
