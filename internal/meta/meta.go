@@ -29,6 +29,9 @@ type Bucket struct {
 	Region  string // LocationConstraint given at creation ("" for us-east-1)
 	Owner   string // account id of the owner
 	Created time.Time
+	// ObjectOwnership is the bucket's S3 Object Ownership setting as package object names it;
+	// "" is the default, which records written before the setting existed also read as.
+	ObjectOwnership string
 }
 
 // Object is one object's metadata: everything needed to serve it except its bytes.
@@ -119,6 +122,11 @@ type Store interface {
 	// bucket, in the same transaction, and their parts are returned so the blobs can be freed.
 	DeleteBucket(ctx context.Context, name string) ([]Part, error)
 	ListBuckets(ctx context.Context) ([]Bucket, error) // by name
+	// UpdateBucket changes a bucket's settings in one transaction: fn gets the stored bucket
+	// and edits it in place; its error aborts the update, changing nothing, and is returned
+	// (wrapped). fn may run more than once and must have no side effects. Name, Owner and
+	// Created are kept whatever fn does. ErrNoSuchBucket if the bucket is gone.
+	UpdateBucket(ctx context.Context, name string, fn func(*Bucket) error) error
 
 	// PutObject stores o, replacing any object of the same key, and returns the replaced one
 	// (nil if none) so its blobs can be freed. ErrNoSuchBucket if the bucket is gone. It drops

@@ -44,12 +44,19 @@ func ValidBucketName(name string) bool {
 	return true
 }
 
-// CreateBucket creates a bucket owned by owner in region ("" for us-east-1).
-func (s *Service) CreateBucket(ctx context.Context, owner, name, region string) error {
+// CreateBucket creates a bucket owned by owner in region ("" for us-east-1), with an Object
+// Ownership setting ("" for S3's default, OwnershipEnforced).
+func (s *Service) CreateBucket(ctx context.Context, owner, name, region, ownership string) error {
 	if !ValidBucketName(name) {
 		return ErrInvalidBucketName
 	}
-	err := s.meta.CreateBucket(ctx, meta.Bucket{Name: name, Region: region, Owner: owner, Created: s.nowUTC()})
+	if ownership != "" && !ValidOwnership(ownership) {
+		return ErrInvalidOwnership
+	}
+	if ownership == OwnershipEnforced {
+		ownership = "" // stored as the default, which it is
+	}
+	err := s.meta.CreateBucket(ctx, meta.Bucket{Name: name, Region: region, Owner: owner, Created: s.nowUTC(), ObjectOwnership: ownership})
 	if errors.Is(err, meta.ErrBucketExists) {
 		b, gerr := s.meta.GetBucket(ctx, name)
 		if gerr == nil && b.Owner == owner {

@@ -66,7 +66,8 @@ func (h *Handler) bucketRegion(b meta.Bucket) string {
 }
 
 func (h *Handler) createBucket(q *request) error {
-	if err := checkBucketCreateOptions(q); err != nil {
+	ownership, err := checkBucketCreateOptions(q)
+	if err != nil {
 		return err
 	}
 	body, err := readSmallBody(q, 64<<10)
@@ -85,7 +86,7 @@ func (h *Handler) createBucket(q *request) error {
 	case region != "" && region != h.region:
 		return errIllegalLocation
 	}
-	err = h.objects.CreateBucket(q.r.Context(), q.principal.AccountID, q.bucket, region)
+	err = h.objects.CreateBucket(q.r.Context(), q.principal.AccountID, q.bucket, region, ownership)
 	if errors.Is(err, object.ErrBucketAlreadyOwnedByYou) && h.region == "us-east-1" {
 		// S3's legacy answer in us-east-1: creating a bucket you own succeeds and changes nothing.
 		err = nil

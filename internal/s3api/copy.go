@@ -49,7 +49,11 @@ func (h *Handler) copySource(q *request) (meta.Object, object.Reader, error) {
 }
 
 func (h *Handler) copyObject(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
+	b, err := h.ownedBucket(q)
+	if err != nil {
+		return err
+	}
+	if err := checkWriteACL(q, b); err != nil {
 		return err
 	}
 	if err := checkNewObject(q); err != nil {

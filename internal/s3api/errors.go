@@ -73,6 +73,8 @@ var errorTable = []struct {
 	{object.ErrMetadataTooLarge, apiError{"MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size."}},
 	{object.ErrPreconditionFailed, apiError{"PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold"}},
 	{object.ErrInvalidRange, apiError{"InvalidRange", 416, "The requested range is not satisfiable"}},
+	{object.ErrNoOwnershipControls, apiError{"OwnershipControlsNotFoundError", 404, "The bucket ownership controls were not found"}},
+	{object.ErrInvalidOwnership, apiError{"InvalidArgument", 400, "Invalid ObjectOwnership setting"}},
 
 	{sigv4.ErrMissingAuth, apiError{"AccessDenied", 403, "Access Denied"}},
 	{sigv4.ErrAuthHeaderMalformed, apiError{"AuthorizationHeaderMalformed", 400, "The authorization header is malformed."}},

@@ -37,6 +37,8 @@ func TestGoldenXML(t *testing.T) {
 		{"list-parts", listPartsResult{NS: s3NS, Bucket: "photos", Key: "big.bin", UploadID: "0123abcd", Initiator: owner{ID: "123456789012"}, Owner: owner{ID: "123456789012"},
 			StorageClass: "STANDARD", MaxParts: 1000, NextPartNumberMarker: 1, Parts: []partEntry{{PartNumber: 1, LastModified: when, ETag: `"abc"`, Size: 5242880, checksumFields: sums}}}},
 		{"list-uploads", listMultipartUploadsResult{NS: s3NS, Bucket: "photos", MaxUploads: 1000, Uploads: []uploadEntry{{Key: "big.bin", UploadID: "0123abcd", Initiator: owner{ID: "1"}, Owner: owner{ID: "1"}, StorageClass: "STANDARD", Initiated: when}}}},
+		{"acl", ownerOnlyACL(owner{ID: "123456789012", DisplayName: "coffer"})},
+		{"ownership-controls", newOwnershipControls("BucketOwnerEnforced")},
 		{"error", errorBody{Code: "NoSuchKey", Message: "The specified key does not exist.", BucketName: "photos", Key: "a.jpg", Resource: "/photos/a.jpg", RequestID: "4442587FB7D0A2F9", HostID: "4442587FB7D0A2F9"}},
 	}
 	for _, tc := range cases {

@@ -171,6 +171,8 @@ func (h *Handler) route(q *request) error {
 			return h.uploadPartCopy(q)
 		case q.has("partNumber") && q.has("uploadId"):
 			return h.uploadPart(q)
+		case q.has("acl"):
+			return h.putObjectACL(q)
 		case hasUnsupported(q.query, objectSubresources):
 			return errNotImplemented
 		case q.r.Header.Get("x-amz-copy-source") != "":
@@ -187,6 +189,9 @@ func (h *Handler) route(q *request) error {
 		if m == http.MethodGet {
 			if q.has("attributes") {
 				return h.getObjectAttributes(q)
+			}
+			if q.has("acl") {
+				return h.getObjectACL(q)
 			}
 			if ok, err := h.objectSubresource(q); ok {
 				return err
@@ -219,13 +224,21 @@ func (h *Handler) route(q *request) error {
 func (h *Handler) routeBucket(q *request) error {
 	switch q.r.Method {
 	case http.MethodPut:
-		if hasUnsupported(q.query, nil) {
+		switch {
+		case q.has("acl"):
+			return h.putBucketACL(q)
+		case q.has("ownershipControls"):
+			return h.putOwnershipControls(q)
+		case hasUnsupported(q.query, nil):
 			return errNotImplemented
 		}
 		return h.createBucket(q)
 	case http.MethodHead:
 		return h.headBucket(q)
 	case http.MethodDelete:
+		if q.has("ownershipControls") {
+			return h.deleteOwnershipControls(q)
+		}
 		if hasUnsupported(q.query, nil) {
 			return errNotImplemented
 		}
@@ -249,6 +262,10 @@ func (h *Handler) routeBucket(q *request) error {
 			return h.listUploads(q)
 		case q.has("versioning"):
 			return h.getBucketVersioning(q)
+		case q.has("acl"):
+			return h.getBucketACL(q)
+		case q.has("ownershipControls"):
+			return h.getOwnershipControls(q)
 		case q.has("versions"):
 			if hasUnsupported(q.query, versionListParams) {
 				return errNotImplemented

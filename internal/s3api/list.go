@@ -129,8 +129,8 @@ func (h *Handler) deleteObjects(q *request) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
-	if q.r.Header.Get("Content-MD5") == "" && !hasChecksumHeader(q.r.Header) {
-		return &apiError{"InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5"}
+	if err := requireBodyDigest(q); err != nil {
+		return err
 	}
 	body, err := readSmallBody(q, 2<<20)
 	if err != nil {
@@ -156,6 +156,15 @@ func (h *Handler) deleteObjects(q *request) error {
 		}
 	}
 	return h.writeXML(q, http.StatusOK, res)
+}
+
+// requireBodyDigest refuses a request without Content-MD5 or a flexible checksum, for the
+// operations S3 requires one of (DeleteObjects, PutBucketOwnershipControls).
+func requireBodyDigest(q *request) error {
+	if q.r.Header.Get("Content-MD5") == "" && !hasChecksumHeader(q.r.Header) {
+		return &apiError{"InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5"}
+	}
+	return nil
 }
 
 // hasChecksumHeader reports a flexible checksum value given as header or announced as trailer;

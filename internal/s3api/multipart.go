@@ -11,7 +11,11 @@ import (
 )
 
 func (h *Handler) createUpload(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
+	b, err := h.ownedBucket(q)
+	if err != nil {
+		return err
+	}
+	if err := checkWriteACL(q, b); err != nil {
 		return err
 	}
 	if err := checkNewObject(q); err != nil {

@@ -54,7 +54,11 @@ func uploadBody(q *request) (int64, object.Expect, error) {
 }
 
 func (h *Handler) putObject(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
+	b, err := h.ownedBucket(q)
+	if err != nil {
+		return err
+	}
+	if err := checkWriteACL(q, b); err != nil {
 		return err
 	}
 	size, e, err := uploadBody(q)

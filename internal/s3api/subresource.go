@@ -20,7 +20,6 @@ var notConfigured = map[string]*apiError{
 	"website":           {"NoSuchWebsiteConfiguration", http.StatusNotFound, "The specified bucket does not have a website configuration"},
 	"replication":       {"ReplicationConfigurationNotFoundError", http.StatusNotFound, "The replication configuration was not found"},
 	"object-lock":       {"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"},
-	"ownershipControls": {"OwnershipControlsNotFoundError", http.StatusNotFound, "The bucket ownership controls were not found"},
 	"publicAccessBlock": {"NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "The public access block configuration was not found"},
 	"policyStatus":      {"NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist"},
 }
@@ -36,37 +35,10 @@ type requestPayment struct {
 	Payer   string   `xml:"Payer"`
 }
 
-type grant struct {
-	Grantee struct {
-		XMLNSXSI string `xml:"xmlns:xsi,attr"`
-		Type     string `xml:"xsi:type,attr"`
-		ID       string `xml:"ID"`
-	} `xml:"Grantee"`
-	Permission string `xml:"Permission"`
-}
-
-type accessControlPolicy struct {
-	XMLName xml.Name `xml:"AccessControlPolicy"`
-	NS      string   `xml:"xmlns,attr"`
-	Owner   owner    `xml:"Owner"`
-	Grants  []grant  `xml:"AccessControlList>Grant"`
-}
-
 type tagging struct {
 	XMLName xml.Name   `xml:"Tagging"`
 	NS      string     `xml:"xmlns,attr"`
 	TagSet  []struct{} `xml:"TagSet>Tag"`
-}
-
-// ownerOnlyACL is the ACL of everything in Coffer: the owning account has full control, as
-// with S3's default "bucket owner enforced" object ownership.
-func ownerOnlyACL(account string) accessControlPolicy {
-	var g grant
-	g.Grantee.XMLNSXSI = "http://www.w3.org/2001/XMLSchema-instance"
-	g.Grantee.Type = "CanonicalUser"
-	g.Grantee.ID = account
-	g.Permission = "FULL_CONTROL"
-	return accessControlPolicy{NS: s3NS, Owner: owner{ID: account}, Grants: []grant{g}}
 }
 
 // bucketSubresource answers a GET of a bucket sub-resource, or reports false if it is not one
@@ -74,24 +46,20 @@ func ownerOnlyACL(account string) accessControlPolicy {
 func (h *Handler) bucketSubresource(q *request) (bool, error) {
 	var name string
 	for k := range q.query {
-		if _, ok := notConfigured[k]; ok || bucketEmptyDocs[k] != "" || k == "acl" || k == "requestPayment" {
+		if _, ok := notConfigured[k]; ok || bucketEmptyDocs[k] != "" || k == "requestPayment" {
 			name = k
 		}
 	}
 	if name == "" {
 		return false, nil
 	}
-	b, err := h.ownedBucket(q)
-	if err != nil {
+	if _, err := h.ownedBucket(q); err != nil {
 		return true, err
 	}
 	if ae, ok := notConfigured[name]; ok {
 		return true, ae
 	}
-	switch name {
-	case "acl":
-		return true, h.writeXML(q, http.StatusOK, ownerOnlyACL(b.Owner))
-	case "requestPayment":
+	if name == "requestPayment" {
 		return true, h.writeXML(q, http.StatusOK, requestPayment{NS: s3NS, Payer: "BucketOwner"})
 	}
 	return true, h.writeXML(q, http.StatusOK, emptyDoc{XMLName: xml.Name{Local: bucketEmptyDocs[name]}, NS: s3NS})
@@ -104,21 +72,16 @@ var bucketEmptyDocs = map[string]string{
 	"accelerate":   "AccelerateConfiguration",
 }
 
-// objectSubresource answers GET ?acl and ?tagging of an object.
+// objectSubresource answers GET ?tagging of an object.
 func (h *Handler) objectSubresource(q *request) (bool, error) {
-	acl, tags := q.has("acl"), q.has("tagging")
-	if !acl && !tags {
+	if !q.has("tagging") {
 		return false, nil
 	}
-	b, err := h.ownedBucket(q)
-	if err != nil {
+	if _, err := h.ownedBucket(q); err != nil {
 		return true, err
 	}
 	if _, err := h.objects.Head(q.r.Context(), q.bucket, q.key); err != nil {
 		return true, err
-	}
-	if acl {
-		return true, h.writeXML(q, http.StatusOK, ownerOnlyACL(b.Owner))
 	}
 	return true, h.writeXML(q, http.StatusOK, tagging{NS: s3NS})
 }

@@ -3,6 +3,8 @@ package s3api
 import (
 	"net/http"
 	"strings"
+
+	"github.com/coffer/coffer/internal/object"
 )
 
 // Write options Coffer does not store yet. Accepting them would drop them silently, which for
@@ -14,21 +16,11 @@ var (
 	errObjectLockNI = &apiError{"NotImplemented", http.StatusNotImplemented, "Object Lock is not supported by this server yet."}
 	errTaggingNI    = &apiError{"NotImplemented", http.StatusNotImplemented, "Object tagging is not supported by this server yet."}
 	errRedirectNI   = &apiError{"NotImplemented", http.StatusNotImplemented, "Website redirect locations are not supported by this server."}
-	errACLs         = &apiError{"AccessControlListNotSupported", http.StatusBadRequest, "The bucket does not allow ACLs"}
-	errBucketACLs   = &apiError{"InvalidBucketAclWithObjectOwnership", http.StatusBadRequest, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"}
 	errStorageClass = &apiError{"InvalidStorageClass", http.StatusBadRequest, "The storage class you specified is not valid"}
 )
 
-// ownerOnlyCannedACL reports whether a canned ACL grants nothing beyond the owner's control,
-// the only ACLs S3 accepts under its default "bucket owner enforced" ownership.
-func ownerOnlyCannedACL(acl string) bool {
-	return acl == "" || acl == "private" || acl == "bucket-owner-full-control"
-}
-
-func hasGrantHeader(h http.Header) bool { return hasHeaderPrefix(h, "x-amz-grant-") }
-
 // checkObjectWriteOptions refuses object write options that would otherwise be dropped:
-// Object Lock, tagging, website redirects, ACLs that grant others, storage classes but STANDARD.
+// Object Lock, tagging, website redirects, storage classes but STANDARD. (ACLs: checkWriteACL.)
 func checkObjectWriteOptions(q *request) error {
 	h := q.r.Header
 	if hasHeaderPrefix(h, "x-amz-object-lock-") {
@@ -39,9 +31,6 @@ func checkObjectWriteOptions(q *request) error {
 	}
 	if h.Get("x-amz-website-redirect-location") != "" {
 		return errRedirectNI
-	}
-	if !ownerOnlyCannedACL(h.Get("x-amz-acl")) || hasGrantHeader(h) {
-		return errACLs
 	}
 	if sc := h.Get("x-amz-storage-class"); sc != "" && sc != "STANDARD" {
 		return errStorageClass
@@ -58,17 +47,16 @@ func checkNewObject(q *request) error {
 	return checkObjectWriteOptions(q)
 }
 
-// checkBucketCreateOptions refuses bucket options Coffer cannot honour.
-func checkBucketCreateOptions(q *request) error {
+// checkBucketCreateOptions refuses bucket options Coffer cannot honour and returns the Object
+// Ownership asked for ("" for the default).
+func checkBucketCreateOptions(q *request) (ownership string, err error) {
 	h := q.r.Header
 	if strings.EqualFold(h.Get("x-amz-bucket-object-lock-enabled"), "true") {
-		return errObjectLockNI
+		return "", errObjectLockNI
 	}
-	if !ownerOnlyCannedACL(h.Get("x-amz-acl")) || hasGrantHeader(h) {
-		return errBucketACLs
+	ownership = h.Get("x-amz-object-ownership")
+	if ownership != "" && !object.ValidOwnership(ownership) {
+		return "", &apiError{"InvalidArgument", http.StatusBadRequest, "Invalid x-amz-object-ownership header: " + ownership}
 	}
-	if o := h.Get("x-amz-object-ownership"); o != "" && o != "BucketOwnerEnforced" {
-		return &apiError{"NotImplemented", http.StatusNotImplemented, "Only the BucketOwnerEnforced object ownership is supported."}
-	}
-	return nil
+	return ownership, checkCreateBucketACL(q, ownership)
 }

@@ -27,6 +27,8 @@ type bucketRec struct {
 	Region  string `json:"r,omitempty"`
 	Owner   string `json:"o,omitempty"`
 	Created int64  `json:"c,omitempty"`
+	// Ownership is meta.Bucket.ObjectOwnership; absent in records written before it existed.
+	Ownership string `json:"ow,omitempty"`
 }
 
 type objectRec struct {
@@ -138,7 +140,7 @@ func unmarshal(b []byte, v any) error {
 }
 
 func encBucket(b meta.Bucket) ([]byte, error) {
-	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created)})
+	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created), Ownership: b.ObjectOwnership})
 }
 
 func decBucket(name string, v []byte) (meta.Bucket, error) {
@@ -146,7 +148,7 @@ func decBucket(name string, v []byte) (meta.Bucket, error) {
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Bucket{}, err
 	}
-	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created)}, nil
+	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created), ObjectOwnership: r.Ownership}, nil
 }
 
 func toPartRec(p meta.Part) partRec {

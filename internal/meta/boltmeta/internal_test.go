@@ -99,3 +99,34 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 	})
 }
+
+// TestBucketRecordCompatibility: a bucket record written before ObjectOwnership existed reads
+// with the default (""), and a record with it round-trips.
+func TestBucketRecordCompatibility(t *testing.T) {
+	cases := []struct {
+		name string
+		rec  []byte
+		want string
+	}{
+		{"before ownership", append([]byte{recordV1}, `{"r":"eu-west-1","o":"111122223333","c":1}`...), ""},
+		{"with ownership", append([]byte{recordV1}, `{"o":"111122223333","ow":"ObjectWriter"}`...), "ObjectWriter"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := decBucket("b", tc.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.ObjectOwnership != tc.want || b.Owner != "111122223333" {
+				t.Fatalf("decoded %+v, want ownership %q", b, tc.want)
+			}
+			again, err := encBucket(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b2, err := decBucket("b", again); err != nil || b2 != b {
+				t.Fatalf("round trip %+v, %v; want %+v", b2, err, b)
+			}
+		})
+	}
+}

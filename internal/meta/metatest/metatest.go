@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"DeleteBucketNotEmpty", testDeleteBucketNotEmpty},
 		{"DeleteBucketWithUploads", testDeleteBucketWithUploads},
 		{"ConcurrentCreateBucket", testConcurrentCreateBucket},
+		{"UpdateBucket", testUpdateBucket},
 		{"ObjectRoundTrip", testObjectRoundTrip},
 		{"InlineObject", testInlineObject},
 		{"ConditionalWrites", testConditionalWrites},
