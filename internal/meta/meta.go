@@ -29,6 +29,8 @@ type Bucket struct {
 	Region  string // LocationConstraint given at creation ("" for us-east-1)
 	Owner   string // account id of the owner
 	Created time.Time
+	// Encryption is the explicit default-encryption configuration, nil if none was set.
+	Encryption *BucketEncryption
 }
 
 // Object is one object's metadata: everything needed to serve it except its bytes.
@@ -54,6 +56,8 @@ type Object struct {
 	// UploadID names the multipart upload that made the object ("" for any other write), so a
 	// CompleteMultipartUpload repeated after its success can be answered from the object.
 	UploadID string
+	// Encryption opens the bytes; nil for plaintext written before encryption existed.
+	Encryption *Encryption
 }
 
 // Upload is an in-progress multipart upload.
@@ -67,6 +71,8 @@ type Upload struct {
 	UserMeta          map[string]string
 	ChecksumAlgorithm string // algorithm named at creation, "" if none
 	ChecksumType      string
+	// Encryption is fixed at creation; every part is encrypted under its key.
+	Encryption *Encryption
 }
 
 // Part is a stored part of a multipart upload, or one run of an object's bytes.
@@ -119,6 +125,9 @@ type Store interface {
 	// bucket, in the same transaction, and their parts are returned so the blobs can be freed.
 	DeleteBucket(ctx context.Context, name string) ([]Part, error)
 	ListBuckets(ctx context.Context) ([]Bucket, error) // by name
+	// UpdateBucket applies fn to the bucket's record in one transaction (ErrNoSuchBucket). An
+	// error from fn aborts the update and is returned. fn must not change the name.
+	UpdateBucket(ctx context.Context, name string, fn func(*Bucket) error) error
 
 	// PutObject stores o, replacing any object of the same key, and returns the replaced one
 	// (nil if none) so its blobs can be freed. ErrNoSuchBucket if the bucket is gone. It drops

@@ -171,6 +171,33 @@ func (s *Store) GetBucket(ctx context.Context, name string) (meta.Bucket, error)
 	return b, nil
 }
 
+// UpdateBucket implements meta.Store.
+func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Bucket) error) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		bk := bucketOf(tx, name)
+		if bk == nil {
+			return meta.ErrNoSuchBucket
+		}
+		b, err := decBucket(name, bk.Get(keyRec))
+		if err != nil {
+			return err
+		}
+		if err := fn(&b); err != nil {
+			return err
+		}
+		b.Name = name
+		rec, err := encBucket(b)
+		if err != nil {
+			return err
+		}
+		return bk.Put(keyRec, rec)
+	})
+	if err != nil {
+		return fmt.Errorf("boltmeta: update bucket %q: %w", name, err)
+	}
+	return nil
+}
+
 // DeleteBucket implements meta.Store.
 func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, error) {
 	var parts []meta.Part
