@@ -73,7 +73,8 @@ func (h *Handler) postObject(q *request) error {
 		return err
 	}
 	fq := formRequest(q, form.fields)
-	if err := checkNewObject(fq); err != nil {
+	enc, err := checkNewObject(fq)
+	if err != nil {
 		return err
 	}
 	e, err := expectFromRequest(fq)
@@ -81,7 +82,7 @@ func (h *Handler) postObject(q *request) error {
 		return err
 	}
 	std, user := objectHeaders(fq.r)
-	in := object.PutInput{Bucket: q.bucket, Key: q.key, Owner: p.AccountID, Headers: std, UserMeta: user, Expect: e}
+	in := object.PutInput{Bucket: q.bucket, Key: q.key, Owner: p.AccountID, Headers: std, UserMeta: user, Expect: e, SSE: enc}
 	if err := formFileBody(&in, form, policy); err != nil {
 		return err
 	}
@@ -94,6 +95,7 @@ func (h *Handler) postObject(q *request) error {
 	hd.Set("ETag", `"`+o.ETag+`"`)
 	hd.Set("Location", location)
 	setChecksumHeaders(q.w, o.Checksums, o.ChecksumType)
+	setSSEHeaders(q.w, o.Encryption)
 	if to, ok := redirectTarget(form.fields, q.bucket, q.key, o.ETag); ok {
 		hd.Set("Location", to)
 		q.w.WriteHeader(http.StatusSeeOther)
