@@ -175,6 +175,7 @@ var formHeaderPrefixes = []string{"x-amz-meta-", "x-amz-checksum-", "x-amz-serve
 
 // formHeader names the request header a form field stands for, or "" for fields that are not
 // object options (key, policy, signature, success_action_*, x-ignore-*, unknown fields).
+// Content-MD5 is one: S3 checks the file against it and refuses a mismatch.
 func formHeader(field string) string {
 	switch field {
 	case "acl":
@@ -183,7 +184,7 @@ func formHeader(field string) string {
 		return "x-amz-tagging"
 	case "x-amz-checksum-algorithm":
 		return "x-amz-sdk-checksum-algorithm"
-	case "cache-control", "content-type", "content-disposition", "content-encoding", "content-language", "expires":
+	case "cache-control", "content-type", "content-disposition", "content-encoding", "content-language", "expires", "content-md5":
 		return field
 	}
 	for _, p := range formHeaderPrefixes {
