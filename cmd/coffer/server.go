@@ -38,6 +38,7 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "region of this endpoint")
 	fs.StringVar(&cfg.KMSRootKeyFile, "kms-root-key-file", getenv("COFFER_KMS_ROOT_KEY_FILE"), "KMS root key file, 32 bytes (default: DIR/kms/root.key, generated; env COFFER_KMS_ROOT_KEY_FILE)")
 	fs.IntVar(&cfg.KMSManagedRotationDays, "kms-managed-rotation-days", 365, "rotation period of AWS managed keys such as aws/s3, in days")
+	fs.IntVar(&cfg.SSES3RotationDays, "sse-s3-rotation-days", 365, "rotation period of the SSE-S3 service key, in days; objects sealed under older versions stay readable")
 	fs.Var(&domains, "domain", "base domain for virtual-host-style requests (repeatable; localhost is always one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -63,6 +64,10 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	}
 	if cfg.KMSManagedRotationDays < 1 {
 		fmt.Fprintln(stderr, "coffer server: --kms-managed-rotation-days must be at least 1")
+		return 2
+	}
+	if cfg.SSES3RotationDays < 1 {
+		fmt.Fprintln(stderr, "coffer server: --sse-s3-rotation-days must be at least 1")
 		return 2
 	}
 	cfg.Domains = domains

@@ -62,7 +62,8 @@ func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry
 
 // OwnedKey returns the id of the service-owned symmetric key called name, creating it on first
 // use. Owned keys are invisible to every account; Coffer uses them for SSE-S3. Use them with
-// the *Owned methods.
+// the *Owned methods. An owned key rotates automatically every Config.OwnedRotationDays; when
+// that period changed since the key was made, OwnedKey applies it, counting from now.
 func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 	if name == "" {
 		return "", errors.New("kms: owned key name is empty")
@@ -72,13 +73,13 @@ func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 	account := ownedAccount
 	alias := "alias/" + name
 	if a, err := s.store.GetAlias(ctx, account, alias); err == nil {
-		return a.KeyID, nil
+		return a.KeyID, s.applyOwnedPeriod(ctx, a.KeyID)
 	}
 	now := s.now().UTC()
 	k := &Key{
 		ID: newUUID(), Account: account, Owned: true, Manager: ManagerAWS, Spec: SpecSymmetric,
 		Usage: UsageEncryptDecrypt, Origin: OriginAWSKMS, State: StateEnabled, Created: now,
-		Rotation: Rotation{Enabled: true, PeriodDays: s.mgdDays, Next: now.Add(time.Duration(s.mgdDays) * 24 * time.Hour)},
+		Rotation: Rotation{Enabled: true, PeriodDays: s.ownedDays, Next: now.Add(time.Duration(s.ownedDays) * 24 * time.Hour)},
 	}
 	if err := s.addVersion(ctx, k, ""); err != nil {
 		return "", err
@@ -91,3 +92,20 @@ func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 
 // ownedAccount is the pseudo-account of service-owned keys; no real account id is empty.
 const ownedAccount = ""
+
+// applyOwnedPeriod sets an owned key's rotation period to the configured one. Callers hold wmu.
+func (s *Service) applyOwnedPeriod(ctx context.Context, id string) error {
+	e, err := s.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if e.key.Rotation.PeriodDays == s.ownedDays && e.key.Rotation.Enabled {
+		return nil
+	}
+	now := s.now().UTC()
+	_, err = s.updateLocked(ctx, id, func(k *Key) error {
+		k.Rotation = Rotation{Enabled: true, PeriodDays: s.ownedDays, Next: now.Add(time.Duration(s.ownedDays) * 24 * time.Hour)}
+		return nil
+	})
+	return err
+}

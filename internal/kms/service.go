@@ -29,7 +29,10 @@ type Config struct {
 	Now func() time.Time
 	// ManagedRotationDays is the rotation period of AWS managed keys; 365 when zero.
 	ManagedRotationDays int
-	Logger              *slog.Logger
+	// OwnedRotationDays is the rotation period of service-owned keys (see OwnedKey), such as
+	// the SSE-S3 service key; 365 when zero.
+	OwnedRotationDays int
+	Logger            *slog.Logger
 }
 
 // Service is the key management service. It is safe for concurrent use.
@@ -44,6 +47,7 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	mgdDays   int
+	ownedDays int
 
 	mu    sync.RWMutex // guards cache and destroyed
 	cache map[string]*entry
@@ -63,7 +67,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
-		now: cfg.Now, log: cfg.Logger, mgdDays: cfg.ManagedRotationDays,
+		now: cfg.Now, log: cfg.Logger, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 	}
 	if s.partition == "" {
@@ -77,6 +81,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.mgdDays == 0 {
 		s.mgdDays = 365
+	}
+	if s.ownedDays == 0 {
+		s.ownedDays = 365
 	}
 	return s, nil
 }
@@ -242,6 +249,11 @@ func (s *Service) load(ctx context.Context, id string) (*entry, error) {
 func (s *Service) update(ctx context.Context, id string, fn func(*Key) error) (*entry, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	return s.updateLocked(ctx, id, fn)
+}
+
+// updateLocked is update for a caller that holds wmu.
+func (s *Service) updateLocked(ctx context.Context, id string, fn func(*Key) error) (*entry, error) {
 	k, err := s.store.UpdateKey(ctx, id, fn)
 	if err != nil {
 		return nil, err

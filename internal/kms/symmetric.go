@@ -359,6 +359,23 @@ func (s *Service) GenerateDataKeyOwned(ctx context.Context, keyID string, n int,
 	return s.dataKey(ctx, e, n, ec, true)
 }
 
+// EncryptOwned seals plaintext (at most 4096 bytes) under the current version of a
+// service-owned key, bound to the encryption context ec. The blob names the key and its
+// version, so DecryptOwned opens it after any number of rotations.
+func (s *Service) EncryptOwned(ctx context.Context, keyID string, plaintext []byte, ec map[string]string) ([]byte, error) {
+	e, err := s.load(ctx, keyID)
+	if err != nil || !e.key.Owned {
+		return nil, errf(ErrNotFound, "owned key does not exist")
+	}
+	if len(plaintext) == 0 || len(plaintext) > 4096 {
+		return nil, errConstraint("", "plaintext", "Member must have length between 1 and 4096")
+	}
+	if err := s.checkState(e.key, opCrypto); err != nil {
+		return nil, err
+	}
+	return s.seal(ctx, e, ec, plaintext)
+}
+
 // DecryptOwned opens a blob made under a service-owned key.
 func (s *Service) DecryptOwned(ctx context.Context, blob []byte, ec map[string]string) ([]byte, error) {
 	h, sealed, err := parseBlob(blob)

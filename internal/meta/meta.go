@@ -32,6 +32,8 @@ type Bucket struct {
 	// ObjectOwnership is the bucket's S3 Object Ownership setting as package object names it;
 	// "" is the default, which records written before the setting existed also read as.
 	ObjectOwnership string
+	// Encryption is the explicit default-encryption configuration, nil if none was set.
+	Encryption *BucketEncryption
 }
 
 // Object is one object's metadata: everything needed to serve it except its bytes.
@@ -57,6 +59,8 @@ type Object struct {
 	// UploadID names the multipart upload that made the object ("" for any other write), so a
 	// CompleteMultipartUpload repeated after its success can be answered from the object.
 	UploadID string
+	// Encryption opens the bytes; nil for plaintext written before encryption existed.
+	Encryption *Encryption
 }
 
 // Upload is an in-progress multipart upload.
@@ -70,6 +74,8 @@ type Upload struct {
 	UserMeta          map[string]string
 	ChecksumAlgorithm string // algorithm named at creation, "" if none
 	ChecksumType      string
+	// Encryption is fixed at creation; every part is encrypted under its key.
+	Encryption *Encryption
 }
 
 // Part is a stored part of a multipart upload, or one run of an object's bytes.

@@ -1,4 +1,4 @@
-package object
+package object_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/meta/boltmeta"
+	"github.com/coffer/coffer/internal/object"
 )
 
 // stallingBlobs is the real fsblob store that holds each Put, once its blob is durable, until
@@ -52,17 +53,22 @@ func TestSweepSparesWritesInFlight(t *testing.T) {
 	blobs := &stallingBlobs{Store: fs, stored: make(chan string, 1), release: make(chan struct{})}
 	start := time.Now()
 	stepped := func() time.Time { return start.Add(-time.Hour) } // the clock stepped back
-	s := New(Config{Meta: ms, Blobs: blobs, Now: stepped})
+	s := object.New(object.Config{Meta: ms, Blobs: blobs, Keys: realKeys(t, db, dir), Now: stepped})
 	if err := ms.CreateBucket(ctx, meta.Bucket{Name: "b"}); err != nil {
 		t.Fatal(err)
 	}
-	body := bytes.Repeat([]byte("x"), InlineMax+1)
+	body := bytes.Repeat([]byte("x"), object.InlineMax+1)
 	put := make(chan error, 1)
 	go func() {
-		_, err := s.PutObject(ctx, PutInput{Bucket: "b", Key: "k", Body: bytes.NewReader(body), Size: int64(len(body))})
+		_, err := s.PutObject(ctx, object.PutInput{Bucket: "b", Key: "k", Body: bytes.NewReader(body), Size: int64(len(body))})
 		put <- err
 	}()
-	name := <-blobs.stored
+	var name string
+	select {
+	case name = <-blobs.stored:
+	case err := <-put:
+		t.Fatalf("PutObject ended before its blob was stored: %v", err)
+	}
 	n, err := s.SweepInterrupted(ctx, start)
 	if err != nil {
 		t.Fatalf("SweepInterrupted: %v", err)

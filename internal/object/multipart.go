@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/secret"
+	"github.com/coffer/coffer/internal/sse"
 )
 
 // CreateUploadInput starts a multipart upload.
@@ -20,6 +22,7 @@ type CreateUploadInput struct {
 	UserMeta          map[string]string
 	ChecksumAlgorithm string // canonical, "" for none
 	ChecksumType      string // FULL_OBJECT or COMPOSITE; "" picks the algorithm's default
+	SSE               SSE    // the zero value takes the bucket default
 }
 
 // CreateUpload starts a multipart upload and returns it.
@@ -47,9 +50,18 @@ func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (meta.
 		Bucket: in.Bucket, Key: in.Key, UploadID: newUploadID(), Initiated: s.nowUTC(), Owner: in.Owner,
 		Headers: in.Headers, UserMeta: in.UserMeta, ChecksumAlgorithm: in.ChecksumAlgorithm, ChecksumType: ctype,
 	}
-	if _, err := s.Bucket(ctx, in.Bucket); err != nil {
+	b, err := s.Bucket(ctx, in.Bucket)
+	if err != nil {
 		return meta.Upload{}, err
 	}
+	// The upload's key is made now and sealed for the upload; each part is its own stream
+	// under it, and the completed object keeps the record.
+	key, enc, err := s.newKey(ctx, algorithm(in.SSE, b), objectIdentity(u.Bucket, u.Key, u.UploadID))
+	if err != nil {
+		return meta.Upload{}, err
+	}
+	key.Destroy()
+	u.Encryption = enc
 	if err := s.meta.CreateUpload(ctx, u); err != nil {
 		return meta.Upload{}, err
 	}
@@ -74,7 +86,14 @@ func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, bod
 	} else if u.ChecksumAlgorithm != "" && e.Algorithm != u.ChecksumAlgorithm {
 		return meta.Part{}, fmt.Errorf("%w: part checksum %s differs from the upload's %s", ErrInvalidChecksum, e.Algorithm, u.ChecksumAlgorithm)
 	}
-	p, _, err := s.writeBlob(ctx, meta.Intent{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID}, "p", body, size, e)
+	id := objectIdentity(u.Bucket, u.Key, u.UploadID)
+	key, err := s.uploadKey(ctx, u, id)
+	if err != nil {
+		return meta.Part{}, err
+	}
+	defer key.Destroy()
+	id.PartNumber = number
+	p, _, err := s.writeBlob(ctx, meta.Intent{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID}, "p", body, size, e, streamKey{key: key, id: id})
 	if err != nil {
 		return meta.Part{}, err
 	}
@@ -117,7 +136,7 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 	}
 	o := meta.Object{
 		Bucket: u.Bucket, Key: u.Key, Owner: u.Owner, Headers: u.Headers, UserMeta: u.UserMeta,
-		LastModified: s.nowUTC(), PartsCount: len(list), UploadID: u.UploadID,
+		LastModified: s.nowUTC(), PartsCount: len(list), UploadID: u.UploadID, Encryption: u.Encryption,
 	}
 	etags := md5.New()
 	var values []string
@@ -240,4 +259,13 @@ func (s *Service) Uploads(ctx context.Context, bucket string, opt meta.ListOptio
 		return nil, err
 	}
 	return s.meta.ListUploads(ctx, bucket, opt, afterUploadID)
+}
+
+// uploadKey opens the object key of an upload. Uploads started before encryption existed have
+// none: their parts are refused rather than stored in plaintext.
+func (s *Service) uploadKey(ctx context.Context, u meta.Upload, id sse.Identity) (secret.Key, error) {
+	if u.Encryption == nil {
+		return secret.Key{}, fmt.Errorf("%w: upload %s has no encryption record; start a new upload", ErrSSEUnsupported, u.UploadID)
+	}
+	return s.openKey(ctx, u.Encryption, id)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/sse"
 )
 
 // PutInput is one object write.
@@ -24,6 +25,8 @@ type PutInput struct {
 	Expect   Expect
 	// Condition makes the write conditional (If-Match / If-None-Match).
 	Condition WriteCondition
+	// SSE is the encryption asked for; the zero value takes the bucket default.
+	SSE SSE
 }
 
 // ValidKey checks an object key.
@@ -76,11 +79,12 @@ func (s *sizedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// writeBlob streams body into a new blob while digesting it, and returns the blob name, size
-// and digests. The blob is written under an intent for the object or part at (see
-// meta.Intent), which the metadata commit naming the blob drops. Nothing is left behind on
-// failure. On success the caller calls settled once the commit naming the blob has returned.
-func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, body io.Reader, size int64, e Expect) (meta.Part, []byte, error) {
+// writeBlob streams body into a new blob while digesting its plaintext, encrypting it under
+// sk, and returns the blob name, plaintext size and digests. The blob is written under an
+// intent for the object or part at (see meta.Intent), which the metadata commit naming the
+// blob drops. Nothing is left behind on failure. On success the caller calls settled once the
+// commit naming the blob has returned.
+func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, body io.Reader, size int64, e Expect, sk streamKey) (meta.Part, []byte, error) {
 	if size > MaxPutSize {
 		return meta.Part{}, nil, ErrEntityTooLarge
 	}
@@ -99,6 +103,10 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		sums, checksums, err = d.check(e)
 		return err
 	}}
+	er, err := sse.NewEncryptReader(vr, sk.key, sk.id)
+	if err != nil {
+		return meta.Part{}, nil, err
+	}
 	at.Blob, at.Created = name, s.now()
 	s.writing.Store(name, struct{}{})
 	// The intent is committed while the blob is written, so it costs no latency: the blob is
@@ -107,7 +115,7 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 	// deletes such a blob (admin check reports it).
 	recorded := make(chan error, 1)
 	go func() { recorded <- s.meta.RecordIntent(context.WithoutCancel(ctx), at) }()
-	n, err := s.blobs.Put(ctx, name, vr)
+	n, err := s.blobs.Put(ctx, name, er)
 	ierr := <-recorded
 	switch {
 	case err != nil:
@@ -121,26 +129,38 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		s.settled(name)
 		return meta.Part{}, nil, ierr
 	}
-	return meta.Part{Blob: name, Size: n, ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
+	plain, err := sse.PlaintextSize(n)
+	if err != nil { // the encryptor wrote a stream of impossible length: a bug, never stored
+		s.freeBlobs(ctx, []meta.Part{{Blob: name}})
+		s.dropIntent(ctx, name)
+		s.settled(name)
+		return meta.Part{}, nil, err
+	}
+	return meta.Part{Blob: name, Size: plain, ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
 }
 
 // settled ends the write of a blob: its commit (or its failure) has happened, so the start-up
 // sweep may judge it by its intent alone (see SweepInterrupted).
 func (s *Service) settled(name string) { s.writing.Delete(name) }
 
-// readInline reads a small body whole (at most InlineMax bytes) and checks its digests, for an
-// object kept inline in its metadata record.
-func (s *Service) readInline(body io.Reader, size int64, e Expect) (meta.Part, error) {
+// readInline reads a small body whole (at most InlineMax bytes), checks its digests and
+// encrypts it under sk, for an object kept inline in its metadata record.
+func (s *Service) readInline(body io.Reader, size int64, e Expect, sk streamKey) (meta.Part, error) {
 	d := newDigester(e.Algorithm)
 	data, err := io.ReadAll(io.TeeReader(&sizedReader{r: body, left: size, known: true}, d))
 	if err != nil {
 		return meta.Part{}, err
 	}
+	defer clear(data) // best effort: the plaintext leaves memory with the request
 	sums, checksums, err := d.check(e)
 	if err != nil {
 		return meta.Part{}, err
 	}
-	return meta.Part{Inline: data, Size: int64(len(data)), ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, nil
+	ct, err := encryptInline(data, sk)
+	if err != nil {
+		return meta.Part{}, err
+	}
+	return meta.Part{Inline: ct, Size: int64(len(data)), ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, nil
 }
 
 // refused reports whether a failed metadata write is known to have changed nothing. Any
@@ -230,18 +250,25 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 	if err := checkUserMeta(in.UserMeta); err != nil {
 		return meta.Object{}, err
 	}
-	if _, err := s.meta.GetBucket(ctx, in.Bucket); err != nil {
+	b, err := s.meta.GetBucket(ctx, in.Bucket)
+	if err != nil {
 		return meta.Object{}, err
 	}
 	if err := s.precheck(ctx, in.Bucket, in.Key, in.Condition); err != nil {
 		return meta.Object{}, err
 	}
+	id := objectIdentity(in.Bucket, in.Key, "")
+	key, enc, err := s.newKey(ctx, algorithm(in.SSE, b), id)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	defer key.Destroy()
+	sk := streamKey{key: key, id: id}
 	var part meta.Part
-	var err error
 	if in.Size >= 0 && in.Size <= InlineMax {
-		part, err = s.readInline(in.Body, in.Size, in.Expect)
+		part, err = s.readInline(in.Body, in.Size, in.Expect, sk)
 	} else {
-		part, _, err = s.writeBlob(ctx, meta.Intent{Bucket: in.Bucket, Key: in.Key}, "o", in.Body, in.Size, in.Expect)
+		part, _, err = s.writeBlob(ctx, meta.Intent{Bucket: in.Bucket, Key: in.Key}, "o", in.Body, in.Size, in.Expect, sk)
 	}
 	if err != nil {
 		return meta.Object{}, err
@@ -251,8 +278,9 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 		Bucket: in.Bucket, Key: in.Key, Size: part.Size, ETag: part.ETag,
 		LastModified: part.LastModified, Owner: in.Owner,
 		Headers: in.Headers, UserMeta: in.UserMeta,
-		Checksums: part.Checksums,
-		Parts:     []meta.Part{part},
+		Checksums:  part.Checksums,
+		Parts:      []meta.Part{part},
+		Encryption: enc,
 	}
 	if len(o.Checksums) > 0 {
 		o.ChecksumType = FullObject

@@ -9,9 +9,13 @@ import (
 	"testing"
 
 	"github.com/coffer/coffer/internal/blob/fsblob"
+	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmsbolt"
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/server/objectkeys"
+	bolt "go.etcd.io/bbolt"
 )
 
 // BenchmarkPutObject measures PUTs of blob-sized objects (64 KiB, above the inline limit)
@@ -32,7 +36,7 @@ func BenchmarkPutObject(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := object.New(object.Config{Meta: ms, Blobs: blobs})
+	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Keys: realKeys(b, db, dir)})
 	ctx := context.Background()
 	if err := ms.CreateBucket(ctx, meta.Bucket{Name: "bench"}); err != nil {
 		b.Fatal(err)
@@ -52,4 +56,21 @@ func BenchmarkPutObject(b *testing.B) {
 			}
 		}
 	})
+}
+
+// realKeys is the key service a server wires: the KMS on the same database.
+func realKeys(b testing.TB, db *bolt.DB, dir string) object.Keys {
+	st, err := kmsbolt.New(db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	root, err := kms.OpenFileRootKey(filepath.Join(dir, "root.key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return objectkeys.New(svc)
 }

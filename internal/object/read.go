@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/secret"
+	"github.com/coffer/coffer/internal/sse"
 )
 
 // Head returns an object's metadata.
@@ -53,15 +56,28 @@ type Reader interface {
 }
 
 // Open opens the bytes of o. All of its blobs are opened at once, so a concurrent overwrite or
-// delete, which frees them, cannot cut a read short.
+// delete, which frees them, cannot cut a read short. For an encrypted object the object key is
+// unsealed here (one call to the key service); each part is then decrypted lazily, package by
+// package, as reads reach it, so a small range of a large object decrypts only what it needs.
 func (s *Service) Open(ctx context.Context, o meta.Object) (Reader, error) {
-	r := &partsReader{starts: make([]int64, len(o.Parts)), size: o.Size}
+	r := &partsReader{starts: make([]int64, len(o.Parts)), sizes: make([]int64, len(o.Parts)), size: o.Size, cur: -1}
+	if o.Encryption != nil {
+		key, err := s.openKey(ctx, o.Encryption, objectIdentity(o.Bucket, o.Key, o.UploadID))
+		if err != nil {
+			return nil, err
+		}
+		r.key = key
+		r.ids = make([]sse.Identity, len(o.Parts))
+	}
 	var off int64
 	for i, p := range o.Parts {
+		r.starts[i], r.sizes[i] = off, p.Size
+		off += p.Size
+		if r.ids != nil {
+			r.ids[i] = partIdentity(o, p)
+		}
 		if p.Blob == "" {
 			r.parts = append(r.parts, inlineReader{bytes.NewReader(p.Inline)})
-			r.starts[i] = off
-			off += p.Size
 			continue
 		}
 		br, err := s.blobs.Open(ctx, p.Blob)
@@ -74,8 +90,6 @@ func (s *Service) Open(ctx context.Context, o meta.Object) (Reader, error) {
 			return nil, err
 		}
 		r.parts = append(r.parts, br)
-		r.starts[i] = off
-		off += p.Size
 	}
 	return r, nil
 }
@@ -85,25 +99,63 @@ type inlineReader struct{ *bytes.Reader }
 
 func (inlineReader) Close() error { return nil }
 
-// partsReader concatenates part blobs into one io.ReaderAt.
+// partsReader concatenates the plaintext of an object's parts into one io.ReaderAt.
 type partsReader struct {
-	parts  []blob.Reader
-	starts []int64 // offset of each part in the object
+	parts  []blob.Reader // stored bytes: ciphertext when key is set
+	starts []int64       // plaintext offset of each part in the object
+	sizes  []int64       // plaintext size of each part
 	size   int64
+	key    secret.Key     // object key; zero for a plaintext object
+	ids    []sse.Identity // stream identity of each part when encrypted
+
+	mu  sync.Mutex // guards the decrypting reader of the current part
+	cur int        // index of the part dec reads, -1 for none
+	dec *sse.Reader
+	win *readAhead
 }
 
 func (r *partsReader) Size() int64 { return r.size }
+
+// source returns the plaintext of part i as an io.ReaderAt.
+func (r *partsReader) source(i int) (io.ReaderAt, error) {
+	if r.key.IsZero() {
+		return r.parts[i], nil
+	}
+	if r.cur == i {
+		return r.dec, nil
+	}
+	r.cur, r.dec = -1, nil
+	src := io.ReaderAt(r.parts[i])
+	if _, inline := r.parts[i].(inlineReader); !inline {
+		if r.win == nil {
+			r.win = &readAhead{buf: make([]byte, readAheadSize)}
+		}
+		r.win.reset(r.parts[i])
+		src = r.win
+	}
+	d, err := sse.NewReader(src, r.parts[i].Size(), r.key, r.ids[i])
+	if err != nil {
+		return nil, damaged(err)
+	}
+	if d.Size() != r.sizes[i] {
+		return nil, fmt.Errorf("%w: part %d holds %d bytes, its record says %d", ErrDamaged, i, d.Size(), r.sizes[i])
+	}
+	r.cur, r.dec = i, d
+	return d, nil
+}
 
 func (r *partsReader) ReadAt(p []byte, off int64) (int, error) {
 	if off >= r.size {
 		return 0, io.EOF
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	// Find the last part that starts at or before off.
 	i := sort.Search(len(r.starts), func(i int) bool { return r.starts[i] > off }) - 1
 	total := 0
 	for len(p) > 0 && i < len(r.parts) {
 		inPart := off - r.starts[i]
-		partLen := r.parts[i].Size()
+		partLen := r.sizes[i]
 		if inPart >= partLen {
 			i++
 			continue
@@ -112,7 +164,11 @@ func (r *partsReader) ReadAt(p []byte, off int64) (int, error) {
 		if int64(len(want)) > partLen-inPart {
 			want = want[:partLen-inPart]
 		}
-		n, err := r.parts[i].ReadAt(want, inPart)
+		src, err := r.source(i)
+		if err != nil {
+			return total, err
+		}
+		n, err := src.ReadAt(want, inPart)
 		total += n
 		off += int64(n)
 		p = p[n:]
@@ -120,7 +176,7 @@ func (r *partsReader) ReadAt(p []byte, off int64) (int, error) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF // a blob shorter than its metadata says
 			}
-			return total, err
+			return total, damaged(err)
 		}
 		i++
 	}
@@ -131,6 +187,7 @@ func (r *partsReader) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (r *partsReader) Close() error {
+	r.key.Destroy()
 	var first error
 	for _, p := range r.parts {
 		if err := p.Close(); err != nil && first == nil {
@@ -138,4 +195,40 @@ func (r *partsReader) Close() error {
 		}
 	}
 	return first
+}
+
+// readAheadSize is how much ciphertext a decrypting read fetches at once: 16 packages, so a
+// sequential GET makes one large read per megabyte rather than one per 64 KiB package.
+const readAheadSize = 16 * (sse.PackageSize + sse.TagSize)
+
+// readAhead serves small ReadAt calls from one window of the source, refilled with one large
+// read whenever a call falls outside it. Memory stays one window per open object.
+type readAhead struct {
+	src  io.ReaderAt
+	buf  []byte
+	off  int64
+	n    int
+	size int64
+}
+
+func (w *readAhead) reset(src blob.Reader) { w.src, w.size, w.off, w.n = src, src.Size(), 0, 0 }
+
+func (w *readAhead) ReadAt(p []byte, off int64) (int, error) {
+	if len(p) > len(w.buf) {
+		return w.src.ReadAt(p, off)
+	}
+	if off < w.off || off+int64(len(p)) > w.off+int64(w.n) {
+		want := min(int64(len(w.buf)), max(w.size-off, 0))
+		n, err := w.src.ReadAt(w.buf[:want], off)
+		if err != nil && !(err == io.EOF && int64(n) == want) {
+			w.n = 0
+			return 0, err
+		}
+		w.off, w.n = off, n
+	}
+	n := copy(p, w.buf[off-w.off:w.n])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }

@@ -53,6 +53,7 @@ const (
 type Service struct {
 	meta  meta.Store
 	blobs blob.Store
+	keys  Keys
 	log   *slog.Logger
 	now   func() time.Time
 	// writing holds the names of blobs written and not yet committed or freed (name →
@@ -62,15 +63,18 @@ type Service struct {
 
 // Config wires a Service.
 type Config struct {
-	Meta   meta.Store
-	Blobs  blob.Store
+	Meta  meta.Store
+	Blobs blob.Store
+	// Keys seals and opens object keys. Every write encrypts, so a Service without Keys can
+	// read only plaintext objects written before encryption existed.
+	Keys   Keys
 	Logger *slog.Logger     // nil discards
 	Now    func() time.Time // nil means time.Now
 }
 
 // New returns a Service over the given stores.
 func New(c Config) *Service {
-	s := &Service{meta: c.Meta, blobs: c.Blobs, log: c.Logger, now: c.Now}
+	s := &Service{meta: c.Meta, blobs: c.Blobs, keys: c.Keys, log: c.Logger, now: c.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

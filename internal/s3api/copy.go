@@ -56,7 +56,8 @@ func (h *Handler) copyObject(q *request) error {
 	if err := checkWriteACL(q, b); err != nil {
 		return err
 	}
-	if err := checkNewObject(q); err != nil {
+	enc, err := checkNewObject(q)
+	if err != nil {
 		return err
 	}
 	src, rd, err := h.copySource(q)
@@ -71,7 +72,7 @@ func (h *Handler) copyObject(q *request) error {
 	std, user := src.Headers, src.UserMeta
 	switch directive {
 	case "", "COPY":
-		if src.Bucket == q.bucket && src.Key == q.key {
+		if src.Bucket == q.bucket && src.Key == q.key && enc.Algorithm == "" {
 			return errCopyToItself
 		}
 	case "REPLACE":
@@ -93,11 +94,12 @@ func (h *Handler) copyObject(q *request) error {
 	o, err := h.objects.PutObject(ctx, object.PutInput{
 		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID,
 		Body: io.NewSectionReader(rd, 0, src.Size), Size: src.Size,
-		Headers: std, UserMeta: user, Expect: object.Expect{Algorithm: alg}, Condition: cond,
+		Headers: std, UserMeta: user, Expect: object.Expect{Algorithm: alg}, Condition: cond, SSE: enc,
 	})
 	if err != nil {
 		return err
 	}
+	setSSEHeaders(q.w, o.Encryption)
 	res := copyObjectResult{NS: s3NS, ETag: `"` + o.ETag + `"`, LastModified: xmlTime(o.LastModified), checksumFields: toChecksumFields(o.Checksums)}
 	if len(o.Checksums) > 0 {
 		res.ChecksumType = o.ChecksumType
@@ -110,7 +112,7 @@ func (h *Handler) uploadPartCopy(q *request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkSSEWrite(q); err != nil {
+	if _, err := checkSSEWrite(q); err != nil {
 		return err
 	}
 	src, rd, err := h.copySource(q)
@@ -132,6 +134,7 @@ func (h *Handler) uploadPartCopy(q *request) error {
 	if err != nil {
 		return err
 	}
+	setSSEHeaders(q.w, u.Encryption)
 	return h.writeXML(q, http.StatusOK, copyPartResult{NS: s3NS, ETag: `"` + p.ETag + `"`, LastModified: xmlTime(p.LastModified), checksumFields: toChecksumFields(p.Checksums)})
 }
 

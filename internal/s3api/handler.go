@@ -222,6 +222,16 @@ func (h *Handler) route(q *request) error {
 }
 
 func (h *Handler) routeBucket(q *request) error {
+	if q.has("encryption") {
+		switch q.r.Method {
+		case http.MethodGet:
+			return h.getBucketEncryption(q)
+		case http.MethodPut:
+			return h.putBucketEncryption(q)
+		case http.MethodDelete:
+			return h.deleteBucketEncryption(q)
+		}
+	}
 	switch q.r.Method {
 	case http.MethodPut:
 		switch {

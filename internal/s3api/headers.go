@@ -111,6 +111,7 @@ func setObjectHeaders(w http.ResponseWriter, o meta.Object) {
 	hd := w.Header()
 	hd.Set("ETag", `"`+o.ETag+`"`)
 	hd.Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))
+	setSSEHeaders(w, o.Encryption)
 	for _, k := range storedHeaders {
 		if v, ok := o.Headers[k]; ok {
 			hd.Set(k, v)

@@ -18,7 +18,8 @@ func (h *Handler) createUpload(q *request) error {
 	if err := checkWriteACL(q, b); err != nil {
 		return err
 	}
-	if err := checkNewObject(q); err != nil {
+	enc, err := checkNewObject(q)
+	if err != nil {
 		return err
 	}
 	std, user := objectHeaders(q.r)
@@ -33,11 +34,12 @@ func (h *Handler) createUpload(q *request) error {
 	}
 	u, err := h.objects.CreateUpload(q.r.Context(), object.CreateUploadInput{
 		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID, Headers: std, UserMeta: user,
-		ChecksumAlgorithm: canon, ChecksumType: ctype,
+		ChecksumAlgorithm: canon, ChecksumType: ctype, SSE: enc,
 	})
 	if err != nil {
 		return err
 	}
+	setSSEHeaders(q.w, u.Encryption)
 	if u.ChecksumAlgorithm != "" {
 		q.w.Header().Set("x-amz-checksum-algorithm", u.ChecksumAlgorithm)
 		q.w.Header().Set("x-amz-checksum-type", u.ChecksumType)
@@ -68,7 +70,8 @@ func (h *Handler) uploadPart(q *request) error {
 	if err != nil {
 		return err
 	}
-	size, e, err := uploadBody(q)
+	// The upload fixed the encryption; an SSE header on a part is ignored, as MinIO does.
+	size, e, _, err := uploadBody(q)
 	if err != nil {
 		return err
 	}
@@ -76,6 +79,7 @@ func (h *Handler) uploadPart(q *request) error {
 	if err != nil {
 		return err
 	}
+	setSSEHeaders(q.w, u.Encryption)
 	q.w.Header().Set("ETag", `"`+p.ETag+`"`)
 	setChecksumHeaders(q.w, p.Checksums, "")
 	q.w.WriteHeader(http.StatusOK)
@@ -132,6 +136,7 @@ func (h *Handler) completeUpload(q *request) error {
 	if len(o.Checksums) > 0 {
 		res.ChecksumType = o.ChecksumType
 	}
+	setSSEHeaders(q.w, o.Encryption)
 	return h.writeXML(q, http.StatusOK, res)
 }
 

@@ -32,25 +32,26 @@ func bodyLength(q *request) (int64, error) {
 	return 0, errMissingLength
 }
 
-// uploadBody checks a request that uploads a body (PutObject, UploadPart): no SSE, a
-// declared length within the limit, and the digests it must match.
-func uploadBody(q *request) (int64, object.Expect, error) {
+// uploadBody checks a request that uploads a body (PutObject, UploadPart): the encryption it
+// asks for, a declared length within the limit, and the digests it must match.
+func uploadBody(q *request) (int64, object.Expect, object.SSE, error) {
 	check := checkNewObject
 	if q.query.Get("uploadId") != "" { // parts carry no object options
 		check = checkSSEWrite
 	}
-	if err := check(q); err != nil {
-		return 0, object.Expect{}, err
+	enc, err := check(q)
+	if err != nil {
+		return 0, object.Expect{}, enc, err
 	}
 	size, err := bodyLength(q)
 	if err != nil {
-		return 0, object.Expect{}, err
+		return 0, object.Expect{}, enc, err
 	}
 	if size > object.MaxPutSize {
-		return 0, object.Expect{}, errEntityTooLarge
+		return 0, object.Expect{}, enc, errEntityTooLarge
 	}
 	e, err := expectFromRequest(q)
-	return size, e, err
+	return size, e, enc, err
 }
 
 func (h *Handler) putObject(q *request) error {
@@ -61,7 +62,7 @@ func (h *Handler) putObject(q *request) error {
 	if err := checkWriteACL(q, b); err != nil {
 		return err
 	}
-	size, e, err := uploadBody(q)
+	size, e, enc, err := uploadBody(q)
 	if err != nil {
 		return err
 	}
@@ -72,12 +73,13 @@ func (h *Handler) putObject(q *request) error {
 	}
 	o, err := h.objects.PutObject(q.r.Context(), object.PutInput{
 		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID, Body: q.body, Size: size,
-		Headers: std, UserMeta: user, Expect: e, Condition: cond,
+		Headers: std, UserMeta: user, Expect: e, Condition: cond, SSE: enc,
 	})
 	if err != nil {
 		return err
 	}
 	q.w.Header().Set("ETag", `"`+o.ETag+`"`)
+	setSSEHeaders(q.w, o.Encryption)
 	setChecksumHeaders(q.w, o.Checksums, o.ChecksumType)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
@@ -158,10 +160,25 @@ func (h *Handler) getObject(q *request, head bool) error {
 		q.w.WriteHeader(status)
 		return nil
 	}
-	q.w.WriteHeader(status)
+	// The first buffer is read before the status line: damaged or tampered data that fails
+	// there (always so for a small object, and for the first package of any) is an error
+	// response, not a connection cut short.
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
+	first := (*buf)[:min(int64(len(*buf)), length)]
+	if n, err := rd.ReadAt(first, start); n < len(first) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	q.w.WriteHeader(status)
 	out := idleWriter{w: q.w, rc: q.rc, d: h.idle}
+	if _, err := out.Write(first); err != nil {
+		h.log.Warn("streaming object failed", "request_id", q.id, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	start, length = start+int64(len(first)), length-int64(len(first))
 	if _, err := io.CopyBuffer(out, io.NewSectionReader(rd, start, length), *buf); err != nil {
 		// The status line is out; all that is left is to cut the connection short so the
 		// client sees a truncated body rather than a complete-looking one.

@@ -69,11 +69,16 @@ func (h *Handler) postObject(q *request) error {
 		return sigv4.ErrInvalidAccessKeyID
 	}
 	q.principal = p
-	if _, err := h.ownedBucket(q); err != nil {
+	b, err := h.ownedBucket(q)
+	if err != nil {
 		return err
 	}
 	fq := formRequest(q, form.fields)
-	if err := checkNewObject(fq); err != nil {
+	if err := checkWriteACL(fq, b); err != nil {
+		return err
+	}
+	enc, err := checkNewObject(fq)
+	if err != nil {
 		return err
 	}
 	e, err := expectFromRequest(fq)
@@ -81,7 +86,7 @@ func (h *Handler) postObject(q *request) error {
 		return err
 	}
 	std, user := objectHeaders(fq.r)
-	in := object.PutInput{Bucket: q.bucket, Key: q.key, Owner: p.AccountID, Headers: std, UserMeta: user, Expect: e}
+	in := object.PutInput{Bucket: q.bucket, Key: q.key, Owner: p.AccountID, Headers: std, UserMeta: user, Expect: e, SSE: enc}
 	if err := formFileBody(&in, form, policy); err != nil {
 		return err
 	}
@@ -94,6 +99,7 @@ func (h *Handler) postObject(q *request) error {
 	hd.Set("ETag", `"`+o.ETag+`"`)
 	hd.Set("Location", location)
 	setChecksumHeaders(q.w, o.Checksums, o.ChecksumType)
+	setSSEHeaders(q.w, o.Encryption)
 	if to, ok := redirectTarget(form.fields, q.bucket, q.key, o.ETag); ok {
 		hd.Set("Location", to)
 		q.w.WriteHeader(http.StatusSeeOther)

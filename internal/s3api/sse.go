@@ -3,24 +3,31 @@ package s3api
 import (
 	"net/http"
 	"strings"
+
+	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/object"
 )
 
-// Server-side encryption is not implemented in this build. Storing plaintext for a client that
-// asked for encryption would be worse than refusing, so requests that name SSE fail: writes
-// with 501 NotImplemented (after the validation S3 itself does), reads with the 400s S3 gives
-// for encryption headers on an unencrypted object.
+// Server-side encryption on the wire. Every object is encrypted: SSE-S3 (AES256) is accepted
+// and is every bucket's default. SSE-KMS, DSSE-KMS and SSE-C are not implemented in this
+// build; storing plaintext for a client that asked for them would be worse than refusing, so
+// such writes fail with 501 NotImplemented (after the validation S3 itself does).
 
 const (
-	hdrSSE        = "x-amz-server-side-encryption"
-	hdrSSEPrefix  = "x-amz-server-side-encryption-"
-	hdrSSECPrefix = "x-amz-server-side-encryption-customer-"
-	hdrCopySSEC   = "x-amz-copy-source-server-side-encryption-customer-"
+	hdrSSE          = "x-amz-server-side-encryption"
+	hdrSSEPrefix    = "x-amz-server-side-encryption-"
+	hdrSSECPrefix   = "x-amz-server-side-encryption-customer-"
+	hdrCopySSEC     = "x-amz-copy-source-server-side-encryption-customer-"
+	hdrSSEKMSKeyID  = "x-amz-server-side-encryption-aws-kms-key-id"
+	hdrSSEContext   = "x-amz-server-side-encryption-context"
+	hdrSSEBucketKey = "x-amz-server-side-encryption-bucket-key-enabled"
 )
 
 var (
-	errSSENotImplemented = &apiError{"NotImplemented", http.StatusNotImplemented, "Server-side encryption (SSE-S3, SSE-KMS, SSE-C) is not supported by this server yet."}
+	errSSENotImplemented = &apiError{"NotImplemented", http.StatusNotImplemented, "Server-side encryption with AWS KMS keys (SSE-KMS, DSSE-KMS) and with customer-provided keys (SSE-C) is not supported by this server yet."}
 	errSSECInsecure      = &apiError{"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."}
 	errSSEInvalidValue   = &apiError{"InvalidArgument", http.StatusBadRequest, "The encryption method specified is not supported"}
+	errSSEKMSHeaders     = &apiError{"InvalidArgument", http.StatusBadRequest, "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"}
 	errSSEOnRead         = &apiError{"InvalidArgument", http.StatusBadRequest, "x-amz-server-side-encryption header is not supported for this operation."}
 	errSSECNotApplicable = &apiError{"InvalidRequest", http.StatusBadRequest, "The encryption parameters are not applicable to this object."}
 )
@@ -35,24 +42,31 @@ func hasHeaderPrefix(h http.Header, prefix string) bool {
 	return false
 }
 
-// checkSSEWrite refuses a write (PutObject, CreateMultipartUpload, CopyObject, UploadPart,
-// UploadPartCopy) that asks for server-side encryption.
-func checkSSEWrite(q *request) error {
+// checkSSEWrite reads the encryption a write (PutObject, POST, CreateMultipartUpload,
+// CopyObject, UploadPart, UploadPartCopy) asks for. AES256 is SSE-S3; no header takes the
+// bucket default; the modes not implemented yet are refused.
+func checkSSEWrite(q *request) (object.SSE, error) {
 	h := q.r.Header
 	ssec := hasHeaderPrefix(h, hdrSSECPrefix) || hasHeaderPrefix(h, hdrCopySSEC)
 	if ssec && q.r.TLS == nil {
-		return errSSECInsecure
+		return object.SSE{}, errSSECInsecure
 	}
-	if v := h.Get(hdrSSE); v != "" && v != "AES256" && v != "aws:kms" && v != "aws:kms:dsse" {
-		return errSSEInvalidValue
+	v := h.Get(hdrSSE)
+	if v != "" && v != meta.SSES3 && v != meta.SSEKMS && v != meta.SSEKMSDSSE {
+		return object.SSE{}, errSSEInvalidValue
 	}
-	if ssec || h.Get(hdrSSE) != "" || hasHeaderPrefix(h, hdrSSEPrefix) {
-		return errSSENotImplemented
+	kmsHeaders := h.Get(hdrSSEKMSKeyID) != "" || h.Get(hdrSSEContext) != ""
+	switch {
+	case ssec || v == meta.SSEKMS || v == meta.SSEKMSDSSE:
+		return object.SSE{}, errSSENotImplemented
+	case kmsHeaders:
+		return object.SSE{}, errSSEKMSHeaders
 	}
-	return nil
+	return object.SSE{Algorithm: v}, nil
 }
 
-// checkSSERead refuses encryption headers on GET and HEAD: every stored object is unencrypted.
+// checkSSERead refuses encryption headers on GET and HEAD: SSE-S3 objects decrypt without
+// them, and no object is stored with a customer key.
 func checkSSERead(q *request) error {
 	h := q.r.Header
 	if hasHeaderPrefix(h, hdrSSECPrefix) {
@@ -65,4 +79,17 @@ func checkSSERead(q *request) error {
 		return errSSEOnRead
 	}
 	return nil
+}
+
+// setSSEHeaders reports how an object or upload is encrypted. A plaintext object from before
+// encryption existed reports nothing. Only the algorithm is read: the record's sealed fields
+// never reach the wire.
+func setSSEHeaders(w http.ResponseWriter, enc *meta.Encryption) {
+	if enc == nil {
+		return
+	}
+	switch enc.Algorithm {
+	case meta.SSES3:
+		w.Header().Set(hdrSSE, meta.SSES3)
+	}
 }

@@ -15,7 +15,6 @@ var notConfigured = map[string]*apiError{
 	"policy":            {"NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist"},
 	"cors":              {"NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist"},
 	"tagging":           {"NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"},
-	"encryption":        {"ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found"},
 	"lifecycle":         {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
 	"website":           {"NoSuchWebsiteConfiguration", http.StatusNotFound, "The specified bucket does not have a website configuration"},
 	"replication":       {"ReplicationConfigurationNotFoundError", http.StatusNotFound, "The replication configuration was not found"},

@@ -39,12 +39,14 @@ func checkObjectWriteOptions(q *request) error {
 }
 
 // checkNewObject refuses what a write creating an object (PUT, copy, multipart creation) asks
-// for and Coffer does not do: server-side encryption, then the options above.
-func checkNewObject(q *request) error {
-	if err := checkSSEWrite(q); err != nil {
-		return err
+// for and Coffer does not do: encryption modes not implemented yet, then the options above.
+// It returns the encryption the write asks for.
+func checkNewObject(q *request) (object.SSE, error) {
+	enc, err := checkSSEWrite(q)
+	if err != nil {
+		return object.SSE{}, err
 	}
-	return checkObjectWriteOptions(q)
+	return enc, checkObjectWriteOptions(q)
 }
 
 // checkBucketCreateOptions refuses bucket options Coffer cannot honour and returns the Object

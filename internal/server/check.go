@@ -17,6 +17,7 @@ import (
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/kmsbolt"
 	"github.com/coffer/coffer/internal/meta/boltmeta"
+	"github.com/coffer/coffer/internal/sse"
 )
 
 // CheckReport is what Check found.
@@ -112,8 +113,8 @@ func checkBlobs(ctx context.Context, dir string, refs map[string]boltmeta.BlobRe
 				unnamed = append(unnamed, name)
 			case ref.Intent:
 				r.Notes = append(r.Notes, fmt.Sprintf("blob %s: an interrupted write; the next start deletes it", name))
-			case size != ref.Size:
-				r.Findings = append(r.Findings, fmt.Sprintf("blob %s of %s: %d bytes, the record says %d", name, ref.Where, size, ref.Size))
+			case size != storedSize(ref):
+				r.Findings = append(r.Findings, fmt.Sprintf("blob %s of %s: %d bytes, the record says %d", name, ref.Where, size, storedSize(ref)))
 			}
 			return nil
 		})
@@ -161,4 +162,17 @@ func checkKMS(ctx context.Context, db *bolt.DB, dir, rootKeyFile string, find fu
 		return err
 	}
 	return svc.CheckKeys(ctx, find)
+}
+
+// storedSize is the size a referenced blob must have: an encrypted blob holds the ciphertext
+// of the plaintext size its record gives.
+func storedSize(ref boltmeta.BlobRef) int64 {
+	if !ref.Encrypted {
+		return ref.Size
+	}
+	n, err := sse.CiphertextSize(ref.Size)
+	if err != nil {
+		return -1
+	}
+	return n
 }

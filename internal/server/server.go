@@ -29,6 +29,7 @@ import (
 	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/s3api"
+	"github.com/coffer/coffer/internal/server/objectkeys"
 	"github.com/coffer/coffer/internal/sigv4"
 )
 
@@ -53,7 +54,9 @@ type Config struct {
 	KMSRootKeyFile string
 	// KMSManagedRotationDays is the rotation period of AWS managed keys (0: 365).
 	KMSManagedRotationDays int
-	Logger                 *slog.Logger
+	// SSES3RotationDays is the rotation period of the SSE-S3 service key (0: 365).
+	SSES3RotationDays int
+	Logger            *slog.Logger
 }
 
 // Server is a running Coffer.
@@ -166,12 +169,12 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 		return secret, ok
 	}
 	verifier := &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup}
-	kmsHandler, err := s.startKMS(ctx, cfg, dir, &sigv4.Verifier{Region: cfg.Region, Service: "kms", Lookup: lookup})
+	keySvc, kmsHandler, err := s.startKMS(ctx, cfg, dir, &sigv4.Verifier{Region: cfg.Region, Service: "kms", Lookup: lookup})
 	if err != nil {
 		return nil, err
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
-	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Logger: s.log})
+	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: objectkeys.New(keySvc), Logger: s.log})
 	s.startSweep(ctx, objects)
 	s3 := s3api.New(s3api.Config{
 		Objects:         objects,
@@ -211,38 +214,40 @@ func (s *Server) Swept() <-chan struct{} { return s.swept }
 
 // startKMS opens the key service on the shared database, starts its scheduler (deletions,
 // rotations, expiry of imported material) and returns its wire handler.
-func (s *Server) startKMS(ctx context.Context, cfg Config, dir iam.Directory, verifier *sigv4.Verifier) (http.Handler, error) {
+func (s *Server) startKMS(ctx context.Context, cfg Config, dir iam.Directory, verifier *sigv4.Verifier) (*kms.Service, http.Handler, error) {
 	rootFile := cfg.KMSRootKeyFile
 	if rootFile == "" {
 		if err := os.MkdirAll(filepath.Join(cfg.Dir, "kms"), 0o700); err != nil {
-			return nil, fmt.Errorf("kms: %w", err)
+			return nil, nil, fmt.Errorf("kms: %w", err)
 		}
 		if err := syncDir(cfg.Dir); err != nil { // the new kms/ entry outlives a crash
-			return nil, fmt.Errorf("kms: %w", err)
+			return nil, nil, fmt.Errorf("kms: %w", err)
 		}
 		rootFile = filepath.Join(cfg.Dir, "kms", "root.key")
 	}
 	root, err := kms.OpenFileRootKey(rootFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	store, err := kmsbolt.New(s.db)
 	if err != nil {
-		return nil, fmt.Errorf("kms store: %w", err)
+		return nil, nil, fmt.Errorf("kms store: %w", err)
 	}
-	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays, Logger: s.log})
+	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
+		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := svc.CheckRoot(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.jobs.Go(func() {
 		if err := boltfile.Safely(func() error { svc.Run(ctx, time.Minute); return nil }); err != nil {
 			s.log.Error("kms scheduler stopped: reading the store failed", "err", err)
 		}
 	})
-	return kmsapi.New(kmsapi.Config{Service: svc, Verifier: verifier, Directory: dir, Logger: s.log})
+	h, err := kmsapi.New(kmsapi.Config{Service: svc, Verifier: verifier, Directory: dir, Logger: s.log})
+	return svc, h, err
 }
 
 func (s *Server) serve(ln net.Listener, h http.Handler) {

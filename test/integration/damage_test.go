@@ -322,6 +322,21 @@ func flipAll(t *testing.T, path, name string, i int, c byte) {
 }
 
 // flipAt xors one byte of a file.
+// isBranchPage reports whether the bbolt page at off is a branch page (flags 0x01).
+func isBranchPage(t *testing.T, path string, off int64) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b [2]byte
+	if _, err := f.ReadAt(b[:], off+8); err != nil {
+		t.Fatal(err)
+	}
+	return b[0]&0x01 != 0
+}
+
 func flipAt(t *testing.T, path string, off int64, x byte) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)

@@ -26,22 +26,8 @@ import (
 // keeping objects, the parts of an upload in progress and the unexplained blob.
 func TestOrphanSweep(t *testing.T) {
 	dir := t.TempDir()
-	start := func() *env {
-		srv, err := server.Start(server.Config{Dir: dir, Listen: "127.0.0.1:0", Region: "us-east-1", AccessKey: testAccessKey, SecretKey: testSecretKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := &env{t: t, dir: dir, srv: srv, region: "us-east-1"}
-		e.s3 = e.client(testAccessKey, testSecretKey, nil)
-		return e
-	}
-	stop := func(e *env) {
-		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.srv.Shutdown(c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	start := func() *env { return startIn(t, dir) }
+	stop := func(e *env) { stopEnv(t, e) }
 	e := start()
 	c := ctx(t)
 	newBucket(t, e, "gcbucket")

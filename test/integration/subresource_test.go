@@ -24,10 +24,6 @@ func TestUnconfiguredSubresources(t *testing.T) {
 		{"policy", func() error { _, err := e.s3.GetBucketPolicy(c, &s3.GetBucketPolicyInput{Bucket: b}); return err }, "NoSuchBucketPolicy"},
 		{"cors", func() error { _, err := e.s3.GetBucketCors(c, &s3.GetBucketCorsInput{Bucket: b}); return err }, "NoSuchCORSConfiguration"},
 		{"tagging", func() error { _, err := e.s3.GetBucketTagging(c, &s3.GetBucketTaggingInput{Bucket: b}); return err }, "NoSuchTagSet"},
-		{"encryption", func() error {
-			_, err := e.s3.GetBucketEncryption(c, &s3.GetBucketEncryptionInput{Bucket: b})
-			return err
-		}, "ServerSideEncryptionConfigurationNotFoundError"},
 		{"lifecycle", func() error {
 			_, err := e.s3.GetBucketLifecycleConfiguration(c, &s3.GetBucketLifecycleConfigurationInput{Bucket: b})
 			return err

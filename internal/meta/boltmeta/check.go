@@ -8,10 +8,13 @@ import (
 
 // BlobRef is a blob that a record or an intent names.
 type BlobRef struct {
-	Blob   string
-	Size   int64  // the size the record gives; -1 for an intent
-	Intent bool   // named by a write intent, not by a record
-	Where  string // the record, for messages
+	Blob string
+	Size int64 // the size the record gives; -1 for an intent
+	// Encrypted says Size is the plaintext size of an encrypted blob, whose stored size is
+	// its ciphertext size (internal/sse).
+	Encrypted bool
+	Intent    bool   // named by a write intent, not by a record
+	Where     string // the record, for messages
 }
 
 // Check reads every record of the store kept in db (which may be read-only) without changing
@@ -65,7 +68,7 @@ func checkBucket(bk *bolt.Bucket, name string, finding func(string), ref func(Bl
 		}
 		for _, p := range o.Parts {
 			if p.Blob != "" {
-				ref(BlobRef{Blob: p.Blob, Size: p.Size, Where: fmt.Sprintf("object %s/%s", name, k)})
+				ref(BlobRef{Blob: p.Blob, Size: p.Size, Encrypted: o.Encryption != nil, Where: fmt.Sprintf("object %s/%s", name, k)})
 			}
 		}
 		return nil
@@ -78,7 +81,8 @@ func checkBucket(bk *bolt.Bucket, name string, finding func(string), ref func(Bl
 			return nil
 		}
 		upWhere := fmt.Sprintf("upload %s of %s/%s", id, name, key)
-		if _, err := decUpload(name, key, id, ub.Get(keyUploadRec)); err != nil {
+		u, err := decUpload(name, key, id, ub.Get(keyUploadRec))
+		if err != nil {
 			finding(fmt.Sprintf("%s: upload record: %v", upWhere, err))
 		}
 		c := ub.Cursor()
@@ -88,7 +92,7 @@ func checkBucket(bk *bolt.Bucket, name string, finding func(string), ref func(Bl
 				finding(fmt.Sprintf("%s: part record %x: %v", upWhere, k[1:], err))
 				continue
 			}
-			ref(BlobRef{Blob: p.Blob, Size: p.Size, Where: fmt.Sprintf("part %d of %s", p.Number, upWhere)})
+			ref(BlobRef{Blob: p.Blob, Size: p.Size, Encrypted: u.Encryption != nil, Where: fmt.Sprintf("part %d of %s", p.Number, upWhere)})
 		}
 		return nil
 	})

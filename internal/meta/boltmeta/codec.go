@@ -24,9 +24,10 @@ const recordV1 = 1
 var errBadRecord = errors.New("boltmeta: corrupt or unknown record")
 
 type bucketRec struct {
-	Region  string `json:"r,omitempty"`
-	Owner   string `json:"o,omitempty"`
-	Created int64  `json:"c,omitempty"`
+	Region     string               `json:"r,omitempty"`
+	Owner      string               `json:"o,omitempty"`
+	Created    int64                `json:"c,omitempty"`
+	Encryption *bucketEncryptionRec `json:"se,omitempty"`
 	// Ownership is meta.Bucket.ObjectOwnership; absent in records written before it existed.
 	Ownership string `json:"ow,omitempty"`
 }
@@ -46,6 +47,9 @@ type objectRec struct {
 	Parts         []partRec         `json:"p,omitempty"`
 	PartsCount    int               `json:"pc,omitempty"`
 	UploadID      string            `json:"up,omitempty"`
+	// Encryption is absent in records of plaintext objects, including every record written
+	// before encryption existed: those read as before.
+	Encryption *encryptionRec `json:"x,omitempty"`
 }
 
 type uploadRec struct {
@@ -57,6 +61,7 @@ type uploadRec struct {
 	UserMetaBytes     map[string][]byte `json:"ub,omitempty"`
 	ChecksumAlgorithm string            `json:"ca,omitempty"`
 	ChecksumType      string            `json:"ct,omitempty"`
+	Encryption        *encryptionRec    `json:"x,omitempty"`
 }
 
 // splitText returns the values of m that JSON keeps as text and those it must keep as bytes.
@@ -140,7 +145,7 @@ func unmarshal(b []byte, v any) error {
 }
 
 func encBucket(b meta.Bucket) ([]byte, error) {
-	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created), Ownership: b.ObjectOwnership})
+	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created), Ownership: b.ObjectOwnership, Encryption: toBucketEncryptionRec(b.Encryption)})
 }
 
 func decBucket(name string, v []byte) (meta.Bucket, error) {
@@ -148,7 +153,7 @@ func decBucket(name string, v []byte) (meta.Bucket, error) {
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Bucket{}, err
 	}
-	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created), ObjectOwnership: r.Ownership}, nil
+	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created), ObjectOwnership: r.Ownership, Encryption: fromBucketEncryptionRec(r.Encryption)}, nil
 }
 
 func toPartRec(p meta.Part) partRec {
@@ -179,7 +184,8 @@ func encObject(o meta.Object) ([]byte, error) {
 // encObjectData encodes o's record and returns its parts' inline bytes, concatenated, apart.
 func encObjectData(o meta.Object) (rec, inline []byte, err error) {
 	r := objectRec{Size: o.Size, ETag: o.ETag, LastModified: encTime(o.LastModified), Owner: o.Owner,
-		Checksums: o.Checksums, ChecksumType: o.ChecksumType, PartsCount: o.PartsCount, UploadID: o.UploadID}
+		Checksums: o.Checksums, ChecksumType: o.ChecksumType, PartsCount: o.PartsCount, UploadID: o.UploadID,
+		Encryption: toEncryptionRec(o.Encryption)}
 	r.Headers, r.HeaderBytes = splitText(o.Headers)
 	r.UserMeta, r.UserMetaBytes = splitText(o.UserMeta)
 	if len(o.Parts) > 0 {
@@ -211,6 +217,11 @@ func decObjectData(bucket, key string, v, data []byte) (meta.Object, error) {
 		UserMeta:  joinText(r.UserMeta, r.UserMetaBytes),
 		Checksums: nilIfEmpty(r.Checksums), ChecksumType: r.ChecksumType, PartsCount: r.PartsCount,
 		UploadID: r.UploadID}
+	enc, err := fromEncryptionRec(r.Encryption)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	o.Encryption = enc
 	if len(r.Parts) > 0 {
 		o.Parts = make([]meta.Part, len(r.Parts))
 		off := 0
@@ -234,7 +245,7 @@ func decObjectData(bucket, key string, v, data []byte) (meta.Object, error) {
 
 func encUpload(u meta.Upload) ([]byte, error) {
 	r := uploadRec{Initiated: encTime(u.Initiated), Owner: u.Owner,
-		ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType}
+		ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType, Encryption: toEncryptionRec(u.Encryption)}
 	r.Headers, r.HeaderBytes = splitText(u.Headers)
 	r.UserMeta, r.UserMetaBytes = splitText(u.UserMeta)
 	return marshal(r)
@@ -245,9 +256,14 @@ func decUpload(bucket, key, id string, v []byte) (meta.Upload, error) {
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Upload{}, err
 	}
+	enc, err := fromEncryptionRec(r.Encryption)
+	if err != nil {
+		return meta.Upload{}, err
+	}
 	return meta.Upload{Bucket: bucket, Key: key, UploadID: id, Initiated: decTime(r.Initiated),
 		Owner: r.Owner, Headers: joinText(r.Headers, r.HeaderBytes),
-		UserMeta: joinText(r.UserMeta, r.UserMetaBytes), ChecksumAlgorithm: r.ChecksumAlgorithm, ChecksumType: r.ChecksumType}, nil
+		UserMeta: joinText(r.UserMeta, r.UserMetaBytes), ChecksumAlgorithm: r.ChecksumAlgorithm, ChecksumType: r.ChecksumType,
+		Encryption: enc}, nil
 }
 
 func nilIfEmpty(m map[string]string) map[string]string {

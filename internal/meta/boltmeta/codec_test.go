@@ -66,3 +66,30 @@ func TestCodecHeaderBytes(t *testing.T) {
 		}
 	})
 }
+
+// TestCodecEncryptionRecord checks that an encryption record of an unknown version is refused
+// rather than misread, and that records without one read as plaintext.
+func TestCodecEncryptionRecord(t *testing.T) {
+	tests := []struct {
+		name    string
+		rec     string
+		wantErr bool
+		plain   bool
+	}{
+		{"before encryption", `{"s":1,"e":"x"}`, false, true},
+		{"version 1", `{"s":1,"e":"x","x":{"v":1,"a":"AES256","k":"AQID"}}`, false, false},
+		{"unknown version", `{"s":1,"e":"x","x":{"v":2,"a":"AES256","k":"AQID"}}`, true, false},
+		{"no algorithm", `{"s":1,"e":"x","x":{"v":1,"k":"AQID"}}`, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := decObject("b", "k", append([]byte{recordV1}, tc.rec...))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("decObject error = %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && (o.Encryption == nil) != tc.plain {
+				t.Fatalf("Encryption = %+v", o.Encryption)
+			}
+		})
+	}
+}

@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"ConcurrentComplete", testConcurrentComplete},
 		{"ContextCanceled", testContextCanceled},
 		{"Intents", testIntents},
+		{"BucketEncryption", testBucketEncryption},
+		{"EncryptionRecords", testEncryptionRecords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

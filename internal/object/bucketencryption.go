@@ -1,0 +1,42 @@
+package object
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// BucketEncryption returns a bucket's effective default encryption and whether it was set
+// explicitly. A bucket never configured (or reset) encrypts with SSE-S3, as S3 does.
+func (s *Service) BucketEncryption(ctx context.Context, bucket string) (meta.BucketEncryption, bool, error) {
+	b, err := s.Bucket(ctx, bucket)
+	if err != nil {
+		return meta.BucketEncryption{}, false, err
+	}
+	if b.Encryption == nil {
+		return meta.BucketEncryption{Algorithm: meta.SSES3}, false, nil
+	}
+	return *b.Encryption, true, nil
+}
+
+// SetBucketEncryption stores a bucket's default encryption; nil resets it to SSE-S3. Only
+// SSE-S3 defaults are supported in this build (ErrSSEUnsupported otherwise).
+func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *meta.BucketEncryption) error {
+	if !ValidBucketName(bucket) {
+		return meta.ErrNoSuchBucket
+	}
+	if cfg != nil {
+		if cfg.Algorithm != meta.SSES3 {
+			return fmt.Errorf("%w: bucket default %s", ErrSSEUnsupported, cfg.Algorithm)
+		}
+		c := *cfg
+		c.BlockedEncryptionTypes = slices.Clone(cfg.BlockedEncryptionTypes)
+		cfg = &c
+	}
+	return s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
+		b.Encryption = cfg
+		return nil
+	})
+}

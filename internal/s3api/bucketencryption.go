@@ -1,0 +1,121 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// Bucket default encryption: Get/Put/DeleteBucketEncryption. SSE-S3 is every bucket's default
+// (S3 since January 2023); an explicit configuration is kept apart from that default.
+
+// serverSideEncryptionConfiguration is the body of Put and GetBucketEncryption.
+type serverSideEncryptionConfiguration struct {
+	XMLName xml.Name         `xml:"ServerSideEncryptionConfiguration"`
+	NS      string           `xml:"xmlns,attr,omitempty"`
+	Rules   []encryptionRule `xml:"Rule"`
+}
+
+type encryptionRule struct {
+	Default *struct {
+		SSEAlgorithm   string `xml:"SSEAlgorithm"`
+		KMSMasterKeyID string `xml:"KMSMasterKeyID,omitempty"`
+	} `xml:"ApplyServerSideEncryptionByDefault"`
+	BucketKeyEnabled *bool `xml:"BucketKeyEnabled"`
+	Blocked          *struct {
+		Types []string `xml:"EncryptionType"`
+	} `xml:"BlockedEncryptionTypes"`
+}
+
+var errBucketEncryptionNI = &apiError{"NotImplemented", http.StatusNotImplemented, "Default encryption with AWS KMS keys (aws:kms, aws:kms:dsse) is not supported by this server yet."}
+
+// parseBucketEncryption reads a PutBucketEncryption body into the configuration to store.
+func parseBucketEncryption(body []byte) (*meta.BucketEncryption, error) {
+	var cfg serverSideEncryptionConfiguration
+	if err := xml.Unmarshal(body, &cfg); err != nil || len(cfg.Rules) != 1 {
+		return nil, errMalformedXML
+	}
+	r := cfg.Rules[0]
+	if r.Default == nil {
+		return nil, errMalformedXML
+	}
+	out := &meta.BucketEncryption{Algorithm: r.Default.SSEAlgorithm, KMSMasterKeyID: r.Default.KMSMasterKeyID}
+	switch out.Algorithm {
+	case meta.SSES3:
+		if out.KMSMasterKeyID != "" {
+			return nil, &apiError{"InvalidArgument", http.StatusBadRequest, "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse"}
+		}
+	case meta.SSEKMS, meta.SSEKMSDSSE:
+		return nil, errBucketEncryptionNI
+	default:
+		return nil, &apiError{"InvalidArgument", http.StatusBadRequest, "The encryption method specified is not supported"}
+	}
+	if r.BucketKeyEnabled != nil {
+		out.BucketKeyEnabled = *r.BucketKeyEnabled
+	}
+	if r.Blocked != nil {
+		for _, t := range r.Blocked.Types {
+			if t != "NONE" && t != "SSE-C" {
+				return nil, &apiError{"InvalidArgument", http.StatusBadRequest, "The BlockedEncryptionTypes value is not valid: " + t}
+			}
+		}
+		out.BlockedEncryptionTypes = r.Blocked.Types
+	}
+	return out, nil
+}
+
+func (h *Handler) putBucketEncryption(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	if q.r.Header.Get("Content-MD5") == "" && !hasChecksumHeader(q.r.Header) {
+		return &apiError{"InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5"}
+	}
+	body, err := readSmallBody(q, 64<<10)
+	if err != nil {
+		return err
+	}
+	cfg, err := parseBucketEncryption(body)
+	if err != nil {
+		return err
+	}
+	if err := h.objects.SetBucketEncryption(q.r.Context(), q.bucket, cfg); err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) getBucketEncryption(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	cfg, _, err := h.objects.BucketEncryption(q.r.Context(), q.bucket)
+	if err != nil {
+		return err
+	}
+	var r encryptionRule
+	r.Default = &struct {
+		SSEAlgorithm   string `xml:"SSEAlgorithm"`
+		KMSMasterKeyID string `xml:"KMSMasterKeyID,omitempty"`
+	}{cfg.Algorithm, cfg.KMSMasterKeyID}
+	r.BucketKeyEnabled = &cfg.BucketKeyEnabled
+	if len(cfg.BlockedEncryptionTypes) > 0 {
+		r.Blocked = &struct {
+			Types []string `xml:"EncryptionType"`
+		}{cfg.BlockedEncryptionTypes}
+	}
+	return h.writeXML(q, http.StatusOK, serverSideEncryptionConfiguration{NS: s3NS, Rules: []encryptionRule{r}})
+}
+
+func (h *Handler) deleteBucketEncryption(q *request) error {
+	if _, err := h.ownedBucket(q); err != nil {
+		return err
+	}
+	if err := h.objects.SetBucketEncryption(q.r.Context(), q.bucket, nil); err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,87 @@
+package objectkeys_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmsbolt"
+	"github.com/coffer/coffer/internal/secret"
+	"github.com/coffer/coffer/internal/server/objectkeys"
+	bolt "go.etcd.io/bbolt"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// TestServiceKeyRotation seals SSE-S3 object keys across automatic rotations of the service
+// key (period 30 days): every key sealed before a rotation still opens, under its own context
+// only.
+func TestServiceKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := kmsbolt.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := kms.OpenFileRootKey(filepath.Join(dir, "root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	svc, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1", Now: clk.now, OwnedRotationDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := objectkeys.New(svc)
+	type sealed struct {
+		key  secret.Key
+		blob []byte
+		ec   map[string]string
+	}
+	var all []sealed
+	for i := range 4 { // sealed under versions 1..4
+		ec := map[string]string{"aws:s3:arn": "arn:aws:s3:::b/object-" + string(rune('a'+i))}
+		k := secret.Generate()
+		blob, err := keys.SealServiceKey(ctx, k, ec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, sealed{k, blob, ec})
+		clk.add(31 * 24 * time.Hour)
+		if err := svc.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, s := range all {
+		t.Run(s.ec["aws:s3:arn"], func(t *testing.T) {
+			got, err := keys.UnsealServiceKey(ctx, s.blob, s.ec)
+			if err != nil || !got.Equal(s.key) {
+				t.Fatalf("unseal after %d rotations: %v", len(all)-i, err)
+			}
+			other := all[(i+1)%len(all)].ec
+			if _, err := keys.UnsealServiceKey(ctx, s.blob, other); err == nil {
+				t.Fatal("sealed key opened for another object")
+			}
+		})
+	}
+	t.Run("versions differ", func(t *testing.T) {
+		if string(all[0].blob[21:25]) == string(all[3].blob[21:25]) {
+			t.Fatal("the service key did not rotate")
+		}
+	})
+}
