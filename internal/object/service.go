@@ -57,7 +57,7 @@ type Service struct {
 	// bucketKeys caches unwrapped S3 bucket keys (see bucketkey.go).
 	bucketKeys *bucketKeyCache
 	log        *slog.Logger
-	now   func() time.Time
+	now        func() time.Time
 	// writing holds the names of blobs written and not yet committed or freed (name →
 	// struct{}), which the start-up sweep never deletes whatever their intents' times say.
 	writing sync.Map
@@ -75,7 +75,7 @@ type Config struct {
 	BucketKeyTTL     time.Duration
 	BucketKeyEntries int
 	Logger           *slog.Logger     // nil discards
-	Now    func() time.Time // nil means time.Now
+	Now              func() time.Time // nil means time.Now
 }
 
 // New returns a Service over the given stores.
