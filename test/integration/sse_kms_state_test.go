@@ -156,3 +156,55 @@ func TestSSEKMSTamper(t *testing.T) {
 		})
 	}
 }
+
+// TestBucketEncryptionKMS: a bucket default of aws:kms (with a key and a bucket key) or
+// aws:kms:dsse encrypts writes that ask for nothing; a request header still wins.
+func TestBucketEncryptionKMS(t *testing.T) {
+	e := startServer(t)
+	c := ctx(t)
+	const bucket = "kmsdefault"
+	newBucket(t, e, bucket)
+	_, arn := newKMSKey(t, e, "alias/default")
+	for _, tc := range []struct {
+		name      string
+		alg       types.ServerSideEncryption
+		keyID     string
+		bucketKey bool
+	}{
+		{"aws:kms with a key and a bucket key", types.ServerSideEncryptionAwsKms, "alias/default", true},
+		{"aws:kms managed key", types.ServerSideEncryptionAwsKms, "", false},
+		{"aws:kms:dsse", types.ServerSideEncryptionAwsKmsDsse, arn, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			def := &types.ServerSideEncryptionByDefault{SSEAlgorithm: tc.alg}
+			if tc.keyID != "" {
+				def.KMSMasterKeyID = aws.String(tc.keyID)
+			}
+			must[*s3.PutBucketEncryptionOutput](t)(e.s3.PutBucketEncryption(c, &s3.PutBucketEncryptionInput{Bucket: aws.String(bucket),
+				ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: def, BucketKeyEnabled: aws.Bool(tc.bucketKey)}}}}))
+			got := must[*s3.GetBucketEncryptionOutput](t)(e.s3.GetBucketEncryption(c, &s3.GetBucketEncryptionInput{Bucket: aws.String(bucket)}))
+			r := got.ServerSideEncryptionConfiguration.Rules[0]
+			if r.ApplyServerSideEncryptionByDefault.SSEAlgorithm != tc.alg || aws.ToString(r.ApplyServerSideEncryptionByDefault.KMSMasterKeyID) != tc.keyID || aws.ToBool(r.BucketKeyEnabled) != tc.bucketKey {
+				t.Fatalf("stored rule %+v, bucket key %v", r.ApplyServerSideEncryptionByDefault, aws.ToBool(r.BucketKeyEnabled))
+			}
+			out := must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"), Body: stringsReader("data")}))
+			if out.ServerSideEncryption != tc.alg || aws.ToBool(out.BucketKeyEnabled) != tc.bucketKey || tc.keyID != "" && aws.ToString(out.SSEKMSKeyId) != arn {
+				t.Fatalf("PutObject under the default: %q %q bucket key %v", out.ServerSideEncryption, aws.ToString(out.SSEKMSKeyId), aws.ToBool(out.BucketKeyEnabled))
+			}
+			h := must[*s3.HeadObjectOutput](t)(e.s3.HeadObject(c, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("k")}))
+			if h.ServerSideEncryption != tc.alg || aws.ToBool(h.BucketKeyEnabled) != tc.bucketKey {
+				t.Fatalf("HeadObject: %q bucket key %v", h.ServerSideEncryption, aws.ToBool(h.BucketKeyEnabled))
+			}
+			over := must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("s3"), Body: stringsReader("data"), ServerSideEncryption: types.ServerSideEncryptionAes256}))
+			if over.ServerSideEncryption != types.ServerSideEncryptionAes256 {
+				t.Fatalf("request header did not win over the default: %q", over.ServerSideEncryption)
+			}
+		})
+	}
+	t.Run("missing default key fails the write", func(t *testing.T) {
+		must[*s3.PutBucketEncryptionOutput](t)(e.s3.PutBucketEncryption(c, &s3.PutBucketEncryptionInput{Bucket: aws.String(bucket),
+			ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String("alias/missing")}}}}}))
+		_, err := e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k2"), Body: stringsReader("data")})
+		wantAPIError(t, err, "KMS.NotFoundException", 400)
+	})
+}
