@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 
 	"github.com/coffer/coffer/internal/meta"
@@ -107,10 +106,4 @@ func (s *Service) openKMSKey(ctx context.Context, enc *meta.Encryption, id sse.I
 func bucketKeyRef(wrapped []byte) string {
 	h := sha256.Sum256(wrapped)
 	return hex.EncodeToString(h[:16])
-}
-
-// isKMSError reports a failure the KMS reported about the key (state, permission).
-func isKMSError(err error) bool {
-	var ke *KMSError
-	return errors.As(err, &ke)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestSSEKMSKeyStates: disabling a key stops GETs of its objects at once (also on a bucket-key
@@ -140,13 +139,7 @@ func TestSSEKMSTamper(t *testing.T) {
 					ServerSideEncryption: m.alg, BucketKeyEnabled: aws.Bool(m.bk)}))
 			}
 			stopEnv(t, e)
-			withDB(t, dir, func(tx *bolt.Tx) error {
-				ra, rb := objectRecord(tx, "a"), objectRecord(tx, "b")
-				ra["x"], rb["x"] = rb["x"], ra["x"]
-				putRecord(t, tx, "a", ra)
-				putRecord(t, tx, "b", rb)
-				return nil
-			})
+			swapEncryptionRecords(t, dir, "a", "b")
 			e = startIn(t, dir)
 			defer stopEnv(t, e)
 			for key := range bodies {
