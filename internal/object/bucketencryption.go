@@ -21,14 +21,14 @@ func (s *Service) BucketEncryption(ctx context.Context, bucket string) (meta.Buc
 	return *b.Encryption, true, nil
 }
 
-// SetBucketEncryption stores a bucket's default encryption; nil resets it to SSE-S3. Only
-// SSE-S3 defaults are supported in this build (ErrSSEUnsupported otherwise).
+// SetBucketEncryption stores a bucket's default encryption (SSE-S3, SSE-KMS or DSSE-KMS); nil
+// resets it to SSE-S3. A KMS key is not checked here, as in S3: writes report its failures.
 func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *meta.BucketEncryption) error {
 	if !ValidBucketName(bucket) {
 		return meta.ErrNoSuchBucket
 	}
 	if cfg != nil {
-		if cfg.Algorithm != meta.SSES3 {
+		if cfg.Algorithm != meta.SSES3 && cfg.Algorithm != meta.SSEKMS && cfg.Algorithm != meta.SSEKMSDSSE {
 			return fmt.Errorf("%w: bucket default %s", ErrSSEUnsupported, cfg.Algorithm)
 		}
 		c := *cfg

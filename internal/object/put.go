@@ -2,7 +2,6 @@ package object
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/meta"
-	"github.com/coffer/coffer/internal/sse"
 )
 
 // PutInput is one object write.
@@ -103,7 +101,7 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		sums, checksums, err = d.check(e)
 		return err
 	}}
-	er, err := sse.NewEncryptReader(vr, sk.key, sk.id)
+	er, err := sk.encryptReader(vr)
 	if err != nil {
 		return meta.Part{}, nil, err
 	}
@@ -129,14 +127,14 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		s.settled(name)
 		return meta.Part{}, nil, ierr
 	}
-	plain, err := sse.PlaintextSize(n)
+	plain, err := sk.plaintextSize(n)
 	if err != nil { // the encryptor wrote a stream of impossible length: a bug, never stored
 		s.freeBlobs(ctx, []meta.Part{{Blob: name}})
 		s.dropIntent(ctx, name)
 		s.settled(name)
 		return meta.Part{}, nil, err
 	}
-	return meta.Part{Blob: name, Size: plain, ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
+	return meta.Part{Blob: name, Size: plain, ETag: sk.etag(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
 }
 
 // settled ends the write of a blob: its commit (or its failure) has happened, so the start-up
@@ -160,7 +158,7 @@ func (s *Service) readInline(body io.Reader, size int64, e Expect, sk streamKey)
 	if err != nil {
 		return meta.Part{}, err
 	}
-	return meta.Part{Inline: ct, Size: int64(len(data)), ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, nil
+	return meta.Part{Inline: ct, Size: int64(len(data)), ETag: sk.etag(sums), Checksums: checksums, LastModified: s.nowUTC()}, nil
 }
 
 // refused reports whether a failed metadata write is known to have changed nothing. Any
@@ -258,12 +256,16 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 		return meta.Object{}, err
 	}
 	id := objectIdentity(in.Bucket, in.Key, "")
-	key, enc, err := s.newKey(ctx, algorithm(in.SSE, b), id)
+	want, err := resolveSSE(in.SSE, b, id)
 	if err != nil {
 		return meta.Object{}, err
 	}
-	defer key.Destroy()
-	sk := streamKey{key: key, id: id}
+	keys, enc, err := s.newKey(ctx, want, id)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	defer keys.Destroy()
+	sk := streamKey{keys: keys, id: id}
 	var part meta.Part
 	if in.Size >= 0 && in.Size <= InlineMax {
 		part, err = s.readInline(in.Body, in.Size, in.Expect, sk)

@@ -100,6 +100,7 @@ func (h *Handler) copyObject(q *request) error {
 		return err
 	}
 	setSSEHeaders(q.w, o.Encryption)
+	setSSEContextHeader(q.w, o.Encryption, o.Bucket, o.Key)
 	res := copyObjectResult{NS: s3NS, ETag: `"` + o.ETag + `"`, LastModified: xmlTime(o.LastModified), checksumFields: toChecksumFields(o.Checksums)}
 	if len(o.Checksums) > 0 {
 		res.ChecksumType = o.ChecksumType

@@ -40,6 +40,7 @@ func (h *Handler) createUpload(q *request) error {
 		return err
 	}
 	setSSEHeaders(q.w, u.Encryption)
+	setSSEContextHeader(q.w, u.Encryption, u.Bucket, u.Key)
 	if u.ChecksumAlgorithm != "" {
 		q.w.Header().Set("x-amz-checksum-algorithm", u.ChecksumAlgorithm)
 		q.w.Header().Set("x-amz-checksum-type", u.ChecksumType)
