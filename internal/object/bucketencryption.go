@@ -22,7 +22,10 @@ func (s *Service) BucketEncryption(ctx context.Context, bucket string) (meta.Buc
 }
 
 // SetBucketEncryption stores a bucket's default encryption; nil resets it to SSE-S3. Only
-// SSE-S3 defaults are supported in this build (ErrSSEUnsupported otherwise).
+// SSE-S3 defaults are supported in this build (ErrSSEUnsupported otherwise). Blocking SSE-C
+// is a security setting apart from the default: a configuration without
+// BlockedEncryptionTypes, and the reset, keep the bucket's current one, so that only an
+// explicit NONE unblocks SSE-C.
 func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *meta.BucketEncryption) error {
 	if !ValidBucketName(bucket) {
 		return meta.ErrNoSuchBucket
@@ -36,7 +39,20 @@ func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *m
 		cfg = &c
 	}
 	return s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
-		b.Encryption = cfg
+		b.Encryption = keepBlocked(cfg, b.Encryption)
 		return nil
 	})
+}
+
+// keepBlocked returns the configuration next to store in place of old, with old's
+// BlockedEncryptionTypes where next names none.
+func keepBlocked(next, old *meta.BucketEncryption) *meta.BucketEncryption {
+	if old == nil || len(old.BlockedEncryptionTypes) == 0 || next != nil && len(next.BlockedEncryptionTypes) > 0 {
+		return next
+	}
+	if next == nil {
+		next = &meta.BucketEncryption{Algorithm: meta.SSES3}
+	}
+	next.BlockedEncryptionTypes = slices.Clone(old.BlockedEncryptionTypes)
+	return next
 }

@@ -15,7 +15,9 @@ import (
 // SSE is the server-side encryption a write asks for. The zero SSE takes the bucket's default,
 // which is SSE-S3 unless configured otherwise, as in S3 since 2023.
 type SSE struct {
-	Algorithm string // "" or meta.SSES3
+	Algorithm string // "", meta.SSES3 or meta.SSEC
+	// CustomerKey is the client's key of an SSE-C write; the caller owns and clears it.
+	CustomerKey secret.Key
 }
 
 // ErrSSEUnsupported is a request (or bucket default) for an encryption mode this build does
@@ -59,8 +61,12 @@ func serviceContext(id sse.Identity) map[string]string {
 	return ec
 }
 
-// newKey makes a fresh object key for identity id and the encryption record that seals it.
-func (s *Service) newKey(ctx context.Context, alg string, id sse.Identity) (secret.Key, *meta.Encryption, error) {
+// newKey makes a fresh object key for identity id and the encryption record that seals it,
+// in the mode alg (resolved by algorithm) with req's key material.
+func (s *Service) newKey(ctx context.Context, req SSE, alg string, id sse.Identity) (secret.Key, *meta.Encryption, error) {
+	if alg == meta.SSEC {
+		return newCustomerKey(req.CustomerKey, id)
+	}
 	if alg != meta.SSES3 {
 		return secret.Key{}, nil, fmt.Errorf("%w: %s", ErrSSEUnsupported, alg)
 	}
@@ -76,8 +82,15 @@ func (s *Service) newKey(ctx context.Context, alg string, id sse.Identity) (secr
 	return k, &meta.Encryption{Algorithm: meta.SSES3, SealedKey: sealed}, nil
 }
 
-// openKey unseals the object key of an encryption record made for identity id.
-func (s *Service) openKey(ctx context.Context, enc *meta.Encryption, id sse.Identity) (secret.Key, error) {
+// openKey unseals the object key of an encryption record made for identity id; ck is the
+// customer key the request presents (zero for none), needed for SSE-C and refused otherwise.
+func (s *Service) openKey(ctx context.Context, enc *meta.Encryption, id sse.Identity, ck secret.Key) (secret.Key, error) {
+	if enc.Algorithm == meta.SSEC {
+		return openCustomerKey(enc, ck, id)
+	}
+	if err := CheckCustomerKey(enc, ck); err != nil {
+		return secret.Key{}, err
+	}
 	if enc.Algorithm != meta.SSES3 {
 		return secret.Key{}, fmt.Errorf("%w: unknown algorithm %q", ErrDamaged, enc.Algorithm)
 	}
@@ -95,6 +108,8 @@ func (s *Service) openKey(ctx context.Context, enc *meta.Encryption, id sse.Iden
 type streamKey struct {
 	key secret.Key
 	id  sse.Identity
+	// opaqueETag: the ETag must not be the plaintext's MD5 (SSE-C), see etag.
+	opaqueETag bool
 }
 
 // encryptInline encrypts the plaintext of a small object for storage in its record.

@@ -2,7 +2,6 @@ package object
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -136,7 +135,7 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		s.settled(name)
 		return meta.Part{}, nil, err
 	}
-	return meta.Part{Blob: name, Size: plain, ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
+	return meta.Part{Blob: name, Size: plain, ETag: sk.etag(sums), Checksums: checksums, LastModified: s.nowUTC()}, sums, nil
 }
 
 // settled ends the write of a blob: its commit (or its failure) has happened, so the start-up
@@ -160,7 +159,7 @@ func (s *Service) readInline(body io.Reader, size int64, e Expect, sk streamKey)
 	if err != nil {
 		return meta.Part{}, err
 	}
-	return meta.Part{Inline: ct, Size: int64(len(data)), ETag: hex.EncodeToString(sums), Checksums: checksums, LastModified: s.nowUTC()}, nil
+	return meta.Part{Inline: ct, Size: int64(len(data)), ETag: sk.etag(sums), Checksums: checksums, LastModified: s.nowUTC()}, nil
 }
 
 // refused reports whether a failed metadata write is known to have changed nothing. Any
@@ -257,13 +256,16 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 	if err := s.precheck(ctx, in.Bucket, in.Key, in.Condition); err != nil {
 		return meta.Object{}, err
 	}
+	if err := checkBlocked(in.SSE, b); err != nil {
+		return meta.Object{}, err
+	}
 	id := objectIdentity(in.Bucket, in.Key, "")
-	key, enc, err := s.newKey(ctx, algorithm(in.SSE, b), id)
+	key, enc, err := s.newKey(ctx, in.SSE, algorithm(in.SSE, b), id)
 	if err != nil {
 		return meta.Object{}, err
 	}
 	defer key.Destroy()
-	sk := streamKey{key: key, id: id}
+	sk := streamKey{key: key, id: id, opaqueETag: enc.Algorithm == meta.SSEC}
 	var part meta.Part
 	if in.Size >= 0 && in.Size <= InlineMax {
 		part, err = s.readInline(in.Body, in.Size, in.Expect, sk)

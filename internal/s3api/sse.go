@@ -6,12 +6,14 @@ import (
 
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/secret"
 )
 
 // Server-side encryption on the wire. Every object is encrypted: SSE-S3 (AES256) is accepted
-// and is every bucket's default. SSE-KMS, DSSE-KMS and SSE-C are not implemented in this
-// build; storing plaintext for a client that asked for them would be worse than refusing, so
-// such writes fail with 501 NotImplemented (after the validation S3 itself does).
+// and is every bucket's default; SSE-C is in ssec.go. SSE-KMS and DSSE-KMS are not
+// implemented in this build; storing plaintext for a client that asked for them would be
+// worse than refusing, so such writes fail with 501 NotImplemented (after the validation S3
+// itself does).
 
 const (
 	hdrSSE          = "x-amz-server-side-encryption"
@@ -24,12 +26,11 @@ const (
 )
 
 var (
-	errSSENotImplemented = &apiError{"NotImplemented", http.StatusNotImplemented, "Server-side encryption with AWS KMS keys (SSE-KMS, DSSE-KMS) and with customer-provided keys (SSE-C) is not supported by this server yet."}
+	errSSENotImplemented = &apiError{"NotImplemented", http.StatusNotImplemented, "Server-side encryption with AWS KMS keys (SSE-KMS, DSSE-KMS) is not supported by this server yet."}
 	errSSECInsecure      = &apiError{"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."}
 	errSSEInvalidValue   = &apiError{"InvalidArgument", http.StatusBadRequest, "The encryption method specified is not supported"}
 	errSSEKMSHeaders     = &apiError{"InvalidArgument", http.StatusBadRequest, "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"}
 	errSSEOnRead         = &apiError{"InvalidArgument", http.StatusBadRequest, "x-amz-server-side-encryption header is not supported for this operation."}
-	errSSECNotApplicable = &apiError{"InvalidRequest", http.StatusBadRequest, "The encryption parameters are not applicable to this object."}
 )
 
 // hasHeaderPrefix reports a header whose lower-case name starts with prefix.
@@ -43,8 +44,9 @@ func hasHeaderPrefix(h http.Header, prefix string) bool {
 }
 
 // checkSSEWrite reads the encryption a write (PutObject, POST, CreateMultipartUpload,
-// CopyObject, UploadPart, UploadPartCopy) asks for. AES256 is SSE-S3; no header takes the
-// bucket default; the modes not implemented yet are refused.
+// CopyObject, UploadPart, UploadPartCopy) asks for. AES256 is SSE-S3; customer key headers
+// are SSE-C (the caller destroys the key in the result); no header takes the bucket default;
+// the modes not implemented yet are refused.
 func checkSSEWrite(q *request) (object.SSE, error) {
 	h := q.r.Header
 	ssec := hasHeaderPrefix(h, hdrSSECPrefix) || hasHeaderPrefix(h, hdrCopySSEC)
@@ -56,29 +58,34 @@ func checkSSEWrite(q *request) (object.SSE, error) {
 		return object.SSE{}, errSSEInvalidValue
 	}
 	kmsHeaders := h.Get(hdrSSEKMSKeyID) != "" || h.Get(hdrSSEContext) != ""
+	if hasHeaderPrefix(h, hdrSSECPrefix) && (v != "" || kmsHeaders) {
+		return object.SSE{}, errSSECIncompatible
+	}
 	switch {
-	case ssec || v == meta.SSEKMS || v == meta.SSEKMSDSSE:
+	case v == meta.SSEKMS || v == meta.SSEKMSDSSE:
 		return object.SSE{}, errSSENotImplemented
 	case kmsHeaders:
 		return object.SSE{}, errSSEKMSHeaders
 	}
+	ck, err := parseCustomerKey(q, hdrSSECPrefix)
+	if err != nil {
+		return object.SSE{}, err
+	}
+	if !ck.IsZero() {
+		return object.SSE{Algorithm: meta.SSEC, CustomerKey: ck}, nil
+	}
 	return object.SSE{Algorithm: v}, nil
 }
 
-// checkSSERead refuses encryption headers on GET and HEAD: SSE-S3 objects decrypt without
-// them, and no object is stored with a customer key.
-func checkSSERead(q *request) error {
+// checkSSERead reads the customer key of a GET, HEAD or GetObjectAttributes (zero for none;
+// the caller destroys it) and refuses the other encryption headers: objects of the other
+// modes decrypt without them.
+func checkSSERead(q *request) (secret.Key, error) {
 	h := q.r.Header
-	if hasHeaderPrefix(h, hdrSSECPrefix) {
-		if q.r.TLS == nil {
-			return errSSECInsecure
-		}
-		return errSSECNotApplicable
+	if h.Get(hdrSSE) != "" || h.Get(hdrSSEKMSKeyID) != "" || h.Get(hdrSSEContext) != "" || h.Get(hdrSSEBucketKey) != "" {
+		return secret.Key{}, errSSEOnRead
 	}
-	if h.Get(hdrSSE) != "" || hasHeaderPrefix(h, hdrSSEPrefix) {
-		return errSSEOnRead
-	}
-	return nil
+	return parseCustomerKey(q, hdrSSECPrefix)
 }
 
 // setSSEHeaders reports how an object or upload is encrypted. A plaintext object from before
@@ -91,5 +98,7 @@ func setSSEHeaders(w http.ResponseWriter, enc *meta.Encryption) {
 	switch enc.Algorithm {
 	case meta.SSES3:
 		w.Header().Set(hdrSSE, meta.SSES3)
+	case meta.SSEC:
+		w.Header().Set(hdrSSECAlgorithm, sseCAlgorithm) // and the key's MD5: echoCustomerKey
 	}
 }

@@ -56,6 +56,9 @@ type Config struct {
 	KMSManagedRotationDays int
 	// SSES3RotationDays is the rotation period of the SSE-S3 service key (0: 365).
 	SSES3RotationDays int
+	// AllowSSECOnNewBuckets makes new buckets accept SSE-C writes; by default they block
+	// them until PutBucketEncryption unblocks SSE-C, as S3 does since April 2026.
+	AllowSSECOnNewBuckets bool
 	Logger            *slog.Logger
 }
 
@@ -174,7 +177,8 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 		return nil, err
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
-	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: objectkeys.New(keySvc), Logger: s.log})
+	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: objectkeys.New(keySvc), Logger: s.log,
+		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
 	s.startSweep(ctx, objects)
 	s3 := s3api.New(s3api.Config{
 		Objects:         objects,

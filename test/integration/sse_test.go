@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// TestSSENotSilentlyIgnored: until SSE-KMS, DSSE-KMS and SSE-C land, a request for them must
+// TestSSENotSilentlyIgnored: until SSE-KMS and DSSE-KMS land, a request for them must
 // fail and store nothing, never store an object encrypted otherwise than the client asked.
 func TestSSENotSilentlyIgnored(t *testing.T) {
 	e := startServer(t)
@@ -39,7 +39,7 @@ func TestSSENotSilentlyIgnored(t *testing.T) {
 			in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
 			in.SSEKMSKeyId = aws.String("alias/x")
 		}, "NotImplemented", 501},
-		{"SSE-C", ssec, "NotImplemented", 501},
+		{"SSE-C on a new bucket, which blocks it", ssec, "AccessDenied", 403},
 		{"unknown algorithm", func(in *s3.PutObjectInput) { in.ServerSideEncryption = "AES192" }, "InvalidArgument", 400},
 	}
 	for _, tc := range cases {
