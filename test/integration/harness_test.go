@@ -57,6 +57,9 @@ func startServerWith(t *testing.T, cfg server.Config) *env {
 	t.Helper()
 	cfg.Listen, cfg.ListenHTTP = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.AccessKey, cfg.SecretKey = testAccessKey, testSecretKey
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
 	d, region := cfg.Dir, cfg.Region
 	srv, err := server.Start(cfg)
 	if err != nil {
