@@ -59,7 +59,7 @@ type Config struct {
 	// AllowSSECOnNewBuckets makes new buckets accept SSE-C writes; by default they block
 	// them until PutBucketEncryption unblocks SSE-C, as S3 does since April 2026.
 	AllowSSECOnNewBuckets bool
-	Logger            *slog.Logger
+	Logger                *slog.Logger
 }
 
 // Server is a running Coffer.

@@ -1,17 +1,13 @@
 package integration
 
 import (
-	"bytes"
 	"crypto/md5"
-	"encoding/base64"
-	"encoding/hex"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/coffer/coffer/internal/secret/secrettest"
 )
 
 // TestSSECNothingOnDisk writes known plaintext under customer keys (inline, blob, multipart,
@@ -36,33 +32,7 @@ func TestSSECNothingOnDisk(t *testing.T) {
 	secrets := map[string][]byte{"plaintext": []byte(sseMarker)}
 	for name, k := range map[string]customerKey{"key A": keyA, "key B": keyB} {
 		sum := md5.Sum(k.raw)
-		secrets[name] = k.raw
-		secrets[name+" base64"] = []byte(base64.StdEncoding.EncodeToString(k.raw))
-		secrets[name+" MD5"] = sum[:]
-		secrets[name+" MD5 base64"] = []byte(base64.StdEncoding.EncodeToString(sum[:]))
-		secrets[name+" MD5 hex"] = []byte(hex.EncodeToString(sum[:]))
+		secrets[name], secrets[name+" MD5"] = k.raw, sum[:]
 	}
-	files := 0
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		files++
-		for what, s := range secrets {
-			if bytes.Contains(data, s) {
-				t.Errorf("%s found in %s", what, path)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files < 5 {
-		t.Fatalf("scanned only %d files", files)
-	}
+	secrettest.ScanDir(t, dir, secrets, 5) // each raw, in hex and in base64
 }
