@@ -50,24 +50,32 @@ func TestProgressLine(t *testing.T) {
 }
 
 // TestRunLoad drives the worker loop with a fake operation, so the counting is checked
-// without a server.
+// without a server. The run ends once every worker has made a few requests (not at a time
+// limit, which a loaded machine may reach before it schedules every worker).
 func TestRunLoad(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const workers, each = 3, 8
 	var mu sync.Mutex
 	seen := map[int]uint64{}
 	fail := errors.New("boom")
 	op := func(ctx context.Context, w *worker) (string, int64, error) {
 		mu.Lock()
 		seen[w.id] = w.seq
+		done := len(seen) == workers
+		for _, n := range seen {
+			done = done && n >= each
+		}
 		mu.Unlock()
+		if done {
+			cancel()
+		}
 		if w.seq%4 == 0 {
 			return "PUT", 0, fail
 		}
 		return "PUT", 10, nil
 	}
-	stats, elapsed := runLoad(context.Background(), 3, 50*time.Millisecond, op, nil)
-	if elapsed < 50*time.Millisecond {
-		t.Errorf("elapsed %v, shorter than asked", elapsed)
-	}
+	stats, _ := runLoad(ctx, workers, time.Minute, op, nil)
 	s := stats["PUT"]
 	if s == nil {
 		t.Fatal("no PUT stats")
@@ -76,8 +84,8 @@ func TestRunLoad(t *testing.T) {
 	for _, n := range seen {
 		total += n
 	}
-	if len(seen) != 3 {
-		t.Errorf("%d workers ran, want 3", len(seen))
+	if len(seen) != workers {
+		t.Errorf("%d workers ran, want %d", len(seen), workers)
 	}
 	if got := s.hist.Count() + s.errorCount(); got != total {
 		t.Errorf("%d outcomes recorded for %d requests", got, total)
@@ -87,6 +95,14 @@ func TestRunLoad(t *testing.T) {
 	}
 	if s.errors["ClientError"] != s.errorCount() || s.sample["ClientError"] != "boom" {
 		t.Errorf("errors %v, sample %q", s.errors, s.sample["ClientError"])
+	}
+}
+
+// TestRunLoadDuration: a run lasts at least as long as asked.
+func TestRunLoadDuration(t *testing.T) {
+	op := func(ctx context.Context, w *worker) (string, int64, error) { return "GET", 1, nil }
+	if _, elapsed := runLoad(context.Background(), 2, 50*time.Millisecond, op, nil); elapsed < 50*time.Millisecond {
+		t.Errorf("elapsed %v, shorter than asked", elapsed)
 	}
 }
 

@@ -16,6 +16,9 @@ import (
 type Caller struct {
 	Account string // 12-digit account id
 	ARN     string // principal ARN
+	// ViaService is kms:ViaService of a call an AWS service makes on the principal's behalf
+	// (e.g. s3.us-east-1.amazonaws.com), "" for a direct call; for policy conditions.
+	ViaService string
 }
 
 // Config configures a Service.

@@ -21,9 +21,9 @@ func (s *Service) BucketEncryption(ctx context.Context, bucket string) (meta.Buc
 	return *b.Encryption, true, nil
 }
 
-// SetBucketEncryption stores a bucket's default encryption; nil resets it to SSE-S3. Only
-// SSE-S3 defaults are supported in this build (ErrSSEUnsupported otherwise). Blocking SSE-C
-// is a security setting apart from the default: a configuration without
+// SetBucketEncryption stores a bucket's default encryption (SSE-S3, SSE-KMS or DSSE-KMS); nil
+// resets it to SSE-S3. A KMS key is not checked here, as in S3: writes report its failures.
+// Blocking SSE-C is a security setting apart from the default: a configuration without
 // BlockedEncryptionTypes, and the reset, keep the bucket's current one, so that only an
 // explicit NONE unblocks SSE-C.
 func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *meta.BucketEncryption) error {
@@ -31,7 +31,7 @@ func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *m
 		return meta.ErrNoSuchBucket
 	}
 	if cfg != nil {
-		if cfg.Algorithm != meta.SSES3 {
+		if cfg.Algorithm != meta.SSES3 && cfg.Algorithm != meta.SSEKMS && cfg.Algorithm != meta.SSEKMSDSSE {
 			return fmt.Errorf("%w: bucket default %s", ErrSSEUnsupported, cfg.Algorithm)
 		}
 		c := *cfg

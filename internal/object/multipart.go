@@ -59,11 +59,16 @@ func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (meta.
 	}
 	// The upload's key is made now and sealed for the upload; each part is its own stream
 	// under it, and the completed object keeps the record.
-	key, enc, err := s.newKey(ctx, in.SSE, algorithm(in.SSE, b), objectIdentity(u.Bucket, u.Key, u.UploadID))
+	id := objectIdentity(u.Bucket, u.Key, u.UploadID)
+	want, err := resolveSSE(in.SSE, b, id)
 	if err != nil {
 		return meta.Upload{}, err
 	}
-	key.Destroy()
+	keys, enc, err := s.newKey(ctx, want, id)
+	if err != nil {
+		return meta.Upload{}, err
+	}
+	keys.Destroy()
 	u.Encryption = enc
 	if err := s.meta.CreateUpload(ctx, u); err != nil {
 		return meta.Upload{}, err
@@ -92,14 +97,13 @@ func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, bod
 		return meta.Part{}, fmt.Errorf("%w: part checksum %s differs from the upload's %s", ErrInvalidChecksum, e.Algorithm, u.ChecksumAlgorithm)
 	}
 	id := objectIdentity(u.Bucket, u.Key, u.UploadID)
-	key, err := s.uploadKey(ctx, u, id, ck)
+	keys, err := s.uploadKey(ctx, u, id, ck)
 	if err != nil {
 		return meta.Part{}, err
 	}
-	defer key.Destroy()
+	defer keys.Destroy()
 	id.PartNumber = number
-	sk := streamKey{key: key, id: id, opaqueETag: u.Encryption.Algorithm == meta.SSEC}
-	p, _, err := s.writeBlob(ctx, meta.Intent{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID}, "p", body, size, e, sk)
+	p, _, err := s.writeBlob(ctx, meta.Intent{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID}, "p", body, size, e, streamKey{keys: keys, id: id})
 	if err != nil {
 		return meta.Part{}, err
 	}
@@ -276,12 +280,12 @@ func (s *Service) Uploads(ctx context.Context, bucket string, opt meta.ListOptio
 
 // uploadKey opens the object key of an upload. Uploads started before encryption existed have
 // none: their parts are refused rather than stored in plaintext.
-func (s *Service) uploadKey(ctx context.Context, u meta.Upload, id sse.Identity, ck secret.Key) (secret.Key, error) {
+func (s *Service) uploadKey(ctx context.Context, u meta.Upload, id sse.Identity, ck secret.Key) (objectKeys, error) {
 	if u.Encryption == nil {
-		return secret.Key{}, fmt.Errorf("%w: upload %s has no encryption record; start a new upload", ErrSSEUnsupported, u.UploadID)
+		return objectKeys{}, fmt.Errorf("%w: upload %s has no encryption record; start a new upload", ErrSSEUnsupported, u.UploadID)
 	}
 	if err := checkUploadCustomerKey(u, ck); err != nil {
-		return secret.Key{}, err
+		return objectKeys{}, err
 	}
 	return s.openKey(ctx, u.Encryption, id, ck)
 }

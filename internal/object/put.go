@@ -9,7 +9,6 @@ import (
 
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/meta"
-	"github.com/coffer/coffer/internal/sse"
 )
 
 // PutInput is one object write.
@@ -102,7 +101,7 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		sums, checksums, err = d.check(e)
 		return err
 	}}
-	er, err := sse.NewEncryptReader(vr, sk.key, sk.id)
+	er, err := sk.encryptReader(vr)
 	if err != nil {
 		return meta.Part{}, nil, err
 	}
@@ -128,7 +127,7 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		s.settled(name)
 		return meta.Part{}, nil, ierr
 	}
-	plain, err := sse.PlaintextSize(n)
+	plain, err := sk.plaintextSize(n)
 	if err != nil { // the encryptor wrote a stream of impossible length: a bug, never stored
 		s.freeBlobs(ctx, []meta.Part{{Blob: name}})
 		s.dropIntent(ctx, name)
@@ -260,12 +259,16 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 		return meta.Object{}, err
 	}
 	id := objectIdentity(in.Bucket, in.Key, "")
-	key, enc, err := s.newKey(ctx, in.SSE, algorithm(in.SSE, b), id)
+	want, err := resolveSSE(in.SSE, b, id)
 	if err != nil {
 		return meta.Object{}, err
 	}
-	defer key.Destroy()
-	sk := streamKey{key: key, id: id, opaqueETag: enc.Algorithm == meta.SSEC}
+	keys, enc, err := s.newKey(ctx, want, id)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	defer keys.Destroy()
+	sk := streamKey{keys: keys, id: id}
 	var part meta.Part
 	if in.Size >= 0 && in.Size <= InlineMax {
 		part, err = s.readInline(in.Body, in.Size, in.Expect, sk)

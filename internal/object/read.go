@@ -68,11 +68,11 @@ func (s *Service) Open(ctx context.Context, o meta.Object, ck secret.Key) (Reade
 	}
 	r := &partsReader{starts: make([]int64, len(o.Parts)), sizes: make([]int64, len(o.Parts)), size: o.Size, cur: -1}
 	if o.Encryption != nil {
-		key, err := s.openKey(ctx, o.Encryption, objectIdentity(o.Bucket, o.Key, o.UploadID), ck)
+		keys, err := s.openKey(ctx, o.Encryption, objectIdentity(o.Bucket, o.Key, o.UploadID), ck)
 		if err != nil {
 			return nil, err
 		}
-		r.key = key
+		r.keys = keys
 		r.ids = make([]sse.Identity, len(o.Parts))
 	}
 	var off int64
@@ -111,7 +111,7 @@ type partsReader struct {
 	starts []int64       // plaintext offset of each part in the object
 	sizes  []int64       // plaintext size of each part
 	size   int64
-	key    secret.Key     // object key; zero for a plaintext object
+	keys   objectKeys     // object keys; zero for a plaintext object
 	ids    []sse.Identity // stream identity of each part when encrypted
 
 	mu  sync.Mutex // guards the decrypting reader of the current part
@@ -124,7 +124,7 @@ func (r *partsReader) Size() int64 { return r.size }
 
 // source returns the plaintext of part i as an io.ReaderAt.
 func (r *partsReader) source(i int) (io.ReaderAt, error) {
-	if r.key.IsZero() {
+	if r.keys.inner.IsZero() {
 		return r.parts[i], nil
 	}
 	if r.cur == i {
@@ -139,7 +139,7 @@ func (r *partsReader) source(i int) (io.ReaderAt, error) {
 		r.win.reset(r.parts[i])
 		src = r.win
 	}
-	d, err := sse.NewReader(src, r.parts[i].Size(), r.key, r.ids[i])
+	d, err := r.keys.decryptReader(src, r.parts[i].Size(), r.ids[i])
 	if err != nil {
 		return nil, damaged(err)
 	}
@@ -193,7 +193,7 @@ func (r *partsReader) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (r *partsReader) Close() error {
-	r.key.Destroy()
+	r.keys.Destroy()
 	var first error
 	for _, p := range r.parts {
 		if err := p.Close(); err != nil && first == nil {

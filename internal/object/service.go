@@ -54,8 +54,10 @@ type Service struct {
 	meta  meta.Store
 	blobs blob.Store
 	keys  Keys
-	log   *slog.Logger
-	now   func() time.Time
+	// bucketKeys caches unwrapped S3 bucket keys (see bucketkey.go).
+	bucketKeys *bucketKeyCache
+	log        *slog.Logger
+	now        func() time.Time
 	// allowSSECOnNewBuckets: new buckets accept SSE-C writes (Config.AllowSSECOnNewBuckets).
 	allowSSECOnNewBuckets bool
 	// writing holds the names of blobs written and not yet committed or freed (name →
@@ -69,9 +71,13 @@ type Config struct {
 	Blobs blob.Store
 	// Keys seals and opens object keys. Every write encrypts, so a Service without Keys can
 	// read only plaintext objects written before encryption existed.
-	Keys   Keys
-	Logger *slog.Logger     // nil discards
-	Now    func() time.Time // nil means time.Now
+	Keys Keys
+	// BucketKeyTTL and BucketKeyEntries bound the bucket-key cache in time and size (0:
+	// DefaultBucketKeyTTL, DefaultBucketKeyEntries).
+	BucketKeyTTL     time.Duration
+	BucketKeyEntries int
+	Logger           *slog.Logger     // nil discards
+	Now              func() time.Time // nil means time.Now
 	// AllowSSECOnNewBuckets makes new buckets accept SSE-C writes, as S3 did before April
 	// 2026, for older tools that assume it. By default (false) new buckets block SSE-C until
 	// PutBucketEncryption sets BlockedEncryptionTypes to NONE, as S3 does now.
@@ -87,6 +93,7 @@ func New(c Config) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.bucketKeys = newBucketKeyCache(c.BucketKeyTTL, c.BucketKeyEntries, s.now)
 	return s
 }
 

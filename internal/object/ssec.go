@@ -1,9 +1,6 @@
 package object
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -123,22 +120,4 @@ func checkUploadCustomerKey(u meta.Upload, ck secret.Key) error {
 	default:
 		return err
 	}
-}
-
-// labelETag separates the ETag derivation from every other use of an object key.
-const labelETag = "coffer/sse/v1/etag"
-
-// etag is the ETag of a stream with plaintext MD5 md5sum. S3 gives the MD5 for plaintext
-// and SSE-S3 objects; for SSE-C it must not (the MD5 of the data would let anyone holding the
-// object's listing test guesses of its content), so it is a keyed digest of the MD5 under
-// the object key: opaque without the key, yet the same for the same data and key, so a part
-// re-uploaded unchanged keeps the ETag the client holds.
-func (sk streamKey) etag(md5sum []byte) string {
-	if !sk.opaqueETag {
-		return hex.EncodeToString(md5sum)
-	}
-	m := hmac.New(sha256.New, sk.key.RevealBytes())
-	m.Write([]byte(labelETag))
-	m.Write(md5sum)
-	return hex.EncodeToString(m.Sum(nil)[:16])
 }

@@ -29,8 +29,6 @@ type encryptionRule struct {
 	} `xml:"BlockedEncryptionTypes"`
 }
 
-var errBucketEncryptionNI = &apiError{"NotImplemented", http.StatusNotImplemented, "Default encryption with AWS KMS keys (aws:kms, aws:kms:dsse) is not supported by this server yet."}
-
 // parseBucketEncryption reads a PutBucketEncryption body into the configuration to store.
 func parseBucketEncryption(body []byte) (*meta.BucketEncryption, error) {
 	var cfg serverSideEncryptionConfiguration
@@ -48,7 +46,7 @@ func parseBucketEncryption(body []byte) (*meta.BucketEncryption, error) {
 			return nil, &apiError{"InvalidArgument", http.StatusBadRequest, "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse"}
 		}
 	case meta.SSEKMS, meta.SSEKMSDSSE:
-		return nil, errBucketEncryptionNI
+		// S3 does not check the key here: a missing or disabled key fails the writes.
 	default:
 		return nil, &apiError{"InvalidArgument", http.StatusBadRequest, "The encryption method specified is not supported"}
 	}

@@ -112,6 +112,7 @@ func (h *Handler) copyObject(q *request) error {
 	}
 	setSSEHeaders(q.w, o.Encryption)
 	echoCustomerKey(q.w, o.Encryption, enc.CustomerKey)
+	setSSEContextHeader(q.w, o.Encryption, o.Bucket, o.Key)
 	res := copyObjectResult{NS: s3NS, ETag: `"` + o.ETag + `"`, LastModified: xmlTime(o.LastModified), checksumFields: toChecksumFields(o.Checksums)}
 	if len(o.Checksums) > 0 {
 		res.ChecksumType = o.ChecksumType

@@ -81,6 +81,8 @@ var errorTable = []struct {
 	{object.ErrSSECNotApplicable, apiError{"InvalidRequest", 400, "The encryption parameters are not applicable to this object."}},
 	{object.ErrSSECPartKeyRequired, apiError{"InvalidRequest", 400, "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters."}},
 	{object.ErrSSECKeyMismatch, apiError{"InvalidArgument", 400, "The provided encryption parameters did not match the ones used originally."}},
+	{object.ErrInvalidEncryptionContext, apiError{"InvalidArgument", 400, "The value of aws:s3:arn in the encryption context must be the ARN of the object (of the bucket, with an S3 Bucket Key)."}},
+	{object.ErrBucketKeyDSSE, apiError{"InvalidArgument", 400, "S3 Bucket Keys are not supported for DSSE-KMS (aws:kms:dsse)."}},
 
 	{sigv4.ErrMissingAuth, apiError{"AccessDenied", 403, "Access Denied"}},
 	{sigv4.ErrAuthHeaderMalformed, apiError{"AuthorizationHeaderMalformed", 400, "The authorization header is malformed."}},
@@ -116,12 +118,25 @@ func toAPIError(err error) (*apiError, bool) {
 	if errors.As(err, &de) {
 		return badDigest(de.Digest), true
 	}
+	var ke *object.KMSError
+	if errors.As(err, &ke) {
+		return kmsError(ke), true
+	}
 	for i := range errorTable {
 		if errors.Is(err, errorTable[i].class) {
 			return &errorTable[i].api, true
 		}
 	}
 	return &apiError{"InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again."}, false
+}
+
+// kmsError is a KMS failure as S3 passes it on: KMS.<exception> with the KMS's message (400),
+// and a refused permission as 403 AccessDenied.
+func kmsError(ke *object.KMSError) *apiError {
+	if ke.Exception == "AccessDeniedException" {
+		return &apiError{"AccessDenied", http.StatusForbidden, ke.Message}
+	}
+	return &apiError{"KMS." + ke.Exception, http.StatusBadRequest, ke.Message}
 }
 
 // badDigest is S3's BadDigest naming the digest that did not match.

@@ -122,6 +122,7 @@ func (h *Handler) authenticate(q *request) error {
 		return sigv4.ErrInvalidAccessKeyID
 	}
 	q.principal = p
+	q.r = q.r.WithContext(object.WithCaller(q.r.Context(), object.Caller{Account: p.AccountID, ARN: p.ARN}))
 	q.body = idleReader{r: a.Body, rc: q.rc, d: h.idle}
 	return nil
 }

@@ -45,6 +45,7 @@ func (h *Handler) createUpload(q *request) error {
 	}
 	setSSEHeaders(q.w, u.Encryption)
 	echoCustomerKey(q.w, u.Encryption, enc.CustomerKey)
+	setSSEContextHeader(q.w, u.Encryption, u.Bucket, u.Key)
 	if u.ChecksumAlgorithm != "" {
 		q.w.Header().Set("x-amz-checksum-algorithm", u.ChecksumAlgorithm)
 		q.w.Header().Set("x-amz-checksum-type", u.ChecksumType)

@@ -85,6 +85,7 @@ func (h *Handler) putObject(q *request) error {
 	q.w.Header().Set("ETag", `"`+o.ETag+`"`)
 	setSSEHeaders(q.w, o.Encryption)
 	echoCustomerKey(q.w, o.Encryption, enc.CustomerKey)
+	setSSEContextHeader(q.w, o.Encryption, o.Bucket, o.Key)
 	setChecksumHeaders(q.w, o.Checksums, o.ChecksumType)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
@@ -116,6 +117,9 @@ func (h *Handler) getObject(q *request, head bool) error {
 	}
 	if rd != nil {
 		defer rd.Close()
+	}
+	if err := checkKMSRead(q, o.Encryption); err != nil {
+		return err
 	}
 	if err := checkConditions(q.r.Header, o, ""); err != nil {
 		if err == errNotModified {

@@ -69,6 +69,8 @@ func (h *Handler) postObject(q *request) error {
 		return sigv4.ErrInvalidAccessKeyID
 	}
 	q.principal = p
+	q.auth = a // SSE-KMS needs SigV4, also in a form
+	q.r = q.r.WithContext(object.WithCaller(q.r.Context(), object.Caller{Account: p.AccountID, ARN: p.ARN}))
 	b, err := h.ownedBucket(q)
 	if err != nil {
 		return err

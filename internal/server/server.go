@@ -77,6 +77,7 @@ type Server struct {
 	stopJobs context.CancelFunc // stops the background jobs (KMS scheduler, orphan sweep)
 	jobs     sync.WaitGroup
 	swept    chan struct{}
+	keys     *objectkeys.Keys
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -177,7 +178,8 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 		return nil, err
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
-	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: objectkeys.New(keySvc), Logger: s.log,
+	s.keys = objectkeys.New(keySvc)
+	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: s.keys, Logger: s.log,
 		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
 	s.startSweep(ctx, objects)
 	s3 := s3api.New(s3api.Config{
@@ -313,3 +315,7 @@ func checkWritable(dir string) error {
 	f.Close()
 	return os.Remove(name)
 }
+
+// KMSCalls counts the cryptographic KMS calls S3 made on requesters' behalf (SSE-KMS data keys
+// made and opened), for tests and measurements.
+func (s *Server) KMSCalls() objectkeys.Calls { return s.keys.Calls() }

@@ -83,6 +83,11 @@ func TestDamagedDataDir(t *testing.T) {
 			}
 			flipAt(t, dbOf(dir), page+16+1, 0x7f) // branch element: pos is its first field
 		}, "", 0, 0, false},
+		// The same on the first leaf: its first key now points into zeroed free space, which
+		// sorts below the key its branch page routes by, so the check at open finds it.
+		{"leaf page of the object index: element offset", func(t *testing.T, dir string) {
+			flipAt(t, dbOf(dir), firstLeafPage(t, dbOf(dir), objectPage(t, dir))+16+4+1, 0x7f)
+		}, "is damaged", 0, 0, false},
 		{"KMS key record", func(t *testing.T, dir string) {
 			withDB(t, dir, func(tx *bolt.Tx) error {
 				return tx.Bucket([]byte("kms.keys")).Put([]byte(b.kms[1]), []byte("{\"ID\":garbage"))

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -335,6 +336,26 @@ func isBranchPage(t *testing.T, path string, off int64) bool {
 		t.Fatal(err)
 	}
 	return b[0]&0x01 != 0
+}
+
+// firstLeafPage follows the first child of each branch page from the page at off down to a
+// leaf, and returns the leaf's offset (bbolt's layout: a 16-byte page header, then branch
+// elements of pos, ksize (4 bytes each) and the child's page id (8 bytes)).
+func firstLeafPage(t *testing.T, path string, off int64) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for isBranchPage(t, path, off) {
+		var id [8]byte
+		if _, err := f.ReadAt(id[:], off+16+8); err != nil {
+			t.Fatal(err)
+		}
+		off = int64(binary.LittleEndian.Uint64(id[:])) * int64(os.Getpagesize())
+	}
+	return off
 }
 
 func flipAt(t *testing.T, path string, off int64, x byte) {

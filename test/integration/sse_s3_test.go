@@ -265,8 +265,6 @@ func TestBucketEncryption(t *testing.T) {
 		code   string
 		status int
 	}{
-		{"aws:kms not supported yet", rule(types.ServerSideEncryptionAwsKms, "alias/x", false), "NotImplemented", 501},
-		{"aws:kms:dsse not supported yet", rule(types.ServerSideEncryptionAwsKmsDsse, "", false), "NotImplemented", 501},
 		{"KMS key with AES256", rule(types.ServerSideEncryptionAes256, "alias/x", false), "InvalidArgument", 400},
 		{"unknown algorithm", rule("AES192", "", false), "InvalidArgument", 400},
 		{"rule without a default", &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{BucketKeyEnabled: aws.Bool(true)}}}, "MalformedXML", 400},

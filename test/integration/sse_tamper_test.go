@@ -113,13 +113,7 @@ func TestSSES3Tamper(t *testing.T) {
 			}
 		}, []string{"a", "b"}},
 		{"encryption records of two objects swapped", func(t *testing.T, dir string) {
-			withDB(t, dir, func(tx *bolt.Tx) error {
-				ra, rb := objectRecord(tx, "a"), objectRecord(tx, "b")
-				ra["x"], rb["x"] = rb["x"], ra["x"]
-				putRecord(t, tx, "a", ra)
-				putRecord(t, tx, "b", rb)
-				return nil
-			})
+			swapEncryptionRecords(t, dir, "a", "b")
 		}, []string{"a", "b"}},
 		{"blob truncated by a byte", func(t *testing.T, dir string) {
 			editFile(t, blobFile(t, dir, "a"), func(b []byte) []byte { return b[:len(b)-1] })
@@ -175,6 +169,19 @@ func TestSSES3Tamper(t *testing.T) {
 			}
 		})
 	}
+}
+
+// swapEncryptionRecords swaps the encryption records of objects a and b of tamperBucket in the
+// stopped server's data directory dir.
+func swapEncryptionRecords(t *testing.T, dir, a, b string) {
+	t.Helper()
+	withDB(t, dir, func(tx *bolt.Tx) error {
+		ra, rb := objectRecord(tx, a), objectRecord(tx, b)
+		ra["x"], rb["x"] = rb["x"], ra["x"]
+		putRecord(t, tx, a, ra)
+		putRecord(t, tx, b, rb)
+		return nil
+	})
 }
 
 func contains(list []string, s string) bool {

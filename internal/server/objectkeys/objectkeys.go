@@ -4,8 +4,10 @@ package objectkeys
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/object"
@@ -15,6 +17,9 @@ import (
 // ServiceKeyName names the service-owned KMS key that seals SSE-S3 object keys.
 const ServiceKeyName = "coffer/sse-s3"
 
+// managedS3Alias is the AWS managed key SSE-KMS uses when the client names none.
+const managedS3Alias = "alias/aws/s3"
+
 // Keys implements object.Keys over a kms.Service.
 //
 // SSE-S3 keys are sealed with kms.EncryptOwned under the service-owned key ServiceKeyName,
@@ -22,17 +27,34 @@ const ServiceKeyName = "coffer/sse-s3"
 // version it was made with, so every older object keeps opening after rotations. The KMS keeps
 // the unsealed material of each key version in memory once used, so an SSE-S3 GET costs one
 // in-process AES-GCM open and no store round trip.
+//
+// SSE-KMS data keys are made and opened by GenerateDataKey and Decrypt as the requester, with
+// kms:ViaService = s3.<region>.amazonaws.com.
 type Keys struct {
-	kms *kms.Service
+	kms        *kms.Service
+	viaService string
 
 	mu    sync.Mutex
 	owned string // id of the service key, once known
+
+	dataKeys, unwraps atomic.Int64
 }
 
 var _ object.Keys = (*Keys)(nil)
 
 // New returns Keys over svc.
-func New(svc *kms.Service) *Keys { return &Keys{kms: svc} }
+func New(svc *kms.Service) *Keys {
+	return &Keys{kms: svc, viaService: "s3." + svc.Region() + ".amazonaws.com"}
+}
+
+// Calls counts the cryptographic KMS calls made on requesters' behalf: GenerateDataKey and
+// Decrypt. SSE-S3 seals and key-state checks are not among them.
+type Calls struct{ GenerateDataKey, Decrypt int64 }
+
+// Calls returns the calls made so far.
+func (k *Keys) Calls() Calls {
+	return Calls{GenerateDataKey: k.dataKeys.Load(), Decrypt: k.unwraps.Load()}
+}
 
 // serviceKey returns the id of the SSE-S3 service key, creating the key on first use.
 func (k *Keys) serviceKey(ctx context.Context) (string, error) {
@@ -68,22 +90,72 @@ func (k *Keys) UnsealServiceKey(ctx context.Context, sealed []byte, ec map[strin
 	return secret.FromBytes(raw)
 }
 
+func (k *Keys) caller(c object.Caller) kms.Caller {
+	return kms.Caller{Account: c.Account, ARN: c.ARN, ViaService: k.viaService}
+}
+
 // DataKey implements object.Keys.
 func (k *Keys) DataKey(ctx context.Context, c object.Caller, keyID string, ec map[string]string) (object.DataKey, error) {
-	out, err := k.kms.GenerateDataKey(ctx, kms.Caller{Account: c.Account, ARN: c.ARN},
+	if keyID == "" {
+		keyID = managedS3Alias
+	}
+	k.dataKeys.Add(1)
+	out, err := k.kms.GenerateDataKey(ctx, k.caller(c),
 		kms.GenerateDataKeyInput{KeyId: keyID, KeySpec: "AES_256", EncryptionContext: ec})
 	if err != nil {
-		return object.DataKey{}, err
+		return object.DataKey{}, classify(err)
 	}
 	return object.DataKey{KeyARN: out.KeyId, Plaintext: secret.TakeBytes(out.Plaintext), Wrapped: out.CiphertextBlob}, nil
 }
 
 // Unwrap implements object.Keys.
-func (k *Keys) Unwrap(ctx context.Context, c object.Caller, keyID string, wrapped []byte, ec map[string]string) (secret.Bytes, error) {
-	out, err := k.kms.Decrypt(ctx, kms.Caller{Account: c.Account, ARN: c.ARN},
-		kms.DecryptInput{CiphertextBlob: wrapped, KeyId: keyID, EncryptionContext: ec})
+func (k *Keys) Unwrap(ctx context.Context, c object.Caller, keyARN string, wrapped []byte, ec map[string]string) (secret.Bytes, error) {
+	k.unwraps.Add(1)
+	out, err := k.kms.Decrypt(ctx, k.caller(c),
+		kms.DecryptInput{CiphertextBlob: wrapped, KeyId: keyARN, EncryptionContext: ec})
 	if err != nil {
-		return secret.Bytes{}, err
+		return secret.Bytes{}, classify(err)
 	}
 	return secret.TakeBytes(out.Plaintext), nil
+}
+
+// CheckKey implements object.Keys.
+func (k *Keys) CheckKey(ctx context.Context, c object.Caller, keyARN string) error {
+	return classify(k.kms.CheckUsable(ctx, k.caller(c), keyARN))
+}
+
+// exceptions names the KMS error classes S3 passes on as KMS.<exception>.
+var exceptions = []struct {
+	class error
+	name  string
+}{
+	{kms.ErrNotFound, "NotFoundException"},
+	{kms.ErrDisabled, "DisabledException"},
+	{kms.ErrInvalidState, "KMSInvalidStateException"},
+	{kms.ErrInvalidKeyUsage, "InvalidKeyUsageException"},
+	{kms.ErrInvalidArn, "InvalidArnException"},
+	{kms.ErrValidation, "ValidationException"},
+	{kms.ErrAccessDenied, "AccessDeniedException"},
+	{kms.ErrNotAuthorized, "AccessDeniedException"},
+}
+
+// classify turns a KMS failure into the object layer's classes: a key-state or permission
+// failure is *object.KMSError with the KMS's message; a wrapped key that does not open is
+// object.ErrDamaged (a tampered or moved record); anything else passes through.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ke *kms.Error
+	if errors.As(err, &ke) {
+		for _, x := range exceptions {
+			if errors.Is(ke.Kind, x.class) {
+				return &object.KMSError{Exception: x.name, Message: ke.Message}
+			}
+		}
+	}
+	if errors.Is(err, kms.ErrInvalidCiphertext) || errors.Is(err, kms.ErrIncorrectKey) {
+		return fmt.Errorf("%w: the KMS did not open the wrapped key: %w", object.ErrDamaged, err)
+	}
+	return err
 }

@@ -1,0 +1,203 @@
+package integration
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// TestSSEKMSKeyStates: disabling a key stops GETs of its objects at once (also on a bucket-key
+// cache hit), enabling restores them, scheduling its deletion fails them with
+// KMSInvalidStateException; HEAD needs no key.
+func TestSSEKMSKeyStates(t *testing.T) {
+	e := startServer(t)
+	c := ctx(t)
+	kc := e.kms()
+	const bucket = "kmsstates"
+	newBucket(t, e, bucket)
+	id, _ := newKMSKey(t, e, "")
+	body := sseBody(70 << 10)
+	for _, bk := range []bool{false, true} {
+		in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk)), Body: bytes.NewReader(body),
+			ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(id), BucketKeyEnabled: aws.Bool(bk)}
+		must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, in))
+	}
+	get := func(t *testing.T, code string, status int) {
+		t.Helper()
+		for _, bk := range []bool{false, true} {
+			out, err := e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk))})
+			if code == "" {
+				if err != nil {
+					t.Fatalf("%s: %v", keyFor(bk), err)
+				}
+				if !bytes.Equal(readBody(t, out), body) {
+					t.Fatalf("%s: wrong bytes", keyFor(bk))
+				}
+				continue
+			}
+			wantAPIError(t, err, code, status)
+			must[*s3.HeadObjectOutput](t)(e.s3.HeadObject(c, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk))}))
+		}
+	}
+	steps := []struct {
+		name   string
+		act    func(t *testing.T)
+		code   string
+		status int
+	}{
+		{"enabled", func(*testing.T) {}, "", 0},
+		{"disabled", func(t *testing.T) {
+			must[*kms.DisableKeyOutput](t)(kc.DisableKey(c, &kms.DisableKeyInput{KeyId: aws.String(id)}))
+		}, "KMS.DisabledException", 400},
+		{"enabled again", func(t *testing.T) {
+			must[*kms.EnableKeyOutput](t)(kc.EnableKey(c, &kms.EnableKeyInput{KeyId: aws.String(id)}))
+		}, "", 0},
+		{"pending deletion", func(t *testing.T) {
+			must[*kms.ScheduleKeyDeletionOutput](t)(kc.ScheduleKeyDeletion(c, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(id), PendingWindowInDays: aws.Int32(7)}))
+		}, "KMS.KMSInvalidStateException", 400},
+		{"deletion cancelled, still disabled", func(t *testing.T) {
+			must[*kms.CancelKeyDeletionOutput](t)(kc.CancelKeyDeletion(c, &kms.CancelKeyDeletionInput{KeyId: aws.String(id)}))
+		}, "KMS.DisabledException", 400},
+		{"enabled after cancel", func(t *testing.T) {
+			must[*kms.EnableKeyOutput](t)(kc.EnableKey(c, &kms.EnableKeyInput{KeyId: aws.String(id)}))
+		}, "", 0},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			s.act(t)
+			get(t, s.code, s.status)
+		})
+	}
+}
+
+func keyFor(bucketKey bool) string {
+	if bucketKey {
+		return "with-bucket-key"
+	}
+	return "without-bucket-key"
+}
+
+// TestSSEKMSCallCounts counts the cryptographic KMS calls of 10 PUTs and 10 GETs (and of HEADs
+// and a listing) with and without a bucket key: one GenerateDataKey per PUT and one Decrypt
+// per GET without; one GenerateDataKey in all and no Decrypt with (the cached bucket key).
+func TestSSEKMSCallCounts(t *testing.T) {
+	e := startServer(t)
+	c := ctx(t)
+	const bucket = "kmscalls"
+	newBucket(t, e, bucket)
+	id, _ := newKMSKey(t, e, "")
+	for _, tc := range []struct {
+		bucketKey        bool
+		wantGDK, wantDec int64
+	}{{false, 10, 10}, {true, 1, 0}} {
+		t.Run(keyFor(tc.bucketKey), func(t *testing.T) {
+			before := e.srv.KMSCalls()
+			for i := range 10 {
+				must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(tc.bucketKey) + "/" + string(rune('a'+i))),
+					Body: bytes.NewReader(sseBody(1000)), ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(id), BucketKeyEnabled: aws.Bool(tc.bucketKey)}))
+			}
+			for i := range 10 {
+				out := must[*s3.GetObjectOutput](t)(e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(tc.bucketKey) + "/" + string(rune('a'+i)))}))
+				readBody(t, out)
+				must[*s3.HeadObjectOutput](t)(e.s3.HeadObject(c, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(tc.bucketKey) + "/" + string(rune('a'+i)))}))
+			}
+			must[*s3.ListObjectsV2Output](t)(e.s3.ListObjectsV2(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}))
+			after := e.srv.KMSCalls()
+			gdk, dec := after.GenerateDataKey-before.GenerateDataKey, after.Decrypt-before.Decrypt
+			t.Logf("10 PUTs, 10 GETs, 10 HEADs, 1 listing: %d GenerateDataKey, %d Decrypt", gdk, dec)
+			if gdk != tc.wantGDK || dec != tc.wantDec {
+				t.Fatalf("KMS calls: %d GenerateDataKey, %d Decrypt; want %d, %d", gdk, dec, tc.wantGDK, tc.wantDec)
+			}
+		})
+	}
+}
+
+// TestSSEKMSTamper: encryption records swapped between KMS objects (with and without a bucket
+// key, and DSSE-KMS) make their GETs fail; they never return the other object's bytes.
+func TestSSEKMSTamper(t *testing.T) {
+	modes := []struct {
+		name string
+		alg  types.ServerSideEncryption
+		bk   bool
+	}{
+		{"SSE-KMS", types.ServerSideEncryptionAwsKms, false},
+		{"SSE-KMS bucket key", types.ServerSideEncryptionAwsKms, true},
+		{"DSSE-KMS", types.ServerSideEncryptionAwsKmsDsse, false},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			dir := t.TempDir()
+			e := startIn(t, dir)
+			newBucket(t, e, tamperBucket)
+			bodies := map[string][]byte{"a": sseBody(100 << 10), "b": bytes.ToUpper(sseBody(100 << 10))}
+			for key, body := range bodies {
+				must[*s3.PutObjectOutput](t)(e.s3.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String(tamperBucket), Key: aws.String(key), Body: bytes.NewReader(body),
+					ServerSideEncryption: m.alg, BucketKeyEnabled: aws.Bool(m.bk)}))
+			}
+			stopEnv(t, e)
+			swapEncryptionRecords(t, dir, "a", "b")
+			e = startIn(t, dir)
+			defer stopEnv(t, e)
+			for key := range bodies {
+				_, err := e.s3.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String(tamperBucket), Key: aws.String(key)})
+				wantAPIError(t, err, "InternalError", 500)
+			}
+		})
+	}
+}
+
+// TestBucketEncryptionKMS: a bucket default of aws:kms (with a key and a bucket key) or
+// aws:kms:dsse encrypts writes that ask for nothing; a request header still wins.
+func TestBucketEncryptionKMS(t *testing.T) {
+	e := startServer(t)
+	c := ctx(t)
+	const bucket = "kmsdefault"
+	newBucket(t, e, bucket)
+	_, arn := newKMSKey(t, e, "alias/default")
+	for _, tc := range []struct {
+		name      string
+		alg       types.ServerSideEncryption
+		keyID     string
+		bucketKey bool
+	}{
+		{"aws:kms with a key and a bucket key", types.ServerSideEncryptionAwsKms, "alias/default", true},
+		{"aws:kms managed key", types.ServerSideEncryptionAwsKms, "", false},
+		{"aws:kms:dsse", types.ServerSideEncryptionAwsKmsDsse, arn, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			def := &types.ServerSideEncryptionByDefault{SSEAlgorithm: tc.alg}
+			if tc.keyID != "" {
+				def.KMSMasterKeyID = aws.String(tc.keyID)
+			}
+			must[*s3.PutBucketEncryptionOutput](t)(e.s3.PutBucketEncryption(c, &s3.PutBucketEncryptionInput{Bucket: aws.String(bucket),
+				ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: def, BucketKeyEnabled: aws.Bool(tc.bucketKey)}}}}))
+			got := must[*s3.GetBucketEncryptionOutput](t)(e.s3.GetBucketEncryption(c, &s3.GetBucketEncryptionInput{Bucket: aws.String(bucket)}))
+			r := got.ServerSideEncryptionConfiguration.Rules[0]
+			if r.ApplyServerSideEncryptionByDefault.SSEAlgorithm != tc.alg || aws.ToString(r.ApplyServerSideEncryptionByDefault.KMSMasterKeyID) != tc.keyID || aws.ToBool(r.BucketKeyEnabled) != tc.bucketKey {
+				t.Fatalf("stored rule %+v, bucket key %v", r.ApplyServerSideEncryptionByDefault, aws.ToBool(r.BucketKeyEnabled))
+			}
+			out := must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"), Body: stringsReader("data")}))
+			if out.ServerSideEncryption != tc.alg || aws.ToBool(out.BucketKeyEnabled) != tc.bucketKey || tc.keyID != "" && aws.ToString(out.SSEKMSKeyId) != arn {
+				t.Fatalf("PutObject under the default: %q %q bucket key %v", out.ServerSideEncryption, aws.ToString(out.SSEKMSKeyId), aws.ToBool(out.BucketKeyEnabled))
+			}
+			h := must[*s3.HeadObjectOutput](t)(e.s3.HeadObject(c, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("k")}))
+			if h.ServerSideEncryption != tc.alg || aws.ToBool(h.BucketKeyEnabled) != tc.bucketKey {
+				t.Fatalf("HeadObject: %q bucket key %v", h.ServerSideEncryption, aws.ToBool(h.BucketKeyEnabled))
+			}
+			over := must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("s3"), Body: stringsReader("data"), ServerSideEncryption: types.ServerSideEncryptionAes256}))
+			if over.ServerSideEncryption != types.ServerSideEncryptionAes256 {
+				t.Fatalf("request header did not win over the default: %q", over.ServerSideEncryption)
+			}
+		})
+	}
+	t.Run("missing default key fails the write", func(t *testing.T) {
+		must[*s3.PutBucketEncryptionOutput](t)(e.s3.PutBucketEncryption(c, &s3.PutBucketEncryptionInput{Bucket: aws.String(bucket),
+			ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String("alias/missing")}}}}}))
+		_, err := e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k2"), Body: stringsReader("data")})
+		wantAPIError(t, err, "KMS.NotFoundException", 400)
+	})
+}
