@@ -27,7 +27,8 @@ func TestExpectContinueRefusal(t *testing.T) {
 		{"bad signature", "PUT", "/expect/k", nil, "wrong" + testSecretKey, "SignatureDoesNotMatch", 403},
 		{"object lock header", "PUT", "/expect/k", map[string]string{"X-Amz-Object-Lock-Mode": "GOVERNANCE",
 			"X-Amz-Object-Lock-Retain-Until-Date": "2030-01-01T00:00:00Z"}, testSecretKey, "InvalidRequest", 400},
-		{"sse header", "PUT", "/expect/k", map[string]string{"X-Amz-Server-Side-Encryption": "aws:kms"}, testSecretKey, "", 0},
+		{"unknown sse algorithm", "PUT", "/expect/k", map[string]string{"X-Amz-Server-Side-Encryption": "AES192"}, testSecretKey, "InvalidArgument", 400},
+		{"SSE-C on a bucket that blocks it", "PUT", "/expect/k", map[string]string{"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}, testSecretKey, "AccessDenied", 403},
 		{"part of no upload", "PUT", "/expect/k?partNumber=1&uploadId=nope", nil, testSecretKey, "NoSuchUpload", 404},
 		{"multipart completion of no upload", "POST", "/expect/k?uploadId=nope", nil, testSecretKey, "NoSuchUpload", 404},
 		// The KMS needs a signed payload hash; a streaming or unsigned one is refused unread.
