@@ -42,6 +42,8 @@ func TestSSECErrors(t *testing.T) {
 			{"key of 16 bytes", keyA.alg(), aws.String("AAAAAAAAAAAAAAAAAAAAAA=="), aws.String("FPjQ4Kw4j8rRzlpPGc6mxA=="), "", "InvalidArgument", 400},
 			{"MD5 of another key", keyA.alg(), keyA.key(), keyB.md5(), "", "InvalidArgument", 400},
 			{"with SSE-S3", keyA.alg(), keyA.key(), keyA.md5(), types.ServerSideEncryptionAes256, "InvalidArgument", 400},
+			{"with SSE-KMS", keyA.alg(), keyA.key(), keyA.md5(), types.ServerSideEncryptionAwsKms, "InvalidArgument", 400},
+			{"with DSSE-KMS", keyA.alg(), keyA.key(), keyA.md5(), types.ServerSideEncryptionAwsKmsDsse, "InvalidArgument", 400},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, err := e.s3.PutObject(c, &s3.PutObjectInput{Bucket: b, Key: aws.String("bad"), Body: stringsReader("x"),
