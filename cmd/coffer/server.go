@@ -39,6 +39,7 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs.StringVar(&cfg.KMSRootKeyFile, "kms-root-key-file", getenv("COFFER_KMS_ROOT_KEY_FILE"), "KMS root key file, 32 bytes (default: DIR/kms/root.key, generated; env COFFER_KMS_ROOT_KEY_FILE)")
 	fs.IntVar(&cfg.KMSManagedRotationDays, "kms-managed-rotation-days", 365, "rotation period of AWS managed keys such as aws/s3, in days")
 	fs.IntVar(&cfg.SSES3RotationDays, "sse-s3-rotation-days", 365, "rotation period of the SSE-S3 service key, in days; objects sealed under older versions stay readable")
+	ssecNewBuckets := fs.String("sse-c-new-buckets", "block", "SSE-C writes on new buckets: block (S3's default since April 2026; PutBucketEncryption unblocks) or allow (for older tools)")
 	fs.Var(&domains, "domain", "base domain for virtual-host-style requests (repeatable; localhost is always one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -68,6 +69,14 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	}
 	if cfg.SSES3RotationDays < 1 {
 		fmt.Fprintln(stderr, "coffer server: --sse-s3-rotation-days must be at least 1")
+		return 2
+	}
+	switch *ssecNewBuckets {
+	case "block":
+	case "allow":
+		cfg.AllowSSECOnNewBuckets = true
+	default:
+		fmt.Fprintf(stderr, "coffer server: --sse-c-new-buckets must be block or allow, not %q\n", *ssecNewBuckets)
 		return 2
 	}
 	cfg.Domains = domains

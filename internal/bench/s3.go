@@ -67,6 +67,11 @@ func RunS3(ctx context.Context, cfg S3Config, progress io.Writer) (*Report, erro
 		if _, err := r.c.CreateBucket(ctx, in); err != nil {
 			return nil, fmt.Errorf("create bucket %s: %s", r.bucket, oneLine(err))
 		}
+		if cfg.SSE == "c" {
+			if err := r.allowSSEC(ctx); err != nil {
+				return nil, errors.Join(fmt.Errorf("allow SSE-C on bucket %s: %s", r.bucket, oneLine(err)), r.cleanup(context.WithoutCancel(ctx)))
+			}
+		}
 	}
 	// Clean-up must finish even after Ctrl-C has stopped the load.
 	bg := context.WithoutCancel(ctx)

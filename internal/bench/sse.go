@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/base64"
@@ -77,4 +78,16 @@ func (h *sseHeaders) confirmed(sse types.ServerSideEncryption, custAlg *string) 
 		return nil
 	}
 	return &sseNotConfirmedError{mode: h.mode}
+}
+
+// allowSSEC unblocks SSE-C on the run's own bucket: new buckets block SSE-C writes, in S3 since
+// April 2026 and in Coffer, until PutBucketEncryption lists no blocked type. The default
+// encryption stays SSE-S3.
+func (r *s3Run) allowSSEC(ctx context.Context) error {
+	_, err := r.c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &r.bucket,
+		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
+			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256},
+			BlockedEncryptionTypes:             &types.BlockedEncryptionTypes{EncryptionType: []types.EncryptionType{types.EncryptionTypeNone}},
+		}}}})
+	return err
 }

@@ -56,7 +56,7 @@ func (s *Service) CreateBucket(ctx context.Context, owner, name, region, ownersh
 	if ownership == OwnershipEnforced {
 		ownership = "" // stored as the default, which it is
 	}
-	err := s.meta.CreateBucket(ctx, meta.Bucket{Name: name, Region: region, Owner: owner, Created: s.nowUTC(), ObjectOwnership: ownership})
+	err := s.meta.CreateBucket(ctx, meta.Bucket{Name: name, Region: region, Owner: owner, Created: s.nowUTC(), ObjectOwnership: ownership, Encryption: s.newBucketEncryption()})
 	if errors.Is(err, meta.ErrBucketExists) {
 		b, gerr := s.meta.GetBucket(ctx, name)
 		if gerr == nil && b.Owner == owner {
@@ -68,6 +68,17 @@ func (s *Service) CreateBucket(ctx context.Context, owner, name, region, ownersh
 		return fmt.Errorf("create bucket: %w", err)
 	}
 	return nil
+}
+
+// newBucketEncryption is the encryption record a new bucket starts with: none (SSE-S3 by
+// default), except that SSE-C writes are blocked as S3 does for new buckets since April 2026,
+// unless the server allows SSE-C on new buckets. The record travels with the bucket, so every
+// node sharing the metadata store enforces it alike.
+func (s *Service) newBucketEncryption() *meta.BucketEncryption {
+	if s.allowSSECOnNewBuckets {
+		return nil
+	}
+	return &meta.BucketEncryption{Algorithm: meta.SSES3, BlockedEncryptionTypes: []string{BlockedSSEC}}
 }
 
 // Bucket returns a bucket's metadata (meta.ErrNoSuchBucket).

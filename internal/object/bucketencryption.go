@@ -23,6 +23,9 @@ func (s *Service) BucketEncryption(ctx context.Context, bucket string) (meta.Buc
 
 // SetBucketEncryption stores a bucket's default encryption (SSE-S3, SSE-KMS or DSSE-KMS); nil
 // resets it to SSE-S3. A KMS key is not checked here, as in S3: writes report its failures.
+// Blocking SSE-C is a security setting apart from the default: a configuration without
+// BlockedEncryptionTypes, and the reset, keep the bucket's current one, so that only an
+// explicit NONE unblocks SSE-C.
 func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *meta.BucketEncryption) error {
 	if !ValidBucketName(bucket) {
 		return meta.ErrNoSuchBucket
@@ -36,7 +39,20 @@ func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *m
 		cfg = &c
 	}
 	return s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
-		b.Encryption = cfg
+		b.Encryption = keepBlocked(cfg, b.Encryption)
 		return nil
 	})
+}
+
+// keepBlocked returns the configuration next to store in place of old, with old's
+// BlockedEncryptionTypes where next names none.
+func keepBlocked(next, old *meta.BucketEncryption) *meta.BucketEncryption {
+	if old == nil || len(old.BlockedEncryptionTypes) == 0 || next != nil && len(next.BlockedEncryptionTypes) > 0 {
+		return next
+	}
+	if next == nil {
+		next = &meta.BucketEncryption{Algorithm: meta.SSES3}
+	}
+	next.BlockedEncryptionTypes = slices.Clone(old.BlockedEncryptionTypes)
+	return next
 }

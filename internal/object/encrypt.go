@@ -19,7 +19,7 @@ import (
 // SSE is the server-side encryption a write asks for. The zero SSE takes the bucket's default,
 // which is SSE-S3 unless configured otherwise, as in S3 since 2023.
 type SSE struct {
-	Algorithm string // "", meta.SSES3, meta.SSEKMS or meta.SSEKMSDSSE
+	Algorithm string // "", meta.SSES3, meta.SSEKMS, meta.SSEKMSDSSE or meta.SSEC
 	// KMSKeyID names the KMS key of the KMS modes (key id, key ARN, alias or alias ARN);
 	// "" takes the bucket default's key, else the account's alias/aws/s3.
 	KMSKeyID string
@@ -29,6 +29,8 @@ type SSE struct {
 	// BucketKey is the request's x-amz-server-side-encryption-bucket-key-enabled; nil takes
 	// the bucket's setting.
 	BucketKey *bool
+	// CustomerKey is the client's key of an SSE-C write; the caller owns and clears it.
+	CustomerKey secret.Key
 }
 
 // Error classes of encryption requests.
@@ -51,6 +53,8 @@ type encryption struct {
 	keyID     string            // KMS modes: as requested ("" for alias/aws/s3)
 	ctx       map[string]string // KMS modes: the client's pairs, without aws:s3:arn
 	bucketKey bool
+	// customerKey is the request's key of an SSE-C write (the caller of resolveSSE owns it).
+	customerKey secret.Key
 }
 
 // resolveSSE resolves the encryption of a new object with identity id in bucket b: the
@@ -60,7 +64,7 @@ func resolveSSE(req SSE, b meta.Bucket, id sse.Identity) (encryption, error) {
 	def := b.Encryption
 	switch {
 	case req.Algorithm != "":
-		enc.alg, enc.keyID = req.Algorithm, req.KMSKeyID
+		enc.alg, enc.keyID, enc.customerKey = req.Algorithm, req.KMSKeyID, req.CustomerKey
 	case def != nil && def.Algorithm != "":
 		enc.alg, enc.keyID = def.Algorithm, def.KMSMasterKeyID
 	}
@@ -135,7 +139,8 @@ func serviceContext(id sse.Identity) map[string]string {
 type objectKeys struct {
 	inner secret.Key
 	outer secret.Key // DSSE-KMS only
-	// keyedETag: the ETag is a keyed digest, never the MD5 of the data (SSE-KMS, DSSE-KMS).
+	// keyedETag: the ETag is a keyed digest, never the MD5 of the data (SSE-KMS, DSSE-KMS,
+	// SSE-C).
 	keyedETag bool
 }
 
@@ -145,8 +150,16 @@ func (k objectKeys) Destroy() {
 }
 
 // newKey makes fresh object keys for identity id, encrypted as enc, and the encryption record
-// that seals them. KMS calls run as the requester in ctx.
+// that seals them. KMS calls run as the requester in ctx; an SSE-C key is sealed under the
+// customer key and needs no key service.
 func (s *Service) newKey(ctx context.Context, enc encryption, id sse.Identity) (objectKeys, *meta.Encryption, error) {
+	if enc.alg == meta.SSEC {
+		k, rec, err := newCustomerKey(enc.customerKey, id)
+		if err != nil {
+			return objectKeys{}, nil, err
+		}
+		return objectKeys{inner: k, keyedETag: true}, rec, nil
+	}
 	if s.keys == nil {
 		return objectKeys{}, nil, ErrNoKeys
 	}
@@ -174,9 +187,20 @@ func (s *Service) newServiceKey(ctx context.Context, id sse.Identity) (secret.Ke
 	return k, sealed, nil
 }
 
-// openKey opens the object keys of an encryption record made for identity id. KMS calls run
-// as the requester in ctx: at most one per call, none on a bucket-key cache hit.
-func (s *Service) openKey(ctx context.Context, enc *meta.Encryption, id sse.Identity) (objectKeys, error) {
+// openKey opens the object keys of an encryption record made for identity id; ck is the
+// customer key the request presents (zero for none), needed for SSE-C and refused otherwise.
+// KMS calls run as the requester in ctx: at most one per call, none on a bucket-key cache hit.
+func (s *Service) openKey(ctx context.Context, enc *meta.Encryption, id sse.Identity, ck secret.Key) (objectKeys, error) {
+	if enc.Algorithm == meta.SSEC {
+		k, err := openCustomerKey(enc, ck, id)
+		if err != nil {
+			return objectKeys{}, err
+		}
+		return objectKeys{inner: k, keyedETag: true}, nil
+	}
+	if err := CheckCustomerKey(enc, ck); err != nil {
+		return objectKeys{}, err
+	}
 	if s.keys == nil {
 		return objectKeys{}, ErrNoKeys
 	}
@@ -232,8 +256,10 @@ func (k objectKeys) decryptReader(src io.ReaderAt, size int64, id sse.Identity) 
 }
 
 // etag is the ETag of a stream with digest md5sum: its hex MD5, or for the KMS modes (whose
-// ETag S3 documents as not the MD5 of the data) a digest keyed by the object key. The keyed
-// form is deterministic per data and key, so a re-uploaded part keeps its ETag.
+// ETag S3 documents as not the MD5 of the data) and SSE-C (whose ETag must not be: the MD5
+// would let anyone holding the object's listing test guesses of its content) a digest keyed
+// by the object key, opaque without the key. The keyed form is deterministic per data and
+// key, so a re-uploaded part keeps its ETag.
 func (sk streamKey) etag(md5sum []byte) string {
 	if !sk.keys.keyedETag {
 		return hex.EncodeToString(md5sum)

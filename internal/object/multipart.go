@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/secret"
 	"github.com/coffer/coffer/internal/sse"
 )
 
@@ -53,6 +54,9 @@ func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (meta.
 	if err != nil {
 		return meta.Upload{}, err
 	}
+	if err := checkBlocked(in.SSE, b); err != nil {
+		return meta.Upload{}, err
+	}
 	// The upload's key is made now and sealed for the upload; each part is its own stream
 	// under it, and the completed object keeps the record.
 	id := objectIdentity(u.Bucket, u.Key, u.UploadID)
@@ -80,8 +84,10 @@ func (s *Service) Upload(ctx context.Context, bucket, key, uploadID string) (met
 	return s.meta.GetUpload(ctx, bucket, key, uploadID)
 }
 
-// UploadPart stores one part, replacing an earlier part of the same number.
-func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, body io.Reader, size int64, e Expect) (meta.Part, error) {
+// UploadPart stores one part, replacing an earlier part of the same number. ck is the
+// customer key the part request presents: every part of an SSE-C upload needs the upload's
+// key, no other upload takes one.
+func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, body io.Reader, size int64, e Expect, ck secret.Key) (meta.Part, error) {
 	if number < 1 || number > MaxPartNumber {
 		return meta.Part{}, ErrInvalidPartNumber
 	}
@@ -91,7 +97,7 @@ func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, bod
 		return meta.Part{}, fmt.Errorf("%w: part checksum %s differs from the upload's %s", ErrInvalidChecksum, e.Algorithm, u.ChecksumAlgorithm)
 	}
 	id := objectIdentity(u.Bucket, u.Key, u.UploadID)
-	keys, err := s.uploadKey(ctx, u, id)
+	keys, err := s.uploadKey(ctx, u, id, ck)
 	if err != nil {
 		return meta.Part{}, err
 	}
@@ -123,9 +129,16 @@ type CompletedPart struct {
 
 // Complete assembles the listed parts into the object, atomically replacing any object of the
 // same key. fullChecksum is an optional full-object checksum the client sent for the whole.
-func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedPart, fullChecksum string, cond WriteCondition) (meta.Object, error) {
+// A customer key (ck, zero for none) is optional, as in S3; one that is sent must be the
+// upload's.
+func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedPart, fullChecksum string, cond WriteCondition, ck secret.Key) (meta.Object, error) {
 	if len(list) == 0 {
 		return meta.Object{}, ErrMalformedCompletion
+	}
+	if !ck.IsZero() {
+		if err := checkUploadCustomerKey(u, ck); err != nil {
+			return meta.Object{}, err
+		}
 	}
 	if err := s.precheck(ctx, u.Bucket, u.Key, cond); err != nil {
 		return meta.Object{}, err
@@ -267,9 +280,12 @@ func (s *Service) Uploads(ctx context.Context, bucket string, opt meta.ListOptio
 
 // uploadKey opens the object key of an upload. Uploads started before encryption existed have
 // none: their parts are refused rather than stored in plaintext.
-func (s *Service) uploadKey(ctx context.Context, u meta.Upload, id sse.Identity) (objectKeys, error) {
+func (s *Service) uploadKey(ctx context.Context, u meta.Upload, id sse.Identity, ck secret.Key) (objectKeys, error) {
 	if u.Encryption == nil {
 		return objectKeys{}, fmt.Errorf("%w: upload %s has no encryption record; start a new upload", ErrSSEUnsupported, u.UploadID)
 	}
-	return s.openKey(ctx, u.Encryption, id)
+	if err := checkUploadCustomerKey(u, ck); err != nil {
+		return objectKeys{}, err
+	}
+	return s.openKey(ctx, u.Encryption, id, ck)
 }

@@ -255,6 +255,9 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, erro
 	if err := s.precheck(ctx, in.Bucket, in.Key, in.Condition); err != nil {
 		return meta.Object{}, err
 	}
+	if err := checkBlocked(in.SSE, b); err != nil {
+		return meta.Object{}, err
+	}
 	id := objectIdentity(in.Bucket, in.Key, "")
 	want, err := resolveSSE(in.SSE, b, id)
 	if err != nil {

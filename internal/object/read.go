@@ -11,6 +11,7 @@ import (
 
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/secret"
 	"github.com/coffer/coffer/internal/sse"
 )
 
@@ -31,13 +32,14 @@ const openAttempts = 5
 // OpenObject returns the current metadata of an object with a reader of exactly those bytes.
 // An overwrite or delete that frees the bytes between the metadata read and the open is met
 // by reading the metadata again, so a key that exists throughout is never reported missing.
-func (s *Service) OpenObject(ctx context.Context, bucket, key string) (meta.Object, Reader, error) {
+// ck is the SSE-C customer key the request presents (zero for none); see Open.
+func (s *Service) OpenObject(ctx context.Context, bucket, key string, ck secret.Key) (meta.Object, Reader, error) {
 	for attempt := 1; ; attempt++ {
 		o, err := s.Head(ctx, bucket, key)
 		if err != nil {
 			return meta.Object{}, nil, err
 		}
-		rd, err := s.Open(ctx, o)
+		rd, err := s.Open(ctx, o, ck)
 		if err == nil {
 			return o, rd, nil
 		}
@@ -58,10 +60,15 @@ type Reader interface {
 // delete, which frees them, cannot cut a read short. For an encrypted object the object key is
 // unsealed here (one call to the key service); each part is then decrypted lazily, package by
 // package, as reads reach it, so a small range of a large object decrypts only what it needs.
-func (s *Service) Open(ctx context.Context, o meta.Object) (Reader, error) {
+// An SSE-C object opens only with its customer key ck (CheckCustomerKey's errors); any other
+// object refuses one.
+func (s *Service) Open(ctx context.Context, o meta.Object, ck secret.Key) (Reader, error) {
+	if o.Encryption == nil && !ck.IsZero() {
+		return nil, ErrSSECNotApplicable
+	}
 	r := &partsReader{starts: make([]int64, len(o.Parts)), sizes: make([]int64, len(o.Parts)), size: o.Size, cur: -1}
 	if o.Encryption != nil {
-		keys, err := s.openKey(ctx, o.Encryption, objectIdentity(o.Bucket, o.Key, o.UploadID))
+		keys, err := s.openKey(ctx, o.Encryption, objectIdentity(o.Bucket, o.Key, o.UploadID), ck)
 		if err != nil {
 			return nil, err
 		}

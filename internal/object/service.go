@@ -58,6 +58,8 @@ type Service struct {
 	bucketKeys *bucketKeyCache
 	log        *slog.Logger
 	now        func() time.Time
+	// allowSSECOnNewBuckets: new buckets accept SSE-C writes (Config.AllowSSECOnNewBuckets).
+	allowSSECOnNewBuckets bool
 	// writing holds the names of blobs written and not yet committed or freed (name →
 	// struct{}), which the start-up sweep never deletes whatever their intents' times say.
 	writing sync.Map
@@ -76,11 +78,15 @@ type Config struct {
 	BucketKeyEntries int
 	Logger           *slog.Logger     // nil discards
 	Now              func() time.Time // nil means time.Now
+	// AllowSSECOnNewBuckets makes new buckets accept SSE-C writes, as S3 did before April
+	// 2026, for older tools that assume it. By default (false) new buckets block SSE-C until
+	// PutBucketEncryption sets BlockedEncryptionTypes to NONE, as S3 does now.
+	AllowSSECOnNewBuckets bool
 }
 
 // New returns a Service over the given stores.
 func New(c Config) *Service {
-	s := &Service{meta: c.Meta, blobs: c.Blobs, keys: c.Keys, log: c.Logger, now: c.Now}
+	s := &Service{meta: c.Meta, blobs: c.Blobs, keys: c.Keys, log: c.Logger, now: c.Now, allowSSECOnNewBuckets: c.AllowSSECOnNewBuckets}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -45,7 +45,9 @@ func (h *Handler) getObjectAttributes(q *request) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
-	if err := checkSSERead(q); err != nil {
+	ck, err := checkSSERead(q)
+	defer ck.Destroy()
+	if err != nil {
 		return err
 	}
 	want := map[string]bool{}
@@ -73,6 +75,9 @@ func (h *Handler) getObjectAttributes(q *request) error {
 	}
 	o, err := h.objects.Head(q.r.Context(), q.bucket, q.key)
 	if err != nil {
+		return err
+	}
+	if err := object.CheckCustomerKey(o.Encryption, ck); err != nil {
 		return err
 	}
 	res := getObjectAttributesResponse{NS: s3NS}

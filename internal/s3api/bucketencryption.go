@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/object"
 )
 
 // Bucket default encryption: Get/Put/DeleteBucketEncryption. SSE-S3 is every bucket's default
@@ -99,11 +100,14 @@ func (h *Handler) getBucketEncryption(q *request) error {
 		KMSMasterKeyID string `xml:"KMSMasterKeyID,omitempty"`
 	}{cfg.Algorithm, cfg.KMSMasterKeyID}
 	r.BucketKeyEnabled = &cfg.BucketKeyEnabled
-	if len(cfg.BlockedEncryptionTypes) > 0 {
-		r.Blocked = &struct {
-			Types []string `xml:"EncryptionType"`
-		}{cfg.BlockedEncryptionTypes}
+	// The blocked types in effect: a bucket whose record names none accepts SSE-C.
+	blocked := cfg.BlockedEncryptionTypes
+	if len(blocked) == 0 {
+		blocked = []string{object.NoneBlocked}
 	}
+	r.Blocked = &struct {
+		Types []string `xml:"EncryptionType"`
+	}{blocked}
 	return h.writeXML(q, http.StatusOK, serverSideEncryptionConfiguration{NS: s3NS, Rules: []encryptionRule{r}})
 }
 

@@ -37,7 +37,14 @@ func (h *Handler) copySource(q *request) (meta.Object, object.Reader, error) {
 	if b.Owner != q.principal.AccountID {
 		return meta.Object{}, nil, errAccessDenied
 	}
-	o, rd, err := h.objects.OpenObject(q.r.Context(), bucket, key)
+	// An SSE-C source opens with its key; the open reader holds the object key it unsealed,
+	// so the customer key is done with once the source is open.
+	ck, err := parseCustomerKey(q, hdrCopySSEC)
+	defer ck.Destroy()
+	if err != nil {
+		return meta.Object{}, nil, err
+	}
+	o, rd, err := h.objects.OpenObject(q.r.Context(), bucket, key, ck)
 	if err != nil {
 		return meta.Object{}, nil, err
 	}
@@ -56,7 +63,11 @@ func (h *Handler) copyObject(q *request) error {
 	if err := checkWriteACL(q, b); err != nil {
 		return err
 	}
+	if err := checkSSECAllowed(q, b); err != nil {
+		return err
+	}
 	enc, err := checkNewObject(q)
+	defer enc.CustomerKey.Destroy()
 	if err != nil {
 		return err
 	}
@@ -100,6 +111,7 @@ func (h *Handler) copyObject(q *request) error {
 		return err
 	}
 	setSSEHeaders(q.w, o.Encryption)
+	echoCustomerKey(q.w, o.Encryption, enc.CustomerKey)
 	setSSEContextHeader(q.w, o.Encryption, o.Bucket, o.Key)
 	res := copyObjectResult{NS: s3NS, ETag: `"` + o.ETag + `"`, LastModified: xmlTime(o.LastModified), checksumFields: toChecksumFields(o.Checksums)}
 	if len(o.Checksums) > 0 {
@@ -113,7 +125,9 @@ func (h *Handler) uploadPartCopy(q *request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := checkSSEWrite(q); err != nil {
+	enc, err := checkSSEWrite(q)
+	defer enc.CustomerKey.Destroy()
+	if err != nil {
 		return err
 	}
 	src, rd, err := h.copySource(q)
@@ -131,11 +145,12 @@ func (h *Handler) uploadPartCopy(q *request) error {
 		return errEntityTooLarge
 	}
 	ctx := q.r.Context()
-	p, err := h.objects.UploadPart(ctx, u, number, io.NewSectionReader(rd, start, length), length, object.Expect{})
+	p, err := h.objects.UploadPart(ctx, u, number, io.NewSectionReader(rd, start, length), length, object.Expect{}, enc.CustomerKey)
 	if err != nil {
 		return err
 	}
 	setSSEHeaders(q.w, u.Encryption)
+	echoCustomerKey(q.w, u.Encryption, enc.CustomerKey)
 	return h.writeXML(q, http.StatusOK, copyPartResult{NS: s3NS, ETag: `"` + p.ETag + `"`, LastModified: xmlTime(p.LastModified), checksumFields: toChecksumFields(p.Checksums)})
 }
 

@@ -75,6 +75,12 @@ var errorTable = []struct {
 	{object.ErrInvalidRange, apiError{"InvalidRange", 416, "The requested range is not satisfiable"}},
 	{object.ErrNoOwnershipControls, apiError{"OwnershipControlsNotFoundError", 404, "The bucket ownership controls were not found"}},
 	{object.ErrInvalidOwnership, apiError{"InvalidArgument", 400, "Invalid ObjectOwnership setting"}},
+	{object.ErrSSECBlocked, apiError{"AccessDenied", 403, "Access Denied"}},
+	{object.ErrSSECKeyRequired, apiError{"InvalidRequest", 400, "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object."}},
+	{object.ErrSSECWrongKey, apiError{"AccessDenied", 403, "Access Denied"}},
+	{object.ErrSSECNotApplicable, apiError{"InvalidRequest", 400, "The encryption parameters are not applicable to this object."}},
+	{object.ErrSSECPartKeyRequired, apiError{"InvalidRequest", 400, "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters."}},
+	{object.ErrSSECKeyMismatch, apiError{"InvalidArgument", 400, "The provided encryption parameters did not match the ones used originally."}},
 	{object.ErrInvalidEncryptionContext, apiError{"InvalidArgument", 400, "The value of aws:s3:arn in the encryption context must be the ARN of the object (of the bucket, with an S3 Bucket Key)."}},
 	{object.ErrBucketKeyDSSE, apiError{"InvalidArgument", 400, "S3 Bucket Keys are not supported for DSSE-KMS (aws:kms:dsse)."}},
 

@@ -18,7 +18,11 @@ func (h *Handler) createUpload(q *request) error {
 	if err := checkWriteACL(q, b); err != nil {
 		return err
 	}
+	if err := checkSSECAllowed(q, b); err != nil {
+		return err
+	}
 	enc, err := checkNewObject(q)
+	defer enc.CustomerKey.Destroy()
 	if err != nil {
 		return err
 	}
@@ -40,6 +44,7 @@ func (h *Handler) createUpload(q *request) error {
 		return err
 	}
 	setSSEHeaders(q.w, u.Encryption)
+	echoCustomerKey(q.w, u.Encryption, enc.CustomerKey)
 	setSSEContextHeader(q.w, u.Encryption, u.Bucket, u.Key)
 	if u.ChecksumAlgorithm != "" {
 		q.w.Header().Set("x-amz-checksum-algorithm", u.ChecksumAlgorithm)
@@ -71,16 +76,19 @@ func (h *Handler) uploadPart(q *request) error {
 	if err != nil {
 		return err
 	}
-	// The upload fixed the encryption; an SSE header on a part is ignored, as MinIO does.
-	size, e, _, err := uploadBody(q)
+	// The upload fixed the encryption; an SSE header on a part is ignored, as MinIO does. A
+	// customer key is checked against the upload's.
+	size, e, enc, err := uploadBody(q)
+	defer enc.CustomerKey.Destroy()
 	if err != nil {
 		return err
 	}
-	p, err := h.objects.UploadPart(q.r.Context(), u, number, q.body, size, e)
+	p, err := h.objects.UploadPart(q.r.Context(), u, number, q.body, size, e, enc.CustomerKey)
 	if err != nil {
 		return err
 	}
 	setSSEHeaders(q.w, u.Encryption)
+	echoCustomerKey(q.w, u.Encryption, enc.CustomerKey)
 	q.w.Header().Set("ETag", `"`+p.ETag+`"`)
 	setChecksumHeaders(q.w, p.Checksums, "")
 	q.w.WriteHeader(http.StatusOK)
@@ -117,6 +125,12 @@ func (h *Handler) completeUpload(q *request) error {
 	if err != nil {
 		return err
 	}
+	// The customer key is optional on completion; one that is sent must be the upload's.
+	ck, err := parseCustomerKey(q, hdrSSECPrefix)
+	defer ck.Destroy()
+	if err != nil {
+		return err
+	}
 	o := done
 	if retry {
 		err = object.SameCompletion(done, list)
@@ -125,7 +139,7 @@ func (h *Handler) completeUpload(q *request) error {
 		if u.ChecksumAlgorithm != "" {
 			full = q.r.Header.Get("x-amz-checksum-" + strings.ToLower(u.ChecksumAlgorithm))
 		}
-		o, err = h.objects.Complete(ctx, u, list, full, cond)
+		o, err = h.objects.Complete(ctx, u, list, full, cond, ck)
 	}
 	if err != nil {
 		return err
@@ -138,6 +152,7 @@ func (h *Handler) completeUpload(q *request) error {
 		res.ChecksumType = o.ChecksumType
 	}
 	setSSEHeaders(q.w, o.Encryption)
+	echoCustomerKey(q.w, o.Encryption, ck)
 	return h.writeXML(q, http.StatusOK, res)
 }
 

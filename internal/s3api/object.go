@@ -62,7 +62,11 @@ func (h *Handler) putObject(q *request) error {
 	if err := checkWriteACL(q, b); err != nil {
 		return err
 	}
+	if err := checkSSECAllowed(q, b); err != nil {
+		return err
+	}
 	size, e, enc, err := uploadBody(q)
+	defer enc.CustomerKey.Destroy()
 	if err != nil {
 		return err
 	}
@@ -80,6 +84,7 @@ func (h *Handler) putObject(q *request) error {
 	}
 	q.w.Header().Set("ETag", `"`+o.ETag+`"`)
 	setSSEHeaders(q.w, o.Encryption)
+	echoCustomerKey(q.w, o.Encryption, enc.CustomerKey)
 	setSSEContextHeader(q.w, o.Encryption, o.Bucket, o.Key)
 	setChecksumHeaders(q.w, o.Checksums, o.ChecksumType)
 	q.w.WriteHeader(http.StatusOK)
@@ -90,7 +95,9 @@ func (h *Handler) getObject(q *request, head bool) error {
 	if _, err := h.ownedBucket(q); err != nil {
 		return err
 	}
-	if err := checkSSERead(q); err != nil {
+	ck, err := checkSSERead(q)
+	defer ck.Destroy()
+	if err != nil {
 		return err
 	}
 	ctx := q.r.Context()
@@ -98,11 +105,12 @@ func (h *Handler) getObject(q *request, head bool) error {
 	// the object being sent even when an overwrite races the request.
 	var o meta.Object
 	var rd object.Reader
-	var err error
 	if head {
-		o, err = h.objects.Head(ctx, q.bucket, q.key)
+		if o, err = h.objects.Head(ctx, q.bucket, q.key); err == nil {
+			err = object.CheckCustomerKey(o.Encryption, ck)
+		}
 	} else {
-		o, rd, err = h.objects.OpenObject(ctx, q.bucket, q.key)
+		o, rd, err = h.objects.OpenObject(ctx, q.bucket, q.key, ck)
 	}
 	if err != nil {
 		return err
@@ -144,6 +152,7 @@ func (h *Handler) getObject(q *request, head bool) error {
 		partial = ok
 	}
 	setObjectHeaders(q.w, o)
+	echoCustomerKey(q.w, o.Encryption, ck)
 	hd := q.w.Header()
 	hd.Set("Accept-Ranges", "bytes")
 	if strings.EqualFold(q.r.Header.Get("x-amz-checksum-mode"), "ENABLED") && !partial {

@@ -79,7 +79,11 @@ func (h *Handler) postObject(q *request) error {
 	if err := checkWriteACL(fq, b); err != nil {
 		return err
 	}
+	if err := checkSSECAllowed(fq, b); err != nil {
+		return err
+	}
 	enc, err := checkNewObject(fq)
+	defer enc.CustomerKey.Destroy()
 	if err != nil {
 		return err
 	}
@@ -102,6 +106,7 @@ func (h *Handler) postObject(q *request) error {
 	hd.Set("Location", location)
 	setChecksumHeaders(q.w, o.Checksums, o.ChecksumType)
 	setSSEHeaders(q.w, o.Encryption)
+	echoCustomerKey(q.w, o.Encryption, enc.CustomerKey)
 	if to, ok := redirectTarget(form.fields, q.bucket, q.key, o.ETag); ok {
 		hd.Set("Location", to)
 		q.w.WriteHeader(http.StatusSeeOther)

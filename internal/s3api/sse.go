@@ -8,13 +8,12 @@ import (
 
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/secret"
 )
 
 // Server-side encryption on the wire. Every object is encrypted: SSE-S3 (AES256) is every
 // bucket's default; SSE-KMS (aws:kms) and DSSE-KMS (aws:kms:dsse) use the built-in KMS as the
-// requester. SSE-C is not implemented in this build; storing plaintext for a client that asked
-// for it would be worse than refusing, so such writes fail with 501 NotImplemented (after the
-// validation S3 itself does).
+// requester; SSE-C (customer key headers) is in ssec.go.
 
 const (
 	hdrSSE          = "x-amz-server-side-encryption"
@@ -27,7 +26,6 @@ const (
 )
 
 var (
-	errSSENotImplemented = &apiError{"NotImplemented", http.StatusNotImplemented, "Server-side encryption with customer-provided keys (SSE-C) is not supported by this server yet."}
 	errSSECInsecure      = &apiError{"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."}
 	errSSEInvalidValue   = &apiError{"InvalidArgument", http.StatusBadRequest, "The encryption method specified is not supported"}
 	errSSEKMSHeaders     = &apiError{"InvalidArgument", http.StatusBadRequest, "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"}
@@ -35,7 +33,6 @@ var (
 	errSSEContext        = &apiError{"InvalidArgument", http.StatusBadRequest, "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map"}
 	errSSEBucketKeyValue = &apiError{"InvalidArgument", http.StatusBadRequest, "The header 'x-amz-server-side-encryption-bucket-key-enabled' must be true or false"}
 	errSSEOnRead         = &apiError{"InvalidArgument", http.StatusBadRequest, "x-amz-server-side-encryption header is not supported for this operation."}
-	errSSECNotApplicable = &apiError{"InvalidRequest", http.StatusBadRequest, "The encryption parameters are not applicable to this object."}
 )
 
 // hasHeaderPrefix reports a header whose lower-case name starts with prefix.
@@ -53,7 +50,8 @@ func isKMS(alg string) bool { return alg == meta.SSEKMS || alg == meta.SSEKMSDSS
 
 // checkSSEWrite reads the encryption a write (PutObject, POST, CreateMultipartUpload,
 // CopyObject, UploadPart, UploadPartCopy) asks for. AES256 is SSE-S3, aws:kms SSE-KMS,
-// aws:kms:dsse DSSE-KMS; no header takes the bucket default.
+// aws:kms:dsse DSSE-KMS; customer key headers are SSE-C (the caller destroys the key in the
+// result); no header takes the bucket default.
 func checkSSEWrite(q *request) (object.SSE, error) {
 	h := q.r.Header
 	ssec := hasHeaderPrefix(h, hdrSSECPrefix) || hasHeaderPrefix(h, hdrCopySSEC)
@@ -65,13 +63,14 @@ func checkSSEWrite(q *request) (object.SSE, error) {
 		return object.SSE{}, errSSEInvalidValue
 	}
 	keyID, rawCtx := h.Get(hdrSSEKMSKeyID), h.Get(hdrSSEContext)
+	if hasHeaderPrefix(h, hdrSSECPrefix) && (v != "" || keyID != "" || rawCtx != "") {
+		return object.SSE{}, errSSECIncompatible
+	}
 	switch {
-	case ssec:
-		return object.SSE{}, errSSENotImplemented
 	case !isKMS(v) && (keyID != "" || rawCtx != ""):
 		return object.SSE{}, errSSEKMSHeaders
 	case !isKMS(v):
-		return object.SSE{Algorithm: v}, nil
+		return checkSSENoKMS(q, v)
 	case q.auth != nil && q.auth.SigV2:
 		return object.SSE{}, errSSEKMSSigV4
 	}
@@ -91,6 +90,19 @@ func checkSSEWrite(q *request) (object.SSE, error) {
 		out.BucketKey = &on
 	}
 	return out, nil
+}
+
+// checkSSENoKMS reads the encryption of a write that names no KMS mode: SSE-C when customer
+// key headers are present, else AES256 or the bucket default.
+func checkSSENoKMS(q *request, v string) (object.SSE, error) {
+	ck, err := parseCustomerKey(q, hdrSSECPrefix)
+	if err != nil {
+		return object.SSE{}, err
+	}
+	if !ck.IsZero() {
+		return object.SSE{Algorithm: meta.SSEC, CustomerKey: ck}, nil
+	}
+	return object.SSE{Algorithm: v}, nil
 }
 
 // parseEncryptionContext reads x-amz-server-side-encryption-context: base64 of a UTF-8 JSON
@@ -117,20 +129,15 @@ func parseBool(v string) (bool, error) {
 	return false, errSSEBucketKeyValue
 }
 
-// checkSSERead refuses encryption headers on GET and HEAD: SSE-S3 and SSE-KMS objects decrypt
-// without them, and no object is stored with a customer key.
-func checkSSERead(q *request) error {
+// checkSSERead reads the customer key of a GET, HEAD or GetObjectAttributes (zero for none;
+// the caller destroys it) and refuses the other encryption headers: objects of the other
+// modes decrypt without them.
+func checkSSERead(q *request) (secret.Key, error) {
 	h := q.r.Header
-	if hasHeaderPrefix(h, hdrSSECPrefix) {
-		if q.r.TLS == nil {
-			return errSSECInsecure
-		}
-		return errSSECNotApplicable
+	if h.Get(hdrSSE) != "" || h.Get(hdrSSEKMSKeyID) != "" || h.Get(hdrSSEContext) != "" || h.Get(hdrSSEBucketKey) != "" {
+		return secret.Key{}, errSSEOnRead
 	}
-	if h.Get(hdrSSE) != "" || hasHeaderPrefix(h, hdrSSEPrefix) {
-		return errSSEOnRead
-	}
-	return nil
+	return parseCustomerKey(q, hdrSSECPrefix)
 }
 
 // checkKMSRead refuses a read of a KMS-protected object that is not signed with SigV4, as
@@ -160,6 +167,8 @@ func setSSEHeaders(w http.ResponseWriter, enc *meta.Encryption) {
 		if enc.BucketKey != "" {
 			hd.Set(hdrSSEBucketKey, "true")
 		}
+	case meta.SSEC:
+		hd.Set(hdrSSECAlgorithm, sseCAlgorithm) // and the key's MD5: echoCustomerKey
 	}
 }
 

@@ -56,7 +56,10 @@ type Config struct {
 	KMSManagedRotationDays int
 	// SSES3RotationDays is the rotation period of the SSE-S3 service key (0: 365).
 	SSES3RotationDays int
-	Logger            *slog.Logger
+	// AllowSSECOnNewBuckets makes new buckets accept SSE-C writes; by default they block
+	// them until PutBucketEncryption unblocks SSE-C, as S3 does since April 2026.
+	AllowSSECOnNewBuckets bool
+	Logger                *slog.Logger
 }
 
 // Server is a running Coffer.
@@ -176,7 +179,8 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
 	s.keys = objectkeys.New(keySvc)
-	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: s.keys, Logger: s.log})
+	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: s.keys, Logger: s.log,
+		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
 	s.startSweep(ctx, objects)
 	s3 := s3api.New(s3api.Config{
 		Objects:         objects,

@@ -48,10 +48,20 @@ func startServer(t *testing.T, dir ...string) *env {
 // startServerIn runs a server for region on data directory d until the test ends.
 func startServerIn(t *testing.T, d, region string) *env {
 	t.Helper()
-	srv, err := server.Start(server.Config{
-		Dir: d, Listen: "127.0.0.1:0", ListenHTTP: "127.0.0.1:0", Region: region,
-		AccessKey: testAccessKey, SecretKey: testSecretKey,
-	})
+	return startServerWith(t, server.Config{Dir: d, Region: region})
+}
+
+// startServerWith runs a server with cfg (on loopback, with the test credentials) until the
+// test ends.
+func startServerWith(t *testing.T, cfg server.Config) *env {
+	t.Helper()
+	cfg.Listen, cfg.ListenHTTP = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.AccessKey, cfg.SecretKey = testAccessKey, testSecretKey
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	d, region := cfg.Dir, cfg.Region
+	srv, err := server.Start(cfg)
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -276,10 +277,11 @@ func TestBucketEncryption(t *testing.T) {
 			}
 		})
 	}
-	t.Run("delete resets to SSE-S3", func(t *testing.T) {
+	t.Run("delete resets to SSE-S3 and keeps SSE-C blocked", func(t *testing.T) {
 		must[*s3.DeleteBucketEncryptionOutput](t)(e.s3.DeleteBucketEncryption(c, &s3.DeleteBucketEncryptionInput{Bucket: b}))
 		r := get(t)
-		if r.ApplyServerSideEncryptionByDefault.SSEAlgorithm != types.ServerSideEncryptionAes256 || aws.ToBool(r.BucketKeyEnabled) || r.BlockedEncryptionTypes != nil {
+		if r.ApplyServerSideEncryptionByDefault.SSEAlgorithm != types.ServerSideEncryptionAes256 || aws.ToBool(r.BucketKeyEnabled) ||
+			r.BlockedEncryptionTypes == nil || !slices.Equal(r.BlockedEncryptionTypes.EncryptionType, []types.EncryptionType{types.EncryptionTypeSseC}) {
 			t.Fatalf("rule after delete %+v", r)
 		}
 	})

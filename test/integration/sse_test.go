@@ -10,8 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// TestSSENotSilentlyIgnored: until SSE-C lands, a request for it must fail and store nothing,
-// never store an object encrypted otherwise than the client asked; so must malformed requests.
+// TestSSENotSilentlyIgnored: a write the server must refuse (malformed, or SSE-C on a bucket
+// that blocks it) fails and stores nothing, never an object encrypted otherwise than the
+// client asked.
 func TestSSENotSilentlyIgnored(t *testing.T) {
 	e := startServer(t)
 	c := ctx(t)
@@ -33,7 +34,7 @@ func TestSSENotSilentlyIgnored(t *testing.T) {
 			in.ServerSideEncryption = types.ServerSideEncryptionAes256
 			in.SSEKMSKeyId = aws.String("alias/x")
 		}, "InvalidArgument", 400},
-		{"SSE-C", ssec, "NotImplemented", 501},
+		{"SSE-C on a new bucket, which blocks it", ssec, "AccessDenied", 403},
 		{"unknown algorithm", func(in *s3.PutObjectInput) { in.ServerSideEncryption = "AES192" }, "InvalidArgument", 400},
 	}
 	for _, tc := range cases {
