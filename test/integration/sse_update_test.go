@@ -273,3 +273,56 @@ func TestUpdateObjectEncryptionErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateObjectEncryptionTamper: records made by UpdateObjectEncryption stay bound to their
+// objects: swapped between two objects, neither GET returns bytes.
+func TestUpdateObjectEncryptionTamper(t *testing.T) {
+	for _, bk := range []bool{false, true} {
+		t.Run(keyFor(bk), func(t *testing.T) {
+			dir := t.TempDir()
+			e := startIn(t, dir)
+			newBucket(t, e, tamperBucket)
+			_, arn := newKMSKey(t, e, "")
+			for key, body := range map[string][]byte{"a": sseBody(100 << 10), "b": bytes.ToUpper(sseBody(100 << 10))} {
+				must[*s3.PutObjectOutput](t)(e.s3.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String(tamperBucket), Key: aws.String(key), Body: bytes.NewReader(body)}))
+				if err := updateEncryption(e, t, tamperBucket, key, arn, bk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stopEnv(t, e)
+			swapEncryptionRecords(t, dir, "a", "b")
+			e = startIn(t, dir)
+			defer stopEnv(t, e)
+			for _, key := range []string{"a", "b"} {
+				_, err := e.s3.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String(tamperBucket), Key: aws.String(key)})
+				wantAPIError(t, err, "InternalError", 500)
+			}
+		})
+	}
+}
+
+// TestUpdateObjectEncryptionRacesOverwrite: UpdateObjectEncryption and PutObject race on one
+// key; whichever order they land in, the object is the last PUT's bytes under a record that
+// opens them, never an old record over new bytes.
+func TestUpdateObjectEncryptionRacesOverwrite(t *testing.T) {
+	e := startServer(t)
+	c := ctx(t)
+	const bucket, key = "race", "k"
+	newBucket(t, e, bucket)
+	_, arn := newKMSKey(t, e, "")
+	for i := range 20 {
+		body := sseBody(20<<10 + i)
+		first := bytes.ToLower(body)
+		must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(first)}))
+		done := make(chan error, 1)
+		go func() { done <- updateEncryption(e, t, bucket, key, arn, i%2 == 0) }()
+		out := must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}))
+		if err := <-done; err != nil {
+			t.Fatalf("round %d: UpdateObjectEncryption: %v", i, err)
+		}
+		got, gout := getAll(t, e, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if !bytes.Equal(got, body) || aws.ToString(gout.ETag) != aws.ToString(out.ETag) {
+			t.Fatalf("round %d: GET returned %d bytes, ETag %s; want the last PUT's %d bytes, ETag %s", i, len(got), aws.ToString(gout.ETag), len(body), aws.ToString(out.ETag))
+		}
+	}
+}
