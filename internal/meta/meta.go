@@ -150,11 +150,10 @@ type Store interface {
 	// Conditions, if given, see the object and must all pass in the same transaction.
 	DeleteObject(ctx context.Context, bucket, key string, cond ...Condition) (Object, error)
 	ListObjects(ctx context.Context, bucket string, opt ListOptions) ([]Object, error)
-	// ReplaceEncryption stores enc (not nil) as the encryption record of the object read (as
-	// GetObject returned it),
-	// changing nothing else, if the stored object is still the write that was read
-	// (SameWrite); else ErrObjectChanged, or ErrNoSuchKey if it is gone, with nothing
-	// changed. This is the compare-and-swap of UpdateObjectEncryption, which re-wraps an
+	// ReplaceEncryption stores enc (not nil) as the encryption record of read, an object as
+	// GetObject returned it, changing nothing else, if the stored object is still the write
+	// that was read (SameWrite); else ErrObjectChanged, or ErrNoSuchKey if it is gone, with
+	// nothing changed. It is the compare-and-swap of UpdateObjectEncryption, which re-wraps an
 	// object's key without touching its bytes.
 	ReplaceEncryption(ctx context.Context, read Object, enc *Encryption) error
 
