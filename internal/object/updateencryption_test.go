@@ -5,13 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/meta"
-	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -35,19 +32,7 @@ func (s *overwriteFirst) ReplaceEncryption(ctx context.Context, read meta.Object
 // the other wrote, with and without a bucket key, and both keep reading.
 func TestUpdateObjectEncryptionTwoNodes(t *testing.T) {
 	dir := t.TempDir()
-	db, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ms, err := boltmeta.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, ms, blobs := realStores(t, dir)
 	const account = "111122223333"
 	ctx := object.WithCaller(context.Background(), object.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root"})
 	racing := &overwriteFirst{Store: ms}
