@@ -1,9 +1,11 @@
 package meta
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 )
 
 // SSE algorithms, as S3 names them in x-amz-server-side-encryption.
@@ -68,3 +70,33 @@ func (Sealed) MarshalText() ([]byte, error) { return []byte(sealedText), nil }
 
 // MarshalJSON returns the JSON string "SEALED".
 func (Sealed) MarshalJSON() ([]byte, error) { return []byte(`"` + sealedText + `"`), nil }
+
+// Equal reports whether e and f are the same record, sealed material included. Every write
+// seals a fresh object key, so equal records of one object mean one write.
+func (e *Encryption) Equal(f *Encryption) bool {
+	if e == nil || f == nil {
+		return e == f
+	}
+	return e.Algorithm == f.Algorithm && bytes.Equal(e.SealedKey, f.SealedKey) &&
+		e.KMSKeyARN == f.KMSKeyARN && maps.Equal(e.Context, f.Context) &&
+		bytes.Equal(e.WrappedKey, f.WrappedKey) && e.BucketKey == f.BucketKey &&
+		bytes.Equal(e.KeyProof, f.KeyProof)
+}
+
+// SameWrite reports whether a and b are records of the same write of one object: the same
+// bytes (parts, blobs, inline data, ETag) under the same encryption record. Other fields may
+// differ, so a conditional update keyed on it lets metadata-only changes through.
+func SameWrite(a, b Object) bool {
+	if a.Bucket != b.Bucket || a.Key != b.Key || a.ETag != b.ETag || a.Size != b.Size ||
+		a.UploadID != b.UploadID || len(a.Parts) != len(b.Parts) || !a.Encryption.Equal(b.Encryption) {
+		return false
+	}
+	for i, p := range a.Parts {
+		q := b.Parts[i]
+		if p.Number != q.Number || p.Blob != q.Blob || p.Size != q.Size || p.ETag != q.ETag ||
+			!bytes.Equal(p.Inline, q.Inline) {
+			return false
+		}
+	}
+	return true
+}

@@ -21,6 +21,9 @@ var (
 	// ErrPartChanged means CompleteUpload was given an object that references a blob which is
 	// no longer one of the upload's parts: the part was replaced after the caller read it.
 	ErrPartChanged = errors.New("meta: part changed during completion")
+	// ErrObjectChanged means ReplaceEncryption found the object overwritten or deleted since
+	// the caller read it; nothing was changed.
+	ErrObjectChanged = errors.New("meta: object changed since it was read")
 )
 
 // Bucket is a bucket's metadata.
@@ -147,6 +150,12 @@ type Store interface {
 	// Conditions, if given, see the object and must all pass in the same transaction.
 	DeleteObject(ctx context.Context, bucket, key string, cond ...Condition) (Object, error)
 	ListObjects(ctx context.Context, bucket string, opt ListOptions) ([]Object, error)
+	// ReplaceEncryption stores enc (not nil) as the encryption record of read, an object as
+	// GetObject returned it, changing nothing else, if the stored object is still the write
+	// that was read (SameWrite); else ErrObjectChanged, or ErrNoSuchKey if it is gone, with
+	// nothing changed. It is the compare-and-swap of UpdateObjectEncryption, which re-wraps an
+	// object's key without touching its bytes.
+	ReplaceEncryption(ctx context.Context, read Object, enc *Encryption) error
 
 	CreateUpload(ctx context.Context, u Upload) error                            // ErrNoSuchBucket
 	GetUpload(ctx context.Context, bucket, key, uploadID string) (Upload, error) // ErrNoSuchUpload

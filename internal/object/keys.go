@@ -25,6 +25,10 @@ type Keys interface {
 	// Unwrap opens a data key wrapped under keyARN on behalf of c, given the same ec. A
 	// wrapped key that does not open is ErrDamaged; key-state failures are *KMSError.
 	Unwrap(ctx context.Context, c Caller, keyARN string, wrapped []byte, ec map[string]string) (secret.Bytes, error)
+	// Wrap wraps an existing key under the KMS key keyID (a key ARN) on behalf of c, bound to
+	// ec, and returns the key's ARN with the wrapped form, which Unwrap opens. It re-wraps an
+	// object's key for UpdateObjectEncryption. Key-state and permission failures are *KMSError.
+	Wrap(ctx context.Context, c Caller, keyID string, key secret.Key, ec map[string]string) (keyARN string, wrapped []byte, err error)
 	// CheckKey reports whether c may use keyARN now: it exists, is enabled and c is allowed.
 	// It is a lookup of the key's state, not a cryptographic call; the object service asks it
 	// before using a cached bucket key, so disabling a key takes effect at once.

@@ -29,18 +29,12 @@ func (s *Service) newKMSKey(ctx context.Context, enc encryption, id sse.Identity
 	c := callerOf(ctx)
 	rec := &meta.Encryption{Algorithm: enc.alg, Context: enc.ctx}
 	if enc.bucketKey {
-		bk, err := s.bucketKeys.forWrite(ctx, s.keys, c, id.Bucket, enc)
-		if err != nil {
-			return objectKeys{}, nil, err
-		}
-		defer bk.kek.Destroy()
 		k := secret.Generate()
-		sealed, err := sse.SealKey(bk.kek, k, sse.ModeSSEKMS, id)
+		rec, err := s.sealUnderBucketKey(ctx, enc, id, k)
 		if err != nil {
 			k.Destroy()
 			return objectKeys{}, nil, err
 		}
-		rec.KMSKeyARN, rec.WrappedKey, rec.BucketKey, rec.SealedKey = bk.keyARN, bk.wrapped, bk.ref, sealed.Bytes()
 		return objectKeys{inner: k, keyedETag: true}, rec, nil
 	}
 	dk, err := s.keys.DataKey(ctx, c, enc.keyID, kmsContext(enc.ctx, objectARN(id)))

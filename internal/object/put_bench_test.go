@@ -23,19 +23,7 @@ import (
 // group-committed metadata write to.
 func BenchmarkPutObject(b *testing.B) {
 	dir := b.TempDir()
-	db, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	ms, err := boltmeta.New(db)
-	if err != nil {
-		b.Fatal(err)
-	}
-	blobs, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, ms, blobs := realStores(b, dir)
 	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Keys: realKeys(b, db, dir)})
 	ctx := context.Background()
 	if err := ms.CreateBucket(ctx, meta.Bucket{Name: "bench"}); err != nil {
@@ -59,6 +47,26 @@ func BenchmarkPutObject(b *testing.B) {
 }
 
 // realKeys is the key service a server wires: the KMS on the same database.
+// realStores opens the embedded metadata and blob stores in dir; the database closes when tb
+// ends.
+func realStores(tb testing.TB, dir string) (*bolt.DB, *boltmeta.Store, *fsblob.Store) {
+	tb.Helper()
+	db, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	ms, err := boltmeta.New(db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	blobs, err := fsblob.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return db, ms, blobs
+}
+
 func realKeys(b testing.TB, db *bolt.DB, dir string) object.Keys {
 	st, err := kmsbolt.New(db)
 	if err != nil {

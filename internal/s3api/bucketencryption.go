@@ -69,7 +69,7 @@ func (h *Handler) putBucketEncryption(q *request) error {
 		return err
 	}
 	if q.r.Header.Get("Content-MD5") == "" && !hasChecksumHeader(q.r.Header) {
-		return &apiError{"InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5"}
+		return errMissingContentMD5
 	}
 	body, err := readSmallBody(q, 64<<10)
 	if err != nil {

@@ -84,6 +84,10 @@ var errorTable = []struct {
 	{object.ErrInvalidEncryptionContext, apiError{"InvalidArgument", 400, "The value of aws:s3:arn in the encryption context must be the ARN of the object (of the bucket, with an S3 Bucket Key)."}},
 	{object.ErrBucketKeyDSSE, apiError{"InvalidArgument", 400, "S3 Bucket Keys are not supported for DSSE-KMS (aws:kms:dsse)."}},
 
+	{object.ErrUpdateUnencrypted, apiError{"InvalidRequest", 400, "The UpdateObjectEncryption operation doesn't supported unencrypted source objects. Only source objects encrypted with SSE-S3 or SSE-KMS are supported."}},
+	{object.ErrUpdateSourceType, apiError{"InvalidRequest", 400, "The UpdateObjectEncryption operation doesn't support source objects with the encryption type DSSE-KMS or SSE-C. Only source objects encrypted with SSE-S3 or SSE-KMS are supported."}},
+	{object.ErrUpdateKeyAccount, apiError{"AccessDenied", 403, "The Amazon Web Services KMS key in the request must be owned by the same account as the bucket. Modify the request to specify a KMS key from the same account, and then try again."}},
+	{object.ErrUpdateRaced, apiError{"OperationAborted", 409, "A conflicting conditional operation is currently in progress against this resource. Please try again."}},
 	{sigv4.ErrMissingAuth, apiError{"AccessDenied", 403, "Access Denied"}},
 	{sigv4.ErrAuthHeaderMalformed, apiError{"AuthorizationHeaderMalformed", 400, "The authorization header is malformed."}},
 	{sigv4.ErrQueryMalformed, apiError{"AuthorizationQueryParametersError", 400, "Error parsing the X-Amz-Credential parameter or the query-string authentication parameters."}},

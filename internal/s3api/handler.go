@@ -168,6 +168,8 @@ func (h *Handler) route(q *request) error {
 	switch m {
 	case http.MethodPut:
 		switch {
+		case q.has("encryption"):
+			return h.updateObjectEncryption(q)
 		case q.has("partNumber") && q.has("uploadId") && q.r.Header.Get("x-amz-copy-source") != "":
 			return h.uploadPartCopy(q)
 		case q.has("partNumber") && q.has("uploadId"):

@@ -181,6 +181,33 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, cond ...me
 	return o, nil
 }
 
+// ReplaceEncryption implements meta.Store. Only the object record is rewritten: inline bytes,
+// kept apart from it, stay as they are.
+func (s *Store) ReplaceEncryption(ctx context.Context, read meta.Object, enc *meta.Encryption) error {
+	if enc == nil {
+		return fmt.Errorf("boltmeta: replace encryption of %q/%q: no record given", read.Bucket, read.Key)
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		cur, err := readObject(tx, read.Bucket, read.Key)
+		if err != nil {
+			return err
+		}
+		if !meta.SameWrite(cur, read) {
+			return refuse(meta.ErrObjectChanged)
+		}
+		cur.Encryption = enc
+		rec, _, err := encObjectData(cur)
+		if err != nil {
+			return err
+		}
+		return bucketOf(tx, read.Bucket).Bucket(keyObjects).Put([]byte(read.Key), rec)
+	})
+	if err != nil {
+		return fmt.Errorf("boltmeta: replace encryption of %q/%q: %w", read.Bucket, read.Key, err)
+	}
+	return nil
+}
+
 // ListObjects implements meta.Store. It seeks straight to the first candidate key, so a page
 // costs O(log n + limit) whatever the bucket size, and skipping a common prefix by passing
 // After = prefix + "\xff" is as cheap as any other page.

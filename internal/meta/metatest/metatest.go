@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"Intents", testIntents},
 		{"BucketEncryption", testBucketEncryption},
 		{"EncryptionRecords", testEncryptionRecords},
+		{"ReplaceEncryption", testReplaceEncryption},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

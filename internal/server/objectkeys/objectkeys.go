@@ -37,7 +37,7 @@ type Keys struct {
 	mu    sync.Mutex
 	owned string // id of the service key, once known
 
-	dataKeys, unwraps atomic.Int64
+	dataKeys, unwraps, wraps atomic.Int64
 }
 
 var _ object.Keys = (*Keys)(nil)
@@ -47,13 +47,13 @@ func New(svc *kms.Service) *Keys {
 	return &Keys{kms: svc, viaService: "s3." + svc.Region() + ".amazonaws.com"}
 }
 
-// Calls counts the cryptographic KMS calls made on requesters' behalf: GenerateDataKey and
-// Decrypt. SSE-S3 seals and key-state checks are not among them.
-type Calls struct{ GenerateDataKey, Decrypt int64 }
+// Calls counts the cryptographic KMS calls made on requesters' behalf: GenerateDataKey,
+// Decrypt and Encrypt. SSE-S3 seals and key-state checks are not among them.
+type Calls struct{ GenerateDataKey, Decrypt, Encrypt int64 }
 
 // Calls returns the calls made so far.
 func (k *Keys) Calls() Calls {
-	return Calls{GenerateDataKey: k.dataKeys.Load(), Decrypt: k.unwraps.Load()}
+	return Calls{GenerateDataKey: k.dataKeys.Load(), Decrypt: k.unwraps.Load(), Encrypt: k.wraps.Load()}
 }
 
 // serviceKey returns the id of the SSE-S3 service key, creating the key on first use.
@@ -117,6 +117,18 @@ func (k *Keys) Unwrap(ctx context.Context, c object.Caller, keyARN string, wrapp
 		return secret.Bytes{}, classify(err)
 	}
 	return secret.TakeBytes(out.Plaintext), nil
+}
+
+// Wrap implements object.Keys with Encrypt, asking for SYMMETRIC_DEFAULT so that an
+// asymmetric key is refused (InvalidKeyUsageException) as GenerateDataKey refuses it.
+func (k *Keys) Wrap(ctx context.Context, c object.Caller, keyID string, key secret.Key, ec map[string]string) (string, []byte, error) {
+	k.wraps.Add(1)
+	out, err := k.kms.Encrypt(ctx, k.caller(c), kms.EncryptInput{KeyId: keyID, Plaintext: key.RevealBytes(),
+		EncryptionContext: ec, EncryptionAlgorithm: kms.SpecSymmetric})
+	if err != nil {
+		return "", nil, classify(err)
+	}
+	return out.KeyId, out.CiphertextBlob, nil
 }
 
 // CheckKey implements object.Keys.
