@@ -11,7 +11,6 @@ import (
 	"github.com/coffer/coffer/internal/object"
 )
 
-
 // bodyLength is the payload length the client declared: the decoded length of an aws-chunked
 // body, else Content-Length.
 func bodyLength(q *request) (int64, error) {
