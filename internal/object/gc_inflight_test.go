@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/coffer/coffer/internal/blob"
-	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/meta"
-	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -36,20 +33,7 @@ func (s *stallingBlobs) Put(ctx context.Context, name string, r io.Reader) (int6
 // follows would name a blob that is gone.
 func TestSweepSparesWritesInFlight(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ms, err := boltmeta.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, db, ms, fs := embeddedStores(t)
 	blobs := &stallingBlobs{Store: fs, stored: make(chan string, 1), release: make(chan struct{})}
 	start := time.Now()
 	stepped := func() time.Time { return start.Add(-time.Hour) } // the clock stepped back

@@ -22,20 +22,7 @@ import (
 // through the service on the embedded stores, 8 at a time: the path the write intents add a
 // group-committed metadata write to.
 func BenchmarkPutObject(b *testing.B) {
-	dir := b.TempDir()
-	db, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	ms, err := boltmeta.New(db)
-	if err != nil {
-		b.Fatal(err)
-	}
-	blobs, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir, db, ms, blobs := embeddedStores(b)
 	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Keys: realKeys(b, db, dir)})
 	ctx := context.Background()
 	if err := ms.CreateBucket(ctx, meta.Bucket{Name: "bench"}); err != nil {
@@ -59,6 +46,24 @@ func BenchmarkPutObject(b *testing.B) {
 }
 
 // realKeys is the key service a server wires: the KMS on the same database.
+// embeddedStores opens the embedded metadata store and the filesystem blob store in a fresh
+// directory, closed when the test ends.
+func embeddedStores(t testing.TB) (dir string, db *bolt.DB, ms meta.Store, blobs *fsblob.Store) {
+	dir = t.TempDir()
+	db, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if ms, err = boltmeta.New(db); err != nil {
+		t.Fatal(err)
+	}
+	if blobs, err = fsblob.New(filepath.Join(dir, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	return dir, db, ms, blobs
+}
+
 func realKeys(b testing.TB, db *bolt.DB, dir string) object.Keys {
 	st, err := kmsbolt.New(db)
 	if err != nil {

@@ -5,17 +5,13 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/coffer/coffer/internal/blob"
-	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/meta"
-	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/sse"
-	bolt "go.etcd.io/bbolt"
 )
 
 // countingBlobs is the filesystem blob store with a count of the bytes read from it.
@@ -51,20 +47,7 @@ func (r countingReader) ReadAt(p []byte, off int64) (int, error) {
 func TestRangeReadDecryptsOnlyItsPackages(t *testing.T) {
 	const size = 64 << 20
 	const header, pkg, finalPkg = sse.HeaderSize, sse.PackageSize + sse.TagSize, sse.TagSize
-	dir := t.TempDir()
-	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ms, err := boltmeta.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := fsblob.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, db, ms, fs := embeddedStores(t)
 	blobs := &countingBlobs{Store: fs}
 	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Keys: realKeys(t, db, dir)})
 	ctx := context.Background()
