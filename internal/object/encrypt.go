@@ -243,16 +243,18 @@ func (sk streamKey) plaintextSize(n int64) (int64, error) {
 	return sse.PlaintextSize(n)
 }
 
-// decryptReader opens a stored stream of size bytes for reading its plaintext.
-func (k objectKeys) decryptReader(src io.ReaderAt, size int64, id sse.Identity) (*sse.Reader, error) {
+// decryptReader opens a stored stream of size bytes for reading its plaintext. buf (nil or
+// sse.ReadBufferSize bytes, see sse.NewReaderBuffer) serves the reader of the stored bytes: the
+// outer layer of a DSSE-KMS object, whose inner layer then reads from memory.
+func (k objectKeys) decryptReader(src io.ReaderAt, size int64, id sse.Identity, buf []byte) (*sse.Reader, error) {
 	if !k.outer.IsZero() {
-		o, err := sse.NewReader(src, size, k.outer, id)
+		o, err := sse.NewReaderBuffer(src, size, k.outer, id, buf)
 		if err != nil {
 			return nil, err
 		}
-		src, size = o, o.Size()
+		return sse.NewReader(o, o.Size(), k.inner, id)
 	}
-	return sse.NewReader(src, size, k.inner, id)
+	return sse.NewReaderBuffer(src, size, k.inner, id, buf)
 }
 
 // etag is the ETag of a stream with digest md5sum: its hex MD5, or for the KMS modes (whose

@@ -46,7 +46,6 @@ func BenchmarkPutObject(b *testing.B) {
 	})
 }
 
-// realKeys is the key service a server wires: the KMS on the same database.
 // realStores opens the embedded metadata and blob stores in dir; the database closes when tb
 // ends.
 func realStores(tb testing.TB, dir string) (*bolt.DB, *boltmeta.Store, *fsblob.Store) {
@@ -67,6 +66,7 @@ func realStores(tb testing.TB, dir string) (*bolt.DB, *boltmeta.Store, *fsblob.S
 	return db, ms, blobs
 }
 
+// realKeys is the key service a server wires: the KMS on the same database.
 func realKeys(b testing.TB, db *bolt.DB, dir string) object.Keys {
 	st, err := kmsbolt.New(db)
 	if err != nil {

@@ -54,6 +54,12 @@ type Reader interface {
 	io.ReaderAt
 	io.Closer
 	Size() int64
+	// WriteRange writes the bytes [off, off+n) to w, which must lie within the object. An
+	// encrypted object's bytes are written straight from the buffer they were decrypted in,
+	// a window of packages at a time, each window verified whole before any of it is written:
+	// so nothing reaches w before the range's first megabyte (or all of it, if smaller)
+	// authenticated. An error after that leaves w with a prefix only, never wrong bytes.
+	WriteRange(w io.Writer, off, n int64) (int64, error)
 }
 
 // Open opens the bytes of o. All of its blobs are opened at once, so a concurrent overwrite or
@@ -66,7 +72,7 @@ func (s *Service) Open(ctx context.Context, o meta.Object, ck secret.Key) (Reade
 	if o.Encryption == nil && !ck.IsZero() {
 		return nil, ErrSSECNotApplicable
 	}
-	r := &partsReader{starts: make([]int64, len(o.Parts)), sizes: make([]int64, len(o.Parts)), size: o.Size, cur: -1}
+	r := &partsReader{starts: make([]int64, len(o.Parts)), sizes: make([]int64, len(o.Parts)), size: o.Size, cur: -1, bufs: &s.readBufs}
 	if o.Encryption != nil {
 		keys, err := s.openKey(ctx, o.Encryption, objectIdentity(o.Bucket, o.Key, o.UploadID), ck)
 		if err != nil {
@@ -114,15 +120,26 @@ type partsReader struct {
 	keys   objectKeys     // object keys; zero for a plaintext object
 	ids    []sse.Identity // stream identity of each part when encrypted
 
-	mu  sync.Mutex // guards the decrypting reader of the current part
-	cur int        // index of the part dec reads, -1 for none
-	dec *sse.Reader
-	win *readAhead
+	mu   sync.Mutex // guards the decrypting reader of the current part and buf
+	cur  int        // index of the part dec reads, -1 for none
+	dec  *sse.Reader
+	bufs *sync.Pool // of *[]byte, sse.ReadBufferSize each
+	buf  *[]byte    // taken from bufs on first use, returned by Close
 }
 
 func (r *partsReader) Size() int64 { return r.size }
 
-// source returns the plaintext of part i as an io.ReaderAt.
+// buffer returns the reader's one large buffer, shared by the parts in turn (one is read at a
+// time), so memory per open object is one buffer whatever its size. Callers hold r.mu.
+func (r *partsReader) buffer() []byte {
+	if r.buf == nil {
+		r.buf = r.bufs.Get().(*[]byte)
+	}
+	return *r.buf
+}
+
+// source returns the plaintext of part i as an io.ReaderAt: the blob itself, or a decrypting
+// reader. Callers hold r.mu.
 func (r *partsReader) source(i int) (io.ReaderAt, error) {
 	if r.keys.inner.IsZero() {
 		return r.parts[i], nil
@@ -131,15 +148,11 @@ func (r *partsReader) source(i int) (io.ReaderAt, error) {
 		return r.dec, nil
 	}
 	r.cur, r.dec = -1, nil
-	src := io.ReaderAt(r.parts[i])
+	var buf []byte // an inline part is small: the reader allocates what it needs
 	if _, inline := r.parts[i].(inlineReader); !inline {
-		if r.win == nil {
-			r.win = &readAhead{buf: make([]byte, readAheadSize)}
-		}
-		r.win.reset(r.parts[i])
-		src = r.win
+		buf = r.buffer()
 	}
-	d, err := r.keys.decryptReader(src, r.parts[i].Size(), r.ids[i])
+	d, err := r.keys.decryptReader(r.parts[i], r.parts[i].Size(), r.ids[i], buf)
 	if err != nil {
 		return nil, damaged(err)
 	}
@@ -150,14 +163,18 @@ func (r *partsReader) source(i int) (io.ReaderAt, error) {
 	return d, nil
 }
 
+// partAt is the index of the last part that starts at or before off.
+func (r *partsReader) partAt(off int64) int {
+	return sort.Search(len(r.starts), func(i int) bool { return r.starts[i] > off }) - 1
+}
+
 func (r *partsReader) ReadAt(p []byte, off int64) (int, error) {
 	if off >= r.size {
 		return 0, io.EOF
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// Find the last part that starts at or before off.
-	i := sort.Search(len(r.starts), func(i int) bool { return r.starts[i] > off }) - 1
+	i := r.partAt(off)
 	total := 0
 	for len(p) > 0 && i < len(r.parts) {
 		inPart := off - r.starts[i]
@@ -192,8 +209,85 @@ func (r *partsReader) ReadAt(p []byte, off int64) (int, error) {
 	return total, nil
 }
 
+// errWrite marks a failure of the writer given to WriteRange, which is not the object's fault.
+type errWrite struct{ err error }
+
+func (e errWrite) Error() string { return e.err.Error() }
+func (e errWrite) Unwrap() error { return e.err }
+
+// writerOf tells apart the errors of w in a copy, so they are not reported as damage.
+type writerOf struct{ w io.Writer }
+
+func (w writerOf) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil {
+		err = errWrite{err}
+	}
+	return n, err
+}
+
+func (r *partsReader) WriteRange(w io.Writer, off, n int64) (int64, error) {
+	if off < 0 || n < 0 || off > r.size || n > r.size-off {
+		return 0, fmt.Errorf("object: range [%d, +%d) outside %d bytes", off, n, r.size)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ww := writerOf{w}
+	var total int64
+	for i := r.partAt(off); n > 0; i++ {
+		if i >= len(r.parts) {
+			return total, damaged(io.ErrUnexpectedEOF)
+		}
+		inPart := off - r.starts[i]
+		m := min(n, r.sizes[i]-inPart)
+		if m <= 0 {
+			continue
+		}
+		written, err := r.writePart(ww, i, inPart, m)
+		total += written
+		if err != nil {
+			var we errWrite
+			if errors.As(err, &we) {
+				return total, we.err
+			}
+			return total, damaged(err)
+		}
+		off, n = off+m, n-m
+	}
+	return total, nil
+}
+
+// writePart writes bytes [off, off+n) of part i's plaintext to w. Callers hold r.mu.
+func (r *partsReader) writePart(w io.Writer, i int, off, n int64) (int64, error) {
+	src, err := r.source(i)
+	if err != nil {
+		return 0, err
+	}
+	var written int64
+	if d, ok := src.(*sse.Reader); ok {
+		rr, err := d.Range(off, n)
+		if err != nil {
+			return 0, err
+		}
+		return rr.WriteTo(w)
+	}
+	// A plaintext part has no decrypting reader, so the buffer is free for the copy.
+	written, err = io.CopyBuffer(w, io.NewSectionReader(src, off, n), r.buffer())
+	if err == nil && written < n {
+		err = io.ErrUnexpectedEOF // a blob shorter than its metadata says
+	}
+	return written, err
+}
+
 func (r *partsReader) Close() error {
 	r.keys.Destroy()
+	r.mu.Lock()
+	r.cur, r.dec = -1, nil
+	if r.buf != nil {
+		r.bufs.Put(r.buf)
+		r.buf = nil
+	}
+	r.mu.Unlock()
 	var first error
 	for _, p := range r.parts {
 		if err := p.Close(); err != nil && first == nil {
@@ -201,40 +295,4 @@ func (r *partsReader) Close() error {
 		}
 	}
 	return first
-}
-
-// readAheadSize is how much ciphertext a decrypting read fetches at once: 16 packages, so a
-// sequential GET makes one large read per megabyte rather than one per 64 KiB package.
-const readAheadSize = 16 * (sse.PackageSize + sse.TagSize)
-
-// readAhead serves small ReadAt calls from one window of the source, refilled with one large
-// read whenever a call falls outside it. Memory stays one window per open object.
-type readAhead struct {
-	src  io.ReaderAt
-	buf  []byte
-	off  int64
-	n    int
-	size int64
-}
-
-func (w *readAhead) reset(src blob.Reader) { w.src, w.size, w.off, w.n = src, src.Size(), 0, 0 }
-
-func (w *readAhead) ReadAt(p []byte, off int64) (int, error) {
-	if len(p) > len(w.buf) {
-		return w.src.ReadAt(p, off)
-	}
-	if off < w.off || off+int64(len(p)) > w.off+int64(w.n) {
-		want := min(int64(len(w.buf)), max(w.size-off, 0))
-		n, err := w.src.ReadAt(w.buf[:want], off)
-		if err != nil && !(err == io.EOF && int64(n) == want) {
-			w.n = 0
-			return 0, err
-		}
-		w.off, w.n = off, n
-	}
-	n := copy(p, w.buf[off-w.off:w.n])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/sse"
 )
 
 // Error classes of the object service, beyond the meta.Err* not-found and conflict classes
@@ -63,6 +64,9 @@ type Service struct {
 	// writing holds the names of blobs written and not yet committed or freed (name →
 	// struct{}), which the start-up sweep never deletes whatever their intents' times say.
 	writing sync.Map
+	// readBufs holds the buffers that open objects read and decrypt in (*[]byte of
+	// sse.ReadBufferSize bytes), so a GET allocates none.
+	readBufs sync.Pool
 }
 
 // Config wires a Service.
@@ -87,6 +91,7 @@ type Config struct {
 // New returns a Service over the given stores.
 func New(c Config) *Service {
 	s := &Service{meta: c.Meta, blobs: c.Blobs, keys: c.Keys, log: c.Logger, now: c.Now, allowSSECOnNewBuckets: c.AllowSSECOnNewBuckets}
+	s.readBufs.New = func() any { b := make([]byte, sse.ReadBufferSize); return &b }
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

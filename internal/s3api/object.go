@@ -5,15 +5,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
-
-// copyBufs bounds the memory of streaming a response: one buffer per request in flight.
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // bodyLength is the payload length the client declared: the decoded length of an aws-chunked
 // body, else Content-Length.
@@ -173,32 +169,39 @@ func (h *Handler) getObject(q *request, head bool) error {
 		q.w.WriteHeader(status)
 		return nil
 	}
-	// The first buffer is read before the status line: damaged or tampered data that fails
-	// there (always so for a small object, and for the first package of any) is an error
-	// response, not a connection cut short.
-	buf := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(buf)
-	first := (*buf)[:min(int64(len(*buf)), length)]
-	if n, err := rd.ReadAt(first, start); n < len(first) {
-		if err == nil || err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	// The status line waits for the first bytes: an object that fails before them (damaged or
+	// tampered data in its first megabyte, or a small object anywhere) is an error response,
+	// not a connection cut short.
+	out := &statusOnWrite{w: q.w, body: idleWriter{w: q.w, rc: q.rc, d: h.idle}, status: status}
+	if _, err := rd.WriteRange(out, start, length); err != nil {
+		if !out.started {
+			return err
 		}
-		return err
-	}
-	q.w.WriteHeader(status)
-	out := idleWriter{w: q.w, rc: q.rc, d: h.idle}
-	if _, err := out.Write(first); err != nil {
-		h.log.Warn("streaming object failed", "request_id", q.id, "err", err)
-		panic(http.ErrAbortHandler)
-	}
-	start, length = start+int64(len(first)), length-int64(len(first))
-	if _, err := io.CopyBuffer(out, io.NewSectionReader(rd, start, length), *buf); err != nil {
 		// The status line is out; all that is left is to cut the connection short so the
 		// client sees a truncated body rather than a complete-looking one.
 		h.log.Warn("streaming object failed", "request_id", q.id, "err", err)
 		panic(http.ErrAbortHandler)
 	}
+	if !out.started {
+		q.w.WriteHeader(status)
+	}
 	return nil
+}
+
+// statusOnWrite writes the status line just before the first bytes of the body.
+type statusOnWrite struct {
+	w       http.ResponseWriter
+	body    io.Writer
+	status  int
+	started bool
+}
+
+func (s *statusOnWrite) Write(p []byte) (int, error) {
+	if !s.started {
+		s.started = true
+		s.w.WriteHeader(s.status)
+	}
+	return s.body.Write(p)
 }
 
 var responseOverrides = map[string]string{

@@ -11,8 +11,13 @@ import (
 
 // Reader decrypts a stream stored behind an io.ReaderAt, at random offsets. Opening it verifies
 // the header and the final package, so truncation and extension are caught before any plaintext
-// is returned (SPEC.md 2.6). Reads then fetch and decrypt only the packages they overlap, one
-// package buffer per Reader. Reader is safe for concurrent use; concurrent calls are serialised.
+// is returned (SPEC.md 2.6). Reads then fetch and decrypt only the packages they overlap. Reader
+// is safe for concurrent use; concurrent calls are serialised.
+//
+// The final package stays decrypted from the open on. The other packages go through a window of
+// whole packages: a read that misses it fetches, with one ReadAt, the packages it needs (up to the
+// window's size) and decrypts them in place before it returns any plaintext, so a sequential read
+// makes one large read per window and a small range reads only its own packages.
 //
 // After any authentication failure every later call fails with ErrAuth too.
 type Reader struct {
@@ -21,18 +26,31 @@ type Reader struct {
 	last   int64 // index of the final package
 	mu     sync.Mutex
 	sc     streamCipher
-	buf    []byte // one ciphertext package, decrypted in place
-	cached int64  // index of the package whose plaintext is plain, or -1
-	plain  []byte
+	final  []byte // verified plaintext of the final package
+	win    []byte // whole ciphertext packages, decrypted in place
+	first  int64  // index of the package at the start of win
+	count  int64  // verified packages in win
 	failed bool
 }
 
 var _ io.ReaderAt = (*Reader)(nil)
 
+// ReadBufferSize is the buffer NewReaderBuffer needs to read with a window of 16 packages (1 MiB
+// of plaintext): one large storage read per megabyte of a sequential read.
+const ReadBufferSize = 17 * cipherPackageSize
+
 // NewReader opens the stream of ciphertextSize bytes in src for the object or part id, under
 // objectKey. ciphertextSize is the stored length (e.g. blob.Reader.Size). Any sign of tampering,
-// a wrong key or a wrong identity gives ErrAuth; I/O errors of src are returned wrapped.
+// a wrong key or a wrong identity gives ErrAuth; I/O errors of src are returned wrapped. It
+// allocates what the stream needs, at most ReadBufferSize bytes; NewReaderBuffer reuses a buffer.
 func NewReader(src io.ReaderAt, ciphertextSize int64, objectKey secret.Key, id Identity) (*Reader, error) {
+	return NewReaderBuffer(src, ciphertextSize, objectKey, id, nil)
+}
+
+// NewReaderBuffer is NewReader working in buf, which the Reader owns until the caller stops
+// using it (the caller may then reuse buf for another Reader). A buf shorter than the stream
+// needs, up to ReadBufferSize, is replaced by an allocated one; a longer one widens the window.
+func NewReaderBuffer(src io.ReaderAt, ciphertextSize int64, objectKey secret.Key, id Identity, buf []byte) (*Reader, error) {
 	if objectKey.IsZero() {
 		return nil, ErrNoKey
 	}
@@ -50,12 +68,21 @@ func NewReader(src io.ReaderAt, ciphertextSize int64, objectKey secret.Key, id I
 	if err := checkHeader(&h); err != nil {
 		return nil, err
 	}
-	r := &Reader{src: src, size: size, last: packageCount(size) - 1, cached: -1}
+	r := &Reader{src: src, size: size, last: packageCount(size) - 1}
 	if err := r.sc.init(objectKey, id, &h); err != nil {
 		return nil, err
 	}
-	r.buf = make([]byte, min(int64(cipherPackageSize), ciphertextSize-HeaderSize))
-	if err := r.load(r.last); err != nil {
+	finalLen := size%PackageSize + TagSize
+	need := finalLen + min(r.last, ReadBufferSize/cipherPackageSize-1)*cipherPackageSize
+	if int64(len(buf)) < need {
+		buf = make([]byte, need)
+	}
+	r.final, r.win = buf[:finalLen], buf[finalLen:]
+	r.win = r.win[:len(r.win)/cipherPackageSize*cipherPackageSize]
+	if err := readFull(src, r.final, HeaderSize+r.last*cipherPackageSize); err != nil {
+		return nil, err
+	}
+	if r.final, err = r.sc.open(r.final, uint64(r.last), true); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -73,8 +100,9 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
-	for n < len(p) && off < r.size {
-		chunk, err := r.slice(off)
+	end := min(off+int64(len(p)), r.size)
+	for off < end {
+		chunk, err := r.slice(off, end)
 		if err != nil {
 			return n, err
 		}
@@ -97,40 +125,48 @@ func (r *Reader) Range(off, length int64) (*RangeReader, error) {
 	return &RangeReader{r: r, off: off, end: off + length}, nil
 }
 
-// slice returns the verified plaintext from off to the end of its package. Callers hold r.mu.
-func (r *Reader) slice(off int64) ([]byte, error) {
-	if err := r.load(off / PackageSize); err != nil {
-		return nil, err
+// slice returns verified plaintext from off, off < end <= r.size, to the end of its package or
+// end, whichever comes first. Callers hold r.mu.
+func (r *Reader) slice(off, end int64) ([]byte, error) {
+	if r.failed {
+		return nil, ErrAuth
 	}
-	return r.plain[off%PackageSize:], nil
+	i := off / PackageSize
+	var p []byte
+	if i == r.last {
+		p = r.final
+	} else {
+		if i < r.first || i >= r.first+r.count {
+			if err := r.fill(i, (end-1)/PackageSize); err != nil {
+				return nil, err
+			}
+		}
+		k := (i - r.first) * cipherPackageSize
+		p = r.win[k : k+PackageSize]
+	}
+	return p[off%PackageSize : min(int64(len(p)), end-i*PackageSize)], nil
 }
 
-// load makes package i's verified plaintext available in r.plain.
-func (r *Reader) load(i int64) error {
-	if r.failed {
-		return ErrAuth
-	}
-	if r.cached == i {
-		return nil
-	}
-	r.cached = -1
-	n := int64(cipherPackageSize)
-	if i == r.last {
-		n = r.size%PackageSize + TagSize
-	}
-	buf := r.buf[:n]
+// fill reads packages i through j (capped by the window and the final package, which is held
+// apart) with one ReadAt, and decrypts them all before any of their plaintext is used.
+func (r *Reader) fill(i, j int64) error {
+	n := min(j+1, r.last, i+int64(len(r.win))/cipherPackageSize) - i
+	r.count = 0
+	buf := r.win[:n*cipherPackageSize]
 	if err := readFull(r.src, buf, HeaderSize+i*cipherPackageSize); err != nil {
 		if err == ErrAuth {
 			r.failed = true
 		}
 		return err
 	}
-	p, err := r.sc.open(buf, uint64(i), i == r.last)
-	if err != nil {
-		r.failed = true
-		return err
+	for k := range n {
+		pkg := buf[k*cipherPackageSize : (k+1)*cipherPackageSize]
+		if _, err := r.sc.open(pkg, uint64(i+k), false); err != nil {
+			r.failed = true
+			return err
+		}
 	}
-	r.plain, r.cached = p, i
+	r.first, r.count = i, n
 	return nil
 }
 
@@ -189,11 +225,10 @@ func (rr *RangeReader) WriteTo(w io.Writer) (int64, error) {
 func (rr *RangeReader) writePackage(w io.Writer) (int64, error) {
 	rr.r.mu.Lock()
 	defer rr.r.mu.Unlock()
-	chunk, err := rr.r.slice(rr.off)
+	chunk, err := rr.r.slice(rr.off, rr.end)
 	if err != nil {
 		return 0, err
 	}
-	chunk = chunk[:min(int64(len(chunk)), rr.end-rr.off)]
 	n, err := w.Write(chunk)
 	rr.off += int64(n)
 	if err == nil && n < len(chunk) {

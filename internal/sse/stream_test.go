@@ -100,16 +100,18 @@ func TestRoundTripAndRanges(t *testing.T) {
 	}
 }
 
-// countingReaderAt records the offsets read.
+// countingReaderAt records the offsets and lengths read.
 type countingReaderAt struct {
 	r    io.ReaderAt
 	mu   sync.Mutex
 	offs []int64
+	lens []int
 }
 
 func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	c.mu.Lock()
 	c.offs = append(c.offs, off)
+	c.lens = append(c.lens, len(p))
 	c.mu.Unlock()
 	return c.r.ReadAt(p, off)
 }
@@ -119,14 +121,15 @@ func TestReadsOnlyOverlappingPackages(t *testing.T) {
 	key := testKey(t, 2)
 	ct := encrypt(t, pattern(5*P+3), key, testID)
 	tests := []struct {
-		name     string
-		off, n   int64
-		packages []int64
+		name   string
+		off, n int64
+		reads  [][2]int64 // first package and package count of each ReadAt
 	}{
-		{"inside package 1", P + 5, 10, []int64{1}},
-		{"spanning 1 and 2", 2*P - 1, 2, []int64{1, 2}},
-		{"exactly package 3", 3 * P, P, []int64{3}},
-		{"packages 0 to 2", 0, 3 * P, []int64{0, 1, 2}},
+		{"inside package 1", P + 5, 10, [][2]int64{{1, 1}}},
+		{"spanning 1 and 2", 2*P - 1, 2, [][2]int64{{1, 2}}},
+		{"exactly package 3", 3 * P, P, [][2]int64{{3, 1}}},
+		{"packages 0 to 2", 0, 3 * P, [][2]int64{{0, 3}}},
+		{"packages 3 to final", 3 * P, 2*P + 3, [][2]int64{{3, 2}}},
 		{"final package is cached from open", 5 * P, 3, nil},
 		{"empty range", 2 * P, 0, nil},
 	}
@@ -140,17 +143,19 @@ func TestReadsOnlyOverlappingPackages(t *testing.T) {
 			if want := []int64{0, HeaderSize + 5*C}; fmt.Sprint(c.offs) != fmt.Sprint(want) {
 				t.Fatalf("open read %v, want header and final package %v", c.offs, want)
 			}
-			c.offs = nil
+			c.offs, c.lens = nil, nil
 			rr, _ := r.Range(tt.off, tt.n)
 			if _, err := io.Copy(io.Discard, rr); err != nil {
 				t.Fatal(err)
 			}
-			var want []int64
-			for _, i := range tt.packages {
-				want = append(want, HeaderSize+i*C)
+			var wantOffs []int64
+			var wantLens []int
+			for _, rd := range tt.reads {
+				wantOffs = append(wantOffs, HeaderSize+rd[0]*C)
+				wantLens = append(wantLens, int(rd[1]*C))
 			}
-			if fmt.Sprint(c.offs) != fmt.Sprint(want) {
-				t.Fatalf("read offsets %v, want %v", c.offs, want)
+			if fmt.Sprint(c.offs, c.lens) != fmt.Sprint(wantOffs, wantLens) {
+				t.Fatalf("read offsets and lengths %v %v, want %v %v", c.offs, c.lens, wantOffs, wantLens)
 			}
 		})
 	}
