@@ -41,11 +41,11 @@ func parseBucketEncryption(body []byte) (*meta.BucketEncryption, error) {
 	}
 	out := &meta.BucketEncryption{Algorithm: r.Default.SSEAlgorithm, KMSMasterKeyID: r.Default.KMSMasterKeyID}
 	switch out.Algorithm {
-	case meta.SSES3:
+	case object.SSES3:
 		if out.KMSMasterKeyID != "" {
 			return nil, &apiError{"InvalidArgument", http.StatusBadRequest, "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse"}
 		}
-	case meta.SSEKMS, meta.SSEKMSDSSE:
+	case object.SSEKMS, object.SSEKMSDSSE:
 		// S3 does not check the key here: a missing or disabled key fails the writes.
 	default:
 		return nil, &apiError{"InvalidArgument", http.StatusBadRequest, "The encryption method specified is not supported"}

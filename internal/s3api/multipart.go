@@ -99,7 +99,7 @@ func (h *Handler) completeUpload(q *request) error {
 	u, err := h.upload(q)
 	// An upload that is gone may have been completed by this very request's first attempt.
 	ctx := q.r.Context()
-	retry := errors.Is(err, meta.ErrNoSuchUpload)
+	retry := errors.Is(err, object.ErrNoSuchUpload)
 	var done meta.Object
 	if retry {
 		done, err = h.objects.CompletedBy(ctx, q.bucket, q.key, q.query.Get("uploadId"))

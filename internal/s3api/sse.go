@@ -46,7 +46,7 @@ func hasHeaderPrefix(h http.Header, prefix string) bool {
 }
 
 // isKMS reports the KMS algorithms.
-func isKMS(alg string) bool { return alg == meta.SSEKMS || alg == meta.SSEKMSDSSE }
+func isKMS(alg string) bool { return alg == object.SSEKMS || alg == object.SSEKMSDSSE }
 
 // checkSSEWrite reads the encryption a write (PutObject, POST, CreateMultipartUpload,
 // CopyObject, UploadPart, UploadPartCopy) asks for. AES256 is SSE-S3, aws:kms SSE-KMS,
@@ -59,7 +59,7 @@ func checkSSEWrite(q *request) (object.SSE, error) {
 		return object.SSE{}, errSSECInsecure
 	}
 	v := h.Get(hdrSSE)
-	if v != "" && v != meta.SSES3 && !isKMS(v) {
+	if v != "" && v != object.SSES3 && !isKMS(v) {
 		return object.SSE{}, errSSEInvalidValue
 	}
 	keyID, rawCtx := h.Get(hdrSSEKMSKeyID), h.Get(hdrSSEContext)
@@ -100,7 +100,7 @@ func checkSSENoKMS(q *request, v string) (object.SSE, error) {
 		return object.SSE{}, err
 	}
 	if !ck.IsZero() {
-		return object.SSE{Algorithm: meta.SSEC, CustomerKey: ck}, nil
+		return object.SSE{Algorithm: object.SSEC, CustomerKey: ck}, nil
 	}
 	return object.SSE{Algorithm: v}, nil
 }
@@ -159,15 +159,15 @@ func setSSEHeaders(w http.ResponseWriter, enc *meta.Encryption) {
 	}
 	hd := w.Header()
 	switch enc.Algorithm {
-	case meta.SSES3:
-		hd.Set(hdrSSE, meta.SSES3)
-	case meta.SSEKMS, meta.SSEKMSDSSE:
+	case object.SSES3:
+		hd.Set(hdrSSE, object.SSES3)
+	case object.SSEKMS, object.SSEKMSDSSE:
 		hd.Set(hdrSSE, enc.Algorithm)
 		hd.Set(hdrSSEKMSKeyID, enc.KMSKeyARN)
 		if enc.BucketKey != "" {
 			hd.Set(hdrSSEBucketKey, "true")
 		}
-	case meta.SSEC:
+	case object.SSEC:
 		hd.Set(hdrSSECAlgorithm, sseCAlgorithm) // and the key's MD5: echoCustomerKey
 	}
 }

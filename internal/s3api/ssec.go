@@ -90,7 +90,7 @@ func checkSSECAllowed(q *request, b meta.Bucket) error {
 // echoCustomerKey reports an SSE-C object or upload: the algorithm and the MD5 of the key
 // the request presented.
 func echoCustomerKey(w http.ResponseWriter, enc *meta.Encryption, ck secret.Key) {
-	if enc == nil || enc.Algorithm != meta.SSEC || ck.IsZero() {
+	if enc == nil || enc.Algorithm != object.SSEC || ck.IsZero() {
 		return
 	}
 	sum := md5.Sum(ck.RevealBytes())
