@@ -51,7 +51,7 @@ func CommonPrefix(key, prefix, delim string) (string, bool) {
 // delimiter into common prefixes, each counting as one entry against MaxKeys.
 func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPage, error) {
 	var page ListPage
-	if _, err := s.Bucket(ctx, bucket); err != nil {
+	if _, err := s.bucket(ctx, bucket); err != nil {
 		return page, err
 	}
 	if in.MaxKeys <= 0 {

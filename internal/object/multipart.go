@@ -50,7 +50,7 @@ func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (meta.
 		Bucket: in.Bucket, Key: in.Key, UploadID: newUploadID(), Initiated: s.nowUTC(), Owner: in.Owner,
 		Headers: in.Headers, UserMeta: in.UserMeta, ChecksumAlgorithm: in.ChecksumAlgorithm, ChecksumType: ctype,
 	}
-	b, err := s.Bucket(ctx, in.Bucket)
+	b, err := s.bucket(ctx, in.Bucket)
 	if err != nil {
 		return meta.Upload{}, err
 	}
@@ -78,7 +78,7 @@ func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (meta.
 
 // Upload returns an in-progress upload (meta.ErrNoSuchUpload).
 func (s *Service) Upload(ctx context.Context, bucket, key, uploadID string) (meta.Upload, error) {
-	if _, err := s.Bucket(ctx, bucket); err != nil {
+	if _, err := s.bucket(ctx, bucket); err != nil {
 		return meta.Upload{}, err
 	}
 	return s.meta.GetUpload(ctx, bucket, key, uploadID)
@@ -254,7 +254,7 @@ func SameCompletion(o meta.Object, list []CompletedPart) error {
 
 // Abort removes an upload and frees its parts.
 func (s *Service) Abort(ctx context.Context, bucket, key, uploadID string) error {
-	if _, err := s.Bucket(ctx, bucket); err != nil {
+	if _, err := s.bucket(ctx, bucket); err != nil {
 		return err
 	}
 	parts, err := s.meta.AbortUpload(ctx, bucket, key, uploadID)
@@ -272,7 +272,7 @@ func (s *Service) Parts(ctx context.Context, u meta.Upload, after, limit int) ([
 
 // Uploads lists a bucket's in-progress uploads.
 func (s *Service) Uploads(ctx context.Context, bucket string, opt meta.ListOptions, afterUploadID string) ([]meta.Upload, error) {
-	if _, err := s.Bucket(ctx, bucket); err != nil {
+	if _, err := s.bucket(ctx, bucket); err != nil {
 		return nil, err
 	}
 	return s.meta.ListUploads(ctx, bucket, opt, afterUploadID)

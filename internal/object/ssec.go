@@ -43,13 +43,13 @@ const (
 // BlocksSSEC reports whether bucket b refuses SSE-C writes. Only a record that says so
 // blocks: buckets made before the setting existed keep accepting SSE-C, as AWS left the
 // buckets of accounts that used SSE-C.
-func BlocksSSEC(b meta.Bucket) bool {
+func BlocksSSEC(b Bucket) bool {
 	return b.Encryption != nil && slices.Contains(b.Encryption.BlockedEncryptionTypes, BlockedSSEC)
 }
 
 // checkBlocked refuses an SSE-C write to a bucket that blocks it.
 func checkBlocked(req SSE, b meta.Bucket) error {
-	if req.Algorithm == meta.SSEC && BlocksSSEC(b) {
+	if req.Algorithm == meta.SSEC && BlocksSSEC(bucketOf(b)) {
 		return ErrSSECBlocked
 	}
 	return nil

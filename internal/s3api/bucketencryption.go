@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -30,7 +29,7 @@ type encryptionRule struct {
 }
 
 // parseBucketEncryption reads a PutBucketEncryption body into the configuration to store.
-func parseBucketEncryption(body []byte) (*meta.BucketEncryption, error) {
+func parseBucketEncryption(body []byte) (*object.BucketEncryption, error) {
 	var cfg serverSideEncryptionConfiguration
 	if err := xml.Unmarshal(body, &cfg); err != nil || len(cfg.Rules) != 1 {
 		return nil, errMalformedXML
@@ -39,7 +38,7 @@ func parseBucketEncryption(body []byte) (*meta.BucketEncryption, error) {
 	if r.Default == nil {
 		return nil, errMalformedXML
 	}
-	out := &meta.BucketEncryption{Algorithm: r.Default.SSEAlgorithm, KMSMasterKeyID: r.Default.KMSMasterKeyID}
+	out := &object.BucketEncryption{Algorithm: r.Default.SSEAlgorithm, KMSMasterKeyID: r.Default.KMSMasterKeyID}
 	switch out.Algorithm {
 	case object.SSES3:
 		if out.KMSMasterKeyID != "" {

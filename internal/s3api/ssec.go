@@ -74,7 +74,7 @@ func parseCustomerKey(q *request, prefix string) (secret.Key, error) {
 // headers are validated, as S3 does (an authorization decision comes before validation). Only
 // the destination's headers count: a copy from an SSE-C source to another mode is no SSE-C
 // write. A plain-HTTP request is refused as insecure first.
-func checkSSECAllowed(q *request, b meta.Bucket) error {
+func checkSSECAllowed(q *request, b object.Bucket) error {
 	if !hasHeaderPrefix(q.r.Header, hdrSSECPrefix) {
 		return nil
 	}
