@@ -54,7 +54,7 @@ func (s *Service) UpdateObjectEncryption(ctx context.Context, bucket, key string
 		return ErrUpdateKeyAccount
 	}
 	for range updateAttempts {
-		o, err := s.Head(ctx, bucket, key)
+		o, err := s.head(ctx, bucket, key)
 		if err != nil {
 			return err
 		}

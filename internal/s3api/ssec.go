@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"net/http"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/secret"
 )
@@ -89,7 +88,7 @@ func checkSSECAllowed(q *request, b object.Bucket) error {
 
 // echoCustomerKey reports an SSE-C object or upload: the algorithm and the MD5 of the key
 // the request presented.
-func echoCustomerKey(w http.ResponseWriter, enc *meta.Encryption, ck secret.Key) {
+func echoCustomerKey(w http.ResponseWriter, enc *object.Encryption, ck secret.Key) {
 	if enc == nil || enc.Algorithm != object.SSEC || ck.IsZero() {
 		return
 	}
