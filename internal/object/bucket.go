@@ -84,10 +84,7 @@ func (s *Service) newBucketEncryption() *meta.BucketEncryption {
 // Bucket returns a bucket's settings (ErrNoSuchBucket).
 func (s *Service) Bucket(ctx context.Context, name string) (Bucket, error) {
 	b, err := s.bucket(ctx, name)
-	if err != nil {
-		return Bucket{}, err
-	}
-	return bucketOf(b), nil
+	return view(b, err, bucketOf)
 }
 
 // bucket returns a bucket's stored record (meta.ErrNoSuchBucket).

@@ -28,10 +28,7 @@ type CreateUploadInput struct {
 // CreateUpload starts a multipart upload and returns it.
 func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (Upload, error) {
 	u, err := s.createUpload(ctx, in)
-	if err != nil {
-		return Upload{}, err
-	}
-	return uploadOf(u), nil
+	return view(u, err, uploadOf)
 }
 
 // createUpload is CreateUpload, returning the stored record.
@@ -91,10 +88,7 @@ func (s *Service) Upload(ctx context.Context, bucket, key, uploadID string) (Upl
 		return Upload{}, err
 	}
 	u, err := s.meta.GetUpload(ctx, bucket, key, uploadID)
-	if err != nil {
-		return Upload{}, err
-	}
-	return uploadOf(u), nil
+	return view(u, err, uploadOf)
 }
 
 // UploadPart stores one part, replacing an earlier part of the same number. ck is the
@@ -102,10 +96,7 @@ func (s *Service) Upload(ctx context.Context, bucket, key, uploadID string) (Upl
 // key, no other upload takes one.
 func (s *Service) UploadPart(ctx context.Context, u Upload, number int, body io.Reader, size int64, e Expect, ck secret.Key) (Part, error) {
 	p, err := s.uploadPart(ctx, u.rec, number, body, size, e, ck)
-	if err != nil {
-		return Part{}, err
-	}
-	return partOf(p), nil
+	return view(p, err, partOf)
 }
 
 // uploadPart is UploadPart on the stored upload, returning the stored part.
@@ -155,10 +146,7 @@ type CompletedPart struct {
 // upload's.
 func (s *Service) Complete(ctx context.Context, u Upload, list []CompletedPart, fullChecksum string, cond WriteCondition, ck secret.Key) (Object, error) {
 	o, err := s.complete(ctx, u.rec, list, fullChecksum, cond, ck)
-	if err != nil {
-		return Object{}, err
-	}
-	return objectOf(o), nil
+	return view(o, err, objectOf)
 }
 
 // complete is Complete on the stored upload, returning the stored object.
@@ -263,10 +251,7 @@ func (s *Service) complete(ctx context.Context, u meta.Upload, list []CompletedP
 // body, so a retry of a gone upload is refused before the client sends one.
 func (s *Service) CompletedBy(ctx context.Context, bucket, key, uploadID string) (Object, error) {
 	o, err := s.completedBy(ctx, bucket, key, uploadID)
-	if err != nil {
-		return Object{}, err
-	}
-	return objectOf(o), nil
+	return view(o, err, objectOf)
 }
 
 // completedBy is CompletedBy, returning the stored object.
@@ -308,10 +293,7 @@ func (s *Service) Abort(ctx context.Context, bucket, key, uploadID string) error
 // Parts lists an upload's parts with numbers above after, at most limit.
 func (s *Service) Parts(ctx context.Context, u Upload, after, limit int) ([]Part, error) {
 	parts, err := s.meta.ListParts(ctx, u.Bucket, u.Key, u.UploadID, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	return partsOf(parts), nil
+	return view(parts, err, partsOf)
 }
 
 // Uploads lists a bucket's in-progress uploads.
@@ -320,10 +302,7 @@ func (s *Service) Uploads(ctx context.Context, bucket string, opt ListOptions, a
 		return nil, err
 	}
 	us, err := s.meta.ListUploads(ctx, bucket, meta.ListOptions{Prefix: opt.Prefix, After: opt.After, Limit: opt.Limit}, afterUploadID)
-	if err != nil {
-		return nil, err
-	}
-	return uploadsOf(us), nil
+	return view(us, err, uploadsOf)
 }
 
 // uploadKey opens the object key of an upload. Uploads started before encryption existed have

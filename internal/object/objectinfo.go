@@ -122,3 +122,13 @@ func encryptionOf(e *meta.Encryption) *Encryption {
 	}
 	return &Encryption{Algorithm: e.Algorithm, KMSKeyARN: e.KMSKeyARN, Context: e.Context, BucketKeyEnabled: e.BucketKey != ""}
 }
+
+// view is what the wire layer sees of a stored record rec read with error err: of(rec), or
+// the zero view and err.
+func view[R, V any](rec R, err error, of func(R) V) (V, error) {
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return of(rec), nil
+}

@@ -243,10 +243,7 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 // write is durable when PutObject returns nil.
 func (s *Service) PutObject(ctx context.Context, in PutInput) (Object, error) {
 	o, err := s.putObject(ctx, in)
-	if err != nil {
-		return Object{}, err
-	}
-	return objectOf(o), nil
+	return view(o, err, objectOf)
 }
 
 // putObject is PutObject, returning the stored record.

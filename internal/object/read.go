@@ -18,10 +18,7 @@ import (
 // Head returns an object's metadata.
 func (s *Service) Head(ctx context.Context, bucket, key string) (Object, error) {
 	o, err := s.head(ctx, bucket, key)
-	if err != nil {
-		return Object{}, err
-	}
-	return objectOf(o), nil
+	return view(o, err, objectOf)
 }
 
 // head returns an object's stored record.
