@@ -65,6 +65,8 @@ func TestDependencyDirections(t *testing.T) {
 			}},
 		{"s3api never imports kmsapi", func(p string) bool { return under(p, "internal/s3api") },
 			func(i string) bool { return !under(i, "internal/kmsapi") && !under(i, "internal/server") }},
+		{"s3api never imports meta: object hands it views without key material", func(p string) bool { return under(p, "internal/s3api") },
+			func(i string) bool { return !under(i, "internal/meta") }},
 		{"kmsapi never imports s3api", func(p string) bool { return under(p, "internal/kmsapi") },
 			func(i string) bool {
 				return !under(i, "internal/s3api") && !under(i, "internal/object") && !under(i, "internal/server")

@@ -81,8 +81,14 @@ func (s *Service) newBucketEncryption() *meta.BucketEncryption {
 	return &meta.BucketEncryption{Algorithm: meta.SSES3, BlockedEncryptionTypes: []string{BlockedSSEC}}
 }
 
-// Bucket returns a bucket's metadata (meta.ErrNoSuchBucket).
-func (s *Service) Bucket(ctx context.Context, name string) (meta.Bucket, error) {
+// Bucket returns a bucket's settings (ErrNoSuchBucket).
+func (s *Service) Bucket(ctx context.Context, name string) (Bucket, error) {
+	b, err := s.bucket(ctx, name)
+	return view(b, err, bucketOf)
+}
+
+// bucket returns a bucket's stored record (meta.ErrNoSuchBucket).
+func (s *Service) bucket(ctx context.Context, name string) (meta.Bucket, error) {
 	if !ValidBucketName(name) {
 		return meta.Bucket{}, meta.ErrNoSuchBucket
 	}
@@ -103,15 +109,15 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 }
 
 // ListBuckets returns the buckets owned by owner, by name.
-func (s *Service) ListBuckets(ctx context.Context, owner string) ([]meta.Bucket, error) {
+func (s *Service) ListBuckets(ctx context.Context, owner string) ([]Bucket, error) {
 	all, err := s.meta.ListBuckets(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
+	out := make([]Bucket, 0, len(all))
 	for _, b := range all {
 		if b.Owner == owner {
-			out = append(out, b)
+			out = append(out, bucketOf(b))
 		}
 	}
 	return out, nil

@@ -10,15 +10,15 @@ import (
 
 // BucketEncryption returns a bucket's effective default encryption and whether it was set
 // explicitly. A bucket never configured (or reset) encrypts with SSE-S3, as S3 does.
-func (s *Service) BucketEncryption(ctx context.Context, bucket string) (meta.BucketEncryption, bool, error) {
-	b, err := s.Bucket(ctx, bucket)
+func (s *Service) BucketEncryption(ctx context.Context, bucket string) (BucketEncryption, bool, error) {
+	b, err := s.bucket(ctx, bucket)
 	if err != nil {
-		return meta.BucketEncryption{}, false, err
+		return BucketEncryption{}, false, err
 	}
 	if b.Encryption == nil {
-		return meta.BucketEncryption{Algorithm: meta.SSES3}, false, nil
+		return BucketEncryption{Algorithm: SSES3}, false, nil
 	}
-	return *b.Encryption, true, nil
+	return *bucketEncryptionOf(b.Encryption), true, nil
 }
 
 // SetBucketEncryption stores a bucket's default encryption (SSE-S3, SSE-KMS or DSSE-KMS); nil
@@ -26,7 +26,8 @@ func (s *Service) BucketEncryption(ctx context.Context, bucket string) (meta.Buc
 // Blocking SSE-C is a security setting apart from the default: a configuration without
 // BlockedEncryptionTypes, and the reset, keep the bucket's current one, so that only an
 // explicit NONE unblocks SSE-C.
-func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *meta.BucketEncryption) error {
+func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, in *BucketEncryption) error {
+	cfg := in.stored()
 	if !ValidBucketName(bucket) {
 		return meta.ErrNoSuchBucket
 	}
@@ -34,9 +35,6 @@ func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, cfg *m
 		if cfg.Algorithm != meta.SSES3 && cfg.Algorithm != meta.SSEKMS && cfg.Algorithm != meta.SSEKMSDSSE {
 			return fmt.Errorf("%w: bucket default %s", ErrSSEUnsupported, cfg.Algorithm)
 		}
-		c := *cfg
-		c.BlockedEncryptionTypes = slices.Clone(cfg.BlockedEncryptionTypes)
-		cfg = &c
 	}
 	return s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
 		b.Encryption = keepBlocked(cfg, b.Encryption)

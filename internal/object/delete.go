@@ -8,7 +8,7 @@ import (
 )
 
 // DeleteObject removes an object. Deleting a missing key succeeds, as in S3, unless the delete
-// is conditional (If-Match), which needs the object; a missing bucket is meta.ErrNoSuchBucket.
+// is conditional (If-Match), which needs the object; a missing bucket is ErrNoSuchBucket.
 func (s *Service) DeleteObject(ctx context.Context, bucket, key string, cond WriteCondition) error {
 	if !ValidBucketName(bucket) {
 		return meta.ErrNoSuchBucket

@@ -198,7 +198,7 @@ func (s *Service) openKey(ctx context.Context, enc *meta.Encryption, id sse.Iden
 		}
 		return objectKeys{inner: k, keyedETag: true}, nil
 	}
-	if err := CheckCustomerKey(enc, ck); err != nil {
+	if err := checkCustomerKey(enc, ck); err != nil {
 		return objectKeys{}, err
 	}
 	if s.keys == nil {

@@ -17,7 +17,7 @@ type ListInput struct {
 
 // ListPage is one page of a listing: keys and common prefixes in one ascending order.
 type ListPage struct {
-	Objects        []meta.Object
+	Objects        []Object
 	CommonPrefixes []string
 	Truncated      bool
 	// Last is the last key or common prefix returned: the marker of the next page.
@@ -51,7 +51,7 @@ func CommonPrefix(key, prefix, delim string) (string, bool) {
 // delimiter into common prefixes, each counting as one entry against MaxKeys.
 func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPage, error) {
 	var page ListPage
-	if _, err := s.Bucket(ctx, bucket); err != nil {
+	if _, err := s.bucket(ctx, bucket); err != nil {
 		return page, err
 	}
 	if in.MaxKeys <= 0 {
@@ -104,7 +104,7 @@ func (s *Service) List(ctx context.Context, bucket string, in ListInput) (ListPa
 				skipped = true
 				break // re-seek past the whole common prefix
 			}
-			page.Objects = append(page.Objects, o)
+			page.Objects = append(page.Objects, objectOf(o))
 			after = o.Key
 			if i == len(batch)-1 && len(batch) < limit {
 				return page, nil

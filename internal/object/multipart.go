@@ -26,7 +26,13 @@ type CreateUploadInput struct {
 }
 
 // CreateUpload starts a multipart upload and returns it.
-func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (meta.Upload, error) {
+func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (Upload, error) {
+	u, err := s.createUpload(ctx, in)
+	return view(u, err, uploadOf)
+}
+
+// createUpload is CreateUpload, returning the stored record.
+func (s *Service) createUpload(ctx context.Context, in CreateUploadInput) (meta.Upload, error) {
 	if err := ValidKey(in.Key); err != nil {
 		return meta.Upload{}, err
 	}
@@ -50,7 +56,7 @@ func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (meta.
 		Bucket: in.Bucket, Key: in.Key, UploadID: newUploadID(), Initiated: s.nowUTC(), Owner: in.Owner,
 		Headers: in.Headers, UserMeta: in.UserMeta, ChecksumAlgorithm: in.ChecksumAlgorithm, ChecksumType: ctype,
 	}
-	b, err := s.Bucket(ctx, in.Bucket)
+	b, err := s.bucket(ctx, in.Bucket)
 	if err != nil {
 		return meta.Upload{}, err
 	}
@@ -76,18 +82,25 @@ func (s *Service) CreateUpload(ctx context.Context, in CreateUploadInput) (meta.
 	return u, nil
 }
 
-// Upload returns an in-progress upload (meta.ErrNoSuchUpload).
-func (s *Service) Upload(ctx context.Context, bucket, key, uploadID string) (meta.Upload, error) {
-	if _, err := s.Bucket(ctx, bucket); err != nil {
-		return meta.Upload{}, err
+// Upload returns an in-progress upload (ErrNoSuchUpload).
+func (s *Service) Upload(ctx context.Context, bucket, key, uploadID string) (Upload, error) {
+	if _, err := s.bucket(ctx, bucket); err != nil {
+		return Upload{}, err
 	}
-	return s.meta.GetUpload(ctx, bucket, key, uploadID)
+	u, err := s.meta.GetUpload(ctx, bucket, key, uploadID)
+	return view(u, err, uploadOf)
 }
 
 // UploadPart stores one part, replacing an earlier part of the same number. ck is the
 // customer key the part request presents: every part of an SSE-C upload needs the upload's
 // key, no other upload takes one.
-func (s *Service) UploadPart(ctx context.Context, u meta.Upload, number int, body io.Reader, size int64, e Expect, ck secret.Key) (meta.Part, error) {
+func (s *Service) UploadPart(ctx context.Context, u Upload, number int, body io.Reader, size int64, e Expect, ck secret.Key) (Part, error) {
+	p, err := s.uploadPart(ctx, u.rec, number, body, size, e, ck)
+	return view(p, err, partOf)
+}
+
+// uploadPart is UploadPart on the stored upload, returning the stored part.
+func (s *Service) uploadPart(ctx context.Context, u meta.Upload, number int, body io.Reader, size int64, e Expect, ck secret.Key) (meta.Part, error) {
 	if number < 1 || number > MaxPartNumber {
 		return meta.Part{}, ErrInvalidPartNumber
 	}
@@ -131,7 +144,13 @@ type CompletedPart struct {
 // same key. fullChecksum is an optional full-object checksum the client sent for the whole.
 // A customer key (ck, zero for none) is optional, as in S3; one that is sent must be the
 // upload's.
-func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedPart, fullChecksum string, cond WriteCondition, ck secret.Key) (meta.Object, error) {
+func (s *Service) Complete(ctx context.Context, u Upload, list []CompletedPart, fullChecksum string, cond WriteCondition, ck secret.Key) (Object, error) {
+	o, err := s.complete(ctx, u.rec, list, fullChecksum, cond, ck)
+	return view(o, err, objectOf)
+}
+
+// complete is Complete on the stored upload, returning the stored object.
+func (s *Service) complete(ctx context.Context, u meta.Upload, list []CompletedPart, fullChecksum string, cond WriteCondition, ck secret.Key) (meta.Object, error) {
 	if len(list) == 0 {
 		return meta.Object{}, ErrMalformedCompletion
 	}
@@ -208,11 +227,11 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 	}
 	if errors.Is(err, meta.ErrNoSuchUpload) {
 		// A concurrent completion of the same upload won the race.
-		o, err := s.CompletedBy(ctx, u.Bucket, u.Key, u.UploadID)
+		o, err := s.completedBy(ctx, u.Bucket, u.Key, u.UploadID)
 		if err != nil {
 			return meta.Object{}, err
 		}
-		return o, SameCompletion(o, list)
+		return o, SameCompletion(objectOf(o), list)
 	}
 	if err != nil {
 		return meta.Object{}, err
@@ -228,9 +247,15 @@ func (s *Service) Complete(ctx context.Context, u meta.Upload, list []CompletedP
 // repeated after it succeeded (an SDK retrying a lost response): the key's object while
 // uploadID made it. The answer comes from the object record alone, so any node sharing the
 // metadata store gives it. An upload id that made no current object (never existed, aborted,
-// or its object since overwritten or deleted) is meta.ErrNoSuchUpload. It needs no request
+// or its object since overwritten or deleted) is ErrNoSuchUpload. It needs no request
 // body, so a retry of a gone upload is refused before the client sends one.
-func (s *Service) CompletedBy(ctx context.Context, bucket, key, uploadID string) (meta.Object, error) {
+func (s *Service) CompletedBy(ctx context.Context, bucket, key, uploadID string) (Object, error) {
+	o, err := s.completedBy(ctx, bucket, key, uploadID)
+	return view(o, err, objectOf)
+}
+
+// completedBy is CompletedBy, returning the stored object.
+func (s *Service) completedBy(ctx context.Context, bucket, key, uploadID string) (meta.Object, error) {
 	o, err := s.meta.GetObject(ctx, bucket, key)
 	if errors.Is(err, meta.ErrNoSuchKey) || err == nil && (uploadID == "" || o.UploadID != uploadID) {
 		return meta.Object{}, meta.ErrNoSuchUpload
@@ -240,7 +265,7 @@ func (s *Service) CompletedBy(ctx context.Context, bucket, key, uploadID string)
 
 // SameCompletion checks that a repeated completion names exactly the parts o was completed
 // with; a different list is ErrInvalidPart.
-func SameCompletion(o meta.Object, list []CompletedPart) error {
+func SameCompletion(o Object, list []CompletedPart) error {
 	if len(list) != len(o.Parts) {
 		return fmt.Errorf("%w: the upload was completed with %d parts", ErrInvalidPart, len(o.Parts))
 	}
@@ -254,7 +279,7 @@ func SameCompletion(o meta.Object, list []CompletedPart) error {
 
 // Abort removes an upload and frees its parts.
 func (s *Service) Abort(ctx context.Context, bucket, key, uploadID string) error {
-	if _, err := s.Bucket(ctx, bucket); err != nil {
+	if _, err := s.bucket(ctx, bucket); err != nil {
 		return err
 	}
 	parts, err := s.meta.AbortUpload(ctx, bucket, key, uploadID)
@@ -266,16 +291,18 @@ func (s *Service) Abort(ctx context.Context, bucket, key, uploadID string) error
 }
 
 // Parts lists an upload's parts with numbers above after, at most limit.
-func (s *Service) Parts(ctx context.Context, u meta.Upload, after, limit int) ([]meta.Part, error) {
-	return s.meta.ListParts(ctx, u.Bucket, u.Key, u.UploadID, after, limit)
+func (s *Service) Parts(ctx context.Context, u Upload, after, limit int) ([]Part, error) {
+	parts, err := s.meta.ListParts(ctx, u.Bucket, u.Key, u.UploadID, after, limit)
+	return view(parts, err, partsOf)
 }
 
 // Uploads lists a bucket's in-progress uploads.
-func (s *Service) Uploads(ctx context.Context, bucket string, opt meta.ListOptions, afterUploadID string) ([]meta.Upload, error) {
-	if _, err := s.Bucket(ctx, bucket); err != nil {
+func (s *Service) Uploads(ctx context.Context, bucket string, opt ListOptions, afterUploadID string) ([]Upload, error) {
+	if _, err := s.bucket(ctx, bucket); err != nil {
 		return nil, err
 	}
-	return s.meta.ListUploads(ctx, bucket, opt, afterUploadID)
+	us, err := s.meta.ListUploads(ctx, bucket, meta.ListOptions{Prefix: opt.Prefix, After: opt.After, Limit: opt.Limit}, afterUploadID)
+	return view(us, err, uploadsOf)
 }
 
 // uploadKey opens the object key of an upload. Uploads started before encryption existed have

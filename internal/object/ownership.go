@@ -38,7 +38,7 @@ func ValidOwnership(s string) bool {
 }
 
 // Ownership returns the bucket's Object Ownership setting, or ErrNoOwnershipControls.
-func Ownership(b meta.Bucket) (string, error) {
+func Ownership(b Bucket) (string, error) {
 	switch b.ObjectOwnership {
 	case "":
 		return OwnershipEnforced, nil
@@ -50,7 +50,7 @@ func Ownership(b meta.Bucket) (string, error) {
 
 // ACLsEnabled reports whether S3 would accept ACLs on the bucket: any setting but
 // BucketOwnerEnforced, and no ownership controls at all.
-func ACLsEnabled(b meta.Bucket) bool {
+func ACLsEnabled(b Bucket) bool {
 	s, err := Ownership(b)
 	return err != nil || s != OwnershipEnforced
 }

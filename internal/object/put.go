@@ -241,7 +241,13 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 
 // PutObject stores an object, replacing any of the same key, and returns its metadata. The
 // write is durable when PutObject returns nil.
-func (s *Service) PutObject(ctx context.Context, in PutInput) (meta.Object, error) {
+func (s *Service) PutObject(ctx context.Context, in PutInput) (Object, error) {
+	o, err := s.putObject(ctx, in)
+	return view(o, err, objectOf)
+}
+
+// putObject is PutObject, returning the stored record.
+func (s *Service) putObject(ctx context.Context, in PutInput) (meta.Object, error) {
 	if err := ValidKey(in.Key); err != nil {
 		return meta.Object{}, err
 	}

@@ -16,7 +16,13 @@ import (
 )
 
 // Head returns an object's metadata.
-func (s *Service) Head(ctx context.Context, bucket, key string) (meta.Object, error) {
+func (s *Service) Head(ctx context.Context, bucket, key string) (Object, error) {
+	o, err := s.head(ctx, bucket, key)
+	return view(o, err, objectOf)
+}
+
+// head returns an object's stored record.
+func (s *Service) head(ctx context.Context, bucket, key string) (meta.Object, error) {
 	if !ValidBucketName(bucket) {
 		return meta.Object{}, meta.ErrNoSuchBucket
 	}
@@ -33,18 +39,18 @@ const openAttempts = 5
 // An overwrite or delete that frees the bytes between the metadata read and the open is met
 // by reading the metadata again, so a key that exists throughout is never reported missing.
 // ck is the SSE-C customer key the request presents (zero for none); see Open.
-func (s *Service) OpenObject(ctx context.Context, bucket, key string, ck secret.Key) (meta.Object, Reader, error) {
+func (s *Service) OpenObject(ctx context.Context, bucket, key string, ck secret.Key) (Object, Reader, error) {
 	for attempt := 1; ; attempt++ {
-		o, err := s.Head(ctx, bucket, key)
+		o, err := s.head(ctx, bucket, key)
 		if err != nil {
-			return meta.Object{}, nil, err
+			return Object{}, nil, err
 		}
-		rd, err := s.Open(ctx, o, ck)
+		rd, err := s.open(ctx, o, ck)
 		if err == nil {
-			return o, rd, nil
+			return objectOf(o), rd, nil
 		}
 		if !errors.Is(err, errBlobGone) || attempt == openAttempts {
-			return meta.Object{}, nil, err
+			return Object{}, nil, err
 		}
 	}
 }
@@ -68,7 +74,12 @@ type Reader interface {
 // package, as reads reach it, so a small range of a large object decrypts only what it needs.
 // An SSE-C object opens only with its customer key ck (CheckCustomerKey's errors); any other
 // object refuses one.
-func (s *Service) Open(ctx context.Context, o meta.Object, ck secret.Key) (Reader, error) {
+func (s *Service) Open(ctx context.Context, o Object, ck secret.Key) (Reader, error) {
+	return s.open(ctx, o.rec, ck)
+}
+
+// open opens the bytes of the stored object o; see Open.
+func (s *Service) open(ctx context.Context, o meta.Object, ck secret.Key) (Reader, error) {
 	if o.Encryption == nil && !ck.IsZero() {
 		return nil, ErrSSECNotApplicable
 	}

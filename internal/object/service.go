@@ -16,7 +16,7 @@ import (
 	"github.com/coffer/coffer/internal/sse"
 )
 
-// Error classes of the object service, beyond the meta.Err* not-found and conflict classes
+// Error classes of the object service, beyond the not-found and conflict classes (ErrNoSuchKey…)
 // that it passes through. The S3 wire layer maps each to an AWS error code.
 var (
 	ErrInvalidBucketName       = errors.New("object: invalid bucket name")

@@ -43,13 +43,13 @@ const (
 // BlocksSSEC reports whether bucket b refuses SSE-C writes. Only a record that says so
 // blocks: buckets made before the setting existed keep accepting SSE-C, as AWS left the
 // buckets of accounts that used SSE-C.
-func BlocksSSEC(b meta.Bucket) bool {
+func BlocksSSEC(b Bucket) bool {
 	return b.Encryption != nil && slices.Contains(b.Encryption.BlockedEncryptionTypes, BlockedSSEC)
 }
 
 // checkBlocked refuses an SSE-C write to a bucket that blocks it.
 func checkBlocked(req SSE, b meta.Bucket) error {
-	if req.Algorithm == meta.SSEC && BlocksSSEC(b) {
+	if req.Algorithm == meta.SSEC && BlocksSSEC(bucketOf(b)) {
 		return ErrSSECBlocked
 	}
 	return nil
@@ -72,7 +72,7 @@ func newCustomerKey(ck secret.Key, id sse.Identity) (secret.Key, *meta.Encryptio
 
 // openCustomerKey unseals the object key of an SSE-C record with the customer key ck.
 func openCustomerKey(enc *meta.Encryption, ck secret.Key, id sse.Identity) (secret.Key, error) {
-	if err := CheckCustomerKey(enc, ck); err != nil {
+	if err := checkCustomerKey(enc, ck); err != nil {
 		return secret.Key{}, err
 	}
 	k, err := sse.UnsealKey(enc.SealedKey, ck, sse.ModeSSEC, id)
@@ -85,8 +85,8 @@ func openCustomerKey(enc *meta.Encryption, ck secret.Key, id sse.Identity) (secr
 // CheckCustomerKey checks the customer key ck (zero for none) a read presents for an object
 // or upload encrypted as enc describes, without decrypting anything: an SSE-C object needs
 // its key (ErrSSECKeyRequired, ErrSSECWrongKey), any other object takes none
-// (ErrSSECNotApplicable). HEAD and GetObjectAttributes use it; Open checks the same way.
-func CheckCustomerKey(enc *meta.Encryption, ck secret.Key) error {
+// (ErrSSECNotApplicable). Open checks the same way.
+func checkCustomerKey(enc *meta.Encryption, ck secret.Key) error {
 	ssec := enc != nil && enc.Algorithm == meta.SSEC
 	switch {
 	case !ssec && !ck.IsZero():
@@ -109,10 +109,10 @@ func CheckCustomerKey(enc *meta.Encryption, ck secret.Key) error {
 	return nil
 }
 
-// checkUploadCustomerKey is CheckCustomerKey for the parts and completion of an upload, with
+// checkUploadCustomerKey is checkCustomerKey for the parts and completion of an upload, with
 // the errors S3 gives there.
 func checkUploadCustomerKey(u meta.Upload, ck secret.Key) error {
-	switch err := CheckCustomerKey(u.Encryption, ck); {
+	switch err := checkCustomerKey(u.Encryption, ck); {
 	case errors.Is(err, ErrSSECKeyRequired):
 		return ErrSSECPartKeyRequired
 	case errors.Is(err, ErrSSECWrongKey):
@@ -120,4 +120,12 @@ func checkUploadCustomerKey(u meta.Upload, ck secret.Key) error {
 	default:
 		return err
 	}
+}
+
+// CheckCustomerKey checks the customer key ck (zero for none) a read of o presents, without
+// decrypting anything: an SSE-C object needs its key (ErrSSECKeyRequired, ErrSSECWrongKey),
+// any other object takes none (ErrSSECNotApplicable). HEAD and GetObjectAttributes use it;
+// Open checks the same way.
+func (o Object) CheckCustomerKey(ck secret.Key) error {
+	return checkCustomerKey(o.rec.Encryption, ck)
 }

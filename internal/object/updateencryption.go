@@ -46,7 +46,7 @@ const updateAttempts = 5
 // read, so a concurrent overwrite on any node is never undone: the update then applies to
 // the new object, as if it had come after it.
 func (s *Service) UpdateObjectEncryption(ctx context.Context, bucket, key string, to EncryptionUpdate) error {
-	b, err := s.Bucket(ctx, bucket)
+	b, err := s.bucket(ctx, bucket)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *Service) UpdateObjectEncryption(ctx context.Context, bucket, key string
 		return ErrUpdateKeyAccount
 	}
 	for range updateAttempts {
-		o, err := s.Head(ctx, bucket, key)
+		o, err := s.head(ctx, bucket, key)
 		if err != nil {
 			return err
 		}

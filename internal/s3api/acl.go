@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -177,7 +176,7 @@ func bodyACL(body []byte, owner string) (aclAsked, error) {
 
 // checkWriteACL refuses an ACL on a write creating an object in b (PutObject, CopyObject,
 // CreateMultipartUpload) unless it is the owner's full control, as S3 does with ACLs disabled.
-func checkWriteACL(q *request, b meta.Bucket) error {
+func checkWriteACL(q *request, b object.Bucket) error {
 	asked, err := headerACL(q.r.Header, b.Owner)
 	if err != nil || asked != aclOthers {
 		return err
@@ -203,7 +202,7 @@ func checkCreateBucketACL(q *request, ownership string) error {
 
 // aclToSet reads the ACL of a PutBucketAcl or PutObjectAcl: from headers or from the body,
 // never both, and refuses it as S3 does for the bucket's Object Ownership.
-func aclToSet(q *request, b meta.Bucket) error {
+func aclToSet(q *request, b object.Bucket) error {
 	owner := b.Owner // under any Object Ownership setting, of every object too
 	body, err := readSmallBody(q, 64<<10)
 	if err != nil {

@@ -77,7 +77,7 @@ func (h *Handler) getObjectAttributes(q *request) error {
 	if err != nil {
 		return err
 	}
-	if err := object.CheckCustomerKey(o.Encryption, ck); err != nil {
+	if err := o.CheckCustomerKey(ck); err != nil {
 		return err
 	}
 	res := getObjectAttributesResponse{NS: s3NS}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -58,7 +57,7 @@ func (h *Handler) listBuckets(q *request) error {
 	return h.writeXML(q, http.StatusOK, res)
 }
 
-func (h *Handler) bucketRegion(b meta.Bucket) string {
+func (h *Handler) bucketRegion(b object.Bucket) string {
 	if b.Region == "" {
 		return "us-east-1"
 	}
@@ -101,7 +100,7 @@ func (h *Handler) createBucket(q *request) error {
 
 // ownedBucket returns the bucket if the caller's account owns it. Another account's bucket
 // answers AccessDenied, as in S3 without a bucket policy granting access.
-func (h *Handler) ownedBucket(q *request) (meta.Bucket, error) {
+func (h *Handler) ownedBucket(q *request) (object.Bucket, error) {
 	b, err := h.objects.Bucket(q.r.Context(), q.bucket)
 	if err != nil {
 		return b, err

@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -30,7 +29,7 @@ type encryptionRule struct {
 }
 
 // parseBucketEncryption reads a PutBucketEncryption body into the configuration to store.
-func parseBucketEncryption(body []byte) (*meta.BucketEncryption, error) {
+func parseBucketEncryption(body []byte) (*object.BucketEncryption, error) {
 	var cfg serverSideEncryptionConfiguration
 	if err := xml.Unmarshal(body, &cfg); err != nil || len(cfg.Rules) != 1 {
 		return nil, errMalformedXML
@@ -39,13 +38,13 @@ func parseBucketEncryption(body []byte) (*meta.BucketEncryption, error) {
 	if r.Default == nil {
 		return nil, errMalformedXML
 	}
-	out := &meta.BucketEncryption{Algorithm: r.Default.SSEAlgorithm, KMSMasterKeyID: r.Default.KMSMasterKeyID}
+	out := &object.BucketEncryption{Algorithm: r.Default.SSEAlgorithm, KMSMasterKeyID: r.Default.KMSMasterKeyID}
 	switch out.Algorithm {
-	case meta.SSES3:
+	case object.SSES3:
 		if out.KMSMasterKeyID != "" {
 			return nil, &apiError{"InvalidArgument", http.StatusBadRequest, "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse"}
 		}
-	case meta.SSEKMS, meta.SSEKMSDSSE:
+	case object.SSEKMS, object.SSEKMSDSSE:
 		// S3 does not check the key here: a missing or disabled key fails the writes.
 	default:
 		return nil, &apiError{"InvalidArgument", http.StatusBadRequest, "The encryption method specified is not supported"}

@@ -8,49 +8,48 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
 // copySource reads the x-amz-copy-source header ("/bucket/key" or "bucket/key", URL-encoded,
 // optionally with ?versionId=) and returns the source object after its bucket's owner check
 // and the x-amz-copy-source-if-* conditions, opened for reading; the caller closes the reader.
-func (h *Handler) copySource(q *request) (meta.Object, object.Reader, error) {
+func (h *Handler) copySource(q *request) (object.Object, object.Reader, error) {
 	raw := q.r.Header.Get("x-amz-copy-source")
 	path, query, _ := strings.Cut(raw, "?")
 	src, err := url.PathUnescape(path)
 	if err != nil || !utf8.ValidString(src) {
-		return meta.Object{}, nil, errInvalidCopySourceEncoding
+		return object.Object{}, nil, errInvalidCopySourceEncoding
 	}
 	src = strings.TrimPrefix(src, "/")
 	bucket, key, ok := strings.Cut(src, "/")
 	if !ok || bucket == "" || key == "" {
-		return meta.Object{}, nil, errInvalidCopySource
+		return object.Object{}, nil, errInvalidCopySource
 	}
 	if v, _ := url.ParseQuery(query); v.Get("versionId") != "" && v.Get("versionId") != "null" {
-		return meta.Object{}, nil, &apiError{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
+		return object.Object{}, nil, &apiError{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
 	}
 	b, err := h.objects.Bucket(q.r.Context(), bucket)
 	if err != nil {
-		return meta.Object{}, nil, err
+		return object.Object{}, nil, err
 	}
 	if b.Owner != q.principal.AccountID {
-		return meta.Object{}, nil, errAccessDenied
+		return object.Object{}, nil, errAccessDenied
 	}
 	// An SSE-C source opens with its key; the open reader holds the object key it unsealed,
 	// so the customer key is done with once the source is open.
 	ck, err := parseCustomerKey(q, hdrCopySSEC)
 	defer ck.Destroy()
 	if err != nil {
-		return meta.Object{}, nil, err
+		return object.Object{}, nil, err
 	}
 	o, rd, err := h.objects.OpenObject(q.r.Context(), bucket, key, ck)
 	if err != nil {
-		return meta.Object{}, nil, err
+		return object.Object{}, nil, err
 	}
 	if err := checkConditions(q.r.Header, o, "x-amz-copy-source-"); err != nil {
 		rd.Close()
-		return meta.Object{}, nil, err
+		return object.Object{}, nil, err
 	}
 	return o, rd, nil
 }

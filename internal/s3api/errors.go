@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/sigv4"
 )
@@ -51,11 +50,10 @@ var errorTable = []struct {
 	class error
 	api   apiError
 }{
-	{meta.ErrNoSuchBucket, apiError{"NoSuchBucket", 404, "The specified bucket does not exist"}},
-	{meta.ErrNoSuchKey, apiError{"NoSuchKey", 404, "The specified key does not exist."}},
-	{meta.ErrNoSuchUpload, apiError{"NoSuchUpload", 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."}},
-	{meta.ErrBucketNotEmpty, apiError{"BucketNotEmpty", 409, "The bucket you tried to delete is not empty"}},
-	{meta.ErrBucketExists, apiError{"BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it."}},
+	{object.ErrNoSuchBucket, apiError{"NoSuchBucket", 404, "The specified bucket does not exist"}},
+	{object.ErrNoSuchKey, apiError{"NoSuchKey", 404, "The specified key does not exist."}},
+	{object.ErrNoSuchUpload, apiError{"NoSuchUpload", 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."}},
+	{object.ErrBucketNotEmpty, apiError{"BucketNotEmpty", 409, "The bucket you tried to delete is not empty"}},
 	{object.ErrBucketAlreadyOwnedByYou, apiError{"BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it."}},
 	{object.ErrBucketAlreadyExists, apiError{"BucketAlreadyExists", 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."}},
 	{object.ErrInvalidBucketName, apiError{"InvalidBucketName", 400, "The specified bucket is not valid."}},

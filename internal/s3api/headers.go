@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -107,7 +106,7 @@ func verifyBytes(body []byte, e object.Expect) error {
 }
 
 // setObjectHeaders writes the headers describing o on a GET, HEAD or PUT response.
-func setObjectHeaders(w http.ResponseWriter, o meta.Object) {
+func setObjectHeaders(w http.ResponseWriter, o object.Object) {
 	hd := w.Header()
 	hd.Set("ETag", `"`+o.ETag+`"`)
 	hd.Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -57,7 +56,7 @@ func (h *Handler) listEntries(q *request, after string, fetchOwner bool) (object
 	return page, entries, cps, enc, maxKeys, nil
 }
 
-func (h *Handler) listEntry(o meta.Object, enc func(string) string, withOwner bool) objectEntry {
+func (h *Handler) listEntry(o object.Object, enc func(string) string, withOwner bool) objectEntry {
 	e := objectEntry{Key: enc(o.Key), LastModified: xmlTime(o.LastModified), ETag: `"` + o.ETag + `"`, Size: o.Size, StorageClass: "STANDARD"}
 	for a := range o.Checksums {
 		e.ChecksumAlgorithm = append(e.ChecksumAlgorithm, a)

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -54,19 +53,19 @@ func (h *Handler) createUpload(q *request) error {
 }
 
 // partTarget resolves the upload and part number of UploadPart and UploadPartCopy.
-func (h *Handler) partTarget(q *request) (meta.Upload, int, error) {
+func (h *Handler) partTarget(q *request) (object.Upload, int, error) {
 	number, err := strconv.Atoi(q.query.Get("partNumber"))
 	if err != nil || number < 1 || number > object.MaxPartNumber {
-		return meta.Upload{}, 0, errInvalidPartNumber
+		return object.Upload{}, 0, errInvalidPartNumber
 	}
 	u, err := h.upload(q)
 	return u, number, err
 }
 
 // upload returns the upload named by the uploadId parameter, in a bucket the caller owns.
-func (h *Handler) upload(q *request) (meta.Upload, error) {
+func (h *Handler) upload(q *request) (object.Upload, error) {
 	if _, err := h.ownedBucket(q); err != nil {
-		return meta.Upload{}, err
+		return object.Upload{}, err
 	}
 	return h.objects.Upload(q.r.Context(), q.bucket, q.key, q.query.Get("uploadId"))
 }
@@ -99,8 +98,8 @@ func (h *Handler) completeUpload(q *request) error {
 	u, err := h.upload(q)
 	// An upload that is gone may have been completed by this very request's first attempt.
 	ctx := q.r.Context()
-	retry := errors.Is(err, meta.ErrNoSuchUpload)
-	var done meta.Object
+	retry := errors.Is(err, object.ErrNoSuchUpload)
+	var done object.Object
 	if retry {
 		done, err = h.objects.CompletedBy(ctx, q.bucket, q.key, q.query.Get("uploadId"))
 	}
@@ -254,7 +253,7 @@ func (h *Handler) listUploads(q *request) error {
 	count := 0
 	ctx := q.r.Context()
 	for !res.IsTruncated {
-		batch, err := h.objects.Uploads(ctx, q.bucket, meta.ListOptions{Prefix: prefix, After: after, Limit: pageBatch(maxUploads - count + 1)}, afterID)
+		batch, err := h.objects.Uploads(ctx, q.bucket, object.ListOptions{Prefix: prefix, After: after, Limit: pageBatch(maxUploads - count + 1)}, afterID)
 		if err != nil {
 			return err
 		}

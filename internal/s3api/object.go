@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 )
 
@@ -99,11 +98,11 @@ func (h *Handler) getObject(q *request, head bool) error {
 	ctx := q.r.Context()
 	// A GET opens the bytes before any header is written, so the headers describe exactly
 	// the object being sent even when an overwrite races the request.
-	var o meta.Object
+	var o object.Object
 	var rd object.Reader
 	if head {
 		if o, err = h.objects.Head(ctx, q.bucket, q.key); err == nil {
-			err = object.CheckCustomerKey(o.Encryption, ck)
+			err = o.CheckCustomerKey(ck)
 		}
 	} else {
 		o, rd, err = h.objects.OpenObject(ctx, q.bucket, q.key, ck)
@@ -214,7 +213,7 @@ var responseOverrides = map[string]string{
 }
 
 // partRange is the byte run of part n of o. A single-PUT object has one part, the whole.
-func partRange(o meta.Object, n int) (start, length int64, err error) {
+func partRange(o object.Object, n int) (start, length int64, err error) {
 	if o.PartsCount == 0 {
 		if n != 1 {
 			return 0, 0, errPartNumberBeyond
@@ -279,7 +278,7 @@ func parseRange(h string, size int64) (start, length int64, ok bool, err error) 
 // checkConditions evaluates If-Match, If-None-Match, If-Modified-Since and
 // If-Unmodified-Since (prefix "" for reads, "x-amz-copy-source-" for copy sources) with the
 // precedence of RFC 7232 that S3 documents.
-func checkConditions(h http.Header, o meta.Object, prefix string) error {
+func checkConditions(h http.Header, o object.Object, prefix string) error {
 	lm := o.LastModified.UTC().Truncate(time.Second)
 	get := func(name string) string { return h.Get(prefix + name) }
 	notModified := errNotModified

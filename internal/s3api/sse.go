@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/secret"
 )
@@ -46,7 +45,7 @@ func hasHeaderPrefix(h http.Header, prefix string) bool {
 }
 
 // isKMS reports the KMS algorithms.
-func isKMS(alg string) bool { return alg == meta.SSEKMS || alg == meta.SSEKMSDSSE }
+func isKMS(alg string) bool { return alg == object.SSEKMS || alg == object.SSEKMSDSSE }
 
 // checkSSEWrite reads the encryption a write (PutObject, POST, CreateMultipartUpload,
 // CopyObject, UploadPart, UploadPartCopy) asks for. AES256 is SSE-S3, aws:kms SSE-KMS,
@@ -59,7 +58,7 @@ func checkSSEWrite(q *request) (object.SSE, error) {
 		return object.SSE{}, errSSECInsecure
 	}
 	v := h.Get(hdrSSE)
-	if v != "" && v != meta.SSES3 && !isKMS(v) {
+	if v != "" && v != object.SSES3 && !isKMS(v) {
 		return object.SSE{}, errSSEInvalidValue
 	}
 	keyID, rawCtx := h.Get(hdrSSEKMSKeyID), h.Get(hdrSSEContext)
@@ -100,7 +99,7 @@ func checkSSENoKMS(q *request, v string) (object.SSE, error) {
 		return object.SSE{}, err
 	}
 	if !ck.IsZero() {
-		return object.SSE{Algorithm: meta.SSEC, CustomerKey: ck}, nil
+		return object.SSE{Algorithm: object.SSEC, CustomerKey: ck}, nil
 	}
 	return object.SSE{Algorithm: v}, nil
 }
@@ -143,7 +142,7 @@ func checkSSERead(q *request) (secret.Key, error) {
 // checkKMSRead refuses a read of a KMS-protected object that is not signed with SigV4, as
 // S3 does ("All GET and PUT requests for an object protected by AWS KMS fail if you don't
 // make them by using SSL/TLS or Signature Version 4"; S3 answers SigV2 with this error).
-func checkKMSRead(q *request, enc *meta.Encryption) error {
+func checkKMSRead(q *request, enc *object.Encryption) error {
 	if enc != nil && isKMS(enc.Algorithm) && q.auth != nil && q.auth.SigV2 {
 		return errSSEKMSSigV4
 	}
@@ -151,35 +150,35 @@ func checkKMSRead(q *request, enc *meta.Encryption) error {
 }
 
 // setSSEHeaders reports how an object or upload is encrypted. A plaintext object from before
-// encryption existed reports nothing. Only the algorithm, the KMS key ARN and whether a
-// bucket key is used are read: the record's sealed fields never reach the wire.
-func setSSEHeaders(w http.ResponseWriter, enc *meta.Encryption) {
+// encryption existed reports nothing. object.Encryption holds only what S3 reports (the
+// algorithm, the KMS key ARN, whether a bucket key is used): no key material can reach the wire.
+func setSSEHeaders(w http.ResponseWriter, enc *object.Encryption) {
 	if enc == nil {
 		return
 	}
 	hd := w.Header()
 	switch enc.Algorithm {
-	case meta.SSES3:
-		hd.Set(hdrSSE, meta.SSES3)
-	case meta.SSEKMS, meta.SSEKMSDSSE:
+	case object.SSES3:
+		hd.Set(hdrSSE, object.SSES3)
+	case object.SSEKMS, object.SSEKMSDSSE:
 		hd.Set(hdrSSE, enc.Algorithm)
 		hd.Set(hdrSSEKMSKeyID, enc.KMSKeyARN)
-		if enc.BucketKey != "" {
+		if enc.BucketKeyEnabled {
 			hd.Set(hdrSSEBucketKey, "true")
 		}
-	case meta.SSEC:
+	case object.SSEC:
 		hd.Set(hdrSSECAlgorithm, sseCAlgorithm) // and the key's MD5: echoCustomerKey
 	}
 }
 
 // setSSEContextHeader echoes the encryption context of a KMS write (PutObject, CopyObject,
 // CreateMultipartUpload): the client's pairs and the aws:s3:arn S3 added, base64 JSON.
-func setSSEContextHeader(w http.ResponseWriter, enc *meta.Encryption, bucket, key string) {
+func setSSEContextHeader(w http.ResponseWriter, enc *object.Encryption, bucket, key string) {
 	if enc == nil || !isKMS(enc.Algorithm) {
 		return
 	}
 	ec := map[string]string{"aws:s3:arn": "arn:aws:s3:::" + bucket + "/" + key}
-	if enc.BucketKey != "" {
+	if enc.BucketKeyEnabled {
 		ec["aws:s3:arn"] = "arn:aws:s3:::" + bucket
 	}
 	for k, v := range enc.Context {

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"net/http"
 
-	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/secret"
 )
@@ -74,7 +73,7 @@ func parseCustomerKey(q *request, prefix string) (secret.Key, error) {
 // headers are validated, as S3 does (an authorization decision comes before validation). Only
 // the destination's headers count: a copy from an SSE-C source to another mode is no SSE-C
 // write. A plain-HTTP request is refused as insecure first.
-func checkSSECAllowed(q *request, b meta.Bucket) error {
+func checkSSECAllowed(q *request, b object.Bucket) error {
 	if !hasHeaderPrefix(q.r.Header, hdrSSECPrefix) {
 		return nil
 	}
@@ -89,8 +88,8 @@ func checkSSECAllowed(q *request, b meta.Bucket) error {
 
 // echoCustomerKey reports an SSE-C object or upload: the algorithm and the MD5 of the key
 // the request presented.
-func echoCustomerKey(w http.ResponseWriter, enc *meta.Encryption, ck secret.Key) {
-	if enc == nil || enc.Algorithm != meta.SSEC || ck.IsZero() {
+func echoCustomerKey(w http.ResponseWriter, enc *object.Encryption, ck secret.Key) {
+	if enc == nil || enc.Algorithm != object.SSEC || ck.IsZero() {
 		return
 	}
 	sum := md5.Sum(ck.RevealBytes())

@@ -1,0 +1,53 @@
+package object
+
+import (
+	"slices"
+	"time"
+
+	"github.com/coffer/coffer/internal/meta"
+)
+
+// Bucket is a bucket's settings as the wire layer reads them.
+type Bucket struct {
+	Name    string
+	Region  string // LocationConstraint given at creation ("" for us-east-1)
+	Owner   string // account id of the owner
+	Created time.Time
+	// ObjectOwnership is the stored Object Ownership setting; read it through Ownership.
+	ObjectOwnership string
+	// Encryption is the explicit default-encryption configuration, nil if none was set.
+	Encryption *BucketEncryption
+}
+
+// BucketEncryption is a bucket's explicit default-encryption configuration. A bucket without
+// one uses SSE-S3, as S3 does since 2023.
+type BucketEncryption struct {
+	Algorithm              string // SSES3, SSEKMS or SSEKMSDSSE
+	KMSMasterKeyID         string // as the client gave it; only for the KMS algorithms
+	BucketKeyEnabled       bool
+	BlockedEncryptionTypes []string // NoneBlocked, BlockedSSEC
+}
+
+// bucketOf is the wire layer's view of a stored bucket.
+func bucketOf(b meta.Bucket) Bucket {
+	return Bucket{Name: b.Name, Region: b.Region, Owner: b.Owner, Created: b.Created,
+		ObjectOwnership: b.ObjectOwnership, Encryption: bucketEncryptionOf(b.Encryption)}
+}
+
+// bucketEncryptionOf copies a stored default-encryption configuration (nil stays nil).
+func bucketEncryptionOf(e *meta.BucketEncryption) *BucketEncryption {
+	if e == nil {
+		return nil
+	}
+	return &BucketEncryption{Algorithm: e.Algorithm, KMSMasterKeyID: e.KMSMasterKeyID,
+		BucketKeyEnabled: e.BucketKeyEnabled, BlockedEncryptionTypes: slices.Clone(e.BlockedEncryptionTypes)}
+}
+
+// stored is the record to keep for a configuration (nil stays nil).
+func (e *BucketEncryption) stored() *meta.BucketEncryption {
+	if e == nil {
+		return nil
+	}
+	return &meta.BucketEncryption{Algorithm: e.Algorithm, KMSMasterKeyID: e.KMSMasterKeyID,
+		BucketKeyEnabled: e.BucketKeyEnabled, BlockedEncryptionTypes: slices.Clone(e.BlockedEncryptionTypes)}
+}
