@@ -98,6 +98,21 @@ func (h *Handler) createBucket(q *request) error {
 	return nil
 }
 
+// writeTarget returns the bucket a write creating an object (PutObject, POST, CopyObject,
+// CreateMultipartUpload) goes to, once the checks that depend on the bucket passed: the
+// caller owns it, its ownership allows the ACL asked for, and it does not block SSE-C if the
+// write asks for it.
+func (h *Handler) writeTarget(q *request) (object.Bucket, error) {
+	b, err := h.ownedBucket(q)
+	if err != nil {
+		return object.Bucket{}, err
+	}
+	if err := checkWriteACL(q, b); err != nil {
+		return object.Bucket{}, err
+	}
+	return b, checkSSECAllowed(q, b)
+}
+
 // ownedBucket returns the bucket if the caller's account owns it. Another account's bucket
 // answers AccessDenied, as in S3 without a bucket policy granting access.
 func (h *Handler) ownedBucket(q *request) (object.Bucket, error) {

@@ -55,14 +55,7 @@ func (h *Handler) copySource(q *request) (object.Object, object.Reader, error) {
 }
 
 func (h *Handler) copyObject(q *request) error {
-	b, err := h.ownedBucket(q)
-	if err != nil {
-		return err
-	}
-	if err := checkWriteACL(q, b); err != nil {
-		return err
-	}
-	if err := checkSSECAllowed(q, b); err != nil {
+	if _, err := h.writeTarget(q); err != nil {
 		return err
 	}
 	enc, err := checkNewObject(q)

@@ -10,14 +10,7 @@ import (
 )
 
 func (h *Handler) createUpload(q *request) error {
-	b, err := h.ownedBucket(q)
-	if err != nil {
-		return err
-	}
-	if err := checkWriteACL(q, b); err != nil {
-		return err
-	}
-	if err := checkSSECAllowed(q, b); err != nil {
+	if _, err := h.writeTarget(q); err != nil {
 		return err
 	}
 	enc, err := checkNewObject(q)

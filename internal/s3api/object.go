@@ -50,14 +50,7 @@ func uploadBody(q *request) (int64, object.Expect, object.SSE, error) {
 }
 
 func (h *Handler) putObject(q *request) error {
-	b, err := h.ownedBucket(q)
-	if err != nil {
-		return err
-	}
-	if err := checkWriteACL(q, b); err != nil {
-		return err
-	}
-	if err := checkSSECAllowed(q, b); err != nil {
+	if _, err := h.writeTarget(q); err != nil {
 		return err
 	}
 	size, e, enc, err := uploadBody(q)

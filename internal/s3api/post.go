@@ -71,15 +71,8 @@ func (h *Handler) postObject(q *request) error {
 	q.principal = p
 	q.auth = a // SSE-KMS needs SigV4, also in a form
 	q.r = q.r.WithContext(object.WithCaller(q.r.Context(), object.Caller{Account: p.AccountID, ARN: p.ARN}))
-	b, err := h.ownedBucket(q)
-	if err != nil {
-		return err
-	}
 	fq := formRequest(q, form.fields)
-	if err := checkWriteACL(fq, b); err != nil {
-		return err
-	}
-	if err := checkSSECAllowed(fq, b); err != nil {
+	if _, err := h.writeTarget(fq); err != nil {
 		return err
 	}
 	enc, err := checkNewObject(fq)
