@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,16 +70,34 @@ func newBucketKeyCache(ttl time.Duration, max int, now func() time.Time) *bucket
 
 // writeSlot names the bucket key new objects of a requester use for a bucket, KMS key and context.
 func writeSlot(c Caller, bucket string, enc encryption) string {
+	return slotName("w", c.ARN, bucket, enc.keyID, enc.ctx)
+}
+
+// readSlot names an unwrapped bucket key for a requester, with the bucket and context it was
+// unwrapped for, so a hit stands for the KMS call it saves: the same requester, wrapped key
+// and context.
+func readSlot(c Caller, bucket, ref string, ec map[string]string) string {
+	return slotName("r", c.ARN, bucket, ref, ec)
+}
+
+// slotName encodes a cache slot injectively: every field and context pair is length-prefixed,
+// so no choice of strings (a NUL in a context value, say) makes two slots read alike.
+func slotName(kind, arn, bucket, key string, ec map[string]string) string {
 	var b strings.Builder
-	b.WriteString("w\x00" + c.ARN + "\x00" + bucket + "\x00" + enc.keyID)
-	for _, k := range slices.Sorted(maps.Keys(enc.ctx)) {
-		b.WriteString("\x00" + k + "\x00" + enc.ctx[k])
+	field := func(v string) {
+		b.WriteString(strconv.Itoa(len(v)))
+		b.WriteByte(':')
+		b.WriteString(v)
+	}
+	for _, v := range []string{kind, arn, bucket, key} {
+		field(v)
+	}
+	for _, k := range slices.Sorted(maps.Keys(ec)) {
+		field(k)
+		field(ec[k])
 	}
 	return b.String()
 }
-
-// readSlot names an unwrapped bucket key for a requester.
-func readSlot(c Caller, ref string) string { return "r\x00" + c.ARN + "\x00" + ref }
 
 // get returns a copy of a live entry.
 func (bc *bucketKeyCache) get(slot string) (bucketKey, bool) {
@@ -154,7 +173,7 @@ func (bc *bucketKeyCache) forWrite(ctx context.Context, keys Keys, c Caller, buc
 		return bucketKey{}, err
 	}
 	bk := bucketKey{kek: kek, keyARN: dk.KeyARN, wrapped: dk.Wrapped, ref: bucketKeyRef(dk.Wrapped)}
-	bc.put(bk, slot, readSlot(c, bk.ref))
+	bc.put(bk, slot, readSlot(c, bucket, bk.ref, enc.ctx))
 	return bk, nil
 }
 
@@ -163,7 +182,7 @@ func (bc *bucketKeyCache) forRead(ctx context.Context, keys Keys, c Caller, buck
 	if bucketKeyRef(enc.WrappedKey) != enc.BucketKey {
 		return secret.Key{}, fmt.Errorf("%w: bucket key reference does not match its wrapped key", ErrDamaged)
 	}
-	slot := readSlot(c, enc.BucketKey)
+	slot := readSlot(c, bucket, enc.BucketKey, enc.Context)
 	if bk, ok := bc.get(slot); ok {
 		if bk.keyARN != enc.KMSKeyARN {
 			bk.kek.Destroy()
