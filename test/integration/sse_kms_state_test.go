@@ -2,12 +2,16 @@ package integration
 
 import (
 	"bytes"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/coffer/coffer/internal/server"
 )
 
 // TestSSEKMSKeyStates: disabling a key stops GETs of its objects at once (also on a bucket-key
@@ -70,6 +74,42 @@ func TestSSEKMSKeyStates(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			s.act(t)
 			get(t, s.code, s.status)
+		})
+	}
+}
+
+// TestSSEKMSDeletedKey: once a key's scheduled deletion is carried out, GETs of its objects
+// (with and without a bucket key, also on a bucket-key cache hit) fail with
+// KMS.NotFoundException, as the KMS answers for a key that no longer exists; HEAD still answers.
+func TestSSEKMSDeletedKey(t *testing.T) {
+	var ahead atomic.Int64 // how far the KMS clock runs ahead of real time
+	e := startServerWith(t, server.Config{Dir: t.TempDir(), KMSNow: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	c := ctx(t)
+	const bucket = "kmsdeleted"
+	newBucket(t, e, bucket)
+	id, _ := newKMSKey(t, e, "")
+	body := sseBody(1 << 10)
+	for _, bk := range []bool{false, true} {
+		must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk)), Body: bytes.NewReader(body),
+			ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(id), BucketKeyEnabled: aws.Bool(bk)}))
+		readBody(t, must[*s3.GetObjectOutput](t)(e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk))})))
+	}
+	kc := e.kms()
+	must[*kms.ScheduleKeyDeletionOutput](t)(kc.ScheduleKeyDeletion(c, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(id), PendingWindowInDays: aws.Int32(7)}))
+	ahead.Store(int64(7*24*time.Hour + time.Hour))
+	if err := e.srv.RunKMSJobs(c); err != nil {
+		t.Fatalf("KMS jobs: %v", err)
+	}
+	_, err := kc.DescribeKey(c, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+	wantAPIError(t, err, "NotFoundException", 400)
+	for _, bk := range []bool{false, true} {
+		t.Run(keyFor(bk), func(t *testing.T) {
+			_, err := e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk))})
+			wantAPIError(t, err, "KMS.NotFoundException", 400)
+			h := must[*s3.HeadObjectOutput](t)(e.s3.HeadObject(c, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk))}))
+			if h.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToInt64(h.ContentLength) != int64(len(body)) {
+				t.Fatalf("HEAD: %q, %d bytes", h.ServerSideEncryption, aws.ToInt64(h.ContentLength))
+			}
 		})
 	}
 }
