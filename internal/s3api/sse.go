@@ -149,6 +149,20 @@ func checkKMSRead(q *request, enc *object.Encryption) error {
 	return nil
 }
 
+// refuseSigV2KMSRead refuses a SigV2 GET of a KMS-protected object before the object is opened,
+// so no KMS call unwraps a key for a request that must fail. The object may change before it
+// is opened; checkKMSRead on what was opened still decides.
+func (h *Handler) refuseSigV2KMSRead(q *request, head bool) error {
+	if head || q.auth == nil || !q.auth.SigV2 {
+		return nil
+	}
+	o, err := h.objects.Head(q.r.Context(), q.bucket, q.key)
+	if err != nil {
+		return nil // opening the object reports it
+	}
+	return checkKMSRead(q, o.Encryption)
+}
+
 // setSSEHeaders reports how an object or upload is encrypted. A plaintext object from before
 // encryption existed reports nothing. object.Encryption holds only what S3 reports (the
 // algorithm, the KMS key ARN, whether a bucket key is used): no key material can reach the wire.

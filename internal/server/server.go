@@ -60,6 +60,9 @@ type Config struct {
 	// them until PutBucketEncryption unblocks SSE-C, as S3 does since April 2026.
 	AllowSSECOnNewBuckets bool
 	Logger                *slog.Logger
+	// KMSNow is the KMS clock (key deletion dates, rotations, imported material expiry);
+	// time.Now when nil. Tests move it to carry out scheduled jobs with RunKMSJobs.
+	KMSNow func() time.Time
 }
 
 // Server is a running Coffer.
@@ -78,6 +81,7 @@ type Server struct {
 	jobs     sync.WaitGroup
 	swept    chan struct{}
 	keys     *objectkeys.Keys
+	kms      *kms.Service
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -178,7 +182,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 		return nil, err
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
-	s.keys = objectkeys.New(keySvc)
+	s.kms, s.keys = keySvc, objectkeys.New(keySvc)
 	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: s.keys, Logger: s.log,
 		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
 	s.startSweep(ctx, objects)
@@ -240,7 +244,7 @@ func (s *Server) startKMS(ctx context.Context, cfg Config, dir iam.Directory, ve
 		return nil, nil, fmt.Errorf("kms store: %w", err)
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
-		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log})
+		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -319,3 +323,7 @@ func checkWritable(dir string) error {
 // KMSCalls counts the cryptographic KMS calls S3 made on requesters' behalf (SSE-KMS data keys
 // made and opened), for tests and measurements.
 func (s *Server) KMSCalls() objectkeys.Calls { return s.keys.Calls() }
+
+// RunKMSJobs runs at once the KMS jobs due at the KMS clock's time (key deletions, rotations,
+// imported material expiry) that the scheduler would otherwise run within a minute.
+func (s *Server) RunKMSJobs(ctx context.Context) error { return s.kms.Tick(ctx) }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,14 @@ type s3PresignedRequest = v4.PresignedHTTPRequest
 
 func presignGet(c context.Context, p *s3.PresignClient, bucket, key string, d time.Duration) (*s3PresignedRequest, error) {
 	return p.PresignGetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}, s3.WithPresignExpires(d))
+}
+
+// presignV2GetQuery is the query string of a SigV2 presigned GET of resource ("/bucket/key"),
+// valid for an hour.
+func presignV2GetQuery(resource string) string {
+	exp := fmt.Sprint(time.Now().Add(time.Hour).Unix())
+	sig := hmacSHA1([]byte(testSecretKey), []byte("GET\n\n\n"+exp+"\n"+resource))
+	return "?AWSAccessKeyId=" + testAccessKey + "&Expires=" + exp + "&Signature=" + url.QueryEscape(base64.StdEncoding.EncodeToString(sig))
 }
 
 // sendHeaders signs req (UNSIGNED-PAYLOAD, with the secret given) for service, opens a TLS

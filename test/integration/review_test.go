@@ -2,13 +2,9 @@ package integration
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -171,12 +167,6 @@ func TestSigV2PresignedAddressing(t *testing.T) {
 	}
 	must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String("dst"), Body: stringsReader("shared")}))
 	must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String("dst"), Key: aws.String("secret-object"), Body: stringsReader("private")}))
-	presign := func(resource string) string {
-		exp := fmt.Sprint(time.Now().Add(time.Hour).Unix())
-		mac := hmac.New(sha1.New, []byte(testSecretKey))
-		mac.Write([]byte("GET\n\n\n" + exp + "\n" + resource))
-		return "?AWSAccessKeyId=" + testAccessKey + "&Expires=" + exp + "&Signature=" + url.QueryEscape(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	}
 	port := portOf(strings.TrimPrefix(e.srv.URL, "https://"))
 	get := func(u string) (int, string) {
 		resp, err := e.http.Get(u)
@@ -187,11 +177,11 @@ func TestSigV2PresignedAddressing(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if st, body := get("https://localhost:" + port + "/src/dst" + presign("/src/dst")); st != 200 || body != "shared" {
+	if st, body := get("https://localhost:" + port + "/src/dst" + presignV2GetQuery("/src/dst")); st != 200 || body != "shared" {
 		t.Fatalf("path-style SigV2 presigned GET: %d %q", st, body)
 	}
 	for _, resource := range []string{"/dst", "/src/dst"} {
-		if st, body := get("https://src.localhost:" + port + "/dst" + presign(resource)); st != 403 || !strings.Contains(body, "SignatureDoesNotMatch") {
+		if st, body := get("https://src.localhost:" + port + "/dst" + presignV2GetQuery(resource)); st != 403 || !strings.Contains(body, "SignatureDoesNotMatch") {
 			t.Errorf("virtual-host SigV2 signed over %s: %d %s", resource, st, body)
 		}
 	}

@@ -2,12 +2,17 @@ package integration
 
 import (
 	"bytes"
+	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/coffer/coffer/internal/server"
 )
 
 // TestSSEKMSKeyStates: disabling a key stops GETs of its objects at once (also on a bucket-key
@@ -74,6 +79,42 @@ func TestSSEKMSKeyStates(t *testing.T) {
 	}
 }
 
+// TestSSEKMSDeletedKey: once a key's scheduled deletion is carried out, GETs of its objects
+// (with and without a bucket key, also on a bucket-key cache hit) fail with
+// KMS.NotFoundException, as the KMS answers for a key that no longer exists; HEAD still answers.
+func TestSSEKMSDeletedKey(t *testing.T) {
+	var ahead atomic.Int64 // how far the KMS clock runs ahead of real time
+	e := startServerWith(t, server.Config{Dir: t.TempDir(), KMSNow: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	c := ctx(t)
+	const bucket = "kmsdeleted"
+	newBucket(t, e, bucket)
+	id, _ := newKMSKey(t, e, "")
+	body := sseBody(1 << 10)
+	for _, bk := range []bool{false, true} {
+		must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk)), Body: bytes.NewReader(body),
+			ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(id), BucketKeyEnabled: aws.Bool(bk)}))
+		readBody(t, must[*s3.GetObjectOutput](t)(e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk))})))
+	}
+	kc := e.kms()
+	must[*kms.ScheduleKeyDeletionOutput](t)(kc.ScheduleKeyDeletion(c, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(id), PendingWindowInDays: aws.Int32(7)}))
+	ahead.Store(int64(7*24*time.Hour + time.Hour))
+	if err := e.srv.RunKMSJobs(c); err != nil {
+		t.Fatalf("KMS jobs: %v", err)
+	}
+	_, err := kc.DescribeKey(c, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+	wantAPIError(t, err, "NotFoundException", 400)
+	for _, bk := range []bool{false, true} {
+		t.Run(keyFor(bk), func(t *testing.T) {
+			_, err := e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk))})
+			wantAPIError(t, err, "KMS.NotFoundException", 400)
+			h := must[*s3.HeadObjectOutput](t)(e.s3.HeadObject(c, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(bk))}))
+			if h.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToInt64(h.ContentLength) != int64(len(body)) {
+				t.Fatalf("HEAD: %q, %d bytes", h.ServerSideEncryption, aws.ToInt64(h.ContentLength))
+			}
+		})
+	}
+}
+
 func keyFor(bucketKey bool) string {
 	if bucketKey {
 		return "with-bucket-key"
@@ -81,34 +122,41 @@ func keyFor(bucketKey bool) string {
 	return "without-bucket-key"
 }
 
-// TestSSEKMSCallCounts counts the cryptographic KMS calls of 10 PUTs and 10 GETs (and of HEADs
-// and a listing) with and without a bucket key: one GenerateDataKey per PUT and one Decrypt
-// per GET without; one GenerateDataKey in all and no Decrypt with (the cached bucket key).
+// callCountObjects is how many objects TestSSEKMSCallCounts writes and reads per mode. At 1,000
+// the counts are the same (1,000 and 1,000 without a bucket key; 1 and 0 with) but the test
+// takes 20 s under -race, so it runs 10.
+const callCountObjects = 10
+
+// TestSSEKMSCallCounts counts the cryptographic KMS calls of callCountObjects PUTs and GETs of
+// 1 KiB objects (and of as many HEADs and a listing) with and without a bucket key: one
+// GenerateDataKey per PUT and one Decrypt per GET without; one GenerateDataKey in all and no
+// Decrypt with (the cached bucket key).
 func TestSSEKMSCallCounts(t *testing.T) {
 	e := startServer(t)
 	c := ctx(t)
 	const bucket = "kmscalls"
 	newBucket(t, e, bucket)
 	id, _ := newKMSKey(t, e, "")
+	body := sseBody(1 << 10)
 	for _, tc := range []struct {
 		bucketKey        bool
 		wantGDK, wantDec int64
-	}{{false, 10, 10}, {true, 1, 0}} {
+	}{{false, callCountObjects, callCountObjects}, {true, 1, 0}} {
 		t.Run(keyFor(tc.bucketKey), func(t *testing.T) {
+			name := func(i int) *string { return aws.String(keyFor(tc.bucketKey) + "/" + strconv.Itoa(i)) }
 			before := e.srv.KMSCalls()
-			for i := range 10 {
-				must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(tc.bucketKey) + "/" + string(rune('a'+i))),
-					Body: bytes.NewReader(sseBody(1000)), ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(id), BucketKeyEnabled: aws.Bool(tc.bucketKey)}))
+			for i := range callCountObjects {
+				must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: name(i),
+					Body: bytes.NewReader(body), ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(id), BucketKeyEnabled: aws.Bool(tc.bucketKey)}))
 			}
-			for i := range 10 {
-				out := must[*s3.GetObjectOutput](t)(e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(tc.bucketKey) + "/" + string(rune('a'+i)))}))
-				readBody(t, out)
-				must[*s3.HeadObjectOutput](t)(e.s3.HeadObject(c, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(keyFor(tc.bucketKey) + "/" + string(rune('a'+i)))}))
+			for i := range callCountObjects {
+				readBody(t, must[*s3.GetObjectOutput](t)(e.s3.GetObject(c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: name(i)})))
+				must[*s3.HeadObjectOutput](t)(e.s3.HeadObject(c, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: name(i)}))
 			}
 			must[*s3.ListObjectsV2Output](t)(e.s3.ListObjectsV2(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}))
 			after := e.srv.KMSCalls()
 			gdk, dec := after.GenerateDataKey-before.GenerateDataKey, after.Decrypt-before.Decrypt
-			t.Logf("10 PUTs, 10 GETs, 10 HEADs, 1 listing: %d GenerateDataKey, %d Decrypt", gdk, dec)
+			t.Logf("%d PUTs, GETs and HEADs, 1 listing: %d GenerateDataKey, %d Decrypt", callCountObjects, gdk, dec)
 			if gdk != tc.wantGDK || dec != tc.wantDec {
 				t.Fatalf("KMS calls: %d GenerateDataKey, %d Decrypt; want %d, %d", gdk, dec, tc.wantGDK, tc.wantDec)
 			}

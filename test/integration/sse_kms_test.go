@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -230,4 +231,49 @@ func TestSSEKMSErrors(t *testing.T) {
 		resp := e.raw(t, "GET", "/"+bucket+"/ok", "", map[string]string{"x-amz-server-side-encryption": "aws:kms"}, time.Now())
 		wantRawError(t, resp, "InvalidArgument", 400)
 	})
+}
+
+// TestSSEKMSSigV2Read: a SigV2 presigned GET of an SSE-KMS object is refused with S3's
+// InvalidArgument before the object's key is opened (no KMS call); an SSE-S3 object still reads.
+func TestSSEKMSSigV2Read(t *testing.T) {
+	e := startServer(t)
+	c := ctx(t)
+	const bucket = "kmssigv2"
+	newBucket(t, e, bucket)
+	id, _ := newKMSKey(t, e, "")
+	port := portOf(strings.TrimPrefix(e.srv.URL, "https://"))
+	for _, tc := range []struct {
+		name   string
+		alg    types.ServerSideEncryption
+		status int
+		want   string // in the body
+	}{
+		{"SSE-KMS refused", types.ServerSideEncryptionAwsKms, 400, "Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4."},
+		{"SSE-S3 read", types.ServerSideEncryptionAes256, 200, "body"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(string(tc.alg)), Body: stringsReader("body"), ServerSideEncryption: tc.alg}
+			if tc.alg == types.ServerSideEncryptionAwsKms {
+				in.SSEKMSKeyId = aws.String(id)
+			}
+			must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, in))
+			before := e.srv.KMSCalls()
+			resource := "/" + bucket + "/" + string(tc.alg)
+			resp, err := e.http.Get("https://localhost:" + port + resource + presignV2GetQuery(resource))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.want) {
+				t.Fatalf("SigV2 presigned GET: %d %s", resp.StatusCode, b)
+			}
+			if tc.status != 200 && !strings.Contains(string(b), "<Code>InvalidArgument</Code>") {
+				t.Fatalf("SigV2 presigned GET: want InvalidArgument, got %s", b)
+			}
+			if after := e.srv.KMSCalls(); after != before {
+				t.Fatalf("KMS calls moved: %+v before, %+v after", before, after)
+			}
+		})
+	}
 }
