@@ -4,25 +4,16 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/kmsbolt"
+	"github.com/coffer/coffer/internal/kms/kmstest"
 	bolt "go.etcd.io/bbolt"
 )
 
-// testClock is a settable clock for the scheduler.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func newOwnedSvc(t *testing.T, days int, clock *testClock) *kms.Service {
+func newOwnedSvc(t *testing.T, days int, clock *kmstest.Clock) *kms.Service {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, nil)
@@ -38,7 +29,7 @@ func newOwnedSvc(t *testing.T, days int, clock *testClock) *kms.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1", Now: clock.now, OwnedRotationDays: days})
+	s, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1", Now: clock.Now, OwnedRotationDays: days})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +39,7 @@ func newOwnedSvc(t *testing.T, days int, clock *testClock) *kms.Service {
 // An owned key rotates on its configured period, and blobs sealed before a rotation still open.
 func TestOwnedKeyRotationKeepsOldBlobs(t *testing.T) {
 	ctx := context.Background()
-	clock := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := kmstest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := newOwnedSvc(t, 7, clock)
 	id, err := s.OwnedKey(ctx, "coffer/sse-s3")
 	if err != nil {
@@ -60,7 +51,7 @@ func TestOwnedKeyRotationKeepsOldBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.add(6 * 24 * time.Hour)
+	clock.Add(6 * 24 * time.Hour)
 	if err := s.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +59,7 @@ func TestOwnedKeyRotationKeepsOldBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.add(2 * 24 * time.Hour)
+	clock.Add(2 * 24 * time.Hour)
 	if err := s.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +90,7 @@ func TestOwnedKeyRotationKeepsOldBlobs(t *testing.T) {
 
 func TestEncryptOwnedRefusals(t *testing.T) {
 	ctx := context.Background()
-	clock := &testClock{t: time.Now()}
+	clock := kmstest.NewClock(time.Now())
 	s := newOwnedSvc(t, 0, clock)
 	id, err := s.OwnedKey(ctx, "coffer/sse-s3")
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/kmsbolt"
+	"github.com/coffer/coffer/internal/kms/kmstest"
 	"github.com/coffer/coffer/internal/sigv4"
 	bolt "go.etcd.io/bbolt"
 )
@@ -27,16 +27,6 @@ const (
 	testSecret  = "coffer-test-secret-key-0000000000000000"
 )
 
-// clock is an adjustable test clock shared by the service and its scheduler.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // env is a KMS served over HTTPS on loopback with a real SigV4 verifier and an SDK client.
 type env struct {
 	dir    string
@@ -44,7 +34,7 @@ type env struct {
 	svc    *kms.Service
 	srv    *httptest.Server
 	client *awskms.Client
-	clock  *clock
+	clock  *kmstest.Clock
 }
 
 // newEnv starts a server whose state lives in dir (a new temp dir when empty).
@@ -53,7 +43,7 @@ func newEnv(t testing.TB, dir string) *env {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	e := &env{dir: dir, clock: &clock{t: time.Now().UTC()}}
+	e := &env{dir: dir, clock: kmstest.NewClock(time.Now().UTC())}
 	e.open(t)
 	t.Cleanup(func() { e.close() })
 	return e

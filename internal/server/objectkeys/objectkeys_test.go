@@ -3,25 +3,16 @@ package objectkeys_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/kmsbolt"
+	"github.com/coffer/coffer/internal/kms/kmstest"
 	"github.com/coffer/coffer/internal/secret"
 	"github.com/coffer/coffer/internal/server/objectkeys"
 	bolt "go.etcd.io/bbolt"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // TestServiceKeyRotation seals SSE-S3 object keys across automatic rotations of the service
 // key (period 30 days): every key sealed before a rotation still opens, under its own context
@@ -42,8 +33,8 @@ func TestServiceKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
-	svc, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1", Now: clk.now, OwnedRotationDays: 30})
+	clk := kmstest.NewClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	svc, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1", Now: clk.Now, OwnedRotationDays: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +53,7 @@ func TestServiceKeyRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		all = append(all, sealed{k, blob, ec})
-		clk.add(31 * 24 * time.Hour)
+		clk.Add(31 * 24 * time.Hour)
 		if err := svc.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
