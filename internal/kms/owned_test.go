@@ -3,36 +3,17 @@ package kms_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/coffer/coffer/internal/kms"
-	"github.com/coffer/coffer/internal/kms/kmsbolt"
 	"github.com/coffer/coffer/internal/kms/kmstest"
-	bolt "go.etcd.io/bbolt"
 )
 
 func newOwnedSvc(t *testing.T, days int, clock *kmstest.Clock) *kms.Service {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, db := newSvcConfig(t, t.TempDir(), kms.Config{Now: clock.Now, OwnedRotationDays: days})
 	t.Cleanup(func() { db.Close() })
-	st, err := kmsbolt.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := kms.OpenFileRootKey(filepath.Join(dir, "kms", "root.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1", Now: clock.Now, OwnedRotationDays: days})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return s
 }
 

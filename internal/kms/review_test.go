@@ -15,6 +15,13 @@ import (
 
 func newSvc(t *testing.T, dir string, now func() time.Time) (*kms.Service, *bolt.DB) {
 	t.Helper()
+	return newSvcConfig(t, dir, kms.Config{Now: now})
+}
+
+// newSvcConfig opens a KMS on the bbolt store and root key file in dir, with c's settings
+// besides those.
+func newSvcConfig(t *testing.T, dir string, c kms.Config) (*kms.Service, *bolt.DB) {
+	t.Helper()
 	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +34,8 @@ func newSvc(t *testing.T, dir string, now func() time.Time) (*kms.Service, *bolt
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1", Now: now})
+	c.Store, c.Root, c.Region = st, root, "us-east-1"
+	s, err := kms.New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
