@@ -57,8 +57,10 @@ func TestDependencyDirections(t *testing.T) {
 			func(string) bool { return false }},
 		{"object knows no wire layer, no KMS internals, no backend", func(p string) bool { return under(p, "internal/object") },
 			func(i string) bool {
-				return i == "internal/meta" || i == "internal/blob" || i == "internal/sse" || i == "internal/secret" || i == "internal/policy"
+				return i == "internal/meta" || i == "internal/blob" || i == "internal/sse" || i == "internal/secret" || i == "internal/policy" || i == "internal/iam"
 			}},
+		{"iam imports only policy and secret", func(p string) bool { return p == "internal/iam" },
+			func(i string) bool { return i == "internal/policy" || i == "internal/secret" }},
 		{"kms knows nothing of S3", func(p string) bool { return under(p, "internal/kms") },
 			func(i string) bool {
 				return under(i, "internal/kms") || i == "internal/secret" || i == "internal/policy" || i == "internal/iam"

@@ -18,6 +18,19 @@ type Principal struct {
 	ARN         string // arn:aws:iam::<account>:root or arn:aws:iam::<account>:user/<name>
 	AccessKey   string
 	Root        bool
+	// Type is the aws:PrincipalType: PrincipalAccount, PrincipalUser, PrincipalAssumedRole or
+	// PrincipalAnonymous.
+	Type string
+	// UserName is the IAM user's name (aws:username), "" for other principals.
+	UserName string
+	// UserID is the principal's unique id (aws:userid): the account id for the root user,
+	// the user's AIDA... id, or "AROA...:session" for a role session.
+	UserID string
+	// RoleARN is the role of an assumed-role session (arn:aws:iam::<account>:role/<name>),
+	// the value of aws:PrincipalArn for it; "" for other principals.
+	RoleARN string
+	// SessionName is an assumed-role session's name, "" for other principals.
+	SessionName string
 }
 
 // Account is an account as others see it: what S3 renders as an Owner.
@@ -73,6 +86,8 @@ func (s *Static) Lookup(accessKey string) (Principal, string, bool) {
 		ARN:         "arn:aws:iam::" + s.account.ID + ":root",
 		AccessKey:   s.accessKey,
 		Root:        true,
+		Type:        PrincipalAccount,
+		UserID:      s.account.ID,
 	}, s.secretKey, true
 }
 

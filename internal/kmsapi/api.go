@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
@@ -134,6 +135,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 	if len(body) > MaxBody {
 		return opName, nil, errBodyTooLarge
 	}
+	now := time.Now()
+	r = r.WithContext(iam.WithRequest(r.Context(), &iam.Request{
+		Principal:        p,
+		SourceIP:         iam.ClientIP(r.RemoteAddr),
+		SecureTransport:  r.TLS != nil,
+		AuthType:         iam.AuthHeader,
+		SignatureVersion: iam.SigV4,
+		SignatureAge:     now.Sub(auth.Date),
+		ContentSHA256:    auth.ContentSHA256,
+		RequestID:        w.Header().Get("x-amzn-RequestId"),
+		UserAgent:        r.UserAgent(),
+		Time:             now,
+		Region:           auth.Region,
+	}))
 	fn, ok := operations[opName]
 	if !ok {
 		return opName, nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation " + opName + "."}

@@ -121,10 +121,38 @@ func (h *Handler) authenticate(q *request) error {
 	if !ok {
 		return sigv4.ErrInvalidAccessKeyID
 	}
-	q.principal = p
-	q.r = q.r.WithContext(object.WithCaller(q.r.Context(), object.Caller{Account: p.AccountID, ARN: p.ARN}))
+	authType := iam.AuthHeader
+	if a.Presigned {
+		authType = iam.AuthQueryString
+	}
+	h.identify(q, a, p, authType)
 	q.body = idleReader{r: a.Body, rc: q.rc, d: h.idle}
 	return nil
+}
+
+// identify records the authenticated caller: the request identity (iam.Request) the services
+// decide from and the audit trail records, and the caller on whose behalf SSE calls the KMS.
+func (h *Handler) identify(q *request, a *sigv4.Auth, p iam.Principal, authType string) {
+	q.principal = p
+	now := time.Now()
+	ri := &iam.Request{
+		Principal:        p,
+		SourceIP:         iam.ClientIP(q.r.RemoteAddr),
+		SecureTransport:  q.r.TLS != nil,
+		AuthType:         authType,
+		SignatureVersion: iam.SigV4,
+		SignatureAge:     now.Sub(a.Date),
+		ContentSHA256:    a.ContentSHA256,
+		RequestID:        q.id,
+		UserAgent:        q.r.UserAgent(),
+		Time:             now,
+		Region:           h.region,
+	}
+	if a.SigV2 {
+		ri.SignatureVersion = iam.SigV2
+	}
+	ctx := iam.WithRequest(q.r.Context(), ri)
+	q.r = q.r.WithContext(object.WithCaller(ctx, object.Caller{Account: p.AccountID, ARN: p.ARN}))
 }
 
 // splitTarget finds the bucket and key in the host (virtual-host style) or path.

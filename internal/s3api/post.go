@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/sigv4"
 )
@@ -68,9 +69,8 @@ func (h *Handler) postObject(q *request) error {
 	if !ok {
 		return sigv4.ErrInvalidAccessKeyID
 	}
-	q.principal = p
 	q.auth = a // SSE-KMS needs SigV4, also in a form
-	q.r = q.r.WithContext(object.WithCaller(q.r.Context(), object.Caller{Account: p.AccountID, ARN: p.ARN}))
+	h.identify(q, a, p, iam.AuthPOST)
 	fq := formRequest(q, form.fields)
 	if _, err := h.writeTarget(fq); err != nil {
 		return err
