@@ -3,11 +3,9 @@
 # Expect: 100-continue uploads, DeleteBucket with in-progress uploads, url-encoded listings,
 # ListBuckets paging. Needs the environment scripts/e2e.sh sets up.
 set -euo pipefail
+. "$(dirname "$0")/e2e_lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-# aws CLIs older than 1.29/2.13 ignore AWS_ENDPOINT_URL: name it on each call.
-aws() { command aws --endpoint-url "${AWS_ENDPOINT_URL:?}" "$@"; }
 w=${E2E_WORK:?run through scripts/e2e.sh}
-fail() { echo "e2e-fidelity-buckets: $*"; exit 1; }
 
 # `aws s3 cp` to a missing bucket must report NoSuchBucket, not a connection closed while
 # the server waited for the body it had not asked for. timeout catches a hang.

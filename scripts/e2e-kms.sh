@@ -3,14 +3,12 @@
 # coffer and exports AWS_ENDPOINT_URL, AWS_CA_BUNDLE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 # and AWS_DEFAULT_REGION. Needs base64, openssl and cmp.
 set -euo pipefail
-# aws CLIs older than 1.29/2.13 (Debian's 2.9) ignore AWS_ENDPOINT_URL: name it on each call.
-aws() { command aws --endpoint-url "${AWS_ENDPOINT_URL:?}" "$@"; }
+. "$(dirname "$0")/e2e_lib.sh"
 : "${AWS_ENDPOINT_URL:?AWS_ENDPOINT_URL must point at a running coffer}"
 export AWS_PAGER=""
 w=$(mktemp -d "${E2E_WORK:-${TMPDIR:-/tmp}}/kms.XXXXXX")
 trap 'rm -rf "$w"' EXIT
 
-fail() { echo "e2e-kms: FAIL: $*" >&2; exit 1; }
 ok() { echo "e2e-kms: ok: $*"; }
 k() { aws kms "$@"; }
 # q QUERY ARGS... runs an aws kms command and prints one field as text.

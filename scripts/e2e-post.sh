@@ -3,9 +3,8 @@
 # AWS's "Authenticating Requests in Browser-Based Uploads Using POST (AWS Signature Version 4)"
 # describes, read back with the aws CLI. Needs the environment scripts/e2e.sh sets up.
 set -euo pipefail
-aws() { command aws --endpoint-url "${AWS_ENDPOINT_URL:?}" "$@"; }
+. "$(dirname "$0")/e2e_lib.sh"
 w=${E2E_WORK:?run through scripts/e2e.sh}
-fail() { echo "e2e-post: $*"; exit 1; }
 
 bucket=e2e-post-$RANDOM
 region=${AWS_DEFAULT_REGION:-us-east-1}

@@ -2,8 +2,8 @@
 # rclone and s3cmd (Debian packages, installed when missing) against the running server: the
 # other two clients people point at S3-compatible stores. Needs the environment of e2e.sh.
 set -euo pipefail
+. "$(dirname "$0")/e2e_lib.sh"
 w=${E2E_WORK:?run through scripts/e2e.sh}
-fail() { echo "e2e-rclone-s3cmd: $*"; exit 1; }
 if ! command -v rclone >/dev/null 2>&1 || ! command -v s3cmd >/dev/null 2>&1; then
   echo "e2e-rclone-s3cmd: installing rclone and s3cmd"
   export DEBIAN_FRONTEND=noninteractive

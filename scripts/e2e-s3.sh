@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # S3 through the real aws CLI. Needs the environment scripts/e2e.sh sets up.
 set -euo pipefail
-# aws CLIs older than 1.29/2.13 (Debian's 2.9) ignore AWS_ENDPOINT_URL: name it on each call.
-aws() { command aws --endpoint-url "${AWS_ENDPOINT_URL:?}" "$@"; }
+. "$(dirname "$0")/e2e_lib.sh"
 w=${E2E_WORK:?run through scripts/e2e.sh}
-fail() { echo "e2e-s3: $*"; exit 1; }
 s3() { aws s3 "$@" >/dev/null; }
 
 bucket=e2e-bucket-$RANDOM

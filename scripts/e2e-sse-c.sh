@@ -5,18 +5,11 @@
 # under every aws CLI found (Debian's older awscli too, which cannot send
 # BlockedEncryptionTypes itself). Needs the environment scripts/e2e.sh sets up.
 set -euo pipefail
+. "$(dirname "$0")/e2e_lib.sh"
 w=${E2E_WORK:?run through scripts/e2e.sh}
-fail() { echo "e2e-sse-c: $*"; exit 1; }
 # awsc CLI ARGS...: run one aws CLI against the endpoint (older CLIs ignore AWS_ENDPOINT_URL).
 awsc() { local cli=$1; shift; "$cli" --endpoint-url "${AWS_ENDPOINT_URL:?}" "$@"; }
-aws=$(command -v aws)
-# refused CODE CMD...: the command must fail with the S3 error CODE.
-refused() {
-  local code=$1 out
-  shift
-  if out=$("$@" 2>&1); then fail "$* succeeded, want $code"; fi
-  case "$out" in *"$code"*) ;; *) fail "$*: $out (want $code)" ;; esac
-}
+aws=$(type -P aws)
 
 head -c 32 /dev/urandom >"$w/ssec.key"
 head -c 32 /dev/urandom >"$w/ssec2.key"
@@ -51,8 +44,8 @@ for cli in "${clis[@]}"; do
     cmp -s "$w/ssec-$f.bin" "$w/ssec-$f.out" || fail "$v: $f read back differs"
     rm -f "$w/ssec-$f.out"
     # The CLI downloads with HeadObject first, which has no error body: only its status shows.
-    refused "(400)" awsc "$cli" s3 cp "s3://$bucket/$f" "$w/ssec-$f.out"
-    refused "(403)" awsc "$cli" s3 cp "s3://$bucket/$f" "$w/ssec-$f.out" --sse-c AES256 --sse-c-key "fileb://$w/ssec2.key"
+    refused 400 awsc "$cli" s3 cp "s3://$bucket/$f" "$w/ssec-$f.out"
+    refused 403 awsc "$cli" s3 cp "s3://$bucket/$f" "$w/ssec-$f.out" --sse-c AES256 --sse-c-key "fileb://$w/ssec2.key"
   done
   # SSE-C to SSE-C under a new key.
   awsc "$cli" s3 cp "s3://$bucket/large" "s3://$bucket/rekeyed" --sse-c-copy-source AES256 --sse-c-copy-source-key "fileb://$w/ssec.key" \

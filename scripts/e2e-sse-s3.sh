@@ -3,10 +3,8 @@
 # multipart), the encryption HeadObject reports, a range of an encrypted object, and bucket
 # default encryption put, read and deleted. Needs the environment scripts/e2e.sh sets up.
 set -euo pipefail
-# aws CLIs older than 1.29/2.13 ignore AWS_ENDPOINT_URL: name it on each call.
-aws() { command aws --endpoint-url "${AWS_ENDPOINT_URL:?}" "$@"; }
+. "$(dirname "$0")/e2e_lib.sh"
 w=${E2E_WORK:?run through scripts/e2e.sh}
-fail() { echo "e2e-sse-s3: $*"; exit 1; }
 
 bucket=e2e-sse-s3-$RANDOM
 aws s3api create-bucket --bucket "$bucket" >/dev/null
