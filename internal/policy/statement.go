@@ -10,9 +10,9 @@ type statement struct {
 	principals   *principalSet
 	notPrincipal bool
 
-	actions    []pattern
-	notAction  bool
-	resources  []pattern // nil when the statement has no Resource element (trust policies)
+	actions     []pattern
+	notAction   bool
+	resources   []pattern // nil when the statement has no Resource element (trust policies)
 	notResource bool
 
 	conditions []condition
