@@ -17,6 +17,34 @@ const (
 type pattern struct {
 	text string
 	vars []variable // nil when the value has no policy variable
+	// shape lets the common patterns skip the general matcher: most Actions are literal
+	// ("s3:GetObject") or a prefix ("s3:Get*"), most Resources a prefix ("arn:aws:s3:::b/*").
+	shape shape
+}
+
+// shape is the form of a pattern without variables.
+type shape uint8
+
+const (
+	shapeWild    shape = iota // anything: the general matcher
+	shapeLiteral              // no wildcard
+	shapePrefix               // one trailing anyRun and no other wildcard
+)
+
+// shapeOf classifies a compiled text.
+func shapeOf(text string) shape {
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case anyRun:
+			if i == len(text)-1 {
+				return shapePrefix
+			}
+			return shapeWild
+		case anyOne:
+			return shapeWild
+		}
+	}
+	return shapeLiteral
 }
 
 // variable is one ${key} (or ${key, 'default'}) of a pattern, inserted at byte offset at of the
@@ -64,6 +92,9 @@ func compilePattern(v string, wild, vars bool) (pattern, bool) {
 		}
 	}
 	p.text = b.String()
+	if p.vars == nil && wild {
+		p.shape = shapeOf(p.text)
+	}
 	return p, true
 }
 
@@ -110,7 +141,7 @@ func (p *pattern) expand(dst []byte, ctx map[string][]string) ([]byte, bool) {
 // variable has no value.
 func (p *pattern) match(s string, ctx map[string][]string, fold bool) (matched, ok bool) {
 	if p.vars == nil {
-		return wildMatch(p.text, s, fold), true
+		return p.matchFixed(s, fold), true
 	}
 	var buf [256]byte
 	b, ok := p.expand(buf[:0], ctx)
@@ -118,6 +149,34 @@ func (p *pattern) match(s string, ctx map[string][]string, fold bool) (matched, 
 		return false, false
 	}
 	return wildMatch(b, s, fold), true
+}
+
+// matchFixed matches a pattern without variables, taking the short way for literal and prefix
+// shapes.
+func (p *pattern) matchFixed(s string, fold bool) bool {
+	switch p.shape {
+	case shapeLiteral:
+		return len(s) == len(p.text) && hasPrefix(s, p.text, fold)
+	case shapePrefix:
+		return hasPrefix(s, p.text[:len(p.text)-1], fold)
+	}
+	return wildMatch(p.text, s, fold)
+}
+
+// hasPrefix is strings.HasPrefix, ASCII case-folded when fold is set.
+func hasPrefix(s, prefix string, fold bool) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	if !fold {
+		return s[:len(prefix)] == prefix
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lowerASCII(s[i]) != lowerASCII(prefix[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // equal compares s with the pattern's expanded text exactly (no wildcards).

@@ -58,7 +58,7 @@ func (s *statement) match(r *Request) principalMatch {
 func (s *statement) matchAction(action string) bool {
 	found := false
 	for i := range s.actions {
-		if wildMatch(s.actions[i].text, action, true) {
+		if s.actions[i].matchFixed(action, true) {
 			found = true
 			break
 		}
