@@ -205,10 +205,10 @@ func parsePrincipal(raw json.RawMessage) (*principalSet, bool) {
 				ok = ps.addService(v)
 			case "Federated":
 				ok = v != "" && v != "*"
-				ps.others++
+				ps.federated++
 			case "CanonicalUser":
 				ok = len(v) == 64 && isHex(v)
-				ps.others++
+				ps.canonical++
 			default:
 				ok = false
 			}
