@@ -60,75 +60,75 @@ type conditionValue struct {
 	truth  bool // Bool and Null
 }
 
-// parseOperator splits "ForAnyValue:StringNotLikeIfExists" into its parts.
+// parseOperator splits "ForAnyValue:StringNotLikeIfExists" into its parts. Operator names are
+// case-sensitive, as S3 and IAM take them ("stringequals" is an invalid condition type).
 func parseOperator(name string) (c condition, ok bool) {
 	rest := name
 	if q, r, found := strings.Cut(rest, ":"); found {
-		switch strings.ToLower(q) {
-		case "forallvalues":
+		switch q {
+		case "ForAllValues":
 			c.set = forAllValues
-		case "foranyvalue":
+		case "ForAnyValue":
 			c.set = forAnyValue
 		default:
 			return c, false
 		}
 		rest = r
 	}
-	lower := strings.ToLower(rest)
-	if base, found := strings.CutSuffix(lower, "ifexists"); found {
+	if base, found := strings.CutSuffix(rest, "IfExists"); found {
 		c.ifExists = true
-		lower = base
+		rest = base
 	}
-	switch lower {
-	case "stringequals":
+	switch rest {
+	case "StringEquals":
 		c.op = opStringEquals
-	case "stringnotequals":
+	case "StringNotEquals":
 		c.op, c.negated = opStringEquals, true
-	case "stringequalsignorecase":
+	case "StringEqualsIgnoreCase":
 		c.op = opStringEqualsIgnoreCase
-	case "stringnotequalsignorecase":
+	case "StringNotEqualsIgnoreCase":
 		c.op, c.negated = opStringEqualsIgnoreCase, true
-	case "stringlike":
+	case "StringLike":
 		c.op = opStringLike
-	case "stringnotlike":
+	case "StringNotLike":
 		c.op, c.negated = opStringLike, true
-	case "numericequals":
+	case "NumericEquals":
 		c.op = opNumericEquals
-	case "numericnotequals":
+	case "NumericNotEquals":
 		c.op, c.negated = opNumericEquals, true
-	case "numericlessthan":
+	case "NumericLessThan":
 		c.op = opNumericLessThan
-	case "numericlessthanequals":
+	case "NumericLessThanEquals":
 		c.op = opNumericLessThanEquals
-	case "numericgreaterthan":
+	case "NumericGreaterThan":
 		c.op = opNumericGreaterThan
-	case "numericgreaterthanequals":
+	case "NumericGreaterThanEquals":
 		c.op = opNumericGreaterThanEquals
-	case "dateequals":
+	case "DateEquals":
 		c.op = opDateEquals
-	case "datenotequals":
+	case "DateNotEquals":
 		c.op, c.negated = opDateEquals, true
-	case "datelessthan":
+	case "DateLessThan":
 		c.op = opDateLessThan
-	case "datelessthanequals":
+	case "DateLessThanEquals":
 		c.op = opDateLessThanEquals
-	case "dategreaterthan":
+	case "DateGreaterThan":
 		c.op = opDateGreaterThan
-	case "dategreaterthanequals":
+	case "DateGreaterThanEquals":
 		c.op = opDateGreaterThanEquals
-	case "bool":
+	case "Bool":
 		c.op = opBool
-	case "binaryequals":
+	case "BinaryEquals":
 		c.op = opBinaryEquals
-	case "ipaddress":
+	case "IpAddress":
 		c.op = opIPAddress
-	case "notipaddress":
+	case "NotIpAddress":
 		c.op, c.negated = opIPAddress, true
-	case "arnequals", "arnlike":
+	case "ArnEquals", "ArnLike":
 		c.op = opArnLike
-	case "arnnotequals", "arnnotlike":
+	case "ArnNotEquals", "ArnNotLike":
 		c.op, c.negated = opArnLike, true
-	case "null":
+	case "Null":
 		if c.ifExists || c.set != singleValued {
 			return c, false
 		}

@@ -25,12 +25,21 @@ func TestParseRefuses(t *testing.T) {
 		kind Kind
 		want string
 	}{
+		{"leading space is fine, then not JSON", ` x`, IdentityKind, "Policies must be valid JSON and the first byte must be '{'"},
 		{"empty document", ``, IdentityKind, "Policies must be valid JSON and the first byte must be '{'"},
 		{"not JSON", `Version: 2012-10-17`, IdentityKind, "Policies must be valid JSON and the first byte must be '{'"},
 		{"a list", `[{"Effect":"Allow"}]`, IdentityKind, "Policies must be valid JSON and the first byte must be '{'"},
-		{"trailing data", stmt(allowAll) + `{}`, IdentityKind, "Policies must be valid JSON and the first byte must be '{'"},
-		{"duplicate key", `{"Statement":{` + allowAll + `},"Statement":{` + allowAll + `}}`, IdentityKind, "Policies must be valid JSON and the first byte must be '{'"},
-		{"duplicate statement key", stmt(allowAll + `,"Effect":"Deny"`), IdentityKind, "Statement must be an object or a list of objects"},
+		{"trailing data", stmt(allowAll) + `{}`, IdentityKind, "This policy contains invalid Json"},
+		{"truncated", `{"Statement":{`, IdentityKind, "This policy contains invalid Json"},
+		{"trailing comma", `{"Statement":{` + allowAll + `},}`, IdentityKind, "This policy contains invalid Json"},
+		{"duplicate key", `{"Statement":{` + allowAll + `},"Statement":{` + allowAll + `}}`, IdentityKind, "Duplicate field Statement"},
+		{"duplicate statement key", stmt(allowAll + `,"Effect":"Deny"`), IdentityKind, "Duplicate field Effect"},
+		{"duplicate condition operator", stmt(allowAll + `,"Condition":{"Bool":{"aws:SecureTransport":"true"},"Bool":{"aws:SecureTransport":"false"}}`), IdentityKind, "Duplicate field Bool"},
+		{"duplicate condition key", stmt(allowAll + `,"Condition":{"Bool":{"aws:SecureTransport":"true","aws:SecureTransport":"false"}}`), IdentityKind, "Duplicate field aws:SecureTransport"},
+		{"duplicate principal type", stmt(allowAll + `,"Principal":{"AWS":"111122223333","AWS":"*"}`), ResourceKind, "Invalid principal in policy"},
+		{"operator in lower case", stmt(allowAll + `,"Condition":{"stringequals":{"aws:username":"a"}}`), IdentityKind, "Invalid Condition type : stringequals"},
+		{"qualifier in lower case", stmt(allowAll + `,"Condition":{"forallvalues:StringEquals":{"aws:username":"a"}}`), IdentityKind, "Invalid Condition type : forallvalues:StringEquals"},
+		{"IfExists in lower case", stmt(allowAll + `,"Condition":{"StringEqualsifexists":{"aws:username":"a"}}`), IdentityKind, "Invalid Condition type : StringEqualsifexists"},
 		{"unknown top-level key", `{"Version":"2012-10-17","Foo":1,"Statement":{` + allowAll + `}}`, IdentityKind, "Unknown field Foo"},
 		{"unknown statement key", stmt(allowAll + `,"Resources":"*"`), IdentityKind, "Unknown field Resources"},
 		{"bad version", `{"Version":"2012-10-18","Statement":{` + allowAll + `}}`, IdentityKind, "The policy failed legacy parsing: invalid Version"},
@@ -112,6 +121,9 @@ func TestParseRefuses(t *testing.T) {
 			if pe.Message != tt.want {
 				t.Errorf("message %q, want %q", pe.Message, tt.want)
 			}
+			if want := reasonOf(tt.want); pe.Reason != want {
+				t.Errorf("reason %v, want %v", pe.Reason, want)
+			}
 		})
 	}
 }
@@ -150,7 +162,7 @@ func TestParseAccepts(t *testing.T) {
 			"ArnEquals":{"a:b":"arn:aws:s3:::b"},"ArnLike":{"a:b":"arn:aws:s3:::b/*"},"ArnNotEquals":{"a:b":"arn:*:*:*:*:*"},"ArnNotLike":{"a:b":"*"},
 			"Null":{"a:b":"true"},
 			"StringEqualsIfExists":{"a:b":"x"},"ForAllValues:StringLike":{"a:c":"x"},"ForAnyValue:StringNotEquals":{"a:c":"x"},
-			"ForAnyValue:NumericLessThanIfExists":{"a:c":"1"},"forallvalues:stringequals":{"a:d":"x"}}`), IdentityKind},
+			"ForAnyValue:NumericLessThanIfExists":{"a:c":"1"}}`), IdentityKind},
 		{"variables and escapes", stmt(`"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/${*}${?}${$}/${aws:userid, 'anonymous'}"`), IdentityKind},
 		{"trust without resource", stmt(`"Effect":"Allow","Action":"sts:AssumeRole",` + rootOfOne), TrustKind},
 		{"key policy", stmt(`"Effect":"Allow","Action":"kms:*","Resource":"*",` + rootOfOne), ResourceKind},
@@ -174,4 +186,27 @@ func TestErrorMessage(t *testing.T) {
 	if err == nil || err.Error() != "Missing required field Statement" || strings.Contains(err.Error(), "policy:") {
 		t.Fatalf("error %v", err)
 	}
+}
+
+// reasonOf is the Reason each message is classified as.
+func reasonOf(msg string) Reason {
+	for _, r := range []struct {
+		prefix string
+		reason Reason
+	}{
+		{"Policies must be valid JSON", ReasonSyntax}, {"This policy contains invalid Json", ReasonSyntax},
+		{"Duplicate field", ReasonSyntax}, {"Statement must be", ReasonSyntax}, {"Policy Id", ReasonSyntax},
+		{"Unknown field", ReasonUnknownField}, {"Missing required field", ReasonMissingField},
+		{"Could not parse the policy", ReasonMissingField}, {"The policy failed legacy", ReasonVersion},
+		{"Statement ID", ReasonSid}, {"Invalid effect", ReasonEffect},
+		{"Policy document should not specify", ReasonProhibitedField}, {"Has prohibited field", ReasonProhibitedField},
+		{"Statement can not contain both Principal", ReasonPrincipal}, {"NotPrincipal", ReasonPrincipal}, {"Invalid principal", ReasonPrincipal},
+		{"Statement can not contain both Action", ReasonAction}, {"Policy has invalid action", ReasonAction},
+		{"Statement can not contain both Resource", ReasonResource}, {"Policy has invalid resource", ReasonResource},
+	} {
+		if strings.HasPrefix(msg, r.prefix) {
+			return r.reason
+		}
+	}
+	return ReasonCondition
 }

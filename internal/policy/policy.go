@@ -21,13 +21,6 @@ const (
 	TrustKind
 )
 
-// Error is why Parse refused a document. Message is worded as AWS words it ("Invalid principal
-// in policy", "Policy has invalid action", "Missing required field Principal", ...); the wire
-// layers map an *Error to S3 MalformedPolicy, KMS MalformedPolicyDocumentException or IAM
-// MalformedPolicyDocument.
-type Error struct{ Message string }
-
-func (e *Error) Error() string { return e.Message }
 
 // Principal is who asks, as policies match it.
 type Principal struct {
