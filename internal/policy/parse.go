@@ -42,7 +42,7 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 		case "Statement":
 			statements = f.value
 		default:
-			return nil, refuse(ReasonUnknownField, "Unknown field " + f.name)
+			return nil, refuse(ReasonUnknownField, "Unknown field "+f.name)
 		}
 	}
 	if statements == nil {
@@ -115,7 +115,7 @@ func parseStatement(raw json.RawMessage, kind Kind, vars bool) (statement, error
 		case "Condition":
 			cond = f.value
 		default:
-			return s, refuse(ReasonUnknownField, "Unknown field " + f.name)
+			return s, refuse(ReasonUnknownField, "Unknown field "+f.name)
 		}
 	}
 
@@ -127,7 +127,7 @@ func parseStatement(raw json.RawMessage, kind Kind, vars bool) (statement, error
 	case e == "Deny":
 		s.deny = true
 	case isString:
-		return s, refuse(ReasonEffect, "Invalid effect: " + e)
+		return s, refuse(ReasonEffect, "Invalid effect: "+e)
 	default:
 		return s, refusef(ReasonEffect, "Invalid effect: %s", bytes.TrimSpace(effect))
 	}

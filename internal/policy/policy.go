@@ -21,7 +21,6 @@ const (
 	TrustKind
 )
 
-
 // Principal is who asks, as policies match it.
 type Principal struct {
 	// ARN is arn:aws:iam::111122223333:user/alice, arn:aws:iam::111122223333:root or
