@@ -148,6 +148,14 @@ func parseStatement(raw json.RawMessage, kind Kind, vars bool) (statement, error
 		}
 		s.conditions = conds
 	}
+	s.view.Sid, s.view.NotAction, s.view.NotResource = s.sid, s.notAction, s.notResource
+	s.view.Effect = Allow
+	if s.deny {
+		s.view.Effect = Deny
+	}
+	for i := range s.conditions {
+		s.view.ConditionKeys = append(s.view.ConditionKeys, s.conditions[i].key)
+	}
 	return s, nil
 }
 
@@ -236,6 +244,7 @@ func (s *statement) parseActions(action, notAction json.RawMessage) error {
 		}
 		p, _ := compilePattern(v, true, false)
 		s.actions = append(s.actions, p)
+		s.view.Actions = append(s.view.Actions, v)
 	}
 	return nil
 }
@@ -294,6 +303,7 @@ func (s *statement) parseResources(resource, notResource json.RawMessage, kind K
 			return refuse(ReasonResource, "Policy has invalid resource")
 		}
 		s.resources = append(s.resources, p)
+		s.view.Resources = append(s.view.Resources, v)
 	}
 	return nil
 }

@@ -16,6 +16,9 @@ type statement struct {
 	notResource bool
 
 	conditions []condition
+
+	// view is the statement as written, for Statements.
+	view Statement
 }
 
 // principalMatch is how well a statement's Principal element matches a request's principal.
