@@ -165,8 +165,14 @@ func (c *condition) parseValue(v string, vars bool) (conditionValue, bool) {
 	return cv, ok
 }
 
+// parseNumber parses an integer or decimal number ("10", "-1.5", "1e3"); unlike
+// strconv.ParseFloat it refuses "NaN", "Inf" and hexadecimal forms, which no AWS numeric key
+// carries.
 func parseNumber(s string) (float64, bool) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if s == "" || strings.Trim(s, "+-0123456789.eE") != "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil
 }
 

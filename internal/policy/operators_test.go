@@ -62,6 +62,10 @@ func TestConditionOperators(t *testing.T) {
 		{"NumericGreaterThan", `{"NumericGreaterThan":{"s3:signatureAge":600000}}`, ctx{"s3:signatureage": {"600001"}}, true},
 		{"NumericGreaterThan equal", `{"NumericGreaterThan":{"s3:signatureAge":600000}}`, ctx{"s3:signatureage": {"600000"}}, false},
 		{"NumericGreaterThanEquals", `{"NumericGreaterThanEquals":{"a:b":-1.5}}`, ctx{"a:b": {"-1.5"}}, true},
+		{"NumericEquals NaN is not a number", `{"NumericNotEquals":{"s3:max-keys":10}}`, ctx{"s3:max-keys": {"NaN"}}, true},
+		{"NumericLessThan Inf is not a number", `{"NumericLessThan":{"s3:max-keys":10}}`, ctx{"s3:max-keys": {"-Inf"}}, false},
+		{"NumericLessThan hex is not a number", `{"NumericLessThan":{"s3:max-keys":10}}`, ctx{"s3:max-keys": {"0x1"}}, false},
+		{"NumericLessThan exponent", `{"NumericLessThan":{"s3:max-keys":10}}`, ctx{"s3:max-keys": {"1e0"}}, true},
 		{"NumericLessThan missing", `{"NumericLessThan":{"s3:max-keys":10}}`, ctx{}, false},
 
 		// Date operators.
@@ -178,6 +182,9 @@ func TestConditionOperators(t *testing.T) {
 		{"variable value is literal in StringLike", `{"StringLike":{"a:b":"${aws:username}"}}`, ctx{"a:b": {"alice"}, "aws:username": {"a*"}}, false},
 		{"variable in StringLike with wildcard", `{"StringLike":{"a:b":"${aws:username}/*"}}`, ctx{"a:b": {"alice/x"}, "aws:username": {"alice"}}, true},
 		{"variable in ArnLike", `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::${aws:PrincipalAccount}:role/*"}}`, ctx{"aws:principalarn": {"arn:aws:iam::111122223333:role/R"}, "aws:principalaccount": {"111122223333"}}, true},
+		{"variable value with wildcard bytes fails StringLike", `{"StringLike":{"a:b":"x${s3:prefix}"}}`, ctx{"a:b": {"xanything"}, "s3:prefix": {"\xff"}}, false},
+		{"variable value with wildcard bytes is literal in StringEquals", `{"StringEquals":{"a:b":"x${s3:prefix}"}}`, ctx{"a:b": {"x\xff"}, "s3:prefix": {"\xff"}}, true},
+		{"variable in IgnoreCase non-ASCII", `{"StringEqualsIgnoreCase":{"a:b":"${aws:username}"}}`, ctx{"a:b": {"ÉCOLE"}, "aws:username": {"école"}}, true},
 		{"variable in IgnoreCase", `{"StringEqualsIgnoreCase":{"a:b":"${aws:username}"}}`, ctx{"a:b": {"ALICE"}, "aws:username": {"alice"}}, true},
 	}
 	for _, tt := range tests {

@@ -95,6 +95,7 @@ func TestParseRefuses(t *testing.T) {
 		{"condition value null", stmt(allowAll + `,"Condition":{"StringEquals":{"aws:username":null}}`), IdentityKind, "Invalid Condition value for key aws:username"},
 		{"condition values empty", stmt(allowAll + `,"Condition":{"StringEquals":{"aws:username":[]}}`), IdentityKind, "Invalid Condition value for key aws:username"},
 		{"numeric value not a number", stmt(allowAll + `,"Condition":{"NumericLessThan":{"s3:max-keys":"ten"}}`), IdentityKind, `Invalid Condition value "ten" for NumericLessThan`},
+		{"numeric value NaN", stmt(allowAll + `,"Condition":{"NumericLessThan":{"s3:max-keys":"NaN"}}`), IdentityKind, `Invalid Condition value "NaN" for NumericLessThan`},
 		{"date value not a date", stmt(allowAll + `,"Condition":{"DateLessThan":{"aws:CurrentTime":"tomorrow"}}`), IdentityKind, `Invalid Condition value "tomorrow" for DateLessThan`},
 		{"bool value not a bool", stmt(allowAll + `,"Condition":{"Bool":{"aws:SecureTransport":"yes"}}`), IdentityKind, `Invalid Condition value "yes" for Bool`},
 		{"ip value not an address", stmt(allowAll + `,"Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.300/8"}}`), IdentityKind, `Invalid Condition value "10.0.0.300/8" for IpAddress`},

@@ -20,6 +20,9 @@ type pattern struct {
 	// shape lets the common patterns skip the general matcher: most Actions are literal
 	// ("s3:GetObject") or a prefix ("s3:Get*"), most Resources a prefix ("arn:aws:s3:::b/*").
 	shape shape
+	// wild is set when text holds compiled wildcards: a variable's value must then not carry
+	// the wildcard bytes (see expand).
+	wild bool
 }
 
 // shape is the form of a pattern without variables.
@@ -61,7 +64,7 @@ type variable struct {
 // malformed variable.
 func compilePattern(v string, wild, vars bool) (pattern, bool) {
 	var b strings.Builder
-	var p pattern
+	p := pattern{wild: wild}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
@@ -118,6 +121,8 @@ func parseVariable(s string) (variable, bool) {
 
 // expand appends the pattern's text with its variables' values to dst. ok is false when a
 // variable has no single value and no default: AWS then treats the element as not matching.
+// A value is inserted literally; one holding the bytes that stand for wildcards (never valid
+// UTF-8, so only a malformed request value) fails the match rather than become a wildcard.
 func (p *pattern) expand(dst []byte, ctx map[string][]string) ([]byte, bool) {
 	last := 0
 	for i := range p.vars {
@@ -126,6 +131,8 @@ func (p *pattern) expand(dst []byte, ctx map[string][]string) ([]byte, bool) {
 		last = v.at
 		vals := ctx[v.key]
 		switch {
+		case len(vals) == 1 && p.wild && (strings.IndexByte(vals[0], anyRun) >= 0 || strings.IndexByte(vals[0], anyOne) >= 0):
+			return dst, false
 		case len(vals) == 1:
 			dst = append(dst, vals[0]...)
 		case len(vals) == 0 && v.hasDef:
@@ -193,9 +200,26 @@ func (p *pattern) equal(s string, ctx map[string][]string, fold bool) (equal, ok
 		return false, false
 	}
 	if fold {
-		return strings.EqualFold(string(b), s), true
+		return equalFoldBytes(b, s), true
 	}
 	return string(b) == s, true
+}
+
+// equalFoldBytes is strings.EqualFold for an expanded pattern, without copying it when both
+// sides are ASCII.
+func equalFoldBytes(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return strings.EqualFold(string(b), s)
+	}
+	for i := range b {
+		if b[i] >= utf8.RuneSelf || s[i] >= utf8.RuneSelf {
+			return strings.EqualFold(string(b), s)
+		}
+		if lowerASCII(b[i]) != lowerASCII(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // matchARN matches an ARN as ArnLike does: each of the six colon-separated parts separately, so
