@@ -1,10 +1,3 @@
-// Package policy is Coffer's one evaluator of the IAM policy language: identity policies (user,
-// role, session), resource policies (bucket and key policies) and role trust policies are parsed
-// and validated once by Parse into a compiled Policy, evaluated per request by Evaluate, and
-// combined for one request by Decide as AWS's "Policy evaluation logic" documents.
-//
-// The package imports nothing of Coffer's: the wire layers translate their request identity into
-// a Request and map *Error to their own error code.
 package policy
 
 // Kind is the kind of document Parse validates: where a policy is attached decides whether a
