@@ -126,6 +126,7 @@ func TestDecide(t *testing.T) {
 		{"kms: cross account, key policy silent", bob, "kms:Decrypt", Inputs{Identity: []*Policy{idKMS}, Resource: keyDefault, ResourceAccount: own, ResourceAuthoritative: true}, noResource},
 		{"kms: IdentityAll does not bypass the key policy", alice, "kms:Decrypt", Inputs{IdentityAll: true, Resource: keyNone, ResourceAccount: own, ResourceAuthoritative: true}, noResource},
 		{"kms: session limited", session, "kms:Decrypt", Inputs{Identity: []*Policy{idKMS}, Session: []*Policy{sessGet}, Resource: keyDefault, ResourceAccount: own, ResourceAuthoritative: true}, noSession},
+		{"nil policies are not applicable", alice, "s3:GetObject", Inputs{Identity: []*Policy{nil, idGet}, Session: []*Policy{nil}, ResourceAccount: own}, noSession},
 		{"kms: no key policy at all", alice, "kms:Decrypt", Inputs{Identity: []*Policy{idKMS}, ResourceAccount: own, ResourceAuthoritative: true}, noResource},
 	}
 	for _, tt := range tests {

@@ -87,7 +87,7 @@ func (p *Policy) Kind() Kind { return p.kind }
 
 // Evaluate returns Deny if a matching statement denies, else Allow or AllowAccount if a
 // matching statement allows (Allow when any allowing statement names the principal
-// specifically), else NotApplicable.
+// specifically), else NotApplicable. A nil policy is NotApplicable.
 func (p *Policy) Evaluate(r *Request) Effect {
 	e, _ := p.evaluate(r)
 	return e
@@ -97,6 +97,9 @@ func (p *Policy) Evaluate(r *Request) Effect {
 // principal's own session ARN, which session policies do not limit.
 func (p *Policy) evaluate(r *Request) (Effect, bool) {
 	best, direct := NotApplicable, false
+	if p == nil {
+		return best, direct
+	}
 	for i := range p.statements {
 		s := &p.statements[i]
 		m := s.match(r)

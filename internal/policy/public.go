@@ -15,8 +15,8 @@ func (p *Policy) IsPublic() bool {
 		if s.deny || s.principals == nil {
 			continue
 		}
-		if !s.principals.any && s.principals.federated == 0 && !s.notPrincipal {
-			continue
+		if !s.principals.any && s.principals.federated == 0 {
+			continue // fixed principals only (NotPrincipal is refused with Allow)
 		}
 		if !s.limitedByCondition() {
 			return true
