@@ -186,26 +186,28 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-// dateLayouts are the ISO 8601 forms AWS accepts in Date conditions, besides epoch seconds.
-var dateLayouts = [...]string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05Z0700",
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04:05",
-	"2006-01-02T15:04",
-	"2006-01-02",
-	"20060102T150405Z",
-}
-
-// parseDate parses an ISO 8601 date or epoch seconds.
+// parseDate parses epoch seconds or one of the W3C forms of ISO 8601 that AWS accepts in Date
+// conditions (from "2006" to "2006-01-02T15:04:05.999Z07:00"), and the basic form
+// "20060102T150405Z" of signed requests.
 func parseDate(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && len(s) != 4 {
 		return time.Unix(n, 0), true
 	}
-	for _, layout := range dateLayouts {
+	layouts := [...]string{
+		time.RFC3339Nano,
+		"2006-01-02T15:04Z07:00",
+		"2006-01-02T15:04:05Z0700",
+		"2006-01-02T15:04:05",
+		"2006-01-02T15:04",
+		"2006-01-02",
+		"2006-01",
+		"2006",
+		"20060102T150405Z",
+	}
+	for _, layout := range layouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true
 		}
