@@ -81,7 +81,7 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 
 // parseStatement validates and compiles one statement.
 func parseStatement(raw json.RawMessage, kind Kind, vars bool) (statement, error) {
-	var s statement
+	s := statement{view: &Statement{}}
 	fields, rerr := members(raw, refuse(ReasonSyntax, "Statement must be an object or a list of objects"))
 	if rerr != nil {
 		return s, rerr

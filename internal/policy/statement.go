@@ -17,8 +17,9 @@ type statement struct {
 
 	conditions []condition
 
-	// view is the statement as written, for Statements.
-	view Statement
+	// view is the statement as written, for Statements; kept apart so that evaluation walks
+	// compact statements.
+	view *Statement
 }
 
 // principalMatch is how well a statement's Principal element matches a request's principal.

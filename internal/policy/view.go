@@ -20,7 +20,7 @@ type Statement struct {
 func (p *Policy) Statements() []Statement {
 	out := make([]Statement, len(p.statements))
 	for i := range p.statements {
-		out[i] = p.statements[i].view
+		out[i] = *p.statements[i].view
 	}
 	return out
 }
