@@ -19,7 +19,12 @@ type corpusCases struct {
 	Public *bool `json:"public"`
 	// Context is merged under every case's own context.
 	Context map[string][]string `json:"context"`
-	Cases   []corpusCase        `json:"cases"`
+	// For cases with a Decision: the account owning the resource, whether the policy is
+	// authoritative (a KMS key policy), and each principal's identity-based policies.
+	ResourceAccount string              `json:"resourceAccount"`
+	Authoritative   bool                `json:"authoritative"`
+	Identity        map[string][]string `json:"identity"`
+	Cases           []corpusCase        `json:"cases"`
 }
 
 // corpusCase is one request against the policy and the effect Evaluate must return.
@@ -32,6 +37,20 @@ type corpusCase struct {
 	Resource  string              `json:"resource"`
 	Context   map[string][]string `json:"context"`
 	Want      string              `json:"want"` // Allow, AllowAccount, Deny, NotApplicable
+	// Decision, when set, is what Decide answers with the principal's identity policies:
+	// "allowed", "implicit deny" or "explicit deny".
+	Decision string `json:"decision"`
+}
+
+// decisionOf names a Decision as corpus cases write it.
+func decisionOf(d Decision) string {
+	switch {
+	case d.Allowed:
+		return "allowed"
+	case d.ExplicitDeny:
+		return "explicit deny"
+	}
+	return "implicit deny"
 }
 
 func kindOf(t testing.TB, s string) Kind {
@@ -143,6 +162,16 @@ func TestCorpus(t *testing.T) {
 					}
 					if got := p.Evaluate(r).String(); got != c.Want {
 						t.Errorf("Evaluate = %s, want %s", got, c.Want)
+					}
+					if c.Decision == "" {
+						return
+					}
+					in := Inputs{Resource: p, ResourceAccount: e.cases.ResourceAccount, ResourceAuthoritative: e.cases.Authoritative}
+					for _, doc := range e.cases.Identity[c.Principal] {
+						in.Identity = append(in.Identity, mustParse(t, doc, IdentityKind))
+					}
+					if got := decisionOf(Decide(r, in)); got != c.Decision {
+						t.Errorf("Decide = %s, want %s", got, c.Decision)
 					}
 				})
 			}
