@@ -25,6 +25,15 @@ func FuzzParseEvaluate(f *testing.F) {
 			seeds++
 		}
 	}
+	// Shapes the corpus lacks: every operator family with qualifiers, variables and escapes.
+	for _, doc := range []string{
+		stmt(`"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username, 'x'}/${*}${?}${$}/*","Condition":{"ForAnyValue:StringLikeIfExists":{"s3:prefix":["${aws:username}/*","a?"]},"NumericLessThanEquals":{"s3:max-keys":"10"},"DateGreaterThan":{"aws:CurrentTime":"2020-01-01"},"BinaryEquals":{"a:b":"aGk="},"NotIpAddress":{"aws:SourceIp":["10.0.0.0/8","::1"]},"ArnNotLike":{"aws:SourceArn":"arn:aws:*:*:*:x/*"},"Null":{"a:c":"false"}}`),
+		stmt(`"Effect":"Deny","NotPrincipal":{"AWS":["111122223333","arn:aws:iam::111122223333:user/alice"]},"NotAction":"s3:Get*","NotResource":"arn:aws:s3:::b/*"`),
+		stmt(`"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com","Federated":"x","CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},"Action":"*","Resource":"*"`),
+	} {
+		f.Add(doc, uint8(ResourceKind), "s3:ListBucket", "arn:aws:s3:::b/alice/x", "alice")
+		seeds++
+	}
 	if seeds < 30 {
 		f.Fatalf("only %d seeds loaded from %s", seeds, corpusDir)
 	}
