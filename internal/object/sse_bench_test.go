@@ -53,16 +53,18 @@ func newSSEBench(b *testing.B) *sseBench {
 	}
 	ck := secret.Generate()
 	b.Cleanup(ck.Destroy)
-	body := make([]byte, sseBenchSizes[len(sseBenchSizes)-1])
-	for i := range body {
-		body[i] = byte(i * 7)
-	}
-	return &sseBench{svc: svc, ms: ms, blobs: blobs, ctx: ctx, ck: ck, body: body}
+	return &sseBench{svc: svc, ms: ms, blobs: blobs, ctx: ctx, ck: ck}
 }
 
 // put stores an object of size bytes under key, encrypted as mode asks; "none" writes a
 // plaintext record and blob as a server before encryption did.
 func (e *sseBench) put(b *testing.B, key, mode string, sse object.SSE, size int64) {
+	if int64(len(e.body)) < size {
+		e.body = make([]byte, size)
+		for i := range e.body {
+			e.body[i] = byte(i * 7)
+		}
+	}
 	body := e.body[:size]
 	if mode == "none" {
 		blobName := "plain-" + key
@@ -92,13 +94,13 @@ func BenchmarkGetObjectSSE(b *testing.B) {
 	e := newSSEBench(b)
 	for _, size := range sseBenchSizes {
 		for _, m := range sseBenchModes {
-			key := fmt.Sprintf("get-%s-%d", m.name, size)
-			e.put(b, key, m.name, m.sse, size)
-			ck := secret.Key{}
-			if m.sse.Algorithm == meta.SSEC {
-				ck = e.ck
-			}
 			b.Run(fmt.Sprintf("%s/%s", sizeLabel(size), m.name), func(b *testing.B) {
+				key := fmt.Sprintf("get-%s-%d", m.name, size)
+				e.put(b, key, m.name, m.sse, size)
+				ck := secret.Key{}
+				if m.sse.Algorithm == meta.SSEC {
+					ck = e.ck
+				}
 				b.SetBytes(size)
 				b.ReportAllocs()
 				for b.Loop() {
