@@ -1,7 +1,6 @@
 package object
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -272,17 +271,14 @@ func (sk streamKey) etag(md5sum []byte) string {
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-// encryptInline encrypts the plaintext of a small object for storage in its record.
+// encryptInline encrypts the plaintext of a small object for storage in its record, in one
+// buffer of the exact size (two for DSSE-KMS's two layers).
 func encryptInline(plain []byte, sk streamKey) ([]byte, error) {
-	er, err := sk.encryptReader(bytes.NewReader(plain))
-	if err != nil {
-		return nil, err
+	ct, err := sse.EncryptBytes(plain, sk.keys.inner, sk.id)
+	if err != nil || sk.keys.outer.IsZero() {
+		return ct, err
 	}
-	var out bytes.Buffer
-	if _, err := io.Copy(&out, er); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return sse.EncryptBytes(ct, sk.keys.outer, sk.id)
 }
 
 // damaged classes an error of reading a stored stream: a failed authentication is ErrDamaged,

@@ -73,6 +73,35 @@ func BenchmarkEncrypt(b *testing.B) {
 	}
 }
 
+// BenchmarkEncryptRead runs the EncryptReader through Read into a 256 KiB buffer, as a blob store
+// writing a file reads it.
+func BenchmarkEncryptRead(b *testing.B) {
+	key := testKey(b, 1)
+	buf := make([]byte, 256<<10)
+	for _, n := range benchSizes {
+		plain := pattern(n)
+		b.Run(sizeName(n), func(b *testing.B) {
+			b.SetBytes(n)
+			b.ReportAllocs()
+			src := bytes.NewReader(plain)
+			for b.Loop() {
+				src.Reset(plain)
+				e, err := NewEncryptReader(src, key, testID)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					if _, err := e.Read(buf); err == io.EOF {
+						break
+					} else if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkDecrypt opens the stream (header and final package) and writes all plaintext to
 // io.Discard.
 func BenchmarkDecrypt(b *testing.B) {
