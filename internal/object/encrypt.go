@@ -244,14 +244,15 @@ func (sk streamKey) plaintextSize(n int64) (int64, error) {
 
 // decryptReader opens a stored stream of size bytes for reading its plaintext. buf (nil or
 // sse.ReadBufferSize bytes, see sse.NewReaderBuffer) serves the reader of the stored bytes: the
-// outer layer of a DSSE-KMS object, whose inner layer then reads from memory.
-func (k objectKeys) decryptReader(src io.ReaderAt, size int64, id sse.Identity, buf []byte) (*sse.Reader, error) {
+// outer layer of a DSSE-KMS object, whose inner layer then reads from memory into inner (nil or
+// as buf).
+func (k objectKeys) decryptReader(src io.ReaderAt, size int64, id sse.Identity, buf, inner []byte) (*sse.Reader, error) {
 	if !k.outer.IsZero() {
 		o, err := sse.NewReaderBuffer(src, size, k.outer, id, buf)
 		if err != nil {
 			return nil, err
 		}
-		return sse.NewReader(o, o.Size(), k.inner, id)
+		return sse.NewReaderBuffer(o, o.Size(), k.inner, id, inner)
 	}
 	return sse.NewReaderBuffer(src, size, k.inner, id, buf)
 }

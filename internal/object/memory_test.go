@@ -29,8 +29,9 @@ func allocatedBy(t *testing.T, f func()) uint64 {
 }
 
 // TestMemoryFlatInObjectSize writes and reads whole encrypted objects of 1 MiB and 64 MiB in
-// every mode and checks that the bytes allocated do not grow with the size: bodies stream
-// through fixed buffers (a pooled read window, the blob store's copy buffer), never whole.
+// every mode and checks that the bytes allocated do not grow with the size, and stay small:
+// bodies stream through fixed, pooled buffers (the read windows, the blob store's copy
+// buffer), never whole.
 func TestMemoryFlatInObjectSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 64 MiB objects")
@@ -39,6 +40,9 @@ func TestMemoryFlatInObjectSize(t *testing.T) {
 	// slack covers what varies between runs (map growth, a record's size); the bodies
 	// differ by 63 MiB.
 	const slack = 64 << 10
+	// perRequest bounds what one request allocates: the read windows (about 1 MiB each) and
+	// the blob store's copy buffer come from pools, so none of them is paid per request.
+	const perRequest = 256 << 10
 	dir := t.TempDir()
 	db, ms, blobs := realStores(t, dir)
 	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Keys: realKeys(t, db, dir)})
@@ -95,6 +99,9 @@ func TestMemoryFlatInObjectSize(t *testing.T) {
 			getSmall, getLarge := allocatedBy(t, get(small)), allocatedBy(t, get(large))
 			if getLarge > getSmall+slack {
 				t.Errorf("GET allocated %d bytes for 64 MiB, %d for 1 MiB", getLarge, getSmall)
+			}
+			if putLarge > perRequest || getLarge > perRequest {
+				t.Errorf("a request allocated more than %d bytes: PUT %d, GET %d", perRequest, putLarge, getLarge)
 			}
 			t.Logf("bytes allocated: PUT %d (1 MiB) %d (64 MiB), GET %d (1 MiB) %d (64 MiB)", putSmall, putLarge, getSmall, getLarge)
 		})
