@@ -45,8 +45,13 @@ type S3Config struct {
 	BucketKey   bool
 	Bucket      string // reuse this bucket instead of creating one
 	Keep        bool   // leave the bucket and objects behind
-	PageSize    int    // MaxKeys of each ListObjectsV2 page
-	JSON        bool
+	Prefix      string // key prefix of the run's objects; "" for coffer-bench-<random>/
+	// Reuse reads the --objects objects an earlier run left under Prefix in Bucket (with
+	// --keep) instead of preloading new ones, and deletes nothing. It lets a server read
+	// objects another build wrote into the same data directory.
+	Reuse    bool
+	PageSize int // MaxKeys of each ListObjectsV2 page
+	JSON     bool
 }
 
 // KMSConfig is a parsed `coffer bench kms` command line.
@@ -172,6 +177,8 @@ func s3Flags(c *S3Config) *flag.FlagSet {
 	fs.BoolVar(&c.BucketKey, "bucket-key", false, "ask for an S3 Bucket Key with --sse kms")
 	fs.StringVar(&c.Bucket, "bucket", "", "use this existing bucket instead of creating coffer-bench-<random>")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the bucket and objects at the end")
+	fs.StringVar(&c.Prefix, "prefix", "", "key prefix of the run's objects (default coffer-bench-<random>/)")
+	fs.BoolVar(&c.Reuse, "reuse", false, "get, list: read the objects an earlier run left under --prefix in --bucket (with --keep) instead of preloading; delete nothing")
 	fs.IntVar(&c.PageSize, "page-size", 1000, "MaxKeys of each ListObjectsV2 request (list)")
 	fs.BoolVar(&c.JSON, "json", false, "print one JSON object instead of a table")
 	return fs
@@ -208,6 +215,12 @@ func ParseS3Args(args []string, getenv func(string) string) (S3Config, error) {
 		return c, usagef("--kms-key-id and --bucket-key need --sse kms")
 	case c.Bucket != "" && !validBucketName(c.Bucket):
 		return c, usagef("--bucket %q is not a valid bucket name", c.Bucket)
+	case c.Reuse && (c.Bucket == "" || c.Prefix == ""):
+		return c, usagef("--reuse needs --bucket and --prefix")
+	case c.Reuse && c.Op != "get" && c.Op != "list":
+		return c, usagef("--reuse is for --op get or list, not %s", c.Op)
+	case c.Reuse && c.SSE == "c":
+		return c, usagef("--reuse cannot read SSE-C objects: each run makes its own customer key")
 	}
 	return c, nil
 }

@@ -46,6 +46,9 @@ func TestArgumentErrors(t *testing.T) {
 		{"kms key without sse kms", append([]string{"s3", "--sse", "s3", "--kms-key-id", "k"}, creds...), nil, "need --sse kms"},
 		{"bucket key without sse kms", append([]string{"s3", "--bucket-key"}, creds...), nil, "need --sse kms"},
 		{"bad bucket name", append([]string{"s3", "--bucket", "My_Bucket"}, creds...), nil, "not a valid bucket name"},
+		{"reuse without prefix", append([]string{"s3", "--op", "get", "--reuse", "--bucket", "b12"}, creds...), nil, "--reuse needs --bucket and --prefix"},
+		{"reuse with put", append([]string{"s3", "--reuse", "--bucket", "b12", "--prefix", "p/"}, creds...), nil, "--reuse is for --op get or list"},
+		{"reuse with sse c", append([]string{"s3", "--op", "get", "--sse", "c", "--reuse", "--bucket", "b12", "--prefix", "p/"}, creds...), nil, "cannot read SSE-C objects"},
 		{"bad page size", append([]string{"s3", "--op", "list", "--page-size", "5000"}, creds...), nil, "--page-size must be between 1 and 1000"},
 		{"bad kms op", append([]string{"kms", "--op", "verify"}, creds...), nil, "--op must be one of generate-data-key|decrypt|encrypt|sign"},
 		{"kms message too big", append([]string{"kms", "--op", "sign", "--size", "8KiB"}, creds...), nil, "--size must be between 1B and 4KiB"},
@@ -92,14 +95,14 @@ func TestParseS3Args(t *testing.T) {
 		c, err := ParseS3Args([]string{"--endpoint", "http://h:2", "--region", "eu-west-3", "--access-key", "AK", "--secret-key", "SK",
 			"--ca-cert", "/c.pem", "--op", "mixed", "--size", "64MiB", "--objects", "7", "--concurrency", "3",
 			"--duration", "2m", "--sse", "kms", "--kms-key-id", "alias/x", "--bucket-key", "--bucket", "reuse.me",
-			"--keep", "--page-size", "10", "--json"}, env(map[string]string{"AWS_ACCESS_KEY_ID": "ignored"}))
+			"--keep", "--prefix", "p/", "--page-size", "10", "--json"}, env(map[string]string{"AWS_ACCESS_KEY_ID": "ignored"}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := S3Config{
 			Conn: Conn{Endpoint: "http://h:2", Region: "eu-west-3", AccessKey: "AK", SecretKey: "SK", CACert: "/c.pem"},
 			Op:   "mixed", Size: 64 << 20, Objects: 7, Concurrency: 3, Duration: 2 * time.Minute, SSE: "kms",
-			KMSKeyID: "alias/x", BucketKey: true, Bucket: "reuse.me", Keep: true, PageSize: 10, JSON: true,
+			KMSKeyID: "alias/x", BucketKey: true, Bucket: "reuse.me", Keep: true, Prefix: "p/", PageSize: 10, JSON: true,
 		}
 		if c != want {
 			t.Errorf("got %+v\nwant %+v", c, want)

@@ -215,6 +215,17 @@ func TestS3LiveReuseBucket(t *testing.T) {
 			t.Errorf("buckets %v, want only %s", b, bucket)
 		}
 	})
+	t.Run("reuse the objects of an earlier run", func(t *testing.T) {
+		const prefix = "coffer-bench-reuse/"
+		l.runJSON(t, l.args("s3", "--bucket", bucket, "--prefix", prefix, "--keep", "--op", "get", "--size", "1KiB", "--objects", "3", "--concurrency", "1", "--duration", "1s"))
+		rep := l.runJSON(t, l.args("s3", "--bucket", bucket, "--prefix", prefix, "--reuse", "--op", "get", "--size", "1KiB", "--objects", "3", "--concurrency", "2", "--duration", "1s"))
+		if get := rep.Operations[0]; get.Operation != "GET" || get.Count == 0 || get.Errors != 0 {
+			t.Errorf("reused GETs: %+v", get)
+		}
+		if n := count(); n != 8 {
+			t.Errorf("%d objects after a --reuse run, want the 5 + 3 of the earlier runs", n)
+		}
+	})
 }
 
 func TestS3LiveFailures(t *testing.T) {

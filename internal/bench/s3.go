@@ -51,6 +51,9 @@ func RunS3(ctx context.Context, cfg S3Config, progress io.Writer) (*Report, erro
 	})
 	runID := randomHex(4)
 	r.prefix = "coffer-bench-" + runID + "/"
+	if cfg.Prefix != "" {
+		r.prefix = cfg.Prefix
+	}
 	r.sse = newSSEHeaders(cfg.SSE, cfg.KMSKeyID, cfg.BucketKey)
 	r.payload = make([]byte, cfg.Size)
 	_, _ = rand.Read(r.payload) // crypto/rand.Read never fails
@@ -94,7 +97,7 @@ func (r *s3Run) load(ctx context.Context) (*Report, error) {
 	case "list":
 		op = r.list
 	}
-	if r.cfg.Op != "put" {
+	if r.cfg.Op != "put" && !r.cfg.Reuse {
 		if err := r.preload(ctx); err != nil {
 			return nil, err
 		}
@@ -227,7 +230,7 @@ func (r *s3Run) list(ctx context.Context, w *worker) (string, int64, error) {
 
 // cleanup deletes what the run wrote (and its bucket, if it made it) unless --keep.
 func (r *s3Run) cleanup(ctx context.Context) error {
-	if r.cfg.Keep {
+	if r.cfg.Keep || r.cfg.Reuse {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)

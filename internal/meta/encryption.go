@@ -33,8 +33,8 @@ type Encryption struct {
 	WrappedKey Sealed
 	// BucketKey names the bucket key an SSE-KMS object's key derives from ("" for none).
 	BucketKey string
-	// KeyProof is the SSE-C key check: it recognises the customer key without storing it.
-	KeyProof Sealed
+	// An SSE-C object's key check (a salted HMAC of the customer key) is part of its
+	// SealedKey (internal/sse SPEC.md 3.2), so the record needs no field of its own.
 }
 
 // BucketEncryption is a bucket's explicit default-encryption configuration. A bucket without
@@ -79,8 +79,7 @@ func (e *Encryption) Equal(f *Encryption) bool {
 	}
 	return e.Algorithm == f.Algorithm && bytes.Equal(e.SealedKey, f.SealedKey) &&
 		e.KMSKeyARN == f.KMSKeyARN && maps.Equal(e.Context, f.Context) &&
-		bytes.Equal(e.WrappedKey, f.WrappedKey) && e.BucketKey == f.BucketKey &&
-		bytes.Equal(e.KeyProof, f.KeyProof)
+		bytes.Equal(e.WrappedKey, f.WrappedKey) && e.BucketKey == f.BucketKey
 }
 
 // SameWrite reports whether a and b are records of the same write of one object: the same

@@ -1,7 +1,6 @@
 package object
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -245,14 +244,15 @@ func (sk streamKey) plaintextSize(n int64) (int64, error) {
 
 // decryptReader opens a stored stream of size bytes for reading its plaintext. buf (nil or
 // sse.ReadBufferSize bytes, see sse.NewReaderBuffer) serves the reader of the stored bytes: the
-// outer layer of a DSSE-KMS object, whose inner layer then reads from memory.
-func (k objectKeys) decryptReader(src io.ReaderAt, size int64, id sse.Identity, buf []byte) (*sse.Reader, error) {
+// outer layer of a DSSE-KMS object, whose inner layer then reads from memory into inner (nil or
+// as buf).
+func (k objectKeys) decryptReader(src io.ReaderAt, size int64, id sse.Identity, buf, inner []byte) (*sse.Reader, error) {
 	if !k.outer.IsZero() {
 		o, err := sse.NewReaderBuffer(src, size, k.outer, id, buf)
 		if err != nil {
 			return nil, err
 		}
-		return sse.NewReader(o, o.Size(), k.inner, id)
+		return sse.NewReaderBuffer(o, o.Size(), k.inner, id, inner)
 	}
 	return sse.NewReaderBuffer(src, size, k.inner, id, buf)
 }
@@ -272,17 +272,14 @@ func (sk streamKey) etag(md5sum []byte) string {
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-// encryptInline encrypts the plaintext of a small object for storage in its record.
+// encryptInline encrypts the plaintext of a small object for storage in its record, in one
+// buffer of the exact size (two for DSSE-KMS's two layers).
 func encryptInline(plain []byte, sk streamKey) ([]byte, error) {
-	er, err := sk.encryptReader(bytes.NewReader(plain))
-	if err != nil {
-		return nil, err
+	ct, err := sse.EncryptBytes(plain, sk.keys.inner, sk.id)
+	if err != nil || sk.keys.outer.IsZero() {
+		return ct, err
 	}
-	var out bytes.Buffer
-	if _, err := io.Copy(&out, er); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return sse.EncryptBytes(ct, sk.keys.outer, sk.id)
 }
 
 // damaged classes an error of reading a stored stream: a failed authentication is ErrDamaged,

@@ -1,6 +1,7 @@
 package object
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -145,11 +146,14 @@ func (s *Service) settled(name string) { s.writing.Delete(name) }
 // encrypts it under sk, for an object kept inline in its metadata record.
 func (s *Service) readInline(body io.Reader, size int64, e Expect, sk streamKey) (meta.Part, error) {
 	d := newDigester(e.Algorithm)
-	data, err := io.ReadAll(io.TeeReader(&sizedReader{r: body, left: size, known: true}, d))
+	// One buffer of the declared size and room to see a longer body, filled without growing.
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(io.TeeReader(&sizedReader{r: body, left: size, known: true}, d))
+	data := buf.Bytes()
+	defer clear(data) // best effort: the plaintext leaves memory with the request
 	if err != nil {
 		return meta.Part{}, err
 	}
-	defer clear(data) // best effort: the plaintext leaves memory with the request
 	sums, checksums, err := d.check(e)
 	if err != nil {
 		return meta.Part{}, err

@@ -136,6 +136,9 @@ type partsReader struct {
 	dec  *sse.Reader
 	bufs *sync.Pool // of *[]byte, sse.ReadBufferSize each
 	buf  *[]byte    // taken from bufs on first use, returned by Close
+	// inner is the buffer of the inner layer of a DSSE-KMS object, which reads from the outer
+	// one: taken from bufs on first use, returned by Close.
+	inner *[]byte
 }
 
 func (r *partsReader) Size() int64 { return r.size }
@@ -159,11 +162,17 @@ func (r *partsReader) source(i int) (io.ReaderAt, error) {
 		return r.dec, nil
 	}
 	r.cur, r.dec = -1, nil
-	var buf []byte // an inline part is small: the reader allocates what it needs
+	var buf, inner []byte // an inline part is small: the reader allocates what it needs
 	if _, inline := r.parts[i].(inlineReader); !inline {
 		buf = r.buffer()
+		if !r.keys.outer.IsZero() {
+			if r.inner == nil {
+				r.inner = r.bufs.Get().(*[]byte)
+			}
+			inner = *r.inner
+		}
 	}
-	d, err := r.keys.decryptReader(r.parts[i], r.parts[i].Size(), r.ids[i], buf)
+	d, err := r.keys.decryptReader(r.parts[i], r.parts[i].Size(), r.ids[i], buf, inner)
 	if err != nil {
 		return nil, damaged(err)
 	}
@@ -294,9 +303,11 @@ func (r *partsReader) Close() error {
 	r.keys.Destroy()
 	r.mu.Lock()
 	r.cur, r.dec = -1, nil
-	if r.buf != nil {
-		r.bufs.Put(r.buf)
-		r.buf = nil
+	for _, b := range []**[]byte{&r.buf, &r.inner} {
+		if *b != nil {
+			r.bufs.Put(*b)
+			*b = nil
+		}
 	}
 	r.mu.Unlock()
 	var first error

@@ -43,8 +43,15 @@ func (h *Handler) copySource(q *request) (object.Object, object.Reader, error) {
 	if err != nil {
 		return object.Object{}, nil, err
 	}
+	if err := h.refuseSigV2KMSRead(q, bucket, key); err != nil {
+		return object.Object{}, nil, err
+	}
 	o, rd, err := h.objects.OpenObject(q.r.Context(), bucket, key, ck)
 	if err != nil {
+		return object.Object{}, nil, err
+	}
+	if err := checkKMSRead(q, o.Encryption); err != nil {
+		rd.Close()
 		return object.Object{}, nil, err
 	}
 	if err := checkConditions(q.r.Header, o, "x-amz-copy-source-"); err != nil {

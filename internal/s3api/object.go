@@ -89,8 +89,10 @@ func (h *Handler) getObject(q *request, head bool) error {
 		return err
 	}
 	ctx := q.r.Context()
-	if err := h.refuseSigV2KMSRead(q, head); err != nil {
-		return err
+	if !head {
+		if err := h.refuseSigV2KMSRead(q, q.bucket, q.key); err != nil {
+			return err
+		}
 	}
 	// A GET opens the bytes before any header is written, so the headers describe exactly
 	// the object being sent even when an overwrite races the request.

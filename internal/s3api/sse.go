@@ -149,14 +149,15 @@ func checkKMSRead(q *request, enc *object.Encryption) error {
 	return nil
 }
 
-// refuseSigV2KMSRead refuses a SigV2 GET of a KMS-protected object before the object is opened,
-// so no KMS call unwraps a key for a request that must fail. The object may change before it
-// is opened; checkKMSRead on what was opened still decides.
-func (h *Handler) refuseSigV2KMSRead(q *request, head bool) error {
-	if head || q.auth == nil || !q.auth.SigV2 {
+// refuseSigV2KMSRead refuses a SigV2 request that reads the KMS-protected object bucket/key (a
+// GET, or the source of CopyObject and UploadPartCopy) before the object is opened, so no KMS
+// call unwraps a key for a request that must fail. The object may change before it is opened;
+// checkKMSRead on what was opened still decides.
+func (h *Handler) refuseSigV2KMSRead(q *request, bucket, key string) error {
+	if q.auth == nil || !q.auth.SigV2 {
 		return nil
 	}
-	o, err := h.objects.Head(q.r.Context(), q.bucket, q.key)
+	o, err := h.objects.Head(q.r.Context(), bucket, key)
 	if err != nil {
 		return nil // opening the object reports it
 	}

@@ -52,6 +52,29 @@ func BenchmarkRawOpen(b *testing.B) {
 
 // BenchmarkEncrypt runs the whole EncryptReader, constructor included, into io.Discard.
 func BenchmarkEncrypt(b *testing.B) {
+	benchEncrypt(b, func(e *EncryptReader) error {
+		_, err := e.WriteTo(io.Discard)
+		return err
+	})
+}
+
+// BenchmarkEncryptRead runs the EncryptReader through Read into a 256 KiB buffer, as a blob store
+// writing a file reads it.
+func BenchmarkEncryptRead(b *testing.B) {
+	buf := make([]byte, 256<<10)
+	benchEncrypt(b, func(e *EncryptReader) error {
+		for {
+			if _, err := e.Read(buf); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// benchEncrypt measures making an EncryptReader and draining it with drain, for each size.
+func benchEncrypt(b *testing.B, drain func(*EncryptReader) error) {
 	key := testKey(b, 1)
 	for _, n := range benchSizes {
 		plain := pattern(n)
@@ -65,7 +88,7 @@ func BenchmarkEncrypt(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := e.WriteTo(io.Discard); err != nil {
+				if err := drain(e); err != nil {
 					b.Fatal(err)
 				}
 			}

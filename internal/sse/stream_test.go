@@ -207,6 +207,27 @@ func TestErrors(t *testing.T) {
 			t.Fatalf("error is not sticky: %v", err)
 		}
 	})
+	t.Run("source error through reads of whole packages", func(t *testing.T) {
+		e, err := NewEncryptReader(&failingReader{n: 2*PackageSize + 10}, key, testID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 256<<10)
+		var total int
+		for {
+			n, err := e.Read(buf)
+			total += n
+			if err != nil {
+				if !errors.Is(err, errSource) {
+					t.Fatalf("Read = %v after %d bytes, want the source error", err, total)
+				}
+				break
+			}
+		}
+		if want := HeaderSize + 2*cipherPackageSize; total != want {
+			t.Fatalf("read %d bytes before the error, want the header and the two full packages (%d)", total, want)
+		}
+	})
 	t.Run("storage error is not ErrAuth", func(t *testing.T) {
 		if _, err := NewReader(failingReaderAt{}, 100, key, testID); !errors.Is(err, errSource) || errors.Is(err, ErrAuth) {
 			t.Fatalf("NewReader = %v, want the storage error", err)
@@ -314,5 +335,96 @@ func TestConcurrentReadAt(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// TestReadBufferSizes checks that Read gives the same ciphertext whatever the size of the
+// caller's buffer: buffers with room for whole packages have them sealed in place, smaller
+// ones are served from the package buffer, and reads mix both.
+func TestReadBufferSizes(t *testing.T) {
+	const cps = cipherPackageSize
+	key := testKey(t, 1)
+	salt := bytes.Repeat([]byte{7}, SaltSize)
+	for _, n := range []int64{0, 1, PackageSize - 1, PackageSize, 3*PackageSize + 5} {
+		plain := pattern(n)
+		e, err := NewEncryptReaderWithRand(bytes.NewReader(plain), key, testID, bytes.NewReader(salt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if _, err := e.WriteTo(&want); err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{1, 1000, cps - 1, cps, cps + 1, HeaderSize + cps, 256 << 10} {
+			t.Run(fmt.Sprintf("%d bytes read %d at a time", n, size), func(t *testing.T) {
+				e, err := NewEncryptReaderWithRand(bytes.NewReader(plain), key, testID, bytes.NewReader(salt))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []byte
+				buf := make([]byte, size)
+				for {
+					m, err := e.Read(buf)
+					got = append(got, buf[:m]...)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if m == 0 {
+						t.Fatal("Read returned 0 bytes and no error")
+					}
+				}
+				if !bytes.Equal(got, want.Bytes()) {
+					t.Fatalf("ciphertext differs from WriteTo's (%d vs %d bytes)", len(got), want.Len())
+				}
+			})
+		}
+	}
+}
+
+// TestEncryptBytes checks that the one-shot encryption of small data is the stream an
+// EncryptReader makes with the same salt, and that it decrypts.
+func TestEncryptBytes(t *testing.T) {
+	key := testKey(t, 2)
+	salt := bytes.Repeat([]byte{9}, SaltSize)
+	for _, n := range []int64{0, 1, 16 << 10, PackageSize - 1, PackageSize, 2*PackageSize + 3} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			plain := pattern(n)
+			e, err := NewEncryptReaderWithRand(bytes.NewReader(plain), key, testID, bytes.NewReader(salt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := io.ReadAll(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := encryptBytes(plain, key, testID, bytes.NewReader(salt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("EncryptBytes differs from EncryptReader (%d vs %d bytes)", len(got), len(want))
+			}
+			if cap(got) != len(got) {
+				t.Errorf("capacity %d for %d bytes: the buffer was not sized up front", cap(got), len(got))
+			}
+			ct, err := EncryptBytes(plain, key, testID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := NewReader(bytes.NewReader(ct), int64(len(ct)), key, testID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back := make([]byte, n)
+			if _, err := r.ReadAt(back, 0); err != nil && err != io.EOF || !bytes.Equal(back, plain) {
+				t.Fatalf("round trip: %v or wrong plaintext", err)
+			}
+		})
+	}
+	if _, err := EncryptBytes(nil, secret.Key{}, testID); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("zero key: %v, want ErrNoKey", err)
 	}
 }

@@ -119,9 +119,20 @@ func presignGet(c context.Context, p *s3.PresignClient, bucket, key string, d ti
 // presignV2GetQuery is the query string of a SigV2 presigned GET of resource ("/bucket/key"),
 // valid for an hour.
 func presignV2GetQuery(resource string) string {
+	return "?" + presignV2Query("GET", resource)
+}
+
+// presignV2Query is the query string of a SigV2 presigned request, valid for an hour: method,
+// resource ("/bucket/key", with its signed subresources in order, e.g. "?partNumber=1&uploadId=…")
+// and the request's x-amz-* headers as "name:value" lines, lower case and sorted.
+func presignV2Query(method, resource string, amzHeaders ...string) string {
 	exp := fmt.Sprint(time.Now().Add(time.Hour).Unix())
-	sig := hmacSHA1([]byte(testSecretKey), []byte("GET\n\n\n"+exp+"\n"+resource))
-	return "?AWSAccessKeyId=" + testAccessKey + "&Expires=" + exp + "&Signature=" + url.QueryEscape(base64.StdEncoding.EncodeToString(sig))
+	var amz string
+	for _, h := range amzHeaders {
+		amz += h + "\n"
+	}
+	sig := hmacSHA1([]byte(testSecretKey), []byte(method+"\n\n\n"+exp+"\n"+amz+resource))
+	return "AWSAccessKeyId=" + testAccessKey + "&Expires=" + exp + "&Signature=" + url.QueryEscape(base64.StdEncoding.EncodeToString(sig))
 }
 
 // sendHeaders signs req (UNSIGNED-PAYLOAD, with the secret given) for service, opens a TLS

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -275,5 +277,66 @@ func TestSSEKMSSigV2Read(t *testing.T) {
 				t.Fatalf("KMS calls moved: %+v before, %+v after", before, after)
 			}
 		})
+	}
+}
+
+// TestSSEKMSSigV2CopySource: a SigV2 presigned CopyObject or UploadPartCopy whose source is an
+// SSE-KMS object is refused with S3's InvalidArgument before the source's key is opened (no
+// KMS call); an SSE-S3 source still copies.
+func TestSSEKMSSigV2CopySource(t *testing.T) {
+	e := startServer(t)
+	c := ctx(t)
+	const bucket = "kmssigv2copy"
+	newBucket(t, e, bucket)
+	id, _ := newKMSKey(t, e, "")
+	port := portOf(strings.TrimPrefix(e.srv.URL, "https://"))
+	up := must[*s3.CreateMultipartUploadOutput](t)(e.s3.CreateMultipartUpload(c, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("mp")}))
+	for _, src := range []struct {
+		alg    types.ServerSideEncryption
+		status int
+		want   string // in the body
+	}{
+		{types.ServerSideEncryptionAwsKms, 400, "Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4."},
+		{types.ServerSideEncryptionAes256, 200, "ETag"},
+	} {
+		in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(string(src.alg)), Body: stringsReader("body"), ServerSideEncryption: src.alg}
+		if src.alg == types.ServerSideEncryptionAwsKms {
+			in.SSEKMSKeyId = aws.String(id)
+		}
+		must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, in))
+		copySource := "x-amz-copy-source:/" + bucket + "/" + url.PathEscape(string(src.alg))
+		for _, op := range []struct{ name, resource string }{
+			{"CopyObject", "/" + bucket + "/copy"},
+			{"UploadPartCopy", "/" + bucket + "/mp?partNumber=1&uploadId=" + aws.ToString(up.UploadId)},
+		} {
+			t.Run(op.name+" from "+string(src.alg), func(t *testing.T) {
+				before := e.srv.KMSCalls()
+				sep := "?"
+				if strings.Contains(op.resource, "?") {
+					sep = "&"
+				}
+				u := "https://localhost:" + port + op.resource + sep + presignV2Query("PUT", op.resource, copySource)
+				req, err := http.NewRequestWithContext(c, "PUT", u, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("x-amz-copy-source", strings.TrimPrefix(copySource, "x-amz-copy-source:"))
+				resp, err := e.http.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != src.status || !strings.Contains(string(b), src.want) {
+					t.Fatalf("SigV2 %s: %d %s", op.name, resp.StatusCode, b)
+				}
+				if src.status != 200 && !strings.Contains(string(b), "<Code>InvalidArgument</Code>") {
+					t.Fatalf("SigV2 %s: want InvalidArgument, got %s", op.name, b)
+				}
+				if after := e.srv.KMSCalls(); after != before {
+					t.Fatalf("KMS calls moved: %+v before, %+v after", before, after)
+				}
+			})
+		}
 	}
 }

@@ -36,8 +36,10 @@ const (
 	blobsDir  = "blobs"
 	tmpDir    = "tmp"
 	dirSuffix = "~"
-	// bufSize bounds the memory one Put uses for copying, whatever the blob size.
-	bufSize = 64 << 10
+	// bufSize bounds the memory one Put uses for copying, whatever the blob size. It has room
+	// for three packages of the SSE stream (64 KiB and a tag each), which the encrypting reader
+	// then seals in place in it instead of copying them, and it makes one write per 256 KiB.
+	bufSize = 256 << 10
 )
 
 var _ blob.Store = (*Store)(nil)

@@ -78,6 +78,9 @@ func TestCodecEncryptionRecord(t *testing.T) {
 	}{
 		{"before encryption", `{"s":1,"e":"x"}`, false, true},
 		{"version 1", `{"s":1,"e":"x","x":{"v":1,"a":"AES256","k":"AQID"}}`, false, false},
+		// "kp" was reserved for an SSE-C key proof that no writer ever stored (the proof is in
+		// the sealed key); a record carrying it still reads.
+		{"version 1 with kp", `{"s":1,"e":"x","x":{"v":1,"a":"SSE-C","k":"AQID","kp":"BQ=="}}`, false, false},
 		{"unknown version", `{"s":1,"e":"x","x":{"v":2,"a":"AES256","k":"AQID"}}`, true, false},
 		{"no algorithm", `{"s":1,"e":"x","x":{"v":1,"k":"AQID"}}`, true, false},
 	}

@@ -20,7 +20,8 @@ type encryptionRec struct {
 	Context    map[string]string `json:"ctx,omitempty"`
 	WrappedKey []byte            `json:"wk,omitempty"`
 	BucketKey  string            `json:"bk,omitempty"`
-	KeyProof   []byte            `json:"kp,omitempty"`
+	// "kp" was once reserved for an SSE-C key proof and never written: the proof is part of
+	// the sealed key (internal/sse SPEC.md 3.2). Readers ignore it; do not reuse the name.
 }
 
 func toEncryptionRec(e *meta.Encryption) *encryptionRec {
@@ -28,8 +29,7 @@ func toEncryptionRec(e *meta.Encryption) *encryptionRec {
 		return nil
 	}
 	return &encryptionRec{Version: encryptionRecV1, Algorithm: e.Algorithm, SealedKey: []byte(e.SealedKey),
-		KMSKeyARN: e.KMSKeyARN, Context: e.Context, WrappedKey: []byte(e.WrappedKey), BucketKey: e.BucketKey,
-		KeyProof: []byte(e.KeyProof)}
+		KMSKeyARN: e.KMSKeyARN, Context: e.Context, WrappedKey: []byte(e.WrappedKey), BucketKey: e.BucketKey}
 }
 
 func fromEncryptionRec(r *encryptionRec) (*meta.Encryption, error) {
@@ -40,8 +40,7 @@ func fromEncryptionRec(r *encryptionRec) (*meta.Encryption, error) {
 		return nil, fmt.Errorf("%w: encryption record of version %d", errBadRecord, r.Version)
 	}
 	return &meta.Encryption{Algorithm: r.Algorithm, SealedKey: meta.Sealed(r.SealedKey), KMSKeyARN: r.KMSKeyARN,
-		Context: nilIfEmpty(r.Context), WrappedKey: meta.Sealed(r.WrappedKey), BucketKey: r.BucketKey,
-		KeyProof: meta.Sealed(r.KeyProof)}, nil
+		Context: nilIfEmpty(r.Context), WrappedKey: meta.Sealed(r.WrappedKey), BucketKey: r.BucketKey}, nil
 }
 
 // bucketEncryptionRec is the stored form of meta.BucketEncryption.

@@ -52,7 +52,7 @@ func testEncryptionRecords(t *testing.T, s meta.Store) {
 	ctx := context.Background()
 	mustBucket(t, s, "enc")
 	enc := &meta.Encryption{Algorithm: meta.SSES3, SealedKey: meta.Sealed{1, 2, 3}, KMSKeyARN: "arn:k",
-		Context: map[string]string{"a": "b"}, WrappedKey: meta.Sealed{4}, BucketKey: "bk", KeyProof: meta.Sealed{5}}
+		Context: map[string]string{"a": "b"}, WrappedKey: meta.Sealed{4}, BucketKey: "bk"}
 	t.Run("object", func(t *testing.T) {
 		o := meta.Object{Bucket: "enc", Key: "x", Size: 1, ETag: "e", Encryption: enc,
 			Parts: []meta.Part{{Inline: []byte{9, 9}, Size: 1, ETag: "e"}}}
