@@ -33,6 +33,7 @@ func CallerFrom(r *iam.Request) Caller {
 	p := r.Principal
 	return Caller{
 		Account: p.AccountID, ARN: p.ARN, RoleARN: p.RoleARN,
+		Policies: p.Policies, SessionPolicies: p.SessionPolicies,
 		Conditions: r.GlobalConditions(),
 	}
 }
