@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"strings"
 
 	"github.com/coffer/coffer/internal/policy"
 )
@@ -118,8 +119,12 @@ func deniedError(c Caller, r *policy.Request, d policy.Decision, defaultKind str
 		kind = defaultKind
 	}
 	if d.ExplicitDeny {
-		return errf(ErrAccessDenied, "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in a %s",
-			c.ARN, r.Action, r.Resource, kind)
+		article := "a"
+		if strings.HasPrefix(kind, "identity") {
+			article = "an"
+		}
+		return errf(ErrAccessDenied, "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in %s %s",
+			c.ARN, r.Action, r.Resource, article, kind)
 	}
 	return errf(ErrAccessDenied, "User: %s is not authorized to perform: %s on resource: %s because no %s allows the %s action",
 		c.ARN, r.Action, r.Resource, kind, r.Action)
