@@ -83,6 +83,7 @@ func (s *Service) authorize(ctx context.Context, c Caller, e *entry, a ask) erro
 		Resource: s.keyPolicy(e), ResourceAccount: k.Account, ResourceAuthoritative: true,
 		GrantAllows: grant,
 	})
+	s.putConditions(r.Context)
 	if d.Allowed {
 		return nil
 	}
@@ -97,7 +98,7 @@ func (s *Service) authorizeIdentity(c Caller, op, resource string, conds map[str
 		Principal: c.principal(),
 		Action:    "kms:" + op,
 		Resource:  resource,
-		Context:   s.callerConditions(c, len(conds)),
+		Context:   s.callerConditions(c),
 	}
 	for k, v := range conds {
 		r.Context[k] = v
@@ -105,6 +106,7 @@ func (s *Service) authorizeIdentity(c Caller, op, resource string, conds map[str
 	d := policy.Decide(r, policy.Inputs{
 		Identity: c.Policies, IdentityAll: c.root(), Session: c.SessionPolicies, ResourceAccount: c.Account,
 	})
+	s.putConditions(r.Context)
 	if d.Allowed {
 		return nil
 	}

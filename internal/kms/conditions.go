@@ -33,10 +33,15 @@ const (
 	condBypassLockout       = "kms:bypasspolicylockoutsafetycheck"
 )
 
-// callerConditions returns a fresh map of the caller's condition keys (the request's global
-// aws: keys, kms:CallerAccount, kms:ViaService) with room for extra more.
-func (s *Service) callerConditions(c Caller, extra int) map[string][]string {
-	m := make(map[string][]string, len(c.Conditions)+extra+2)
+// callerConditions returns a map of the caller's condition keys (the request's global aws:
+// keys, kms:CallerAccount, kms:ViaService), from the service's pool: give it back with
+// putConditions once the decision is made. Every authorization builds one, so maps are
+// reused rather than allocated per request.
+func (s *Service) callerConditions(c Caller) map[string][]string {
+	m, _ := s.condMaps.Get().(map[string][]string)
+	if m == nil {
+		m = make(map[string][]string, 32)
+	}
 	for k, v := range c.Conditions {
 		m[k] = v
 	}
@@ -49,10 +54,16 @@ func (s *Service) callerConditions(c Caller, extra int) map[string][]string {
 	return m
 }
 
+// putConditions returns a map of callerConditions to the pool.
+func (s *Service) putConditions(m map[string][]string) {
+	clear(m)
+	s.condMaps.Put(m)
+}
+
 // keyConditions returns the condition keys of a request a on key k: the caller's, the key's
 // own (kms:KeySpec, KeyUsage, KeyOrigin, ResourceAliases, RequestAlias) and the operation's.
 func (s *Service) keyConditions(c Caller, k *Key, a ask, aliases []string) map[string][]string {
-	m := s.callerConditions(c, len(a.conds)+5)
+	m := s.callerConditions(c)
 	m[condKeySpec] = []string{k.Spec}
 	m[condKeyUsage] = []string{k.Usage}
 	m[condKeyOrigin] = []string{k.Origin}

@@ -54,13 +54,14 @@ func (s *Service) checkNewPolicy(c Caller, keyARN, doc string, bypass bool) erro
 	}
 	r := &policy.Request{
 		Principal: c.principal(), Action: "kms:PutKeyPolicy", Resource: keyARN,
-		Context: s.callerConditions(c, 1),
+		Context: s.callerConditions(c),
 	}
 	r.Context[condBypassLockout] = []string{boolCond(false)}
 	d := policy.Decide(r, policy.Inputs{
 		Identity: c.Policies, IdentityAll: c.root(), Session: c.SessionPolicies,
 		Resource: p, ResourceAccount: c.Account, ResourceAuthoritative: true,
 	})
+	s.putConditions(r.Context)
 	if !d.Allowed {
 		return errf(ErrMalformedPolicy, "The new key policy will not allow you to update the key policy in the future.")
 	}

@@ -52,6 +52,7 @@ type Service struct {
 
 	policies policyCache // compiled key policies by text
 	index    authIndex   // grants and aliases as authorization reads them
+	condMaps sync.Pool   // condition-key maps of authorizations (callerConditions)
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
