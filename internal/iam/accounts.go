@@ -33,4 +33,6 @@ func (s *Service) CreateAccount(ctx context.Context, a Account) (Account, NewAcc
 }
 
 // ListAccounts returns every account.
-func (s *Service) ListAccounts(ctx context.Context) ([]Account, error) { return s.store.ListAccounts(ctx) }
+func (s *Service) ListAccounts(ctx context.Context) ([]Account, error) {
+	return s.store.ListAccounts(ctx)
+}

@@ -31,7 +31,7 @@ func randomString(alphabet string, n int) string {
 	return string(b)
 }
 
-func newID(prefix string) string         { return prefix + randomString(idAlphabet, 17) }
+func newID(prefix string) string          { return prefix + randomString(idAlphabet, 17) }
 func newAccessKeyID(prefix string) string { return prefix + randomString(idAlphabet, 16) }
 
 // newSecret returns a 40-character secret access key, as AWS makes them. The caller seals it

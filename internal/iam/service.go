@@ -50,17 +50,17 @@ type Config struct {
 // the IAM and STS APIs. It keeps no state of its own but bounded caches: every node sharing
 // the store sees the same identities.
 type Service struct {
-	store      Store
-	sealer     Sealer
-	def        Account
-	defKey     string
-	defSecret  secret.Bytes
-	ttl        time.Duration
-	now        func() time.Time
-	log        *slog.Logger
-	mu         sync.Mutex
-	creds      map[string]cachedCredential
-	accounts   map[string]cachedAccount
+	store     Store
+	sealer    Sealer
+	def       Account
+	defKey    string
+	defSecret secret.Bytes
+	ttl       time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+	mu        sync.Mutex
+	creds     map[string]cachedCredential
+	accounts  map[string]cachedAccount
 }
 
 type cachedCredential struct {

@@ -70,7 +70,9 @@ func (s *Service) ListUsers(ctx context.Context, account, pathPrefix string) ([]
 	return out, nil
 }
 
-func hasPathPrefix(path, prefix string) bool { return len(path) >= len(prefix) && path[:len(prefix)] == prefix }
+func hasPathPrefix(path, prefix string) bool {
+	return len(path) >= len(prefix) && path[:len(prefix)] == prefix
+}
 
 // DeleteUser deletes a user that has no access keys and no policies left.
 func (s *Service) DeleteUser(ctx context.Context, account, name string) error {

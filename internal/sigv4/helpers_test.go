@@ -1,8 +1,8 @@
 package sigv4
 
 import (
-	"context"
 	"bufio"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
