@@ -19,12 +19,12 @@ import (
 
 // openIAM opens the identity service on the shared database, its secrets sealed by the KMS.
 // The default account and its root key are those of credentials.json (or the environment).
-func openIAM(ctx context.Context, db *bbolt.DB, keySvc *kms.Service, id Identity, log *slog.Logger) (*iam.Service, error) {
+func openIAM(ctx context.Context, db *bbolt.DB, keySvc *kms.Service, id Identity, now func() time.Time, log *slog.Logger) (*iam.Service, error) {
 	store, err := boltiam.New(db)
 	if err != nil {
 		return nil, fmt.Errorf("iam store: %w", err)
 	}
-	svc, err := iam.New(ctx, iam.Config{Store: store, Sealer: &iamSealer{kms: keySvc}, Logger: log,
+	svc, err := iam.New(ctx, iam.Config{Store: store, Sealer: &iamSealer{kms: keySvc}, Logger: log, Now: now,
 		Default: iam.Account{ID: id.AccountID, DisplayName: id.DisplayName}, DefaultKey: id.AccessKey, DefaultSecret: id.SecretKey})
 	if err != nil {
 		return nil, fmt.Errorf("iam: %w", err)
@@ -82,6 +82,9 @@ func (s *Server) CreateAccount(ctx context.Context, name string) (iam.Account, i
 // server: meta.db is locked by a running one (the open then fails after a second). The KMS root
 // key seals the new secret key, so cfg must name it as `coffer server` would.
 func CreateAccountIn(ctx context.Context, cfg Config, name string) (iam.Account, iam.NewAccessKey, error) {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
 	id, err := LoadIdentity(cfg.Dir, cfg.AccessKey, cfg.SecretKey)
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
@@ -96,7 +99,7 @@ func CreateAccountIn(ctx context.Context, cfg Config, name string) (iam.Account,
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
 	}
-	svc, err := openIAM(ctx, db, keySvc, id, s.log)
+	svc, err := openIAM(ctx, db, keySvc, id, nil, s.log)
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
 	}

@@ -66,6 +66,9 @@ type Config struct {
 	// KMSNow is the KMS clock (key deletion dates, rotations, imported material expiry);
 	// time.Now when nil. Tests move it to carry out scheduled jobs with RunKMSJobs.
 	KMSNow func() time.Time
+	// IAMNow is the clock of IAM and STS (creation dates, role session expiry); time.Now when
+	// nil. Tests move it to expire session credentials.
+	IAMNow func() time.Time
 }
 
 // Server is a running Coffer.
@@ -177,7 +180,7 @@ func (s *Server) handler(ctx context.Context, cfg Config) (http.Handler, error) 
 		return nil, err
 	}
 	s.startKMSJobs(ctx, keySvc)
-	if s.iam, err = openIAM(ctx, s.db, keySvc, s.Identity, s.log); err != nil {
+	if s.iam, err = openIAM(ctx, s.db, keySvc, s.Identity, cfg.IAMNow, s.log); err != nil {
 		return nil, err
 	}
 	s.startSessionSweep(ctx)
