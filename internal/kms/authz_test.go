@@ -72,6 +72,31 @@ func wantDenied(t *testing.T, err error, msg string) {
 	if msg != "" && !strings.Contains(err.Error(), msg) {
 		t.Fatalf("err = %q, want it to contain %q", err, msg)
 	}
+	if strings.Contains(err.Error(), "Statement") || strings.Contains(err.Error(), "Sid") {
+		t.Fatalf("the message shows policy text: %v", err)
+	}
+}
+
+// decision is one authorization case: call's error must be nil (want "") or an
+// AccessDeniedException whose message contains want.
+type decision struct {
+	name string
+	call func() error
+	want string
+}
+
+func runDecisions(t *testing.T, tests []decision) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			if tc.want == "" {
+				wantOK(t, err)
+				return
+			}
+			wantDenied(t, err, tc.want)
+		})
+	}
 }
 
 func wantOK(t *testing.T, err error) {
@@ -139,11 +164,7 @@ func TestKeyPolicyDecides(t *testing.T) {
 	dave := user(t, acct1, "dave")
 	denyIdentity := user(t, acct1, "erin", allowIdentity("kms:*"),
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}]}`)
-	tests := []struct {
-		name string
-		call func() error
-		want string // "" for success, else a fragment of the AccessDenied message
-	}{
+	tests := []decision{
 		{"alice encrypts: named in the key policy", func() error { return encrypt(alice) }, ""},
 		{"alice decrypts with the required context", func() error { return decrypt(alice, blob, ec) }, ""},
 		{"alice may not decrypt another context", func() error { return decrypt(alice, other, map[string]string{"App": "billing"}) },
@@ -162,19 +183,7 @@ func TestKeyPolicyDecides(t *testing.T) {
 		{"a session of another role", func() error { return decrypt(session(t, acct1, "other", "s1"), blob, ec) }, "kms:Decrypt"},
 		{"the root of the account", func() error { return decrypt(root1, blob, ec) }, ""},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call()
-			if tc.want == "" {
-				wantOK(t, err)
-				return
-			}
-			wantDenied(t, err, tc.want)
-			if strings.Contains(err.Error(), "Statement") || strings.Contains(err.Error(), "Sid") {
-				t.Fatalf("the message shows policy text: %v", err)
-			}
-		})
-	}
+	runDecisions(t, tests)
 }
 
 // TestKeyPolicyWithoutRoot: a key policy that does not name the account leaves identity
@@ -214,11 +223,7 @@ func TestCrossAccountKey(t *testing.T) {
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acct2+`:root"},"Action":["kms:Encrypt","kms:Decrypt","kms:DescribeKey","kms:PutKeyPolicy"],"Resource":"*"}`))
 	blob := e.blob(t, m.KeyId, nil)
 	withIAM := user(t, acct2, "app", fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":%q}]}`, m.Arn))
-	tests := []struct {
-		name string
-		call func() error
-		want string
-	}{
+	tests := []decision{
 		{"root of account 2 decrypts", func() error {
 			_, err := e.s.Decrypt(e.ctx, root2, kms.DecryptInput{CiphertextBlob: blob})
 			return err
@@ -246,16 +251,7 @@ func TestCrossAccountKey(t *testing.T) {
 			return fmt.Errorf("want NotFound: %w", err)
 		}, ""},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call()
-			if tc.want == "" {
-				wantOK(t, err)
-			} else {
-				wantDenied(t, err, tc.want)
-			}
-		})
-	}
+	runDecisions(t, tests)
 }
 
 // TestIdentityOnlyOperations: operations on no key are decided by identity policies alone.
@@ -264,11 +260,7 @@ func TestIdentityOnlyOperations(t *testing.T) {
 	none := user(t, acct1, "none")
 	admin := user(t, acct1, "admin", allowIdentity("kms:CreateKey", "kms:ListKeys", "kms:ListAliases", "kms:GenerateRandom"))
 	rsaOnly := user(t, acct1, "rsa", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:CreateKey","Resource":"*","Condition":{"StringEquals":{"kms:KeySpec":"RSA_2048"}}}]}`)
-	tests := []struct {
-		name string
-		call func() error
-		want string
-	}{
+	tests := []decision{
 		{"CreateKey without permission", func() error { _, err := e.s.CreateKey(e.ctx, none, kms.CreateKeyInput{}); return err },
 			"User: arn:aws:iam::" + acct1 + ":user/none is not authorized to perform: kms:CreateKey on resource: * because no identity-based policy allows the kms:CreateKey action"},
 		{"CreateKey allowed", func() error { _, err := e.s.CreateKey(e.ctx, admin, kms.CreateKeyInput{}); return err }, ""},
@@ -287,16 +279,7 @@ func TestIdentityOnlyOperations(t *testing.T) {
 			return err
 		}, "kms:ListRetirableGrants"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call()
-			if tc.want == "" {
-				wantOK(t, err)
-			} else {
-				wantDenied(t, err, tc.want)
-			}
-		})
-	}
+	runDecisions(t, tests)
 }
 
 // TestAliasNeedsAliasAndKey: Create/Update/DeleteAlias need permission on the alias (identity

@@ -33,11 +33,7 @@ func TestGrantsAuthorize(t *testing.T) {
 	token, equalsID := grant(alice.ARN, &kms.GrantConstraints{EncryptionContextEquals: orders}, "Decrypt")
 	grant("arn:aws:iam::"+acct1+":role/worker", &kms.GrantConstraints{EncryptionContextSubset: orders}, "Decrypt", "CreateGrant")
 	worker := session(t, acct1, "worker", "job-1")
-	tests := []struct {
-		name string
-		call func() error
-		want string
-	}{
+	tests := []decision{
 		{"equals: the same context", func() error { return decrypt(alice, blob, orders) }, ""},
 		{"equals: a larger context", func() error { return decrypt(alice, blobMore, more) }, "kms:Decrypt"},
 		{"the grant does not give Encrypt", func() error {
@@ -65,16 +61,7 @@ func TestGrantsAuthorize(t *testing.T) {
 		}, "kms:RetireGrant"},
 		{"nor revoke it", func() error { return e.s.RevokeGrant(e.ctx, alice, m.KeyId, equalsID, false) }, "kms:RevokeGrant"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call()
-			if tc.want == "" {
-				wantOK(t, err)
-			} else {
-				wantDenied(t, err, tc.want)
-			}
-		})
-	}
+	runDecisions(t, tests)
 	t.Run("an unknown grant token", func(t *testing.T) {
 		_, err := e.s.Decrypt(e.ctx, alice, kms.DecryptInput{CiphertextBlob: blob, EncryptionContext: orders, GrantTokens: []string{"not-a-token"}})
 		if !errors.Is(err, kms.ErrInvalidGrantToken) {
