@@ -52,6 +52,30 @@ func (s *Service) aliasTarget(ctx context.Context, c Caller, target, opName stri
 	return e, nil
 }
 
+// ownAlias returns an alias of the caller's account and the key it names (nil when that key
+// is gone), once op is authorized on the alias (identity policies) and on the key (its key
+// policy): AWS's rule for UpdateAlias and DeleteAlias.
+func (s *Service) ownAlias(ctx context.Context, c Caller, name, op string) (Alias, *entry, error) {
+	if err := s.authorizeIdentity(c, op, s.aliasARN(c.Account, name), nil); err != nil {
+		return Alias{}, nil, err
+	}
+	a, err := s.store.GetAlias(ctx, c.Account, name)
+	if errors.Is(err, ErrStoreNoSuchAlias) {
+		return Alias{}, nil, errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(c.Account, name))
+	}
+	if err != nil {
+		return Alias{}, nil, s.internal("get alias", err)
+	}
+	e, err := s.load(ctx, a.KeyID)
+	if err != nil {
+		return a, nil, nil
+	}
+	if err := s.authorize(ctx, c, e, askFor(op)); err != nil {
+		return Alias{}, nil, err
+	}
+	return a, e, nil
+}
+
 func (s *Service) countAliases(ctx context.Context, account, keyID string) (int, error) {
 	all, err := s.store.ListAliases(ctx, account, "", 0)
 	n := 0
@@ -103,28 +127,16 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, name, target string
 	if err := checkAliasName(name); err != nil {
 		return err
 	}
-	if err := s.authorizeIdentity(c, "UpdateAlias", s.aliasARN(c.Account, name), nil); err != nil {
+	old, cur, err := s.ownAlias(ctx, c, name, "UpdateAlias")
+	if err != nil {
 		return err
 	}
 	e, err := s.aliasTarget(ctx, c, target, "UpdateAlias")
 	if err != nil {
 		return err
 	}
-	old, err := s.store.GetAlias(ctx, c.Account, name)
-	if errors.Is(err, ErrStoreNoSuchAlias) {
-		return errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(c.Account, name))
-	}
-	if err != nil {
-		return s.internal("get alias", err)
-	}
-	if cur, err := s.load(ctx, old.KeyID); err == nil {
-		// The key the alias leaves must allow the change too.
-		if err := s.authorize(ctx, c, cur, askFor("UpdateAlias")); err != nil {
-			return err
-		}
-		if cur.key.Usage != e.key.Usage || (cur.key.Spec == SpecSymmetric) != (e.key.Spec == SpecSymmetric) {
-			return errValidation("%s is not the same type of key as the current alias target.", s.arn(e.key))
-		}
+	if cur != nil && (cur.key.Usage != e.key.Usage || (cur.key.Spec == SpecSymmetric) != (e.key.Spec == SpecSymmetric)) {
+		return errValidation("%s is not the same type of key as the current alias target.", s.arn(e.key))
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -141,25 +153,13 @@ func (s *Service) DeleteAlias(ctx context.Context, c Caller, name string) error 
 	if err := checkAliasName(name); err != nil {
 		return err
 	}
-	if err := s.authorizeIdentity(c, "DeleteAlias", s.aliasARN(c.Account, name), nil); err != nil {
+	if _, _, err := s.ownAlias(ctx, c, name, "DeleteAlias"); err != nil {
 		return err
-	}
-	a, err := s.store.GetAlias(ctx, c.Account, name)
-	if errors.Is(err, ErrStoreNoSuchAlias) {
-		return errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(c.Account, name))
-	}
-	if err != nil {
-		return s.internal("get alias", err)
-	}
-	if e, err := s.load(ctx, a.KeyID); err == nil {
-		if err := s.authorize(ctx, c, e, askFor("DeleteAlias")); err != nil {
-			return err
-		}
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	defer s.aliasesChanged(c.Account)
-	err = s.store.DeleteAlias(ctx, c.Account, name)
+	err := s.store.DeleteAlias(ctx, c.Account, name)
 	if errors.Is(err, ErrStoreNoSuchAlias) {
 		return errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(c.Account, name))
 	}
