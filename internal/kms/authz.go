@@ -21,9 +21,14 @@ type ask struct {
 	tokens []string // grant tokens
 	// alias is the alias the request named the key by (kms:RequestAlias), set by resolve.
 	alias string
-	// grantOps are the operations a CreateGrant request grants: a grant allowing
-	// CreateGrant lets its grantee grant a subset of its own operations only.
-	grantOps []string
+	// grantOps and grantConstraints are what a CreateGrant request grants: a grant allowing
+	// CreateGrant lets its grantee grant a subset of its own operations, under constraints at
+	// least as strict as its own.
+	grantOps         []string
+	grantConstraints *GrantConstraints
+	// noGrants leaves grants out of the decision: RetireGrant, which a grant authorizes only
+	// for itself (RetireGrant checks that).
+	noGrants bool
 }
 
 func askFor(op string) ask { return ask{op: op} }
@@ -74,9 +79,11 @@ func (s *Service) authorize(ctx context.Context, c Caller, e *entry, a ask) erro
 		return s.internal("aliases of key", err)
 	}
 	r.Context = s.keyConditions(c, k, a, aliases)
-	grant, err := s.grantAllows(ctx, c, k.ID, a)
-	if err != nil {
-		return err
+	grant := false
+	if !a.noGrants {
+		if grant, err = s.grantAllows(ctx, c, k.ID, a); err != nil {
+			return err
+		}
 	}
 	d := policy.Decide(r, policy.Inputs{
 		Identity: c.Policies, IdentityAll: c.root(), Session: c.SessionPolicies,

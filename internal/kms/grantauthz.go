@@ -17,7 +17,8 @@ func (s *Service) grantAllows(ctx context.Context, c Caller, keyID string, a ask
 	for i := range gs {
 		g := &gs[i]
 		if c.isGrantee(g.GranteePrincipal) && slices.Contains(g.Operations, a.op) &&
-			(!a.hasEC || g.Constraints.allow(a.ec)) && subset(a.grantOps, g.Operations) {
+			(!a.hasEC || g.Constraints.allow(a.ec)) &&
+			(a.op != "CreateGrant" || (subset(a.grantOps, g.Operations) && g.Constraints.within(a.grantConstraints))) {
 			return true, nil
 		}
 	}
@@ -60,6 +61,23 @@ func checkGrantTokens(tokens []string) error {
 		}
 	}
 	return nil
+}
+
+// within reports whether constraints child are at least as strict as gc: every context
+// child allows, gc allows too.
+func (gc *GrantConstraints) within(child *GrantConstraints) bool {
+	if gc == nil {
+		return true
+	}
+	if child == nil {
+		return false
+	}
+	if child.EncryptionContextEquals != nil {
+		return gc.allow(child.EncryptionContextEquals)
+	}
+	// A subset constraint allows any larger context: it is as strict only when gc is a subset
+	// constraint contained in it.
+	return gc.EncryptionContextEquals == nil && (&GrantConstraints{EncryptionContextSubset: gc.EncryptionContextSubset}).allow(child.EncryptionContextSubset)
 }
 
 // subset reports whether every one of ops is in of.

@@ -33,6 +33,10 @@ func TestGrantsAuthorize(t *testing.T) {
 	token, equalsID := grant(alice.ARN, &kms.GrantConstraints{EncryptionContextEquals: orders}, "Decrypt")
 	grant("arn:aws:iam::"+acct1+":role/worker", &kms.GrantConstraints{EncryptionContextSubset: orders}, "Decrypt", "CreateGrant")
 	worker := session(t, acct1, "worker", "job-1")
+	subGrant := func(c kms.Caller, gc *kms.GrantConstraints, ops ...string) error {
+		_, _, err := e.s.CreateGrant(e.ctx, c, kms.CreateGrantInput{KeyId: m.KeyId, GranteePrincipal: bob.ARN, Operations: ops, Constraints: gc})
+		return err
+	}
 	tests := []decision{
 		{"equals: the same context", func() error { return decrypt(alice, blob, orders) }, ""},
 		{"equals: a larger context", func() error { return decrypt(alice, blobMore, more) }, "kms:Decrypt"},
@@ -48,13 +52,18 @@ func TestGrantsAuthorize(t *testing.T) {
 		{"subset: context without the pair", func() error {
 			return decrypt(worker, e.blob(t, m.KeyId, map[string]string{"App": "billing"}), map[string]string{"App": "billing"})
 		}, "kms:Decrypt"},
-		{"a grantee with CreateGrant grants a subset of its operations", func() error {
-			_, _, err := e.s.CreateGrant(e.ctx, worker, kms.CreateGrantInput{KeyId: m.KeyId, GranteePrincipal: bob.ARN, Operations: []string{"Decrypt"}})
-			return err
+		{"a grantee with CreateGrant grants a subset of its operations under its constraint", func() error {
+			return subGrant(worker, &kms.GrantConstraints{EncryptionContextSubset: orders}, "Decrypt")
 		}, ""},
-		{"but not more than it has", func() error {
-			_, _, err := e.s.CreateGrant(e.ctx, worker, kms.CreateGrantInput{KeyId: m.KeyId, GranteePrincipal: bob.ARN, Operations: []string{"Decrypt", "Encrypt"}})
-			return err
+		{"or a stricter one", func() error {
+			return subGrant(worker, &kms.GrantConstraints{EncryptionContextEquals: more}, "Decrypt")
+		}, ""},
+		{"but not more operations than it has", func() error {
+			return subGrant(worker, &kms.GrantConstraints{EncryptionContextSubset: orders}, "Decrypt", "Encrypt")
+		}, "kms:CreateGrant"},
+		{"nor without its constraint", func() error { return subGrant(worker, nil, "Decrypt") }, "kms:CreateGrant"},
+		{"nor under a looser one", func() error {
+			return subGrant(worker, &kms.GrantConstraints{EncryptionContextSubset: map[string]string{"Env": "prod"}}, "Decrypt")
 		}, "kms:CreateGrant"},
 		{"the grantee may not retire a grant without RetireGrant", func() error {
 			return e.s.RetireGrant(e.ctx, alice, token, "", "", false)
@@ -78,8 +87,10 @@ func TestGrantsAuthorize(t *testing.T) {
 		wantOK(t, e.s.RevokeGrant(e.ctx, root1, m.KeyId, id, false))
 		wantDenied(t, decrypt(alice, blob, orders), "kms:Decrypt")
 	})
-	t.Run("a grantee holding RetireGrant retires its own grant", func(t *testing.T) {
+	t.Run("a grantee holding RetireGrant retires its own grant, no other", func(t *testing.T) {
 		token, _ := grant(alice.ARN, nil, "Decrypt", "RetireGrant")
+		otherToken, _ := grant("arn:aws:iam::"+acct1+":user/carol", nil, "Decrypt")
+		wantDenied(t, e.s.RetireGrant(e.ctx, alice, otherToken, "", "", false), "kms:RetireGrant")
 		wantOK(t, e.s.RetireGrant(e.ctx, alice, token, "", "", false))
 	})
 }

@@ -69,7 +69,7 @@ func (s *Service) CreateGrant(ctx context.Context, c Caller, in CreateGrantInput
 		return "", "", errConstraint(in.Name, "name", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$")
 	}
 	a := grantConds(askFor("CreateGrant"), in).withTokens(in.GrantTokens)
-	a.grantOps = in.Operations
+	a.grantOps, a.grantConstraints = in.Operations, in.Constraints
 	e, err := s.resolve(ctx, c, in.KeyId, optsKeyOnly, a)
 	if err != nil {
 		return "", "", err
@@ -225,7 +225,9 @@ func (s *Service) RetireGrant(ctx context.Context, c Caller, token, keyID, grant
 	retirer := c.isGrantee(g.RetiringPrincipal) ||
 		(c.isGrantee(g.GranteePrincipal) && slices.Contains(g.Operations, "RetireGrant"))
 	if !retirer {
-		if err := s.authorize(ctx, c, e, askFor("RetireGrant")); err != nil {
+		a := askFor("RetireGrant")
+		a.noGrants = true
+		if err := s.authorize(ctx, c, e, a); err != nil {
 			return err
 		}
 	}
