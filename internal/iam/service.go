@@ -36,7 +36,8 @@ type Config struct {
 	Store  Store
 	Sealer Sealer
 	// Default is the default account, whose root key (DefaultKey, DefaultSecret) comes from
-	// the server's configuration (credentials.json or the environment) rather than the store.
+	// the server's configuration (credentials.json or the environment) rather than the store;
+	// a tool that serves no requests may leave the key empty.
 	Default       Account
 	DefaultKey    string
 	DefaultSecret string
@@ -82,8 +83,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Sealer == nil {
 		return nil, errors.New("iam: Store and Sealer are required")
 	}
-	if !ValidAccountID(cfg.Default.ID) || cfg.DefaultKey == "" || cfg.DefaultSecret == "" {
-		return nil, errors.New("iam: the default account needs a 12-digit id and a root key")
+	if !ValidAccountID(cfg.Default.ID) || (cfg.DefaultKey == "") != (cfg.DefaultSecret == "") {
+		return nil, errors.New("iam: the default account needs a 12-digit id, and its root key a secret")
 	}
 	s := &Service{store: cfg.Store, sealer: cfg.Sealer, def: cfg.Default, defKey: cfg.DefaultKey,
 		defSecret: secret.BytesFrom([]byte(cfg.DefaultSecret)), ttl: cfg.CacheTTL, now: cfg.Now, log: cfg.Logger,
@@ -148,7 +149,7 @@ func (s *Service) Account(id string) (Account, bool) {
 
 // Lookup implements Directory.
 func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (Credential, error) {
-	if subtle.ConstantTimeCompare([]byte(accessKey), []byte(s.defKey)) == 1 {
+	if s.defKey != "" && subtle.ConstantTimeCompare([]byte(accessKey), []byte(s.defKey)) == 1 {
 		if sessionToken != "" {
 			return Credential{}, ErrInvalidToken
 		}
