@@ -249,3 +249,46 @@ func TestSessions(t *testing.T) {
 		t.Errorf("deleted session: %v", err)
 	}
 }
+
+// TestSessionPolicyARNs: PolicyArns name managed policies of the role's account, whose default
+// versions become session policies beside Policy.
+func TestSessionPolicyARNs(t *testing.T) {
+	f := newService(t, 0)
+	role, err := f.svc.CreateRole(bg, iam.Role{Account: defaultAccount, Name: "R",
+		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := f.svc.CreatePolicy(bg, defaultAccount, "limit", "/", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		arns []string
+		want int // session policies, or -1 for NoSuchEntity
+	}{
+		{"none", nil, 0},
+		{"one", []string{mp.ARN()}, 1},
+		{"unknown", []string{"arn:aws:iam::111122223333:policy/nope"}, -1},
+		{"another account's", []string{"arn:aws:iam::444455556666:policy/limit"}, -1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			creds, err := f.svc.AssumeRole(bg, root(t, f), iam.AssumeRoleInput{RoleARN: role.ARN(), SessionName: "s1", PolicyARNs: tc.arns})
+			if tc.want < 0 {
+				if !errors.Is(err, iam.ErrNoSuchEntity) {
+					t.Fatalf("err = %v, want NoSuchEntity", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := f.svc.Lookup(bg, creds.AccessKeyID, creds.SessionToken)
+			if err != nil || len(c.Principal.SessionPolicies) != tc.want {
+				t.Fatalf("session policies = %d (%v), want %d", len(c.Principal.SessionPolicies), err, tc.want)
+			}
+		})
+	}
+}
