@@ -36,7 +36,8 @@ type Config struct {
 	Store  Store
 	Sealer Sealer
 	// Default is the default account, whose root key (DefaultKey, DefaultSecret) comes from
-	// the server's configuration (credentials.json or the environment) rather than the store.
+	// the server's configuration (credentials.json or the environment) rather than the store;
+	// a tool that serves no requests may leave the key empty.
 	Default       Account
 	DefaultKey    string
 	DefaultSecret string
@@ -61,6 +62,9 @@ type Service struct {
 	mu        sync.Mutex
 	creds     map[string]cachedCredential
 	accounts  map[string]cachedAccount
+	// gen counts invalidations: a lookup that read the store before a change commits its
+	// result to the cache only if no invalidation happened meanwhile.
+	gen uint64
 }
 
 type cachedCredential struct {
@@ -82,8 +86,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Sealer == nil {
 		return nil, errors.New("iam: Store and Sealer are required")
 	}
-	if !ValidAccountID(cfg.Default.ID) || cfg.DefaultKey == "" || cfg.DefaultSecret == "" {
-		return nil, errors.New("iam: the default account needs a 12-digit id and a root key")
+	if !ValidAccountID(cfg.Default.ID) || (cfg.DefaultKey == "") != (cfg.DefaultSecret == "") {
+		return nil, errors.New("iam: the default account needs a 12-digit id, and its root key a secret")
 	}
 	s := &Service{store: cfg.Store, sealer: cfg.Sealer, def: cfg.Default, defKey: cfg.DefaultKey,
 		defSecret: secret.BytesFrom([]byte(cfg.DefaultSecret)), ttl: cfg.CacheTTL, now: cfg.Now, log: cfg.Logger,
@@ -118,6 +122,7 @@ func (s *Service) invalidate() {
 	s.mu.Lock()
 	clear(s.creds)
 	clear(s.accounts)
+	s.gen++
 	s.mu.Unlock()
 }
 
@@ -148,7 +153,7 @@ func (s *Service) Account(id string) (Account, bool) {
 
 // Lookup implements Directory.
 func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (Credential, error) {
-	if subtle.ConstantTimeCompare([]byte(accessKey), []byte(s.defKey)) == 1 {
+	if s.defKey != "" && subtle.ConstantTimeCompare([]byte(accessKey), []byte(s.defKey)) == 1 {
 		if sessionToken != "" {
 			return Credential{}, ErrInvalidToken
 		}
@@ -157,6 +162,7 @@ func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (C
 	now := s.now()
 	s.mu.Lock()
 	c, ok := s.creds[accessKey]
+	gen := s.gen
 	s.mu.Unlock()
 	if !ok || now.Sub(c.loaded) >= s.ttl {
 		var err error
@@ -164,8 +170,8 @@ func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (C
 			return Credential{}, err
 		}
 		c.loaded = now
-		if s.ttl > 0 {
-			s.mu.Lock()
+		s.mu.Lock()
+		if s.ttl > 0 && gen == s.gen {
 			if len(s.creds) >= maxCached {
 				for k := range s.creds { // drop an arbitrary entry
 					delete(s.creds, k)
@@ -173,8 +179,8 @@ func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (C
 				}
 			}
 			s.creds[accessKey] = c
-			s.mu.Unlock()
 		}
+		s.mu.Unlock()
 	}
 	if c.tokenHash == nil {
 		if sessionToken != "" {

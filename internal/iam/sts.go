@@ -109,9 +109,9 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 		if dur > maxMaxSessionDuration || dur < minSessionDuration {
 			return TemporaryCredentials{}, errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", dur))
 		}
-		return TemporaryCredentials{}, errorf(ErrValidation, fmt.Sprintf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."))
+		return TemporaryCredentials{}, errorf(ErrValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	sessionPolicies, err := s.sessionPolicies(ctx, in)
+	sessionPolicies, err := s.sessionPolicies(ctx, role.Account, in)
 	if err != nil {
 		return TemporaryCredentials{}, err
 	}
@@ -123,7 +123,7 @@ var ErrPackedPolicyTooLarge = errors.New("iam: packed policy too large")
 
 // sessionPolicies validates the session policy and resolves the managed policy ARNs to their
 // default versions.
-func (s *Service) sessionPolicies(ctx context.Context, in AssumeRoleInput) ([]string, error) {
+func (s *Service) sessionPolicies(ctx context.Context, account string, in AssumeRoleInput) ([]string, error) {
 	var docs []string
 	if in.Policy != "" {
 		if err := parseIdentityDocument(in.Policy); err != nil {
@@ -132,11 +132,8 @@ func (s *Service) sessionPolicies(ctx context.Context, in AssumeRoleInput) ([]st
 		docs = append(docs, in.Policy)
 	}
 	for _, arn := range in.PolicyARNs {
-		ref, err := ParsePolicyARN(arn)
-		if err != nil {
-			return nil, err
-		}
-		p, err := s.GetPolicy(ctx, ref.Account, arn)
+		// The managed policies must be the role account's, as in AWS.
+		p, err := s.GetPolicy(ctx, account, arn)
 		if err != nil {
 			return nil, err
 		}

@@ -85,10 +85,11 @@ func CreateAccountIn(ctx context.Context, cfg Config, name string) (iam.Account,
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	id, err := LoadIdentity(cfg.Dir, cfg.AccessKey, cfg.SecretKey)
+	id, err := readIdentity(cfg.Dir)
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
 	}
+	id.AccessKey, id.SecretKey = "", "" // this tool serves no requests
 	db, err := boltfile.Open(filepath.Join(cfg.Dir, "meta.db"), TopBuckets())
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, fmt.Errorf("metadata store (is the server still running?): %w", err)
@@ -105,3 +106,7 @@ func CreateAccountIn(ctx context.Context, cfg Config, name string) (iam.Account,
 	}
 	return svc.CreateAccount(ctx, iam.Account{DisplayName: name})
 }
+
+// Directory is the server's identity directory (its accounts and credentials), for tests and
+// tools in the same process.
+func (s *Server) Directory() iam.Directory { return s.iam }
