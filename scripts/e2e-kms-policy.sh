@@ -22,9 +22,9 @@ user_arn=$(aws iam create-user --user-name "$user" --query User.Arn --output tex
 read -r user_ak user_sk < <(aws iam create-access-key --user-name "$user" --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
 # as_user CMD...: an aws command signed with the user's key.
 as_user() { AWS_ACCESS_KEY_ID=$user_ak AWS_SECRET_ACCESS_KEY=$user_sk command aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
-cleanup() {
-  aws iam delete-access-key --user-name "$user" --access-key-id "$user_ak" >/dev/null 2>&1 || true
-  aws iam delete-user --user-name "$user" >/dev/null 2>&1 || true
+cleanup() { # best effort, and quick when the server is already gone
+  timeout 30 aws --endpoint-url "$AWS_ENDPOINT_URL" iam delete-access-key --user-name "$user" --access-key-id "$user_ak" >/dev/null 2>&1 || true
+  timeout 30 aws --endpoint-url "$AWS_ENDPOINT_URL" iam delete-user --user-name "$user" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
