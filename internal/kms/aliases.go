@@ -39,7 +39,7 @@ func checkAliasName(name string) error {
 
 // aliasTarget resolves and checks the key an alias is to point at.
 func (s *Service) aliasTarget(ctx context.Context, c Caller, target, opName string) (*entry, error) {
-	e, err := s.resolve(ctx, c, target, optsKeyOnly)
+	e, err := s.resolve(ctx, c, target, optsKeyOnly, askFor(opName))
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +50,30 @@ func (s *Service) aliasTarget(ctx context.Context, c Caller, target, opName stri
 		return nil, err
 	}
 	return e, nil
+}
+
+// ownAlias returns an alias of the caller's account and the key it names (nil when that key
+// is gone), once op is authorized on the alias (identity policies) and on the key (its key
+// policy): AWS's rule for UpdateAlias and DeleteAlias.
+func (s *Service) ownAlias(ctx context.Context, c Caller, name, op string) (Alias, *entry, error) {
+	if err := s.authorizeIdentity(c, op, s.aliasARN(c.Account, name), nil); err != nil {
+		return Alias{}, nil, err
+	}
+	a, err := s.store.GetAlias(ctx, c.Account, name)
+	if errors.Is(err, ErrStoreNoSuchAlias) {
+		return Alias{}, nil, errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(c.Account, name))
+	}
+	if err != nil {
+		return Alias{}, nil, s.internal("get alias", err)
+	}
+	e, err := s.load(ctx, a.KeyID)
+	if err != nil {
+		return a, nil, nil
+	}
+	if err := s.authorize(ctx, c, e, askFor(op)); err != nil {
+		return Alias{}, nil, err
+	}
+	return a, e, nil
 }
 
 func (s *Service) countAliases(ctx context.Context, account, keyID string) (int, error) {
@@ -68,6 +92,9 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, name, target string
 	if err := checkAliasName(name); err != nil {
 		return err
 	}
+	if err := s.authorizeIdentity(c, "CreateAlias", s.aliasARN(c.Account, name), nil); err != nil {
+		return err
+	}
 	e, err := s.aliasTarget(ctx, c, target, "CreateAlias")
 	if err != nil {
 		return err
@@ -83,6 +110,7 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, name, target string
 	}
 	now := s.now().UTC()
 	err = s.store.PutAlias(ctx, Alias{Account: c.Account, Name: name, KeyID: e.key.ID, Created: now, Updated: now}, true)
+	s.aliasesChanged(c.Account)
 	switch {
 	case errors.Is(err, ErrStoreAliasExists):
 		return errf(ErrAlreadyExists, "An alias with the name %s already exists", s.aliasARN(c.Account, name))
@@ -99,25 +127,21 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, name, target string
 	if err := checkAliasName(name); err != nil {
 		return err
 	}
+	old, cur, err := s.ownAlias(ctx, c, name, "UpdateAlias")
+	if err != nil {
+		return err
+	}
 	e, err := s.aliasTarget(ctx, c, target, "UpdateAlias")
 	if err != nil {
 		return err
 	}
+	if cur != nil && (cur.key.Usage != e.key.Usage || (cur.key.Spec == SpecSymmetric) != (e.key.Spec == SpecSymmetric)) {
+		return errValidation("%s is not the same type of key as the current alias target.", s.arn(e.key))
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	old, err := s.store.GetAlias(ctx, c.Account, name)
-	if errors.Is(err, ErrStoreNoSuchAlias) {
-		return errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(c.Account, name))
-	}
-	if err != nil {
-		return s.internal("get alias", err)
-	}
-	if cur, err := s.load(ctx, old.KeyID); err == nil {
-		if cur.key.Usage != e.key.Usage || (cur.key.Spec == SpecSymmetric) != (e.key.Spec == SpecSymmetric) {
-			return errValidation("%s is not the same type of key as the current alias target.", s.arn(e.key))
-		}
-	}
 	old.KeyID, old.Updated = e.key.ID, s.now().UTC()
+	defer s.aliasesChanged(c.Account)
 	if err := s.store.PutAlias(ctx, old, false); err != nil {
 		return s.storeErr("update alias", err)
 	}
@@ -129,8 +153,12 @@ func (s *Service) DeleteAlias(ctx context.Context, c Caller, name string) error 
 	if err := checkAliasName(name); err != nil {
 		return err
 	}
+	if _, _, err := s.ownAlias(ctx, c, name, "DeleteAlias"); err != nil {
+		return err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	defer s.aliasesChanged(c.Account)
 	err := s.store.DeleteAlias(ctx, c.Account, name)
 	if errors.Is(err, ErrStoreNoSuchAlias) {
 		return errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(c.Account, name))
@@ -161,11 +189,13 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, keyID string, p Pag
 	}
 	filter := ""
 	if keyID != "" {
-		e, err := s.resolve(ctx, c, keyID, optsKeyOnly)
+		e, err := s.resolve(ctx, c, keyID, optsKeyOnly, askFor("ListAliases"))
 		if err != nil {
 			return nil, "", err
 		}
 		filter = e.key.ID
+	} else if err := s.authorizeIdentity(c, "ListAliases", "*", nil); err != nil {
+		return nil, "", err
 	}
 	all, err := s.store.ListAliases(ctx, c.Account, p.Marker, 0)
 	if err != nil {

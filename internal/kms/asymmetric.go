@@ -118,7 +118,8 @@ func (s *Service) signDigest(ctx context.Context, c Caller, in SignInput, opName
 	if in.SigningAlgorithm == "" { // a required member: AWS answers before it looks at the key
 		return nil, nil, nil, 0, false, errValidation("1 validation error detected: Value null at 'signingAlgorithm' failed to satisfy constraint: Member must not be null")
 	}
-	e, err := s.cryptoKey(ctx, c, in.KeyId, opSignMac, UsageSignVerify, opName)
+	a := askFor(opName).withTokens(in.GrantTokens).with(condSigningAlgorithm, in.SigningAlgorithm)
+	e, err := s.cryptoKey(ctx, c, in.KeyId, opSignMac, UsageSignVerify, a)
 	if err != nil {
 		return nil, nil, nil, 0, false, err
 	}
@@ -218,7 +219,7 @@ type PublicKeyOutput struct {
 
 // GetPublicKey returns the DER SubjectPublicKeyInfo of an asymmetric key.
 func (s *Service) GetPublicKey(ctx context.Context, c Caller, keyID string) (PublicKeyOutput, error) {
-	e, err := s.resolve(ctx, c, keyID, optsAny)
+	e, err := s.resolve(ctx, c, keyID, optsAny, askFor("GetPublicKey"))
 	if err != nil {
 		return PublicKeyOutput{}, err
 	}
@@ -265,7 +266,12 @@ func (s *Service) GenerateDataKeyPair(ctx context.Context, c Caller, keyID, pair
 	if !ok || (sp.rsaBits == 0 && sp.curve == "") {
 		return DataKeyPairOutput{}, errConstraint(pairSpec, "keyPairSpec", "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1]")
 	}
-	e, err := s.cryptoKey(ctx, c, keyID, opCrypto, UsageEncryptDecrypt, "GenerateDataKeyPair")
+	opName := "GenerateDataKeyPair"
+	if !plain {
+		opName = "GenerateDataKeyPairWithoutPlaintext"
+	}
+	a := askFor(opName).withEC(ec).with(condDataKeyPairSpec, pairSpec).with(condEncryptionAlgorithm, SpecSymmetric)
+	e, err := s.cryptoKey(ctx, c, keyID, opCrypto, UsageEncryptDecrypt, a)
 	if err != nil {
 		return DataKeyPairOutput{}, err
 	}
@@ -309,7 +315,8 @@ func (s *Service) GenerateDataKeyPair(ctx context.Context, c Caller, keyID, pair
 // DeriveSharedSecret computes the ECDH shared secret of a KEY_AGREEMENT key and a peer's
 // DER SubjectPublicKeyInfo.
 func (s *Service) DeriveSharedSecret(ctx context.Context, c Caller, keyID, alg string, peer []byte, dryRun bool) (keyARN string, secret []byte, err error) {
-	e, err := s.cryptoKey(ctx, c, keyID, opSignMac, UsageKeyAgreement, "DeriveSharedSecret")
+	a := askFor("DeriveSharedSecret").with(condKeyAgreementAlg, alg)
+	e, err := s.cryptoKey(ctx, c, keyID, opSignMac, UsageKeyAgreement, a)
 	if err != nil {
 		return "", nil, err
 	}

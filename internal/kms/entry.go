@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coffer/coffer/internal/secret"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -24,6 +25,8 @@ type entry struct {
 	// mats maps a material id to unsealed material. Material of an id never changes, so a
 	// rewritten record can keep its predecessor's map entries.
 	mats map[string]*material
+	// policy is the key's compiled policy, set on first authorization (Service.keyPolicy).
+	policy atomic.Pointer[compiledPolicy]
 }
 
 // material is unsealed key material in the form its operations need. It never prints.

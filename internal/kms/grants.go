@@ -51,8 +51,8 @@ func parseGrantToken(tok string) (keyID, grantID string, ok bool) {
 	return keyID, grantID, ok
 }
 
-// CreateGrant stores a grant on a key and returns its token and id. Grants are enforced once
-// the policy engine arrives.
+// CreateGrant stores a grant on a key and returns its token and id. The grant takes effect
+// at once: the next request of its grantee may use it, with or without the token.
 func (s *Service) CreateGrant(ctx context.Context, c Caller, in CreateGrantInput) (token, id string, err error) {
 	if in.GranteePrincipal == "" || len(in.GranteePrincipal) > 256 {
 		return "", "", errConstraint(in.GranteePrincipal, "granteePrincipal", "Member must have length between 1 and 256")
@@ -68,10 +68,9 @@ func (s *Service) CreateGrant(ctx context.Context, c Caller, in CreateGrantInput
 	if in.Name != "" && (len(in.Name) > 256 || !validAliasName(in.Name)) {
 		return "", "", errConstraint(in.Name, "name", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$")
 	}
-	if len(in.GrantTokens) > 10 {
-		return "", "", errConstraint("", "grantTokens", "Member must have length less than or equal to 10")
-	}
-	e, err := s.resolve(ctx, c, in.KeyId, optsKeyOnly)
+	a := grantConds(askFor("CreateGrant"), in).withTokens(in.GrantTokens)
+	a.grantOps, a.grantConstraints = in.Operations, in.Constraints
+	e, err := s.resolve(ctx, c, in.KeyId, optsKeyOnly, a)
 	if err != nil {
 		return "", "", err
 	}
@@ -104,7 +103,9 @@ func (s *Service) CreateGrant(ctx context.Context, c Caller, in CreateGrantInput
 		Operations: in.Operations, Constraints: in.Constraints, Created: s.now().UTC(),
 	}
 	g.Token = grantToken(g.KeyID, g.GrantID)
-	if err := s.store.PutGrant(ctx, g); err != nil {
+	err = s.store.PutGrant(ctx, g)
+	s.grantsChanged(g.KeyID)
+	if err != nil {
 		return "", "", s.storeErr("put grant", err)
 	}
 	return g.Token, g.GrantID, nil
@@ -135,7 +136,7 @@ func (s *Service) ListGrants(ctx context.Context, c Caller, keyID, grantID, gran
 	if err != nil {
 		return nil, "", err
 	}
-	e, err := s.resolve(ctx, c, keyID, optsKeyOnly)
+	e, err := s.resolve(ctx, c, keyID, optsKeyOnly, askFor("ListGrants").with(condGrantForAWSResource, "false"))
 	if err != nil {
 		return nil, "", err
 	}
@@ -166,6 +167,9 @@ func (s *Service) ListRetirableGrants(ctx context.Context, c Caller, principal s
 	if principal == "" {
 		return nil, "", errValidation("RetiringPrincipal is required.")
 	}
+	if err := s.authorizeIdentity(c, "ListRetirableGrants", "*", nil); err != nil {
+		return nil, "", err
+	}
 	var all []GrantEntry
 	var ids []string
 	issuer := "arn:" + s.partition + ":iam::" + c.Account + ":root"
@@ -191,7 +195,9 @@ func (s *Service) ListRetirableGrants(ctx context.Context, c Caller, principal s
 	return pageOf(all, p.Marker, limit)
 }
 
-// RetireGrant deletes a grant named by its token, or by key and grant id.
+// RetireGrant deletes a grant named by its token, or by key and grant id. The grant itself
+// authorizes it: its retiring principal may retire it, its grantee when the grant allows
+// RetireGrant; otherwise kms:RetireGrant on the key must be allowed (its account's root, say).
 func (s *Service) RetireGrant(ctx context.Context, c Caller, token, keyID, grantID string, dryRun bool) error {
 	if token != "" {
 		kid, gid, ok := parseGrantToken(token)
@@ -208,25 +214,60 @@ func (s *Service) RetireGrant(ctx context.Context, c Caller, token, keyID, grant
 	if keyID == "" || grantID == "" {
 		return errValidation("Either GrantToken, or both KeyId and GrantId, must be specified.")
 	}
-	return s.deleteGrant(ctx, c, keyID, grantID, dryRun)
-}
-
-// RevokeGrant deletes a grant of a key.
-func (s *Service) RevokeGrant(ctx context.Context, c Caller, keyID, grantID string, dryRun bool) error {
-	return s.deleteGrant(ctx, c, keyID, grantID, dryRun)
-}
-
-func (s *Service) deleteGrant(ctx context.Context, c Caller, keyID, grantID string, dryRun bool) error {
-	e, err := s.resolve(ctx, c, keyID, optsKeyOnly)
+	e, _, err := s.find(ctx, c, keyID, optsKeyOnly)
 	if err != nil {
 		return err
 	}
+	g, err := s.grantOf(ctx, e.key.ID, grantID)
+	if err != nil {
+		return err
+	}
+	retirer := c.isGrantee(g.RetiringPrincipal) ||
+		(c.isGrantee(g.GranteePrincipal) && slices.Contains(g.Operations, "RetireGrant"))
+	if !retirer {
+		a := askFor("RetireGrant")
+		a.noGrants = true
+		if err := s.authorize(ctx, c, e, a); err != nil {
+			return err
+		}
+	}
+	return s.deleteGrant(ctx, e, grantID, dryRun)
+}
+
+// RevokeGrant deletes a grant of a key; it needs kms:RevokeGrant on the key.
+func (s *Service) RevokeGrant(ctx context.Context, c Caller, keyID, grantID string, dryRun bool) error {
+	e, err := s.resolve(ctx, c, keyID, optsKeyOnly, askFor("RevokeGrant").with(condGrantForAWSResource, "false"))
+	if err != nil {
+		return err
+	}
+	if _, err := s.grantOf(ctx, e.key.ID, grantID); err != nil {
+		return err
+	}
+	return s.deleteGrant(ctx, e, grantID, dryRun)
+}
+
+// grantOf returns one grant of a key, InvalidGrantIdException when it has none of that id.
+func (s *Service) grantOf(ctx context.Context, keyID, grantID string) (*Grant, error) {
+	gs, err := s.keyGrants(ctx, keyID)
+	if err != nil {
+		return nil, s.internal("grants of key", err)
+	}
+	for i := range gs {
+		if gs[i].GrantID == grantID {
+			return &gs[i], nil
+		}
+	}
+	return nil, errf(ErrInvalidGrantID, "Grant ID %s is not valid.", grantID)
+}
+
+func (s *Service) deleteGrant(ctx context.Context, e *entry, grantID string, dryRun bool) error {
 	if dryRun {
 		return errDryRun
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	err = s.store.DeleteGrant(ctx, e.key.ID, grantID)
+	err := s.store.DeleteGrant(ctx, e.key.ID, grantID)
+	s.grantsChanged(e.key.ID)
 	if errors.Is(err, ErrStoreNoSuchGrant) {
 		return errf(ErrInvalidGrantID, "Grant ID %s is not valid.", grantID)
 	}

@@ -29,7 +29,8 @@ func (s *Service) mac(ctx context.Context, c Caller, in MacInput, opName string)
 	if in.MacAlgorithm == "" { // a required member: AWS answers before it looks at the key
 		return MacOutput{}, errValidation("1 validation error detected: Value null at 'macAlgorithm' failed to satisfy constraint: Member must not be null")
 	}
-	e, err := s.cryptoKey(ctx, c, in.KeyId, opSignMac, UsageMac, opName)
+	a := askFor(opName).withTokens(in.GrantTokens).with(condMacAlgorithm, in.MacAlgorithm)
+	e, err := s.cryptoKey(ctx, c, in.KeyId, opSignMac, UsageMac, a)
 	if err != nil {
 		return MacOutput{}, err
 	}

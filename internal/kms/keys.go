@@ -102,16 +102,22 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 	if err := validateTags(in.Tags, nil); err != nil {
 		return KeyMetadata{}, err
 	}
+	err := s.authorizeIdentity(c, "CreateKey", "*", map[string][]string{
+		condKeySpec: {specName}, condKeyUsage: {usage}, condKeyOrigin: {origin},
+		condBypassLockout: {boolCond(in.BypassPolicyLockoutSafetyCheck)},
+	})
+	if err != nil {
+		return KeyMetadata{}, err
+	}
+	id := newUUID()
 	policy := in.Policy
 	if policy == "" {
 		policy = defaultPolicy(s.partition, c.Account)
-	} else if err := validatePolicy(policy); err != nil {
-		return KeyMetadata{}, err
-	} else if err := s.checkLockout(policy, c, in.BypassPolicyLockoutSafetyCheck); err != nil {
+	} else if err := s.checkNewPolicy(c, s.KeyARN(c.Account, id), policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
 		return KeyMetadata{}, err
 	}
 	k := &Key{
-		ID: newUUID(), Account: c.Account, Manager: ManagerCustomer, Description: in.Description,
+		ID: id, Account: c.Account, Manager: ManagerCustomer, Description: in.Description,
 		Spec: specName, Usage: usage, Origin: origin, State: StateEnabled, Created: s.now().UTC(),
 		Policy: policy, Tags: in.Tags,
 	}
@@ -178,7 +184,7 @@ func (s *Service) metadata(k *Key) KeyMetadata {
 
 // DescribeKey returns a key's metadata. keyID may be a key id, key ARN, alias or alias ARN.
 func (s *Service) DescribeKey(ctx context.Context, c Caller, keyID string) (KeyMetadata, error) {
-	e, err := s.resolve(ctx, c, keyID, optsAny)
+	e, err := s.resolve(ctx, c, keyID, optsAny, askFor("DescribeKey"))
 	if err != nil {
 		return KeyMetadata{}, err
 	}
@@ -213,6 +219,9 @@ func (s *Service) ListKeys(ctx context.Context, c Caller, p Page) (keys []KeyLis
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.authorizeIdentity(c, "ListKeys", "*", nil); err != nil {
+		return nil, "", err
+	}
 	if p.Marker != "" {
 		if _, ok := parseUUID(p.Marker); !ok {
 			return nil, "", errf(ErrInvalidMarker, "Invalid marker")
@@ -234,7 +243,13 @@ func (s *Service) ListKeys(ctx context.Context, c Caller, p Page) (keys []KeyLis
 
 // manageable resolves a key for a management operation: key id or ARN only, customer managed.
 func (s *Service) manageable(ctx context.Context, c Caller, keyID, opName string, o op) (*entry, error) {
-	e, err := s.resolve(ctx, c, keyID, optsKeyOnly)
+	return s.manageableAs(ctx, c, keyID, askFor(opName), o)
+}
+
+// manageableAs is manageable for an operation with request condition keys.
+func (s *Service) manageableAs(ctx context.Context, c Caller, keyID string, a ask, o op) (*entry, error) {
+	opName := a.op
+	e, err := s.resolve(ctx, c, keyID, optsKeyOnly, a)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +269,12 @@ func (s *Service) denied(c Caller, k *Key, opName string) error {
 
 // modify runs fn on a manageable key in one transaction, re-checking the state inside it.
 func (s *Service) modify(ctx context.Context, c Caller, keyID, opName string, o op, fn func(*Key) error) (*entry, error) {
-	e, err := s.manageable(ctx, c, keyID, opName, o)
+	return s.modifyAs(ctx, c, keyID, askFor(opName), o, fn)
+}
+
+// modifyAs is modify for an operation with request condition keys.
+func (s *Service) modifyAs(ctx context.Context, c Caller, keyID string, a ask, o op, fn func(*Key) error) (*entry, error) {
+	e, err := s.manageableAs(ctx, c, keyID, a, o)
 	if err != nil {
 		return nil, err
 	}

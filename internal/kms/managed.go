@@ -48,7 +48,7 @@ func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry
 		ID: newUUID(), Account: account, Manager: ManagerAWS, Spec: SpecSymmetric,
 		Description: fmt.Sprintf("Default key that protects my %s data when no other key is defined", strings.ToUpper(name)),
 		Usage:       UsageEncryptDecrypt, Origin: OriginAWSKMS, State: StateEnabled, Created: now,
-		Policy:   defaultPolicy(s.partition, account),
+		Policy:   managedPolicy(s.partition, s.region, account, name),
 		Rotation: Rotation{Enabled: true, PeriodDays: s.mgdDays, Next: now.Add(time.Duration(s.mgdDays) * 24 * time.Hour)},
 	}
 	if err := s.addVersion(ctx, k, ""); err != nil {
@@ -57,6 +57,7 @@ func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry
 	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}); err != nil {
 		return nil, s.internal("create managed key", err)
 	}
+	s.aliasesChanged(account)
 	return s.load(ctx, k.ID)
 }
 
@@ -108,4 +109,37 @@ func (s *Service) applyOwnedPeriod(ctx context.Context, id string) error {
 		return nil
 	})
 	return err
+}
+
+// managedPolicy is the key policy AWS gives the AWS managed key of a service: every principal
+// of the account may use the key through that service (kms:ViaService), none directly; the
+// account may read its metadata.
+func managedPolicy(partition, region, account, service string) string {
+	return fmt.Sprintf(`{
+  "Version" : "2012-10-17",
+  "Id" : "auto-%[4]s-2",
+  "Statement" : [ {
+    "Sid" : "Allow access through %[4]s for all principals in the account that are authorized to use %[4]s",
+    "Effect" : "Allow",
+    "Principal" : {
+      "AWS" : "*"
+    },
+    "Action" : [ "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey" ],
+    "Resource" : "*",
+    "Condition" : {
+      "StringEquals" : {
+        "kms:CallerAccount" : "%[3]s",
+        "kms:ViaService" : "%[4]s.%[2]s.amazonaws.com"
+      }
+    }
+  }, {
+    "Sid" : "Allow direct access to key metadata to the account",
+    "Effect" : "Allow",
+    "Principal" : {
+      "AWS" : "arn:%[1]s:iam::%[3]s:root"
+    },
+    "Action" : [ "kms:Describe*", "kms:Get*", "kms:List*" ],
+    "Resource" : "*"
+  } ]
+}`, partition, region, account, service)
 }

@@ -13,14 +13,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-func newSvc(t *testing.T, dir string, now func() time.Time) (*kms.Service, *bolt.DB) {
+func newSvc(t testing.TB, dir string, now func() time.Time) (*kms.Service, *bolt.DB) {
 	t.Helper()
 	return newSvcConfig(t, dir, kms.Config{Now: now})
 }
 
 // newSvcConfig opens a KMS on the bbolt store and root key file in dir, with c's settings
 // besides those.
-func newSvcConfig(t *testing.T, dir string, c kms.Config) (*kms.Service, *bolt.DB) {
+func newSvcConfig(t testing.TB, dir string, c kms.Config) (*kms.Service, *bolt.DB) {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, nil)
 	if err != nil {

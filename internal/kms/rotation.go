@@ -69,7 +69,7 @@ type RotationStatus struct {
 // GetKeyRotationStatus reports whether automatic rotation is on. A key pending deletion reads
 // false (CancelKeyDeletion restores it).
 func (s *Service) GetKeyRotationStatus(ctx context.Context, c Caller, keyID string) (RotationStatus, error) {
-	e, err := s.resolve(ctx, c, keyID, optsKeyOnly)
+	e, err := s.resolve(ctx, c, keyID, optsKeyOnly, askFor("GetKeyRotationStatus"))
 	if err != nil {
 		return RotationStatus{}, err
 	}
@@ -136,7 +136,7 @@ func (s *Service) ListKeyRotations(ctx context.Context, c Caller, keyID string, 
 	if err != nil {
 		return nil, "", err
 	}
-	e, err := s.resolve(ctx, c, keyID, optsKeyOnly)
+	e, err := s.resolve(ctx, c, keyID, optsKeyOnly, askFor("ListKeyRotations"))
 	if err != nil {
 		return nil, "", err
 	}

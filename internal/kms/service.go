@@ -12,15 +12,6 @@ import (
 	"time"
 )
 
-// Caller is the authenticated principal on whose behalf an operation runs.
-type Caller struct {
-	Account string // 12-digit account id
-	ARN     string // principal ARN
-	// ViaService is kms:ViaService of a call an AWS service makes on the principal's behalf
-	// (e.g. s3.us-east-1.amazonaws.com), "" for a direct call; for policy conditions.
-	ViaService string
-}
-
 // Config configures a Service.
 type Config struct {
 	Store  Store
@@ -58,6 +49,10 @@ type Service struct {
 	// cannot put the key back in the cache.
 	destroyed map[string]bool
 	wmu       sync.Mutex // serialises writes so the cache follows the store's order
+
+	policies policyCache // compiled key policies by text
+	index    authIndex   // grants and aliases as authorization reads them
+	condMaps sync.Pool   // condition-key maps of authorizations (callerConditions)
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -181,14 +176,42 @@ var (
 	optsAny     = resolveOpts{aliases: true, autoManaged: true}
 )
 
-// resolve finds the key a caller names, from the cache when possible.
-func (s *Service) resolve(ctx context.Context, c Caller, id string, o resolveOpts) (*entry, error) {
+// resolve finds the key a caller names, from the cache when possible, and authorizes the
+// operation a on it (authorize): nothing is done with a key before the caller may use it.
+func (s *Service) resolve(ctx context.Context, c Caller, id string, o resolveOpts, a ask) (*entry, error) {
+	e, alias, err := s.find(ctx, c, id, o)
+	if err != nil {
+		return nil, err
+	}
+	if e.key.Account != c.Account && !crossAccountOps[a.op] {
+		return nil, s.denied(c, e.key, a.op)
+	}
+	a.alias = alias
+	if err := s.authorize(ctx, c, e, a); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// crossAccountOps are the operations AWS allows on a key of another account (its key policy
+// and the caller's identity policies permitting); the others are refused on such a key.
+var crossAccountOps = map[string]bool{
+	"CreateGrant": true, "Decrypt": true, "DescribeKey": true, "DeriveSharedSecret": true, "Encrypt": true,
+	"GenerateDataKey": true, "GenerateDataKeyPair": true, "GenerateDataKeyPairWithoutPlaintext": true,
+	"GenerateDataKeyWithoutPlaintext": true, "GenerateMac": true, "GetKeyRotationStatus": true,
+	"GetPublicKey": true, "ListGrants": true, "ReEncryptFrom": true, "ReEncryptTo": true,
+	"RetireGrant": true, "RevokeGrant": true, "Sign": true, "Verify": true, "VerifyMac": true,
+}
+
+// find finds the key a caller names, without authorizing anything. alias is the alias the
+// reference named, "" for a key id or ARN.
+func (s *Service) find(ctx context.Context, c Caller, id string, o resolveOpts) (e *entry, alias string, err error) {
 	if id == "" {
-		return nil, errValidation("KeyId is required.")
+		return nil, "", errValidation("KeyId is required.")
 	}
 	r, err := s.parseRef(id)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	account := r.account
 	if account == "" {
@@ -196,30 +219,26 @@ func (s *Service) resolve(ctx context.Context, c Caller, id string, o resolveOpt
 	}
 	if r.alias != "" {
 		if !o.aliases {
-			return nil, errf(ErrNotFound, "Invalid keyId '%s'", id)
+			return nil, "", errf(ErrNotFound, "Invalid keyId '%s'", id)
 		}
 		a, err := s.store.GetAlias(ctx, account, r.alias)
 		if errors.Is(err, ErrStoreNoSuchAlias) {
 			if o.autoManaged && account == c.Account && strings.HasPrefix(r.alias, managedAliasPrefix) {
-				return s.managedKey(ctx, account, r.alias)
+				e, err := s.managedKey(ctx, account, r.alias)
+				return e, r.alias, err
 			}
-			return nil, errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(account, r.alias))
+			return nil, "", errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(account, r.alias))
 		}
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		r.keyID = a.KeyID
 	}
-	e, err := s.load(ctx, r.keyID)
+	e, err = s.load(ctx, r.keyID)
 	if errors.Is(err, ErrStoreNoSuchKey) || (err == nil && (e.key.Owned || e.key.Account != account)) {
-		return nil, errf(ErrNotFound, "Key '%s' does not exist", s.KeyARN(account, r.keyID))
+		return nil, "", errf(ErrNotFound, "Key '%s' does not exist", s.KeyARN(account, r.keyID))
 	}
-	if err == nil && account != c.Account {
-		// Another account's key is usable only through its key policy or a grant, and neither
-		// is evaluated yet: until the policy engine decides, the answer is no.
-		return nil, errf(ErrAccessDenied, "User: %s is not authorized to use %s because no resource-based policy allows it", c.ARN, s.KeyARN(account, r.keyID))
-	}
-	return e, err
+	return e, r.alias, err
 }
 
 // load returns the cached entry of a key, reading the store on a miss.

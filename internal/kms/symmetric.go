@@ -24,16 +24,17 @@ type EncryptOutput struct {
 
 var errDryRun = &Error{Kind: ErrDryRun, Message: "The request would have succeeded, but the DryRun option is set."}
 
-// cryptoKey resolves a key for a cryptographic operation and checks its state and usage.
-func (s *Service) cryptoKey(ctx context.Context, c Caller, keyID string, o op, usage, opName string) (*entry, error) {
-	e, err := s.resolve(ctx, c, keyID, optsAny)
+// cryptoKey resolves a key for a cryptographic operation a, authorizes it, and checks the
+// key's state and usage.
+func (s *Service) cryptoKey(ctx context.Context, c Caller, keyID string, o op, usage string, a ask) (*entry, error) {
+	e, err := s.resolve(ctx, c, keyID, optsAny, a)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.checkState(e.key, o); err != nil {
 		return nil, err
 	}
-	if err := s.needUsage(e.key, usage, opName); err != nil {
+	if err := s.needUsage(e.key, usage, usageOpName(a.op)); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -41,13 +42,20 @@ func (s *Service) cryptoKey(ctx context.Context, c Caller, keyID string, o op, u
 
 // Encrypt encrypts up to 4096 bytes under a symmetric key (or an RSA key with OAEP).
 func (s *Service) Encrypt(ctx context.Context, c Caller, in EncryptInput) (EncryptOutput, error) {
+	return s.encrypt(ctx, c, in, "Encrypt")
+}
+
+// encrypt is Encrypt authorized as opName (Encrypt, or ReEncryptTo for ReEncrypt).
+func (s *Service) encrypt(ctx context.Context, c Caller, in EncryptInput, opName string) (EncryptOutput, error) {
 	if len(in.Plaintext) == 0 {
 		return EncryptOutput{}, errValidation("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
 	if len(in.Plaintext) > 4096 {
 		return EncryptOutput{}, errValidation("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096")
 	}
-	e, err := s.cryptoKey(ctx, c, in.KeyId, opCrypto, UsageEncryptDecrypt, "Encrypt")
+	a := askFor(opName).withEC(in.EncryptionContext).withTokens(in.GrantTokens).
+		with(condEncryptionAlgorithm, algorithmOrDefault(in.EncryptionAlgorithm))
+	e, err := s.cryptoKey(ctx, c, in.KeyId, opCrypto, UsageEncryptDecrypt, a)
 	if err != nil {
 		return EncryptOutput{}, err
 	}
@@ -116,12 +124,19 @@ type DecryptOutput struct {
 // Decrypt decrypts a ciphertext blob. KeyId is needed only for RSA ciphertexts; when given
 // for a symmetric blob it must name the key that made it (IncorrectKeyException).
 func (s *Service) Decrypt(ctx context.Context, c Caller, in DecryptInput) (DecryptOutput, error) {
+	return s.decrypt(ctx, c, in, "Decrypt")
+}
+
+// decrypt is Decrypt authorized as opName (Decrypt, or ReEncryptFrom for ReEncrypt).
+func (s *Service) decrypt(ctx context.Context, c Caller, in DecryptInput, opName string) (DecryptOutput, error) {
 	if len(in.CiphertextBlob) == 0 || len(in.CiphertextBlob) > blobMaxLen {
 		return DecryptOutput{}, errConstraint("", "ciphertextBlob", "Member must have length between 1 and 6144")
 	}
+	a := askFor(opName).withEC(in.EncryptionContext).withTokens(in.GrantTokens).
+		with(condEncryptionAlgorithm, algorithmOrDefault(in.EncryptionAlgorithm))
 	var named *entry
 	if in.KeyId != "" {
-		e, err := s.resolve(ctx, c, in.KeyId, optsAny)
+		e, err := s.resolve(ctx, c, in.KeyId, optsAny, a)
 		if err != nil {
 			return DecryptOutput{}, err
 		}
@@ -139,16 +154,19 @@ func (s *Service) Decrypt(ctx context.Context, c Caller, in DecryptInput) (Decry
 	if in.EncryptionAlgorithm != "" && in.EncryptionAlgorithm != SpecSymmetric {
 		return DecryptOutput{}, errf(ErrInvalidCiphertext, "")
 	}
-	pt, e, v, err := s.open(ctx, c, named, in.CiphertextBlob, in.EncryptionContext, in.DryRun)
+	pt, e, v, err := s.open(ctx, c, named, in.CiphertextBlob, a, in.DryRun)
 	if err != nil {
 		return DecryptOutput{}, err
 	}
 	return DecryptOutput{KeyId: s.arn(e.key), Plaintext: pt, EncryptionAlgorithm: SpecSymmetric, KeyMaterialId: v.MaterialID}, nil
 }
 
-// open parses and opens a symmetric blob for caller c. named, when not nil, is the key the
-// caller said made it.
-func (s *Service) open(ctx context.Context, c Caller, named *entry, blob []byte, ec map[string]string, dryRun bool) ([]byte, *entry, *Version, error) {
+// open parses and opens a symmetric blob for caller c, authorizing a on the key that made it.
+// named, when not nil, is the (authorized) key the caller said made it. A blob of a key the
+// caller cannot see (no such key, a service-owned key) is InvalidCiphertextException; one of
+// a key the caller may not use is AccessDeniedException naming the key, as in AWS, whose
+// ciphertexts carry their key's ARN.
+func (s *Service) open(ctx context.Context, c Caller, named *entry, blob []byte, a ask, dryRun bool) ([]byte, *entry, *Version, error) {
 	h, sealed, err := parseBlob(blob)
 	if err != nil {
 		return nil, nil, nil, errCiphertext
@@ -160,11 +178,14 @@ func (s *Service) open(ctx context.Context, c Caller, named *entry, blob []byte,
 	e := named
 	if e == nil {
 		e, err = s.load(ctx, id)
-		if err != nil || e.key.Owned || e.key.Account != c.Account {
+		if err != nil || e.key.Owned {
 			return nil, nil, nil, errCiphertext
 		}
+		if err := s.authorize(ctx, c, e, a); err != nil {
+			return nil, nil, nil, err
+		}
 	}
-	return s.openWith(ctx, e, h, sealed, ec, dryRun)
+	return s.openWith(ctx, e, h, sealed, a.ec, dryRun)
 }
 
 func (s *Service) openWith(ctx context.Context, e *entry, h blobHeader, sealed []byte, ec map[string]string, dryRun bool) ([]byte, *entry, *Version, error) {
@@ -221,22 +242,24 @@ type ReEncryptOutput struct {
 // ReEncrypt decrypts a blob and encrypts its plaintext under another key (or context) without
 // returning the plaintext.
 func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (ReEncryptOutput, error) {
-	dst, err := s.cryptoKey(ctx, c, in.DestinationKeyId, opCrypto, UsageEncryptDecrypt, "ReEncrypt")
+	a := askFor("ReEncryptTo").withEC(in.DestinationEncryptionContext).withTokens(in.GrantTokens).
+		with(condEncryptionAlgorithm, algorithmOrDefault(in.DestinationEncryptionAlgorithm))
+	dst, err := s.cryptoKey(ctx, c, in.DestinationKeyId, opCrypto, UsageEncryptDecrypt, a)
 	if err != nil {
 		return ReEncryptOutput{}, err
 	}
-	dec, err := s.Decrypt(ctx, c, DecryptInput{
+	dec, err := s.decrypt(ctx, c, DecryptInput{
 		CiphertextBlob: in.CiphertextBlob, EncryptionContext: in.SourceEncryptionContext,
-		KeyId: in.SourceKeyId, EncryptionAlgorithm: in.SourceEncryptionAlgorithm, DryRun: in.DryRun,
-	})
+		KeyId: in.SourceKeyId, EncryptionAlgorithm: in.SourceEncryptionAlgorithm, GrantTokens: in.GrantTokens, DryRun: in.DryRun,
+	}, "ReEncryptFrom")
 	if err != nil {
 		return ReEncryptOutput{}, err
 	}
 	defer clear(dec.Plaintext)
-	enc, err := s.Encrypt(ctx, c, EncryptInput{
-		KeyId: dst.key.ID, Plaintext: dec.Plaintext, EncryptionContext: in.DestinationEncryptionContext,
-		EncryptionAlgorithm: in.DestinationEncryptionAlgorithm,
-	})
+	enc, err := s.encrypt(ctx, c, EncryptInput{
+		KeyId: s.arn(dst.key), Plaintext: dec.Plaintext, EncryptionContext: in.DestinationEncryptionContext,
+		EncryptionAlgorithm: in.DestinationEncryptionAlgorithm, GrantTokens: in.GrantTokens,
+	}, "ReEncryptTo")
 	if err != nil {
 		return ReEncryptOutput{}, err
 	}
@@ -286,20 +309,22 @@ func dataKeyLen(spec string, n int) (int, error) {
 
 // GenerateDataKey returns a fresh data key in plaintext and encrypted under a symmetric key.
 func (s *Service) GenerateDataKey(ctx context.Context, c Caller, in GenerateDataKeyInput) (GenerateDataKeyOutput, error) {
-	return s.generateDataKey(ctx, c, in, true)
+	return s.generateDataKey(ctx, c, in, true, "GenerateDataKey")
 }
 
 // GenerateDataKeyWithoutPlaintext is GenerateDataKey that returns only the encrypted key.
 func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, c Caller, in GenerateDataKeyInput) (GenerateDataKeyOutput, error) {
-	return s.generateDataKey(ctx, c, in, false)
+	return s.generateDataKey(ctx, c, in, false, "GenerateDataKeyWithoutPlaintext")
 }
 
-func (s *Service) generateDataKey(ctx context.Context, c Caller, in GenerateDataKeyInput, plain bool) (GenerateDataKeyOutput, error) {
+func (s *Service) generateDataKey(ctx context.Context, c Caller, in GenerateDataKeyInput, plain bool, opName string) (GenerateDataKeyOutput, error) {
 	n, err := dataKeyLen(in.KeySpec, in.NumberOfBytes)
 	if err != nil {
 		return GenerateDataKeyOutput{}, err
 	}
-	e, err := s.cryptoKey(ctx, c, in.KeyId, opCrypto, UsageEncryptDecrypt, "GenerateDataKey")
+	a := askFor(opName).withEC(in.EncryptionContext).withTokens(in.GrantTokens).
+		with(condEncryptionAlgorithm, SpecSymmetric)
+	e, err := s.cryptoKey(ctx, c, in.KeyId, opCrypto, UsageEncryptDecrypt, a)
 	if err != nil {
 		return GenerateDataKeyOutput{}, err
 	}
@@ -330,7 +355,7 @@ func (s *Service) dataKey(ctx context.Context, e *entry, n int, ec map[string]st
 }
 
 // GenerateRandom returns n (1–1024) random bytes.
-func (s *Service) GenerateRandom(_ context.Context, _ Caller, n int, customKeyStoreID string) ([]byte, error) {
+func (s *Service) GenerateRandom(_ context.Context, c Caller, n int, customKeyStoreID string) ([]byte, error) {
 	if customKeyStoreID != "" {
 		return nil, errf(ErrUnsupported, "Custom key stores are not supported.")
 	}
@@ -341,6 +366,9 @@ func (s *Service) GenerateRandom(_ context.Context, _ Caller, n int, customKeySt
 		return nil, errConstraint(n, "numberOfBytes", "Member must have value greater than or equal to 1")
 	case n > 1024:
 		return nil, errConstraint(n, "numberOfBytes", "Member must have value less than or equal to 1024")
+	}
+	if err := s.authorizeIdentity(c, "GenerateRandom", "*", nil); err != nil {
+		return nil, err
 	}
 	b := make([]byte, n)
 	rand.Read(b)
@@ -388,4 +416,27 @@ func (s *Service) DecryptOwned(ctx context.Context, blob []byte, ec map[string]s
 	}
 	pt, _, _, err := s.openWith(ctx, e, h, sealed, ec, false)
 	return pt, err
+}
+
+// algorithmOrDefault is kms:EncryptionAlgorithm of a request: the algorithm named, or the
+// symmetric default when none is.
+func algorithmOrDefault(alg string) string {
+	if alg == "" {
+		return SpecSymmetric
+	}
+	return alg
+}
+
+// usageOpName is the operation an InvalidKeyUsage message names: AWS names ReEncrypt, not
+// its two halves, and the data key operations by their plain names.
+func usageOpName(op string) string {
+	switch op {
+	case "ReEncryptFrom", "ReEncryptTo":
+		return "ReEncrypt"
+	case "GenerateDataKeyWithoutPlaintext":
+		return "GenerateDataKey"
+	case "GenerateDataKeyPairWithoutPlaintext":
+		return "GenerateDataKeyPair"
+	}
+	return op
 }

@@ -85,7 +85,7 @@ func (s *Service) ListResourceTags(ctx context.Context, c Caller, keyID string, 
 	if err != nil {
 		return nil, "", err
 	}
-	e, err := s.resolve(ctx, c, keyID, optsKeyOnly)
+	e, err := s.resolve(ctx, c, keyID, optsKeyOnly, askFor("ListResourceTags"))
 	if err != nil {
 		return nil, "", err
 	}

@@ -101,7 +101,7 @@ type Alias struct {
 	Updated time.Time
 }
 
-// Grant is a stored grant (enforced once the policy engine arrives).
+// Grant is a stored grant; authorization applies it (grantauthz.go).
 type Grant struct {
 	KeyID             string
 	GrantID           string

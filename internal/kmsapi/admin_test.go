@@ -39,32 +39,43 @@ func TestKeyPolicies(t *testing.T) {
 	})
 	valid := `{"Version":"2012-10-17","Statement":[{"Sid":"x","Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*"}]}`
 	root := `{"Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root"]},"Action":["kms:Put*"],"Resource":"*"}}`
+	// Each case gets its own key: a policy that is put is in force, and most of these lock
+	// the caller out of the key (GetKeyPolicy then answers AccessDeniedException).
 	tests := []struct {
 		name, policy, code string
 		bypass             bool
+		readable           bool // the caller may still read the policy back
 	}{
-		{"valid", valid, "", true},
-		{"single statement object", `{"Statement":{"Effect":"Deny","Action":"kms:*","Resource":"*"}}`, "", true},
-		{"lockout: caller keeps PutKeyPolicy", root, "", false},
-		{"lockout: account id principal", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:PutKeyPolicy","Resource":"*"}]}`, "", false},
-		{"lockout: only Decrypt", valid, "MalformedPolicyDocumentException", false},
-		{"lockout: another principal", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"kms:*","Resource":"*"}]}`, "MalformedPolicyDocumentException", false},
-		{"lockout: conditional", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`, "MalformedPolicyDocumentException", false},
-		{"not json", `{"Statement":`, "MalformedPolicyDocumentException", true},
-		{"no statement", `{"Version":"2012-10-17"}`, "MalformedPolicyDocumentException", true},
-		{"bad effect", `{"Statement":[{"Effect":"Maybe"}]}`, "MalformedPolicyDocumentException", true},
-		{"bad version", `{"Version":"2020-01-01","Statement":[{"Effect":"Allow"}]}`, "MalformedPolicyDocumentException", true},
-		{"over 32 KB", `{"Statement":[{"Effect":"Allow","Sid":"` + strings.Repeat("a", 32768) + `"}]}`, "LimitExceededException", true},
+		{"valid", valid, "", true, false},
+		{"single statement object", `{"Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:*","Resource":"*"}}`, "", false, true},
+		{"lockout: caller keeps PutKeyPolicy", root, "", false, false},
+		{"lockout: account id principal", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:PutKeyPolicy","Resource":"*"}]}`, "", false, false},
+		{"lockout: only Decrypt", valid, "MalformedPolicyDocumentException", false, false},
+		{"lockout: another principal", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"kms:*","Resource":"*"}]}`, "MalformedPolicyDocumentException", false, false},
+		{"lockout: a condition the caller does not meet", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`, "MalformedPolicyDocumentException", false, false},
+		{"lockout: a condition the caller meets", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}`, "", false, true},
+		{"no principal", `{"Statement":{"Effect":"Deny","Action":"kms:*","Resource":"*"}}`, "MalformedPolicyDocumentException", true, false},
+		{"not json", `{"Statement":`, "MalformedPolicyDocumentException", true, false},
+		{"no statement", `{"Version":"2012-10-17"}`, "MalformedPolicyDocumentException", true, false},
+		{"bad effect", `{"Statement":[{"Effect":"Maybe"}]}`, "MalformedPolicyDocumentException", true, false},
+		{"bad version", `{"Version":"2020-01-01","Statement":[{"Effect":"Allow"}]}`, "MalformedPolicyDocumentException", true, false},
+		{"over 32 KB", `{"Statement":[{"Effect":"Allow","Sid":"` + strings.Repeat("a", 32768) + `"}]}`, "LimitExceededException", true, false},
 	}
 	for _, tc := range tests {
 		t.Run("put/"+tc.name, func(t *testing.T) {
+			id := e.createKey(t, nil)
 			_, err := e.client.PutKeyPolicy(ctx(), &awskms.PutKeyPolicyInput{KeyId: &id, Policy: &tc.policy, BypassPolicyLockoutSafetyCheck: tc.bypass})
 			wantCode(t, err, tc.code)
-			if err == nil {
-				got, _ := e.client.GetKeyPolicy(ctx(), &awskms.GetKeyPolicyInput{KeyId: &id, PolicyName: aws.String("default")})
-				if *got.Policy != tc.policy {
-					t.Fatalf("stored policy %s", *got.Policy)
-				}
+			if err != nil {
+				return
+			}
+			got, err := e.client.GetKeyPolicy(ctx(), &awskms.GetKeyPolicyInput{KeyId: &id, PolicyName: aws.String("default")})
+			if !tc.readable {
+				wantCode(t, err, "AccessDeniedException")
+				return
+			}
+			if err != nil || *got.Policy != tc.policy {
+				t.Fatalf("stored policy %v, %v", got, err)
 			}
 		})
 	}

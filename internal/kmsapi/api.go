@@ -120,7 +120,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 		// request whose body could be swapped after signing is refused.
 		return opName, nil, fmt.Errorf("%w: the KMS API needs a signed payload hash", sigv4.ErrSignatureDoesNotMatch)
 	}
-	p, _, ok := h.dir.Lookup(auth.AccessKey)
+	p, ok := auth.Owner.(iam.Principal)
 	if !ok {
 		return opName, nil, sigv4.ErrInvalidAccessKeyID
 	}
@@ -136,7 +136,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 		return opName, nil, errBodyTooLarge
 	}
 	now := time.Now()
-	r = r.WithContext(iam.WithRequest(r.Context(), &iam.Request{
+	ri := &iam.Request{
 		Principal:        p,
 		SourceIP:         iam.ClientIP(r.RemoteAddr),
 		SecureTransport:  r.TLS != nil,
@@ -148,7 +148,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 		UserAgent:        r.UserAgent(),
 		Time:             now,
 		Region:           auth.Region,
-	}))
+	}
+	r = r.WithContext(iam.WithRequest(r.Context(), ri))
 	fn, ok := operations[opName]
 	if !ok {
 		return opName, nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation " + opName + "."}
@@ -156,7 +157,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	out, err := fn(h, r, kms.Caller{Account: p.AccountID, ARN: p.ARN}, body)
+	out, err := fn(h, r, kms.CallerFrom(ri), body)
 	return opName, out, err
 }
 

@@ -157,7 +157,7 @@ func (bc *bucketKeyCache) put(bk bucketKey, slots ...string) {
 func (bc *bucketKeyCache) forWrite(ctx context.Context, keys Keys, c Caller, bucket string, enc encryption) (bucketKey, error) {
 	slot := writeSlot(c, bucket, enc)
 	if bk, ok := bc.get(slot); ok {
-		if err := keys.CheckKey(ctx, c, bk.keyARN); err != nil {
+		if err := keys.CheckKey(ctx, c, bk.keyARN, true, kmsContext(enc.ctx, bucketARN(bucket))); err != nil {
 			bk.kek.Destroy()
 			return bucketKey{}, err
 		}
@@ -188,7 +188,7 @@ func (bc *bucketKeyCache) forRead(ctx context.Context, keys Keys, c Caller, buck
 			bk.kek.Destroy()
 			return secret.Key{}, fmt.Errorf("%w: bucket key of another KMS key", ErrDamaged)
 		}
-		if err := keys.CheckKey(ctx, c, bk.keyARN); err != nil {
+		if err := keys.CheckKey(ctx, c, bk.keyARN, false, kmsContext(enc.Context, bucketARN(bucket))); err != nil {
 			bk.kek.Destroy()
 			return secret.Key{}, err
 		}

@@ -29,10 +29,11 @@ type Keys interface {
 	// ec, and returns the key's ARN with the wrapped form, which Unwrap opens. It re-wraps an
 	// object's key for UpdateObjectEncryption. Key-state and permission failures are *KMSError.
 	Wrap(ctx context.Context, c Caller, keyID string, key secret.Key, ec map[string]string) (keyARN string, wrapped []byte, err error)
-	// CheckKey reports whether c may use keyARN now: it exists, is enabled and c is allowed.
-	// It is a lookup of the key's state, not a cryptographic call; the object service asks it
-	// before using a cached bucket key, so disabling a key takes effect at once.
-	CheckKey(ctx context.Context, c Caller, keyARN string) error
+	// CheckKey reports whether c may use keyARN now, to make data keys (write) or open them,
+	// bound to ec: it exists, is enabled and c is allowed. It is a lookup of the key's state
+	// and permissions, not a cryptographic call; the object service asks it before using a
+	// cached bucket key, so disabling a key or changing its policy takes effect at once.
+	CheckKey(ctx context.Context, c Caller, keyARN string, write bool, ec map[string]string) error
 }
 
 // Caller is the principal a KMS operation runs for: S3 calls the KMS as the requester.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/secret"
@@ -90,8 +91,16 @@ func (k *Keys) UnsealServiceKey(ctx context.Context, sealed []byte, ec map[strin
 	return secret.FromBytes(raw)
 }
 
-func (k *Keys) caller(c object.Caller) kms.Caller {
-	return kms.Caller{Account: c.Account, ARN: c.ARN, ViaService: k.viaService}
+// caller is the requester S3 calls the KMS for, as the KMS authorizes it: the request
+// identity (principal, identity policies, global condition keys) when the wire layer gave
+// one, with kms:ViaService naming S3.
+func (k *Keys) caller(ctx context.Context, c object.Caller) kms.Caller {
+	kc := kms.Caller{Account: c.Account, ARN: c.ARN}
+	if r := iam.RequestFrom(ctx); r != nil && r.Principal.ARN == c.ARN {
+		kc = kms.CallerFrom(r)
+	}
+	kc.ViaService = k.viaService
+	return kc
 }
 
 // DataKey implements object.Keys.
@@ -100,7 +109,7 @@ func (k *Keys) DataKey(ctx context.Context, c object.Caller, keyID string, ec ma
 		keyID = managedS3Alias
 	}
 	k.dataKeys.Add(1)
-	out, err := k.kms.GenerateDataKey(ctx, k.caller(c),
+	out, err := k.kms.GenerateDataKey(ctx, k.caller(ctx, c),
 		kms.GenerateDataKeyInput{KeyId: keyID, KeySpec: "AES_256", EncryptionContext: ec})
 	if err != nil {
 		return object.DataKey{}, classify(err)
@@ -111,7 +120,7 @@ func (k *Keys) DataKey(ctx context.Context, c object.Caller, keyID string, ec ma
 // Unwrap implements object.Keys.
 func (k *Keys) Unwrap(ctx context.Context, c object.Caller, keyARN string, wrapped []byte, ec map[string]string) (secret.Bytes, error) {
 	k.unwraps.Add(1)
-	out, err := k.kms.Decrypt(ctx, k.caller(c),
+	out, err := k.kms.Decrypt(ctx, k.caller(ctx, c),
 		kms.DecryptInput{CiphertextBlob: wrapped, KeyId: keyARN, EncryptionContext: ec})
 	if err != nil {
 		return secret.Bytes{}, classify(err)
@@ -123,7 +132,7 @@ func (k *Keys) Unwrap(ctx context.Context, c object.Caller, keyARN string, wrapp
 // asymmetric key is refused (InvalidKeyUsageException) as GenerateDataKey refuses it.
 func (k *Keys) Wrap(ctx context.Context, c object.Caller, keyID string, key secret.Key, ec map[string]string) (string, []byte, error) {
 	k.wraps.Add(1)
-	out, err := k.kms.Encrypt(ctx, k.caller(c), kms.EncryptInput{KeyId: keyID, Plaintext: key.RevealBytes(),
+	out, err := k.kms.Encrypt(ctx, k.caller(ctx, c), kms.EncryptInput{KeyId: keyID, Plaintext: key.RevealBytes(),
 		EncryptionContext: ec, EncryptionAlgorithm: kms.SpecSymmetric})
 	if err != nil {
 		return "", nil, classify(err)
@@ -132,8 +141,8 @@ func (k *Keys) Wrap(ctx context.Context, c object.Caller, keyID string, key secr
 }
 
 // CheckKey implements object.Keys.
-func (k *Keys) CheckKey(ctx context.Context, c object.Caller, keyARN string) error {
-	return classify(k.kms.CheckUsable(ctx, k.caller(c), keyARN))
+func (k *Keys) CheckKey(ctx context.Context, c object.Caller, keyARN string, write bool, ec map[string]string) error {
+	return classify(k.kms.CheckUsable(ctx, k.caller(ctx, c), keyARN, write, ec))
 }
 
 // exceptions names the KMS error classes S3 passes on as KMS.<exception>.
