@@ -91,3 +91,27 @@ func TestIAMWireShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestSTSPresignedGetCallerIdentity: a presigned GetCallerIdentity (the query signed, the body
+// not) answers for the signer, as identity brokers use it; a body never adds parameters.
+func TestSTSPresignedGetCallerIdentity(t *testing.T) {
+	e := startServer(t)
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=900", nil)
+	creds := aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey}
+	u, _, err := v4.NewSigner().PresignHTTP(ctx(t), creds, req, "UNSIGNED-PAYLOAD", "sts", e.region, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"", "Action=AssumeRole"} {
+		r, _ := http.NewRequest(http.MethodGet, u, strings.NewReader(body))
+		resp, err := e.http.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "<GetCallerIdentityResult><Arn>arn:aws:iam::") {
+			t.Fatalf("body %q: %d %s", body, resp.StatusCode, b)
+		}
+	}
+}
