@@ -22,6 +22,8 @@ const (
 	// ARNs together.
 	maxSessionPolicySize = 2048
 	maxSessionPolicyARNs = 10
+	// roleChainingMax bounds a session made by a role session, as in AWS.
+	roleChainingMax = 3600
 )
 
 // AssumeRoleInput is an AssumeRole request.
@@ -62,7 +64,7 @@ func parseRoleARN(arn string) (account, name string, ok bool) {
 }
 
 // AssumeRole checks the role's trust policy (and, where AWS needs it, the caller's identity
-// policies) and makes a role session.
+// policies) and makes a role session. As in AWS, an account root may not assume roles.
 func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRoleInput) (TemporaryCredentials, error) {
 	if !validName(in.SessionName, 64) || len(in.SessionName) < 2 {
 		return TemporaryCredentials{}, errorf(ErrValidation, "1 validation error detected: Value '"+in.SessionName+"' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2, less than or equal to 64 and satisfy regular expression pattern: [\\w+=,.@-]*")
@@ -72,6 +74,9 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 	}
 	if len(in.Policy)+len(strings.Join(in.PolicyARNs, "")) > maxSessionPolicySize || len(in.PolicyARNs) > maxSessionPolicyARNs {
 		return TemporaryCredentials{}, errorf(ErrPackedPolicyTooLarge, "Packed policy consumes more than 100% of the allotted space.")
+	}
+	if caller.Root {
+		return TemporaryCredentials{}, errorf(ErrAccessDenied, "Roles may not be assumed by root accounts.")
 	}
 	denied := errorf(ErrAccessDenied, "User: "+caller.ARN+" is not authorized to perform: sts:AssumeRole on resource: "+in.RoleARN)
 	account, name, ok := parseRoleARN(in.RoleARN)
@@ -104,6 +109,9 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 	dur := in.DurationSeconds
 	if dur == 0 {
 		dur = min(defaultSessionDuration, role.MaxSessionDuration)
+	}
+	if caller.Type == PrincipalAssumedRole && dur > roleChainingMax {
+		return TemporaryCredentials{}, errorf(ErrValidation, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
 	if dur < minSessionDuration || dur > role.MaxSessionDuration {
 		if dur > maxMaxSessionDuration || dur < minSessionDuration {

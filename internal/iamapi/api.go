@@ -134,6 +134,11 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, rid strin
 	if !ok {
 		return nil, sigv4.ErrInvalidAccessKeyID
 	}
+	if !auth.PayloadSigned() {
+		// UNSIGNED-PAYLOAD (a presigned URL) leaves the body unauthenticated: only the signed
+		// query counts.
+		auth.Body = http.NoBody
+	}
 	body, err := io.ReadAll(io.LimitReader(auth.Body, MaxBody+1))
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -1,6 +1,7 @@
 package iamapi
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/coffer/coffer/internal/iam"
@@ -129,19 +130,15 @@ func (h *Handler) listPolicyVersions(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, to, pg, err := paginate(c, len(p.Versions))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]policyVersionXML, 0, to-from)
-	for i := len(p.Versions) - 1 - from; i >= len(p.Versions)-to; i-- { // newest first, as IAM lists them
-		v := p.Versions[i]
-		out = append(out, policyVersionXML{VersionID: v.ID, IsDefaultVersion: v.ID == p.DefaultVersion, CreateDate: isoTime(v.Created)})
-	}
+	newestFirst := slices.Clone(p.Versions) // as IAM lists them
+	slices.Reverse(newestFirst)
+	out, pg, err := pageOf(c, newestFirst, func(v iam.PolicyVersion) policyVersionXML {
+		return policyVersionXML{VersionID: v.ID, IsDefaultVersion: v.ID == p.DefaultVersion, CreateDate: isoTime(v.Created)}
+	})
 	return struct {
 		Versions []policyVersionXML `xml:"Versions>member"`
 		page
-	}{out, pg}, nil
+	}{out, pg}, err
 }
 
 func (h *Handler) deletePolicyVersion(c *call) (any, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,26 @@ func TestSessionTokenReachesLookup(t *testing.T) {
 			}
 			if a.Owner != "owner of ASIAEXAMPLE000000001" {
 				t.Errorf("Owner = %v", a.Owner)
+			}
+		})
+	}
+}
+
+func TestPayloadSigned(t *testing.T) {
+	for _, tc := range []struct {
+		sha  string
+		want bool
+	}{
+		{emptySHA256, true},
+		{UnsignedPayload, false},
+		{StreamingPayload, false},
+		{strings.ToUpper(emptySHA256), false},
+		{emptySHA256[:63], false},
+		{"", false},
+	} {
+		t.Run(tc.sha, func(t *testing.T) {
+			if got := (&Auth{ContentSHA256: tc.sha}).PayloadSigned(); got != tc.want {
+				t.Fatalf("PayloadSigned = %v, want %v", got, tc.want)
 			}
 		})
 	}

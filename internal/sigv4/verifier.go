@@ -84,6 +84,21 @@ type Auth struct {
 	Trailer http.Header
 }
 
+// PayloadSigned reports whether the signature covers the payload: ContentSHA256 is a hex
+// SHA-256, not UNSIGNED-PAYLOAD or a streaming mode whose chunks are checked as they come.
+func (a *Auth) PayloadSigned() bool {
+	h := a.ContentSHA256
+	if len(h) != sha256.Size*2 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Payload hash values of x-amz-content-sha256 other than a hex SHA-256.
 const (
 	UnsignedPayload                 = "UNSIGNED-PAYLOAD"

@@ -59,6 +59,10 @@ func TestIAMWireShapes(t *testing.T) {
 			[]string{`<ListUsersResult><Users><member><Path>/w/</Path><UserName>wire</UserName>`, `<IsTruncated>false</IsTruncated></ListUsersResult>`}},
 		{"list users paged", "iam", "us-east-1", "Action=ListUsers&Version=2010-05-08&MaxItems=1&Marker=1", 200,
 			[]string{`<Users></Users><IsTruncated>false</IsTruncated>`}},
+		{"groups of a user (none)", "iam", "us-east-1", "Action=ListGroupsForUser&Version=2010-05-08&UserName=wire", 200,
+			[]string{`<ListGroupsForUserResult><Groups></Groups><IsTruncated>false</IsTruncated></ListGroupsForUserResult>`}},
+		{"instance profiles of a missing role", "iam", "us-east-1", "Action=ListInstanceProfilesForRole&Version=2010-05-08&RoleName=nope", 404,
+			[]string{`<Code>NoSuchEntity</Code><Message>The role with name nope cannot be found.</Message>`}},
 		{"no such user", "iam", "us-east-1", "Action=GetUser&Version=2010-05-08&UserName=nobody", 404,
 			[]string{`<ErrorResponse ` + iamNS + `><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The user with name nobody cannot be found.</Message></Error><RequestId>`}},
 		{"unknown action", "iam", "us-east-1", "Action=FlyAway&Version=2010-05-08", 400,
@@ -85,5 +89,29 @@ func TestIAMWireShapes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSTSPresignedGetCallerIdentity: a presigned GetCallerIdentity (the query signed, the body
+// not) answers for the signer, as identity brokers use it; a body never adds parameters.
+func TestSTSPresignedGetCallerIdentity(t *testing.T) {
+	e := startServer(t)
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=900", nil)
+	creds := aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey}
+	u, _, err := v4.NewSigner().PresignHTTP(ctx(t), creds, req, "UNSIGNED-PAYLOAD", "sts", e.region, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"", "Action=AssumeRole"} {
+		r, _ := http.NewRequest(http.MethodGet, u, strings.NewReader(body))
+		resp, err := e.http.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "<GetCallerIdentityResult><Arn>arn:aws:iam::") {
+			t.Fatalf("body %q: %d %s", body, resp.StatusCode, b)
+		}
 	}
 }
