@@ -30,6 +30,10 @@ type bucketRec struct {
 	Encryption *bucketEncryptionRec `json:"se,omitempty"`
 	// Ownership is meta.Bucket.ObjectOwnership; absent in records written before it existed.
 	Ownership string `json:"ow,omitempty"`
+	// Policy and PublicAccess are absent in records written before they existed, and in
+	// records of buckets without them.
+	Policy       string                `json:"pol,omitempty"`
+	PublicAccess *publicAccessBlockRec `json:"pab,omitempty"`
 }
 
 type objectRec struct {
@@ -145,7 +149,8 @@ func unmarshal(b []byte, v any) error {
 }
 
 func encBucket(b meta.Bucket) ([]byte, error) {
-	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created), Ownership: b.ObjectOwnership, Encryption: toBucketEncryptionRec(b.Encryption)})
+	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created), Ownership: b.ObjectOwnership,
+		Encryption: toBucketEncryptionRec(b.Encryption), Policy: b.Policy, PublicAccess: toPublicAccessBlockRec(b.PublicAccessBlock)})
 }
 
 func decBucket(name string, v []byte) (meta.Bucket, error) {
@@ -153,7 +158,12 @@ func decBucket(name string, v []byte) (meta.Bucket, error) {
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Bucket{}, err
 	}
-	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created), ObjectOwnership: r.Ownership, Encryption: fromBucketEncryptionRec(r.Encryption)}, nil
+	pab, err := fromPublicAccessBlockRec(r.PublicAccess)
+	if err != nil {
+		return meta.Bucket{}, err
+	}
+	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created), ObjectOwnership: r.Ownership,
+		Encryption: fromBucketEncryptionRec(r.Encryption), Policy: r.Policy, PublicAccessBlock: pab}, nil
 }
 
 func toPartRec(p meta.Part) partRec {
