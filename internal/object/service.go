@@ -57,6 +57,8 @@ type Service struct {
 	keys  Keys
 	// bucketKeys caches unwrapped S3 bucket keys (see bucketkey.go).
 	bucketKeys *bucketKeyCache
+	// policies caches compiled bucket policies (see policycache.go).
+	policies *policyCache
 	log        *slog.Logger
 	now        func() time.Time
 	// allowSSECOnNewBuckets: new buckets accept SSE-C writes (Config.AllowSSECOnNewBuckets).
@@ -80,6 +82,8 @@ type Config struct {
 	// DefaultBucketKeyTTL, DefaultBucketKeyEntries).
 	BucketKeyTTL     time.Duration
 	BucketKeyEntries int
+	// PolicyCacheEntries bounds the compiled bucket policies kept (0: DefaultPolicyCacheEntries).
+	PolicyCacheEntries int
 	Logger           *slog.Logger     // nil discards
 	Now              func() time.Time // nil means time.Now
 	// AllowSSECOnNewBuckets makes new buckets accept SSE-C writes, as S3 did before April
@@ -99,6 +103,7 @@ func New(c Config) *Service {
 		s.now = time.Now
 	}
 	s.bucketKeys = newBucketKeyCache(c.BucketKeyTTL, c.BucketKeyEntries, s.now)
+	s.policies = newPolicyCache(c.PolicyCacheEntries)
 	return s
 }
 
