@@ -59,8 +59,8 @@ type Service struct {
 	bucketKeys *bucketKeyCache
 	// policies caches compiled bucket policies (see policycache.go).
 	policies *policyCache
-	log        *slog.Logger
-	now        func() time.Time
+	log      *slog.Logger
+	now      func() time.Time
 	// allowSSECOnNewBuckets: new buckets accept SSE-C writes (Config.AllowSSECOnNewBuckets).
 	allowSSECOnNewBuckets bool
 	// writing holds the names of blobs written and not yet committed or freed (name →
@@ -84,8 +84,8 @@ type Config struct {
 	BucketKeyEntries int
 	// PolicyCacheEntries bounds the compiled bucket policies kept (0: DefaultPolicyCacheEntries).
 	PolicyCacheEntries int
-	Logger           *slog.Logger     // nil discards
-	Now              func() time.Time // nil means time.Now
+	Logger             *slog.Logger     // nil discards
+	Now                func() time.Time // nil means time.Now
 	// AllowSSECOnNewBuckets makes new buckets accept SSE-C writes, as S3 did before April
 	// 2026, for older tools that assume it. By default (false) new buckets block SSE-C until
 	// PutBucketEncryption sets BlockedEncryptionTypes to NONE, as S3 does now.

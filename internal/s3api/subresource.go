@@ -12,12 +12,12 @@ import (
 
 // notConfigured maps a bucket sub-resource to the 404 S3 gives when it was never set.
 var notConfigured = map[string]*apiError{
-	"cors":              {"NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist"},
-	"tagging":           {"NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"},
-	"lifecycle":         {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
-	"website":           {"NoSuchWebsiteConfiguration", http.StatusNotFound, "The specified bucket does not have a website configuration"},
-	"replication":       {"ReplicationConfigurationNotFoundError", http.StatusNotFound, "The replication configuration was not found"},
-	"object-lock":       {"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"},
+	"cors":        {"NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist"},
+	"tagging":     {"NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"},
+	"lifecycle":   {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
+	"website":     {"NoSuchWebsiteConfiguration", http.StatusNotFound, "The specified bucket does not have a website configuration"},
+	"replication": {"ReplicationConfigurationNotFoundError", http.StatusNotFound, "The replication configuration was not found"},
+	"object-lock": {"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"},
 }
 
 type emptyDoc struct {
