@@ -7,6 +7,8 @@ package iam
 import (
 	"crypto/subtle"
 	"fmt"
+
+	"github.com/coffer/coffer/internal/policy"
 )
 
 // Principal is an authenticated caller.
@@ -31,6 +33,14 @@ type Principal struct {
 	RoleARN string
 	// SessionName is an assumed-role session's name, "" for other principals.
 	SessionName string
+	// Policies are the identity-based policies in force: a user's or role's inline and
+	// attached managed policies, parsed once when loaded, never per request. None for the
+	// account root, which holds every permission in its own account.
+	Policies []*policy.Policy
+	// SessionPolicies are the session policies of a role session (AssumeRole's Policy and
+	// PolicyArns): when present, what the identity policies allow is limited to what they
+	// allow too.
+	SessionPolicies []*policy.Policy
 }
 
 // Account is an account as others see it: what S3 renders as an Owner.
