@@ -97,9 +97,9 @@ func (s *Service) Authorize(ctx context.Context, a Access) (Bucket, error) {
 	}
 	req := &policy.Request{Principal: policyPrincipal(p), Action: a.Action, Resource: a.Resource(), Context: conditions(r, a.Conditions)}
 	in := policy.Inputs{
-		Identity:        identityPolicies(p),
+		Identity:        p.Policies,
 		IdentityAll:     p.Type == iam.PrincipalAccount,
-		Session:         sessionPolicies(p),
+		Session:         p.SessionPolicies,
 		Resource:        bp,
 		ResourceAccount: owner,
 	}
@@ -163,7 +163,3 @@ func conditions(r *iam.Request, wire map[string][]string) map[string][]string {
 	return m
 }
 
-// identityPolicies and sessionPolicies are the principal's policies in force.
-// TODO(issue 10): principal.Policies and SessionPolicies once branch iam has them.
-func identityPolicies(iam.Principal) []*policy.Policy { return nil }
-func sessionPolicies(iam.Principal) []*policy.Policy  { return nil }
