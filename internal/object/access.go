@@ -22,6 +22,10 @@ type Access struct {
 	Key    string // "" for an action on the bucket itself
 	// NewBucket marks an action that creates Bucket (s3:CreateBucket): it need not exist.
 	NewBucket bool
+	// UploadID names the multipart upload a write adds to (UploadPart, UploadPartCopy,
+	// CompleteMultipartUpload): its encryption, fixed at CreateMultipartUpload, gives the SSE
+	// condition keys that the part requests do not repeat.
+	UploadID string
 	// Conditions are the values of the request's s3: condition keys, keyed by the lower-cased
 	// key name ("s3:x-amz-server-side-encryption"); a key the request does not give is absent.
 	Conditions map[string][]string
@@ -96,6 +100,9 @@ func (s *Service) Authorize(ctx context.Context, a Access) (Bucket, error) {
 		return Bucket{}, err
 	}
 	req := &policy.Request{Principal: policyPrincipal(p), Action: a.Action, Resource: a.Resource(), Context: conditions(r, a.Conditions)}
+	if a.UploadID != "" && bp != nil {
+		s.addUploadConditions(ctx, a, req.Context)
+	}
 	in := policy.Inputs{
 		Identity:        p.Policies,
 		IdentityAll:     p.Type == iam.PrincipalAccount,
@@ -116,6 +123,22 @@ func (s *Service) Authorize(ctx context.Context, a Access) (Bucket, error) {
 		return Bucket{}, s.denied(req, p, owner, d)
 	}
 	return bucketOf(b), nil
+}
+
+// addUploadConditions gives a request on a multipart upload the SSE condition keys of the
+// upload's encryption, where the request does not give them itself.
+func (s *Service) addUploadConditions(ctx context.Context, a Access, m map[string][]string) {
+	if _, ok := m["s3:x-amz-server-side-encryption"]; ok {
+		return
+	}
+	u, err := s.meta.GetUpload(ctx, a.Bucket, a.Key, a.UploadID)
+	if err != nil || u.Encryption == nil || u.Encryption.Algorithm == meta.SSEC {
+		return // a missing upload is the handler's NoSuchUpload
+	}
+	m["s3:x-amz-server-side-encryption"] = []string{u.Encryption.Algorithm}
+	if arn := u.Encryption.KMSKeyARN; arn != "" {
+		m["s3:x-amz-server-side-encryption-aws-kms-key-id"] = []string{arn}
+	}
 }
 
 // restricted reports whether RestrictPublicBuckets takes the bucket policy's grants from p.

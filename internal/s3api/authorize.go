@@ -21,6 +21,9 @@ func (h *Handler) authorize(q *request, op operation) error {
 		a.Bucket, a.NewBucket = q.bucket, true
 	case scopeObject:
 		a.Bucket, a.Key = q.bucket, q.key
+		if op.action == "s3:PutObject" {
+			a.UploadID = q.query.Get("uploadId")
+		}
 	}
 	b, err := h.objects.Authorize(q.r.Context(), a)
 	if err != nil {
