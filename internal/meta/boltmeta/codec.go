@@ -30,9 +30,8 @@ type bucketRec struct {
 	Encryption *bucketEncryptionRec `json:"se,omitempty"`
 	// Ownership is meta.Bucket.ObjectOwnership; absent in records written before it existed.
 	Ownership string `json:"ow,omitempty"`
-	// Policy and PublicAccess are absent in records written before they existed, and in
-	// records of buckets without them.
-	Policy       string                `json:"pol,omitempty"`
+	// PublicAccess is absent in records written before it existed, and in records of buckets
+	// without one. The bucket policy is stored beside the record (keyPolicy).
 	PublicAccess *publicAccessBlockRec `json:"pab,omitempty"`
 }
 
@@ -150,7 +149,7 @@ func unmarshal(b []byte, v any) error {
 
 func encBucket(b meta.Bucket) ([]byte, error) {
 	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created), Ownership: b.ObjectOwnership,
-		Encryption: toBucketEncryptionRec(b.Encryption), Policy: b.Policy, PublicAccess: toPublicAccessBlockRec(b.PublicAccessBlock)})
+		Encryption: toBucketEncryptionRec(b.Encryption), PublicAccess: toPublicAccessBlockRec(b.PublicAccessBlock)})
 }
 
 func decBucket(name string, v []byte) (meta.Bucket, error) {
@@ -163,7 +162,7 @@ func decBucket(name string, v []byte) (meta.Bucket, error) {
 		return meta.Bucket{}, err
 	}
 	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created), ObjectOwnership: r.Ownership,
-		Encryption: fromBucketEncryptionRec(r.Encryption), Policy: r.Policy, PublicAccessBlock: pab}, nil
+		Encryption: fromBucketEncryptionRec(r.Encryption), PublicAccessBlock: pab}, nil
 }
 
 func toPartRec(p meta.Part) partRec {
