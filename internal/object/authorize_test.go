@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -205,12 +206,24 @@ func BenchmarkAuthorize(b *testing.B) {
 			ctx := asCaller(rootOf(ownerAccount))
 			a := object.Access{Action: "s3:GetObject", Bucket: "bkt", Key: "some/key", Conditions: map[string][]string{"s3:tlsversion": {"1.3"}}}
 			b.ReportAllocs()
-			b.ResetTimer()
+			start := cpuTime(b)
 			for b.Loop() {
 				if _, err := svc.Authorize(ctx, a); err != nil {
 					b.Fatal(err)
 				}
 			}
+			// On a shared machine wall time mostly measures the neighbours; CPU time per
+			// operation is what the policy costs.
+			b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// cpuTime is the process's user and system CPU time so far, in nanoseconds.
+func cpuTime(tb testing.TB) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
