@@ -185,4 +185,3 @@ func conditions(r *iam.Request, wire map[string][]string) map[string][]string {
 	}
 	return m
 }
-
