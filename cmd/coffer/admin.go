@@ -15,22 +15,31 @@ const adminUsage = `usage: coffer admin <command> [flags]
 commands:
   check --data DIR   read every record and blob reference of a stopped server's data
                      directory, report what is damaged or missing; exit 1 on any finding
+  account create --data DIR [--name NAME]
+                     add an account with a root access key to a stopped server's data
+                     directory and print the key once
 `
 
 func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) == 0 || args[0] != "check" {
-		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, adminUsage)
-			return 0
-		}
-		fmt.Fprint(stderr, adminUsage)
-		return 2
+	switch {
+	case len(args) > 0 && args[0] == "check":
+		return runAdminCheck(args[1:], stdout, stderr, getenv)
+	case len(args) > 1 && args[0] == "account" && args[1] == "create":
+		return runAccountCreate(args[2:], stdout, stderr, getenv)
+	case len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):
+		fmt.Fprint(stdout, adminUsage)
+		return 0
 	}
+	fmt.Fprint(stderr, adminUsage)
+	return 2
+}
+
+func runAdminCheck(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("admin check", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dir := fs.String("data", "", "data directory (required)")
 	rootKey := fs.String("kms-root-key-file", getenv("COFFER_KMS_ROOT_KEY_FILE"), "KMS root key file (default: DIR/kms/root.key)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.PrintDefaults()
@@ -58,5 +67,40 @@ func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	if len(rep.Findings) > 0 {
 		return 1
 	}
+	return 0
+}
+
+// runAccountCreate adds an account to a stopped server's data directory (a running server
+// holds meta.db's lock): its id is random, its root access key is printed once and stored only
+// sealed by the KMS, so the KMS root key must be at hand as for `coffer server`.
+func runAccountCreate(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("admin account create", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dir := fs.String("data", "", "data directory (required)")
+	name := fs.String("name", "", "the account's display name (default: its id)")
+	rootKey := fs.String("kms-root-key-file", getenv("COFFER_KMS_ROOT_KEY_FILE"), "KMS root key file (default: DIR/kms/root.key)")
+	region := fs.String("region", "us-east-1", "the region the server serves")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return 0
+		}
+		fmt.Fprintf(stderr, "coffer admin account create: %v\n", err)
+		return 2
+	}
+	if *dir == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "coffer admin account create: --data DIR is required")
+		return 2
+	}
+	cfg := server.Config{Dir: *dir, KMSRootKeyFile: *rootKey, Region: *region,
+		AccessKey: getenv("COFFER_ACCESS_KEY"), SecretKey: getenv("COFFER_SECRET_KEY")}
+	a, k, err := server.CreateAccountIn(context.Background(), cfg, *name)
+	if err != nil {
+		fmt.Fprintf(stderr, "coffer admin account create: %v\n", oneLine(err))
+		return 1
+	}
+	fmt.Fprintf(stdout, "account %s (%s) created; its root access key, shown only now:\n", a.ID, a.DisplayName)
+	fmt.Fprintf(stdout, "  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", k.ID, k.Secret)
 	return 0
 }

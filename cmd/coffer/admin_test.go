@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,5 +63,52 @@ func TestAdminCheck(t *testing.T) {
 				t.Fatal("admin check changed meta.db")
 			}
 		})
+	}
+}
+
+// TestAdminAccountCreate adds an account to a stopped server's directory, refuses while the
+// server runs, and checks that the printed root key signs for the new account after a restart.
+func TestAdminAccountCreate(t *testing.T) {
+	dir := t.TempDir()
+	cfg := server.Config{Dir: dir, Listen: "127.0.0.1:0", AccessKey: "AKIAADMINACCOUNT0001", SecretKey: "admin-account-secret-key-0123456789abcd"}
+	srv, err := server.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	env := func(string) string { return "" }
+	if code := run([]string{"admin", "account", "create", "--data", dir}, &out, &errb, env); code != 1 || !strings.Contains(errb.String(), "still running") {
+		t.Errorf("while running: exit %d, stderr %q", code, errb.String())
+	}
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(c); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"admin", "account", "create", "--data", dir, "--name", "team-b"}, &out, &errb, env); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	var id, ak, sk string
+	if _, err := fmt.Sscanf(out.String(), "account %s (team-b) created; its root access key, shown only now:\n  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s", &id, &ak, &sk); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	meta, _ := os.ReadFile(filepath.Join(dir, "meta.db"))
+	if bytes.Contains(meta, []byte(sk)) {
+		t.Fatal("the secret key is stored in plaintext")
+	}
+	srv, err = server.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(c)
+	dir2, ok := srv.Directory().Account(id)
+	if !ok || dir2.DisplayName != "team-b" {
+		t.Fatalf("account %s: %+v %v", id, dir2, ok)
+	}
+	cred, err := srv.Directory().Lookup(c, ak, "")
+	if err != nil || cred.Principal.AccountID != id || !cred.Principal.Root || string(cred.Secret.RevealBytes()) != sk {
+		t.Fatalf("Lookup(%s) = %+v, %v", ak, cred.Principal, err)
 	}
 }

@@ -1,14 +1,17 @@
-// Package iam holds Coffer's accounts, principals and access keys.
-//
-// For now there is one account with one root access key; users, groups and identity policies
-// arrive with the policy work and extend Directory without changing its callers.
+// Package iam holds Coffer's accounts, principals, users, roles, access keys, identity
+// policies and STS role sessions: the Store interface (backends in subpackages, one
+// conformance suite in iamtest) and the Service that the IAM and STS wire layer and the
+// request authentication of every wire layer use.
 package iam
 
 import (
+	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 
 	"github.com/coffer/coffer/internal/policy"
+	"github.com/coffer/coffer/internal/secret"
 )
 
 // Principal is an authenticated caller.
@@ -49,19 +52,38 @@ type Account struct {
 	DisplayName string
 }
 
-// Directory resolves access keys to principals and their secrets, and account ids to accounts.
+// Directory resolves the access key of a request to its principal and secret, and account ids
+// to accounts.
 type Directory interface {
-	// Lookup returns the principal owning accessKey and its secret key, or ok == false.
-	Lookup(accessKey string) (p Principal, secretKey string, ok bool)
+	// Lookup returns the credential of accessKey, given the session token the request carried
+	// ("" for none): the one credential lookup of a request. It fails with
+	// ErrUnknownAccessKey (unknown or inactive key), ErrInvalidToken (a session token missing,
+	// wrong, or given with a long-term key), ErrExpiredToken, or a store error.
+	Lookup(ctx context.Context, accessKey, sessionToken string) (Credential, error)
 	// Account returns the account of an id, or ok == false if there is none.
 	Account(id string) (a Account, ok bool)
 }
+
+// Credential is an access key's owner and secret.
+type Credential struct {
+	Principal Principal
+	// Secret is the secret access key. It is shared with the directory's cache: do not
+	// Destroy it.
+	Secret secret.Bytes
+}
+
+// Lookup errors.
+var (
+	ErrUnknownAccessKey = errors.New("iam: unknown or inactive access key")
+	ErrInvalidToken     = errors.New("iam: invalid session token")
+	ErrExpiredToken     = errors.New("iam: session token expired")
+)
 
 // Static is a Directory with one root access key of one account.
 type Static struct {
 	account   Account
 	accessKey string
-	secretKey string
+	secretKey secret.Bytes
 }
 
 var _ Directory = (*Static)(nil)
@@ -74,7 +96,7 @@ func NewStatic(account Account, accessKey, secretKey string) (*Static, error) {
 	if accessKey == "" || secretKey == "" {
 		return nil, fmt.Errorf("iam: empty access key or secret key")
 	}
-	return &Static{account: account, accessKey: accessKey, secretKey: secretKey}, nil
+	return &Static{account: account, accessKey: accessKey, secretKey: secret.BytesFrom([]byte(secretKey))}, nil
 }
 
 // Account implements Directory.
@@ -86,19 +108,27 @@ func (s *Static) Account(id string) (Account, bool) {
 }
 
 // Lookup implements Directory.
-func (s *Static) Lookup(accessKey string) (Principal, string, bool) {
+func (s *Static) Lookup(_ context.Context, accessKey, sessionToken string) (Credential, error) {
 	if subtle.ConstantTimeCompare([]byte(accessKey), []byte(s.accessKey)) != 1 {
-		return Principal{}, "", false
+		return Credential{}, ErrUnknownAccessKey
 	}
+	if sessionToken != "" {
+		return Credential{}, ErrInvalidToken
+	}
+	return Credential{Principal: RootPrincipal(s.account, s.accessKey), Secret: s.secretKey}, nil
+}
+
+// RootPrincipal returns the root user of an account, signing with accessKey.
+func RootPrincipal(a Account, accessKey string) Principal {
 	return Principal{
-		AccountID:   s.account.ID,
-		DisplayName: s.account.DisplayName,
-		ARN:         "arn:aws:iam::" + s.account.ID + ":root",
-		AccessKey:   s.accessKey,
+		AccountID:   a.ID,
+		DisplayName: a.DisplayName,
+		ARN:         "arn:aws:iam::" + a.ID + ":root",
+		AccessKey:   accessKey,
 		Root:        true,
 		Type:        PrincipalAccount,
-		UserID:      s.account.ID,
-	}, s.secretKey, true
+		UserID:      a.ID,
+	}
 }
 
 // ValidAccountID reports whether id is a 12-digit account id.

@@ -120,7 +120,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 		// request whose body could be swapped after signing is refused.
 		return opName, nil, fmt.Errorf("%w: the KMS API needs a signed payload hash", sigv4.ErrSignatureDoesNotMatch)
 	}
-	p, _, ok := h.dir.Lookup(auth.AccessKey)
+	p, ok := auth.Owner.(iam.Principal)
 	if !ok {
 		return opName, nil, sigv4.ErrInvalidAccessKeyID
 	}

@@ -55,6 +55,8 @@ var errorTable = []struct {
 	// package sigv4
 	{sigv4.ErrMissingAuth, "MissingAuthenticationTokenException", 400, "Missing Authentication Token"},
 	{sigv4.ErrInvalidAccessKeyID, "UnrecognizedClientException", 400, "The security token included in the request is invalid."},
+	{sigv4.ErrInvalidToken, "UnrecognizedClientException", 400, "The security token included in the request is invalid."},
+	{sigv4.ErrExpiredToken, "ExpiredTokenException", 400, "The security token included in the request is expired"},
 	{sigv4.ErrSignatureDoesNotMatch, "InvalidSignatureException", 400, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."},
 	{sigv4.ErrRequestExpired, "InvalidSignatureException", 400, "Signature expired."},
 	{sigv4.ErrRequestNotYetValid, "InvalidSignatureException", 400, "Signature not yet current."},

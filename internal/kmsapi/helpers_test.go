@@ -71,9 +71,12 @@ func (e *env) open(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ver := &sigv4.Verifier{Region: testRegion, Lookup: func(ak string) (string, bool) {
-		_, sk, ok := dir.Lookup(ak)
-		return sk, ok
+	ver := &sigv4.Verifier{Region: testRegion, Lookup: func(ctx context.Context, ak, token string) (sigv4.Credential, error) {
+		c, err := dir.Lookup(ctx, ak, token)
+		if err != nil {
+			return sigv4.Credential{}, sigv4.ErrInvalidAccessKeyID
+		}
+		return sigv4.Credential{Secret: c.Secret.RevealBytes(), Owner: c.Principal}, nil
 	}}
 	h, err := New(Config{Service: svc, Verifier: ver, Directory: dir})
 	if err != nil {

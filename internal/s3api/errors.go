@@ -91,6 +91,8 @@ var errorTable = []struct {
 	{sigv4.ErrQueryMalformed, apiError{"AuthorizationQueryParametersError", 400, "Error parsing the X-Amz-Credential parameter or the query-string authentication parameters."}},
 	{sigv4.ErrUnsupportedSignature, apiError{"InvalidRequest", 400, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}},
 	{sigv4.ErrInvalidAccessKeyID, apiError{"InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."}},
+	{sigv4.ErrInvalidToken, apiError{"InvalidToken", 400, "The provided token is malformed or otherwise invalid."}},
+	{sigv4.ErrExpiredToken, apiError{"ExpiredToken", 400, "The provided token has expired."}},
 	{sigv4.ErrSignatureDoesNotMatch, apiError{"SignatureDoesNotMatch", 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method."}},
 	{sigv4.ErrRequestExpired, apiError{"AccessDenied", 403, "Request has expired"}},
 	{sigv4.ErrRequestNotYetValid, apiError{"AccessDenied", 403, "Request is not valid yet"}},

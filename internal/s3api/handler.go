@@ -133,7 +133,7 @@ func (h *Handler) authenticate(q *request) error {
 		// same URL could be replayed against another bucket.
 		return fmt.Errorf("%w: signature version 2 with virtual-host-style addressing", sigv4.ErrSignatureDoesNotMatch)
 	}
-	p, _, ok := h.dir.Lookup(a.AccessKey)
+	p, ok := a.Owner.(iam.Principal)
 	if !ok {
 		return sigv4.ErrInvalidAccessKeyID
 	}

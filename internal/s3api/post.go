@@ -61,11 +61,11 @@ func (h *Handler) postObject(q *request) error {
 	}
 	q.key = strings.ReplaceAll(form.fields["key"], "${filename}", form.filename)
 	form.fields["key"] = q.key
-	a, policy, err := h.verify.VerifyPost(auth, q.bucket, form.fields)
+	a, policy, err := h.verify.VerifyPost(q.r.Context(), auth, q.bucket, form.fields)
 	if err != nil {
 		return withPolicyDetail(err)
 	}
-	p, _, ok := h.dir.Lookup(a.AccessKey)
+	p, ok := a.Owner.(iam.Principal)
 	if !ok {
 		return sigv4.ErrInvalidAccessKeyID
 	}
@@ -131,6 +131,7 @@ func postAuthFields(fields map[string]string) (*sigv4.PostForm, error) {
 		Policy: fields["policy"], Algorithm: fields["x-amz-algorithm"], Credential: fields["x-amz-credential"],
 		Date: fields["x-amz-date"], Signature: fields["x-amz-signature"],
 		AccessKeyID: fields["awsaccesskeyid"], SignatureV2: fields["signature"],
+		SessionToken: fields["x-amz-security-token"],
 	}
 	need := []string{"policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"}
 	if f.SigV2() {

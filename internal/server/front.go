@@ -10,37 +10,85 @@ import (
 	"strings"
 )
 
-// front routes each request to the S3 or the KMS wire layer, gives every response its request
-// id, and turns a panic (a bug, or a damaged page of meta.db read through bbolt's mmap) into a
+// front routes each request to the S3, KMS or IAM/STS wire layer, gives every response its
+// request id, and turns a panic (a bug, or a damaged page of meta.db read through bbolt's mmap) into a
 // logged 500 instead of a dead connection or process.
 type front struct {
 	s3  http.Handler
 	kms http.Handler
+	iam http.Handler // IAM and STS
 	log *slog.Logger
 }
+
+// wire layers, as front routes them.
+const (
+	routeS3 = iota
+	routeKMS
+	routeIAM
+)
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := newRequestID()
 	w.Header().Set("x-amz-request-id", id)
 	w.Header().Set("x-amz-id-2", id)
-	isKMS := f.kms != nil && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "TrentService.")
+	route := f.route(r)
 	// A fault reading bbolt's mmap becomes a panic, recovered below. The setting belongs to
 	// this goroutine (net/http's, for this connection) and is harmless for its later requests.
 	debug.SetPanicOnFault(true)
 	tw := &trackingWriter{ResponseWriter: w}
-	defer f.recover(tw, r, id, isKMS)
-	if isKMS {
+	defer f.recover(tw, r, id, route)
+	switch route {
+	case routeKMS:
 		w.Header().Set("x-amzn-RequestId", id)
 		f.kms.ServeHTTP(tw, r)
-		return
+	case routeIAM:
+		f.iam.ServeHTTP(tw, r)
+	default:
+		f.s3.ServeHTTP(tw, r)
 	}
-	f.s3.ServeHTTP(tw, r)
+}
+
+// route picks the wire layer: the KMS by its X-Amz-Target, IAM and STS by the service of the
+// SigV4 credential scope, S3 otherwise.
+func (f *front) route(r *http.Request) int {
+	switch {
+	case f.kms != nil && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "TrentService."):
+		return routeKMS
+	case f.iam != nil:
+		if s := scopeService(r); s == "iam" || s == "sts" {
+			return routeIAM
+		}
+	}
+	return routeS3
+}
+
+// scopeService returns the service named by a request's SigV4 credential scope
+// (AKID/date/region/service/aws4_request), in the Authorization header or the X-Amz-Credential
+// query parameter; "" if there is none. It only looks: the wire layer verifies.
+func scopeService(r *http.Request) string {
+	cred := ""
+	if a := r.Header.Get("Authorization"); a != "" {
+		_, after, ok := strings.Cut(a, "Credential=")
+		if !ok {
+			return ""
+		}
+		cred, _, _ = strings.Cut(after, ",")
+	} else if i := strings.Index(r.URL.RawQuery, "X-Amz-Credential="); i >= 0 {
+		cred, _, _ = strings.Cut(r.URL.RawQuery[i+len("X-Amz-Credential="):], "&")
+		cred = strings.ReplaceAll(strings.ReplaceAll(cred, "%2F", "/"), "%2f", "/")
+	}
+	cred = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(cred), "/aws4_request"))
+	i := strings.LastIndexByte(cred, '/')
+	if i < 0 {
+		return ""
+	}
+	return cred[i+1:]
 }
 
 // recover logs a handler's panic at error level with the request id and stack, and answers
 // 500 InternalError in the wire shape of the request when nothing was written yet.
 // http.ErrAbortHandler, net/http's way of aborting a response, passes through.
-func (f *front) recover(w *trackingWriter, r *http.Request, id string, isKMS bool) {
+func (f *front) recover(w *trackingWriter, r *http.Request, id string, route int) {
 	p := recover()
 	if p == nil {
 		return
@@ -52,7 +100,13 @@ func (f *front) recover(w *trackingWriter, r *http.Request, id string, isKMS boo
 	if w.wrote {
 		panic(http.ErrAbortHandler) // the response is under way: cut the connection
 	}
-	if isKMS {
+	switch route {
+	case routeIAM:
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>An internal error occurred.</Message></Error><RequestId>%s</RequestId></ErrorResponse>", id)
+		return
+	case routeKMS:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(http.StatusInternalServerError)
 		fmt.Fprint(w, `{"__type":"KMSInternalException","message":"An internal error occurred."}`)

@@ -86,3 +86,21 @@ func randomDigits(n int) string {
 	}
 	return s
 }
+
+// readIdentity returns the default account of an existing data directory, whether or not
+// credentials.json holds its root key.
+func readIdentity(dir string) (Identity, error) {
+	path := filepath.Join(dir, "credentials.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w (start the server on this directory once first)", err)
+	}
+	var id Identity
+	if err := json.Unmarshal(data, &id); err != nil || id.AccountID == "" {
+		return Identity{}, fmt.Errorf("%s is corrupt", path)
+	}
+	if id.DisplayName == "" {
+		id.DisplayName = DefaultDisplayName
+	}
+	return id, nil
+}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ import (
 	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/iam/boltiam"
+	"github.com/coffer/coffer/internal/iamapi"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/kmsbolt"
 	"github.com/coffer/coffer/internal/kmsapi"
@@ -63,6 +66,9 @@ type Config struct {
 	// KMSNow is the KMS clock (key deletion dates, rotations, imported material expiry);
 	// time.Now when nil. Tests move it to carry out scheduled jobs with RunKMSJobs.
 	KMSNow func() time.Time
+	// IAMNow is the clock of IAM and STS (creation dates, role session expiry); time.Now when
+	// nil. Tests move it to expire session credentials.
+	IAMNow func() time.Time
 }
 
 // Server is a running Coffer.
@@ -82,6 +88,7 @@ type Server struct {
 	swept    chan struct{}
 	keys     *objectkeys.Keys
 	kms      *kms.Service
+	iam      *iam.Service
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -101,10 +108,6 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	id, err := LoadIdentity(cfg.Dir, cfg.AccessKey, cfg.SecretKey)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := iam.NewStatic(iam.Account{ID: id.AccountID, DisplayName: id.DisplayName}, id.AccessKey, id.SecretKey)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +131,7 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{CertFile: certFile, Identity: id, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{})}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
-	h, err := s.handler(jobs, cfg, dir)
+	h, err := s.handler(jobs, cfg)
 	if err != nil {
 		s.closeStores()
 		return nil, err
@@ -163,7 +166,7 @@ func Start(cfg Config) (*Server, error) {
 }
 
 // handler builds the services and the front router; background jobs live as long as ctx.
-func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (http.Handler, error) {
+func (s *Server) handler(ctx context.Context, cfg Config) (http.Handler, error) {
 	metaStore, err := boltmeta.New(s.db)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
@@ -172,12 +175,18 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 	if err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
-	lookup := func(ak string) (string, bool) {
-		_, secret, ok := dir.Lookup(ak)
-		return secret, ok
+	keySvc, err := s.openKMS(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
-	verifier := &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup}
-	keySvc, kmsHandler, err := s.startKMS(ctx, cfg, dir, &sigv4.Verifier{Region: cfg.Region, Service: "kms", Lookup: lookup})
+	s.startKMSJobs(ctx, keySvc)
+	if s.iam, err = openIAM(ctx, s.db, keySvc, s.Identity, cfg.IAMNow, s.log); err != nil {
+		return nil, err
+	}
+	s.startSessionSweep(ctx)
+	lookup := credentialLookup(s.iam)
+	kmsHandler, err := kmsapi.New(kmsapi.Config{Service: keySvc, Logger: s.log, Directory: s.iam,
+		Verifier: &sigv4.Verifier{Region: cfg.Region, Service: "kms", Lookup: lookup}})
 	if err != nil {
 		return nil, err
 	}
@@ -188,14 +197,15 @@ func (s *Server) handler(ctx context.Context, cfg Config, dir iam.Directory) (ht
 	s.startSweep(ctx, objects)
 	s3 := s3api.New(s3api.Config{
 		Objects:         objects,
-		Verifier:        verifier,
-		Directory:       dir,
+		Verifier:        &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup},
+		Directory:       s.iam,
 		Region:          cfg.Region,
 		Domains:         domains,
 		Logger:          s.log,
 		BodyIdleTimeout: cfg.BodyIdleTimeout,
 	})
-	return &front{s3: s3, kms: kmsHandler, log: s.log}, nil
+	iamHandler := iamapi.New(iamapi.Config{Service: s.iam, Region: cfg.Region, Logger: s.log, Lookup: lookup})
+	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, log: s.log}, nil
 }
 
 // startSweep deletes, in the background, the blobs of writes that were interrupted before this
@@ -222,42 +232,44 @@ func (s *Server) startSweep(ctx context.Context, objects *object.Service) {
 // Swept is closed once the start-up sweep of orphan blobs has finished.
 func (s *Server) Swept() <-chan struct{} { return s.swept }
 
-// startKMS opens the key service on the shared database, starts its scheduler (deletions,
-// rotations, expiry of imported material) and returns its wire handler.
-func (s *Server) startKMS(ctx context.Context, cfg Config, dir iam.Directory, verifier *sigv4.Verifier) (*kms.Service, http.Handler, error) {
+// openKMS opens the key service on the shared database and checks its root key.
+func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) {
 	rootFile := cfg.KMSRootKeyFile
 	if rootFile == "" {
 		if err := os.MkdirAll(filepath.Join(cfg.Dir, "kms"), 0o700); err != nil {
-			return nil, nil, fmt.Errorf("kms: %w", err)
+			return nil, fmt.Errorf("kms: %w", err)
 		}
 		if err := syncDir(cfg.Dir); err != nil { // the new kms/ entry outlives a crash
-			return nil, nil, fmt.Errorf("kms: %w", err)
+			return nil, fmt.Errorf("kms: %w", err)
 		}
 		rootFile = filepath.Join(cfg.Dir, "kms", "root.key")
 	}
 	root, err := kms.OpenFileRootKey(rootFile)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	store, err := kmsbolt.New(s.db)
 	if err != nil {
-		return nil, nil, fmt.Errorf("kms store: %w", err)
+		return nil, fmt.Errorf("kms store: %w", err)
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
 		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := svc.CheckRoot(ctx); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	return svc, nil
+}
+
+// startKMSJobs runs the KMS scheduler (deletions, rotations, expiry of imported material).
+func (s *Server) startKMSJobs(ctx context.Context, svc *kms.Service) {
 	s.jobs.Go(func() {
 		if err := boltfile.Safely(func() error { svc.Run(ctx, time.Minute); return nil }); err != nil {
 			s.log.Error("kms scheduler stopped: reading the store failed", "err", err)
 		}
 	})
-	h, err := kmsapi.New(kmsapi.Config{Service: svc, Verifier: verifier, Directory: dir, Logger: s.log})
-	return svc, h, err
 }
 
 func (s *Server) serve(ln net.Listener, h http.Handler) {
@@ -307,7 +319,9 @@ func newRequestID() string {
 }
 
 // TopBuckets names every top-level bucket of meta.db, for its format record.
-func TopBuckets() []string { return append(boltmeta.TopBuckets(), kmsbolt.TopBuckets()...) }
+func TopBuckets() []string {
+	return slices.Concat(boltmeta.TopBuckets(), kmsbolt.TopBuckets(), boltiam.TopBuckets())
+}
 
 // checkWritable fails early, with a clear message, on a data directory we cannot write.
 func checkWritable(dir string) error {

@@ -56,7 +56,7 @@ func BenchmarkChunkDecode(b *testing.B) {
 	enc := chunkedBody{signed: true}.encode(t, []byte(payload), sizes, seedHex, signTime)
 	var seed [32]byte
 	copy(seed[:], bytes.Repeat([]byte{0x11}, 32))
-	key := deriveKey(sdkSecretKey, signTime.Format(scopeDateLayout), sdkRegion, "s3")
+	key := deriveKey([]byte(sdkSecretKey), signTime.Format(scopeDateLayout), sdkRegion, "s3")
 	cfg := chunkConfig{signed: true, amzDate: signTime.Format(amzDateLayout),
 		scope: signTime.Format(scopeDateLayout) + "/" + sdkRegion + "/s3/aws4_request", seed: seed, declared: int64(len(payload))}
 	buf := make([]byte, 32<<10)

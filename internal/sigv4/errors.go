@@ -22,6 +22,13 @@ var (
 	ErrUnsupportedSignature = errors.New("sigv4: unsupported signature algorithm")
 	// ErrInvalidAccessKeyID: the access key is unknown (403 InvalidAccessKeyId).
 	ErrInvalidAccessKeyID = errors.New("sigv4: invalid access key id")
+	// ErrInvalidToken: the session token of temporary credentials is missing, malformed or
+	// not theirs, or a token came with a long-term key (S3 403 InvalidToken, KMS
+	// UnrecognizedClientException, IAM/STS InvalidClientTokenId).
+	ErrInvalidToken = errors.New("sigv4: invalid security token")
+	// ErrExpiredToken: the temporary credentials have expired (S3 400 ExpiredToken, KMS/IAM/STS
+	// ExpiredTokenException / ExpiredToken).
+	ErrExpiredToken = errors.New("sigv4: security token expired")
 	// ErrSignatureDoesNotMatch: a request, chunk or trailer signature is wrong
 	// (403 SignatureDoesNotMatch).
 	ErrSignatureDoesNotMatch = errors.New("sigv4: signature does not match")

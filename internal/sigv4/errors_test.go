@@ -225,7 +225,9 @@ func TestRegionError(t *testing.T) {
 func TestKeyCacheRotation(t *testing.T) {
 	secret := sdkSecretKey
 	v := sdkVerifier(signTime)
-	v.Lookup = func(string) (string, bool) { return secret, true }
+	v.Lookup = func(context.Context, string, string) (Credential, error) {
+		return Credential{Secret: []byte(secret)}, nil
+	}
 	if _, err := v.Verify(sdkSigned(t, "GET", "/b/k", "s3", emptySHA256, "", nil)); err != nil {
 		t.Fatal(err)
 	}

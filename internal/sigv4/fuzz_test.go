@@ -107,7 +107,7 @@ func newFuzzChunkReader(mode uint8, body []byte, declared int64) (*chunkReader, 
 	cfg.amzDate, cfg.scope, cfg.seed, cfg.declared = p.amzDate, p.scope, p.seed, max(declared, -1)
 	var sg *signer
 	if cfg.signed {
-		sg = newSigner(deriveKey(p.secret, p.date, sdkRegion, "s3"))
+		sg = newSigner(deriveKey([]byte(p.secret), p.date, sdkRegion, "s3"))
 	}
 	trailer := http.Header{}
 	return newChunkReader(io.NopCloser(bytes.NewReader(body)), sg, cfg, trailer), trailer

@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"bufio"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -50,11 +51,14 @@ func fixedNow(t testing.TB, amzDate string) func() time.Time {
 	return func() time.Time { return ts }
 }
 
-// keys returns a Lookup over a fixed map.
-func keys(m map[string]string) func(string) (string, bool) {
-	return func(ak string) (string, bool) {
+// keys returns a Lookup over a fixed map; session tokens are not checked.
+func keys(m map[string]string) func(context.Context, string, string) (Credential, error) {
+	return func(_ context.Context, ak, _ string) (Credential, error) {
 		s, ok := m[ak]
-		return s, ok
+		if !ok {
+			return Credential{}, ErrInvalidAccessKeyID
+		}
+		return Credential{Secret: []byte(s), Owner: ak}, nil
 	}
 }
 

@@ -13,26 +13,28 @@ import (
 // key and service; the bound only matters under attack or churn.
 const maxCachedKeys = 4096
 
-// keyCache memoises derived signing keys. The entry keeps the secret it was
-// derived from so that a rotated secret never reuses a stale key.
+// keyCache memoises derived signing keys. The entry keeps a hash of the secret
+// it was derived from so that a rotated secret never reuses a stale key, without
+// holding the secret itself.
 type keyCache struct {
 	mu sync.Mutex
 	m  map[string]cachedKey
 }
 
 type cachedKey struct {
-	secret string
-	key    [sha256.Size]byte
+	secretHash [sha256.Size]byte
+	key        [sha256.Size]byte
 }
 
 // signingKey returns HMAC chain "AWS4"+secret → date → region → service →
 // "aws4_request", from the cache when possible.
-func (c *keyCache) signingKey(accessKey, secret, date, region, service string) [sha256.Size]byte {
+func (c *keyCache) signingKey(accessKey string, secret []byte, date, region, service string) [sha256.Size]byte {
 	id := accessKey + "\x00" + date + "\x00" + region + "\x00" + service
+	sum := sha256.Sum256(secret)
 	c.mu.Lock()
 	e, ok := c.m[id]
 	c.mu.Unlock()
-	if ok && len(e.secret) == len(secret) && subtle.ConstantTimeCompare([]byte(e.secret), []byte(secret)) == 1 {
+	if ok && subtle.ConstantTimeCompare(e.secretHash[:], sum[:]) == 1 {
 		return e.key
 	}
 	k := deriveKey(secret, date, region, service)
@@ -47,14 +49,14 @@ func (c *keyCache) signingKey(accessKey, secret, date, region, service string) [
 			break
 		}
 	}
-	c.m[id] = cachedKey{secret: secret, key: k}
+	c.m[id] = cachedKey{secretHash: sum, key: k}
 	c.mu.Unlock()
 	return k
 }
 
 // deriveKey computes the SigV4 signing key. The intermediate buffers hold key
 // material and are cleared (best effort: the hash state is not).
-func deriveKey(secret, date, region, service string) [sha256.Size]byte {
+func deriveKey(secret []byte, date, region, service string) [sha256.Size]byte {
 	seed := make([]byte, 0, 4+len(secret))
 	seed = append(seed, "AWS4"...)
 	seed = append(seed, secret...)

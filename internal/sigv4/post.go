@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
@@ -16,6 +17,8 @@ type PostForm struct {
 	Credential string // x-amz-credential
 	Date       string // x-amz-date
 	Signature  string // x-amz-signature, hex
+	// SessionToken is x-amz-security-token, the session token of temporary credentials.
+	SessionToken string
 
 	AccessKeyID string // AWSAccessKeyId
 	SignatureV2 string // signature, base64 HMAC-SHA1
@@ -32,8 +35,8 @@ func (f *PostForm) SigV2() bool {
 // secret key), then the policy itself, its expiry and every condition, against the form's
 // fields (lower-case names; the key with ${filename} expanded). The policy is returned for its
 // content-length range, which the caller enforces on the file as it streams.
-func (v *Verifier) VerifyPost(f *PostForm, bucket string, fields map[string]string) (*Auth, *PostPolicy, error) {
-	a, err := v.verifyPostSignature(f)
+func (v *Verifier) VerifyPost(ctx context.Context, f *PostForm, bucket string, fields map[string]string) (*Auth, *PostPolicy, error) {
+	a, err := v.verifyPostSignature(ctx, f)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -47,9 +50,9 @@ func (v *Verifier) VerifyPost(f *PostForm, bucket string, fields map[string]stri
 	return a, p, nil
 }
 
-func (v *Verifier) verifyPostSignature(f *PostForm) (*Auth, error) {
+func (v *Verifier) verifyPostSignature(ctx context.Context, f *PostForm) (*Auth, error) {
 	if f.SigV2() {
-		return v.verifyPostV2(f)
+		return v.verifyPostV2(ctx, f)
 	}
 	if f.Algorithm != algorithm {
 		return nil, fmt.Errorf("%w: x-amz-algorithm %.32q", ErrUnsupportedSignature, f.Algorithm)
@@ -69,20 +72,20 @@ func (v *Verifier) verifyPostSignature(f *PostForm) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := v.lookup(cred.accessKey)
+	c, err := v.lookup(ctx, cred.accessKey, f.SessionToken)
 	if err != nil {
 		return nil, err
 	}
-	key := v.keys.signingKey(cred.accessKey, secret, cred.date, cred.region, cred.service)
+	key := v.keys.signingKey(cred.accessKey, c.Secret, cred.date, cred.region, cred.service)
 	sg := newSigner(key)
 	clear(key[:])
 	if !hmac.Equal(sg.sign([]byte(f.Policy)), sig[:]) {
 		return nil, ErrSignatureDoesNotMatch
 	}
-	return &Auth{AccessKey: cred.accessKey, Service: cred.service, Region: cred.region, Date: t, DecodedLength: -1}, nil
+	return &Auth{AccessKey: cred.accessKey, Owner: c.Owner, Service: cred.service, Region: cred.region, Date: t, DecodedLength: -1}, nil
 }
 
-func (v *Verifier) verifyPostV2(f *PostForm) (*Auth, error) {
+func (v *Verifier) verifyPostV2(ctx context.Context, f *PostForm) (*Auth, error) {
 	if v.Service != "" && v.Service != "s3" {
 		return nil, fmt.Errorf("%w: signature version 2 is for s3 only", ErrUnsupportedSignature)
 	}
@@ -90,14 +93,14 @@ func (v *Verifier) verifyPostV2(f *PostForm) (*Auth, error) {
 	if err != nil || len(got) != sha1.Size {
 		return nil, ErrSignatureDoesNotMatch
 	}
-	secret, err := v.lookup(f.AccessKeyID)
+	c, err := v.lookup(ctx, f.AccessKeyID, f.SessionToken)
 	if err != nil {
 		return nil, err
 	}
-	mac := hmac.New(sha1.New, []byte(secret))
+	mac := hmac.New(sha1.New, c.Secret)
 	mac.Write([]byte(f.Policy))
 	if !hmac.Equal(mac.Sum(nil), got) {
 		return nil, ErrSignatureDoesNotMatch
 	}
-	return &Auth{AccessKey: f.AccessKeyID, Service: "s3", Region: v.Region, SigV2: true, DecodedLength: -1}, nil
+	return &Auth{AccessKey: f.AccessKeyID, Owner: c.Owner, Service: "s3", Region: v.Region, SigV2: true, DecodedLength: -1}, nil
 }

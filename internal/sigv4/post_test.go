@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
@@ -97,7 +98,7 @@ func TestVerifyPost(t *testing.T) {
 			if tc.bucket != "" {
 				bucket = tc.bucket
 			}
-			a, p, err := v.VerifyPost(f, bucket, fields)
+			a, p, err := v.VerifyPost(context.Background(), f, bucket, fields)
 			if tc.want != nil {
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("err = %v, want %v", err, tc.want)

@@ -235,7 +235,7 @@ func TestS3DocTrailerExample(t *testing.T) {
 		{"page-final-signature", docChunkBody([3]string{sigs[0], sigs[1], "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"}, tail), ErrSignatureDoesNotMatch},
 		{"truncated-in-trailer", docChunkBody(sigs, tail[:20]), ErrIncompleteBody},
 	}
-	key := deriveKey(docSecretKey, "20130524", "us-east-1", "s3")
+	key := deriveKey([]byte(docSecretKey), "20130524", "us-east-1", "s3")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var seed [32]byte

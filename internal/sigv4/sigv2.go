@@ -64,11 +64,11 @@ func (v *Verifier) verifyPresignedV2(r *http.Request, params []queryParam) (*Aut
 	if err != nil || len(got) != sha1.Size {
 		return nil, ErrSignatureDoesNotMatch
 	}
-	secret, err := v.lookup(ak)
+	c, err := v.lookup(r.Context(), ak, queryToken(params, "x-amz-security-token"))
 	if err != nil {
 		return nil, err
 	}
-	mac := hmac.New(sha1.New, []byte(secret))
+	mac := hmac.New(sha1.New, c.Secret)
 	mac.Write([]byte(stringToSignV2(r, params, exp)))
 	if !hmac.Equal(mac.Sum(nil), got) {
 		return nil, ErrSignatureDoesNotMatch
@@ -82,7 +82,7 @@ func (v *Verifier) verifyPresignedV2(r *http.Request, params []queryParam) (*Aut
 		length = -1
 	}
 	return &Auth{
-		AccessKey: ak, Service: "s3", Region: v.Region, Presigned: true, SigV2: true, Expires: end,
+		AccessKey: ak, Owner: c.Owner, Service: "s3", Region: v.Region, Presigned: true, SigV2: true, Expires: end,
 		ContentSHA256: UnsignedPayload, Body: r.Body, DecodedLength: length,
 	}, nil
 }

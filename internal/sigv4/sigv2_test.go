@@ -15,7 +15,7 @@ func TestPresignedV2(t *testing.T) {
 	const good = "/johnsmith/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=1175139620"
 	verifier := func(now time.Time) *Verifier {
 		return &Verifier{Region: "us-east-1", Now: func() time.Time { return now },
-			Lookup: func(ak string) (string, bool) { return secret, ak == "AKIAIOSFODNN7EXAMPLE" }}
+			Lookup: keys(map[string]string{"AKIAIOSFODNN7EXAMPLE": secret})}
 	}
 	before := time.Unix(1175139000, 0)
 	cases := []struct {

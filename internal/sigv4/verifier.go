@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -29,8 +30,12 @@ type Verifier struct {
 	// (e.g. "s3"). When empty any service is accepted and reported in
 	// Auth.Service for the caller to check.
 	Service string
-	// Lookup returns the secret key of an access key.
-	Lookup func(accessKey string) (secretKey string, ok bool)
+	// Lookup finds the credential of an access key, given the session token the request
+	// carried ("" for none): the request's one credential lookup. It fails with
+	// ErrInvalidAccessKeyID for an unknown or inactive key, ErrInvalidToken or ErrExpiredToken
+	// for a session token that is missing, wrong or expired, or any other error for a store
+	// failure (which the wire layer reports as an internal error).
+	Lookup func(ctx context.Context, accessKey, sessionToken string) (Credential, error)
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// MaxBody caps bodies that must be buffered to hash them (requests without
@@ -40,9 +45,21 @@ type Verifier struct {
 	keys keyCache
 }
 
+// Credential is what Lookup found for an access key.
+type Credential struct {
+	// Secret is the secret access key. Verify reads it only while it verifies the request and
+	// keeps no reference to it, so the owner may hold it in a type that clears it.
+	Secret []byte
+	// Owner is the caller as the Lookup's provider knows it (a principal): Verify passes it
+	// through, opaque, in Auth.Owner.
+	Owner any
+}
+
 // Auth is what Verify established about a request.
 type Auth struct {
 	AccessKey string
+	// Owner is Credential.Owner of the access key: who signed the request.
+	Owner     any
 	Service   string // credential scope service, e.g. "s3" or "kms"
 	Region    string // credential scope region (equal to Verifier.Region)
 	Presigned bool   // query-string (presigned URL) authentication
@@ -147,13 +164,38 @@ func (v *Verifier) checkScope(c *credential, t time.Time, class error) error {
 	return nil
 }
 
-func (v *Verifier) lookup(accessKey string) (string, error) {
-	if v.Lookup != nil {
-		if secret, ok := v.Lookup(accessKey); ok {
-			return secret, nil
+func (v *Verifier) lookup(ctx context.Context, accessKey, sessionToken string) (Credential, error) {
+	if v.Lookup == nil {
+		return Credential{}, ErrInvalidAccessKeyID
+	}
+	c, err := v.Lookup(ctx, accessKey, sessionToken)
+	if err != nil {
+		return Credential{}, err
+	}
+	if len(c.Secret) == 0 {
+		return Credential{}, ErrInvalidAccessKeyID
+	}
+	return c, nil
+}
+
+// SecurityTokenHeader and SecurityTokenQuery carry a temporary credential's session token:
+// in a header-signed request and in a presigned URL (and, lower-cased, in a POST form).
+const (
+	SecurityTokenHeader = "X-Amz-Security-Token"
+	SecurityTokenQuery  = "X-Amz-Security-Token"
+)
+
+// headerToken returns the session token of a header-signed request.
+func headerToken(r *http.Request) string { return r.Header.Get(SecurityTokenHeader) }
+
+// queryToken returns the session token of a presigned request.
+func queryToken(params []queryParam, name string) string {
+	for _, p := range params {
+		if p.key == name {
+			return p.value
 		}
 	}
-	return "", ErrInvalidAccessKeyID
+	return ""
 }
 
 // requestDate returns the signing time from x-amz-date or, failing that, Date.
@@ -213,7 +255,7 @@ func (v *Verifier) verifyHeader(r *http.Request, params []queryParam, authz stri
 	if d := v.now().Sub(t); d > MaxSkew || d < -MaxSkew {
 		return nil, ErrTimeSkewed
 	}
-	secret, err := v.lookup(p.cred.accessKey)
+	cred, err := v.lookup(r.Context(), p.cred.accessKey, headerToken(r))
 	if err != nil {
 		return nil, err
 	}
@@ -228,13 +270,14 @@ func (v *Verifier) verifyHeader(r *http.Request, params []queryParam, authz stri
 	}
 	a := &Auth{
 		AccessKey:     p.cred.accessKey,
+		Owner:         cred.Owner,
 		Service:       p.cred.service,
 		Region:        p.cred.region,
 		Date:          t,
 		SignedHeaders: p.signedHeaders,
 		DecodedLength: r.ContentLength,
 	}
-	return v.finish(r, a, &p, params, "", sha, hasSHA, secret)
+	return v.finish(r, a, &p, params, "", sha, hasSHA, cred.Secret)
 }
 
 func (v *Verifier) verifyPresigned(r *http.Request, params []queryParam) (*Auth, error) {
@@ -252,7 +295,7 @@ func (v *Verifier) verifyPresigned(r *http.Request, params []queryParam) (*Auth,
 	if now.After(p.date.Add(p.expires)) {
 		return nil, ErrRequestExpired
 	}
-	secret, err := v.lookup(p.cred.accessKey)
+	cred, err := v.lookup(r.Context(), p.cred.accessKey, queryToken(params, SecurityTokenQuery))
 	if err != nil {
 		return nil, err
 	}
@@ -269,6 +312,7 @@ func (v *Verifier) verifyPresigned(r *http.Request, params []queryParam) (*Auth,
 	}
 	a := &Auth{
 		AccessKey:     p.cred.accessKey,
+		Owner:         cred.Owner,
 		Service:       p.cred.service,
 		Region:        p.cred.region,
 		Presigned:     true,
@@ -277,12 +321,12 @@ func (v *Verifier) verifyPresigned(r *http.Request, params []queryParam) (*Auth,
 		SignedHeaders: p.signedHeaders,
 		DecodedLength: r.ContentLength,
 	}
-	return v.finish(r, a, &p.authParams, params, "X-Amz-Signature", sha, hasSHA, secret)
+	return v.finish(r, a, &p.authParams, params, "X-Amz-Signature", sha, hasSHA, cred.Secret)
 }
 
 // finish determines the payload mode, computes and checks the signature and
 // sets up Auth.Body.
-func (v *Verifier) finish(r *http.Request, a *Auth, p *authParams, params []queryParam, skip, sha string, hasSHA bool, secret string) (*Auth, error) {
+func (v *Verifier) finish(r *http.Request, a *Auth, p *authParams, params []queryParam, skip, sha string, hasSHA bool, secret []byte) (*Auth, error) {
 	var mode payloadMode
 	var want [sha256.Size]byte
 	var buffered []byte

@@ -1,0 +1,274 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/coffer/coffer/internal/policy"
+)
+
+// Session durations of roles, in seconds, as IAM bounds them.
+const (
+	DefaultMaxSessionDuration = 3600
+	maxMaxSessionDuration     = 43200
+)
+
+// CreateRole creates a role of account with a trust policy.
+func (s *Service) CreateRole(ctx context.Context, r Role) (Role, error) {
+	path, err := checkNamePath("role", r.Name, r.Path, 64)
+	if err != nil {
+		return Role{}, err
+	}
+	r.Path = path
+	if r.MaxSessionDuration == 0 {
+		r.MaxSessionDuration = DefaultMaxSessionDuration
+	}
+	if r.MaxSessionDuration < DefaultMaxSessionDuration || r.MaxSessionDuration > maxMaxSessionDuration {
+		return Role{}, errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200 and greater than or equal to 3600", r.MaxSessionDuration))
+	}
+	if r.TrustPolicy == "" {
+		return Role{}, errorf(ErrValidation, "1 validation error detected: Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null")
+	}
+	if err := parseDocument(r.TrustPolicy, policy.TrustKind); err != nil {
+		return Role{}, err
+	}
+	r.ID = newID(roleIDPrefix)
+	r.Created = s.now().UTC().Truncate(1e9)
+	if err := s.store.CreateRole(ctx, r); err != nil {
+		if errors.Is(err, ErrEntityExists) {
+			return Role{}, errorf(ErrEntityExists, "Role with name "+r.Name+" already exists.")
+		}
+		return Role{}, err
+	}
+	return r, nil
+}
+
+// GetRole returns a role of account.
+func (s *Service) GetRole(ctx context.Context, account, name string) (Role, error) {
+	r, err := s.store.GetRole(ctx, account, name)
+	return r, s.noSuchEntity(err, Entity{Kind: KindRole, Account: account, Name: name})
+}
+
+// ListRoles returns the roles of account under pathPrefix ("" for all).
+func (s *Service) ListRoles(ctx context.Context, account, pathPrefix string) ([]Role, error) {
+	rs, err := s.store.ListRoles(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	out := rs[:0]
+	for _, r := range rs {
+		if hasPathPrefix(r.Path, pathPrefix) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// DeleteRole deletes a role that has no policies left.
+func (s *Service) DeleteRole(ctx context.Context, account, name string) error {
+	err := s.store.DeleteRole(ctx, account, name)
+	e := Entity{Kind: KindRole, Account: account, Name: name}
+	if errors.Is(err, ErrDeleteConflict) {
+		msg := "Cannot delete entity, must detach all policies first."
+		if inl, _ := s.store.ListInlinePolicies(ctx, e); len(inl) > 0 {
+			msg = "Cannot delete entity, must delete policies first."
+		}
+		return errorf(ErrDeleteConflict, msg)
+	}
+	s.invalidate()
+	return s.noSuchEntity(err, e)
+}
+
+// maxPolicyVersions is how many versions a managed policy keeps, as in IAM.
+const maxPolicyVersions = 5
+
+// PolicyRef is a managed policy named by its ARN.
+type PolicyRef struct {
+	Account string
+	Path    string
+	Name    string
+}
+
+// ParsePolicyARN splits arn:aws:iam::<account>:policy<path><name>.
+func ParsePolicyARN(arn string) (PolicyRef, error) {
+	rest, ok := strings.CutPrefix(arn, "arn:aws:iam::")
+	acct, res, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 || !strings.HasPrefix(res, "policy/") {
+		return PolicyRef{}, errorf(ErrValidation, "ARN "+arn+" is not valid.")
+	}
+	res = strings.TrimPrefix(res, "policy")
+	i := strings.LastIndexByte(res, '/')
+	ref := PolicyRef{Account: acct, Path: res[:i+1], Name: res[i+1:]}
+	if !ValidAccountID(acct) && acct != "aws" {
+		return PolicyRef{}, errorf(ErrValidation, "ARN "+arn+" is not valid.")
+	}
+	return ref, nil
+}
+
+func noSuchPolicy(arn string) error {
+	return errorf(ErrNoSuchEntity, "Policy "+arn+" does not exist or is not attachable.")
+}
+
+// CreatePolicy creates a customer managed policy of account with its first version.
+func (s *Service) CreatePolicy(ctx context.Context, account, name, path, description, doc string) (ManagedPolicy, error) {
+	path, err := checkNamePath("policy", name, path, 128)
+	if err != nil {
+		return ManagedPolicy{}, err
+	}
+	if err := parseIdentityDocument(doc); err != nil {
+		return ManagedPolicy{}, err
+	}
+	now := s.now().UTC().Truncate(1e9)
+	p := ManagedPolicy{Account: account, Name: name, Path: path, ID: newID(policyIDPrefix), Description: description,
+		DefaultVersion: "v1", Versions: []PolicyVersion{{ID: "v1", Document: doc, Created: now}}, NextVersion: 2,
+		Created: now, Updated: now}
+	if err := s.store.CreatePolicy(ctx, p); err != nil {
+		if errors.Is(err, ErrEntityExists) {
+			return ManagedPolicy{}, errorf(ErrEntityExists, "A policy called "+name+" already exists. Duplicate names are not allowed.")
+		}
+		return ManagedPolicy{}, err
+	}
+	return p, nil
+}
+
+// GetPolicy returns a managed policy of account by ARN.
+func (s *Service) GetPolicy(ctx context.Context, account, arn string) (ManagedPolicy, error) {
+	ref, err := ParsePolicyARN(arn)
+	if err != nil {
+		return ManagedPolicy{}, err
+	}
+	if ref.Account != account {
+		return ManagedPolicy{}, noSuchPolicy(arn)
+	}
+	p, err := s.store.GetPolicy(ctx, account, ref.Name)
+	if errors.Is(err, ErrNoSuchEntity) || err == nil && p.Path != ref.Path {
+		return ManagedPolicy{}, noSuchPolicy(arn)
+	}
+	return p, err
+}
+
+// ListPolicies returns the customer managed policies of account under pathPrefix; onlyAttached
+// keeps those attached to someone.
+func (s *Service) ListPolicies(ctx context.Context, account, pathPrefix string, onlyAttached bool) ([]ManagedPolicy, error) {
+	ps, err := s.store.ListPolicies(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	out := ps[:0]
+	for _, p := range ps {
+		if hasPathPrefix(p.Path, pathPrefix) && (!onlyAttached || p.Attachments > 0) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// CreatePolicyVersion adds a version to a managed policy, optionally as its default.
+func (s *Service) CreatePolicyVersion(ctx context.Context, account, arn, doc string, setDefault bool) (PolicyVersion, error) {
+	p, err := s.GetPolicy(ctx, account, arn)
+	if err != nil {
+		return PolicyVersion{}, err
+	}
+	if err := parseIdentityDocument(doc); err != nil {
+		return PolicyVersion{}, err
+	}
+	var v PolicyVersion
+	_, err = s.store.UpdatePolicy(ctx, account, p.Name, func(p *ManagedPolicy) error {
+		if len(p.Versions) >= maxPolicyVersions {
+			return errorf(ErrLimitExceeded, "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.")
+		}
+		v = PolicyVersion{ID: fmt.Sprintf("v%d", p.NextVersion), Document: doc, Created: s.now().UTC().Truncate(1e9)}
+		p.NextVersion++
+		p.Versions = append(p.Versions, v)
+		p.Updated = v.Created
+		if setDefault {
+			p.DefaultVersion = v.ID
+		}
+		return nil
+	})
+	s.invalidate()
+	return v, err
+}
+
+// DeletePolicyVersion deletes a version that is not the default.
+func (s *Service) DeletePolicyVersion(ctx context.Context, account, arn, version string) error {
+	p, err := s.GetPolicy(ctx, account, arn)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.UpdatePolicy(ctx, account, p.Name, func(p *ManagedPolicy) error {
+		if version == p.DefaultVersion {
+			return errorf(ErrDeleteConflict, "Cannot delete the default version of a policy.")
+		}
+		for i, v := range p.Versions {
+			if v.ID == version {
+				p.Versions = append(p.Versions[:i], p.Versions[i+1:]...)
+				return nil
+			}
+		}
+		return errorf(ErrNoSuchEntity, "Policy "+arn+" version "+version+" does not exist or is not attachable.")
+	})
+	return err
+}
+
+// GetPolicyVersion returns a version of a managed policy.
+func (s *Service) GetPolicyVersion(ctx context.Context, account, arn, version string) (PolicyVersion, bool, error) {
+	p, err := s.GetPolicy(ctx, account, arn)
+	if err != nil {
+		return PolicyVersion{}, false, err
+	}
+	v, ok := p.Version(version)
+	if !ok {
+		return PolicyVersion{}, false, errorf(ErrNoSuchEntity, "Policy "+arn+" version "+version+" does not exist or is not attachable.")
+	}
+	return v, version == p.DefaultVersion, nil
+}
+
+// DeletePolicy deletes a managed policy attached to no one.
+func (s *Service) DeletePolicy(ctx context.Context, account, arn string) error {
+	p, err := s.GetPolicy(ctx, account, arn)
+	if err != nil {
+		return err
+	}
+	err = s.store.DeletePolicy(ctx, account, p.Name)
+	if errors.Is(err, ErrDeleteConflict) {
+		return errorf(ErrDeleteConflict, "Cannot delete a policy attached to entities.")
+	}
+	return err
+}
+
+// AttachPolicy attaches a managed policy to a user or role of the same account.
+func (s *Service) AttachPolicy(ctx context.Context, e Entity, arn string) error {
+	p, err := s.GetPolicy(ctx, e.Account, arn)
+	if err != nil {
+		return err
+	}
+	err = s.store.AttachPolicy(ctx, e, p.Name)
+	s.invalidate()
+	return s.noSuchEntity(err, e)
+}
+
+// DetachPolicy detaches a managed policy from a user or role.
+func (s *Service) DetachPolicy(ctx context.Context, e Entity, arn string) error {
+	if _, err := s.store.ListAttachedPolicies(ctx, e); err != nil {
+		return s.noSuchEntity(err, e)
+	}
+	p, err := s.GetPolicy(ctx, e.Account, arn)
+	if err != nil {
+		return err
+	}
+	err = s.store.DetachPolicy(ctx, e, p.Name)
+	s.invalidate()
+	if errors.Is(err, ErrNoSuchEntity) {
+		return errorf(ErrNoSuchEntity, "Policy "+arn+" was not found.")
+	}
+	return err
+}
+
+// ListAttachedPolicies returns the managed policies attached to a user or role.
+func (s *Service) ListAttachedPolicies(ctx context.Context, e Entity) ([]ManagedPolicy, error) {
+	ps, err := s.store.ListAttachedPolicies(ctx, e)
+	return ps, s.noSuchEntity(err, e)
+}

@@ -1,0 +1,213 @@
+package iamapi
+
+import (
+	"github.com/coffer/coffer/internal/iam"
+)
+
+// policyARN returns the PolicyArn parameter, authorized for the call.
+func (h *Handler) policyARN(c *call) (string, error) {
+	arn, err := required(c, "PolicyArn")
+	if err != nil {
+		return "", err
+	}
+	if _, err := iam.ParsePolicyARN(arn); err != nil {
+		return "", err
+	}
+	return arn, h.authorize(c, arn)
+}
+
+func (h *Handler) createPolicy(c *call) (any, error) {
+	name, err := required(c, "PolicyName")
+	if err != nil {
+		return nil, err
+	}
+	doc, err := required(c, "PolicyDocument")
+	if err != nil {
+		return nil, err
+	}
+	path := c.get("Path")
+	if path == "" {
+		path = "/"
+	}
+	if err := h.authorize(c, c.arn("policy"+path, name)); err != nil {
+		return nil, err
+	}
+	p, err := h.svc.CreatePolicy(c.ctx, c.account(), name, path, c.get("Description"), doc)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Policy policyXML `xml:"Policy"`
+	}{policyOf(p)}, nil
+}
+
+func (h *Handler) getPolicy(c *call) (any, error) {
+	arn, err := h.policyARN(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.svc.GetPolicy(c.ctx, c.account(), arn)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Policy policyXML `xml:"Policy"`
+	}{policyOf(p)}, nil
+}
+
+func (h *Handler) listPolicies(c *call) (any, error) {
+	if err := h.authorize(c, c.arn("policy/", "")); err != nil {
+		return nil, err
+	}
+	var ps []iam.ManagedPolicy
+	if scope := c.get("Scope"); scope != "AWS" {
+		var err error
+		if ps, err = h.svc.ListPolicies(c.ctx, c.account(), c.get("PathPrefix"), c.get("OnlyAttached") == "true"); err != nil {
+			return nil, err
+		}
+	}
+	from, to, p, err := paginate(c, len(ps))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]policyXML, 0, to-from)
+	for _, mp := range ps[from:to] {
+		out = append(out, policyOf(mp))
+	}
+	return struct {
+		Policies []policyXML `xml:"Policies>member"`
+		page
+	}{out, p}, nil
+}
+
+func (h *Handler) deletePolicy(c *call) (any, error) {
+	arn, err := h.policyARN(c)
+	if err != nil {
+		return nil, err
+	}
+	return nil, h.svc.DeletePolicy(c.ctx, c.account(), arn)
+}
+
+func (h *Handler) createPolicyVersion(c *call) (any, error) {
+	arn, err := h.policyARN(c)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := required(c, "PolicyDocument")
+	if err != nil {
+		return nil, err
+	}
+	setDefault := c.get("SetAsDefault") == "true"
+	v, err := h.svc.CreatePolicyVersion(c.ctx, c.account(), arn, doc, setDefault)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		PolicyVersion policyVersionXML `xml:"PolicyVersion"`
+	}{policyVersionXML{VersionID: v.ID, IsDefaultVersion: setDefault, CreateDate: isoTime(v.Created)}}, nil
+}
+
+func (h *Handler) getPolicyVersion(c *call) (any, error) {
+	arn, err := h.policyARN(c)
+	if err != nil {
+		return nil, err
+	}
+	id, err := required(c, "VersionId")
+	if err != nil {
+		return nil, err
+	}
+	v, isDefault, err := h.svc.GetPolicyVersion(c.ctx, c.account(), arn, id)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		PolicyVersion policyVersionXML `xml:"PolicyVersion"`
+	}{policyVersionXML{Document: encodeDocument(v.Document), VersionID: v.ID, IsDefaultVersion: isDefault, CreateDate: isoTime(v.Created)}}, nil
+}
+
+func (h *Handler) listPolicyVersions(c *call) (any, error) {
+	arn, err := h.policyARN(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.svc.GetPolicy(c.ctx, c.account(), arn)
+	if err != nil {
+		return nil, err
+	}
+	from, to, pg, err := paginate(c, len(p.Versions))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]policyVersionXML, 0, to-from)
+	for i := len(p.Versions) - 1 - from; i >= len(p.Versions)-to; i-- { // newest first, as IAM lists them
+		v := p.Versions[i]
+		out = append(out, policyVersionXML{VersionID: v.ID, IsDefaultVersion: v.ID == p.DefaultVersion, CreateDate: isoTime(v.Created)})
+	}
+	return struct {
+		Versions []policyVersionXML `xml:"Versions>member"`
+		page
+	}{out, pg}, nil
+}
+
+func (h *Handler) deletePolicyVersion(c *call) (any, error) {
+	arn, err := h.policyARN(c)
+	if err != nil {
+		return nil, err
+	}
+	id, err := required(c, "VersionId")
+	if err != nil {
+		return nil, err
+	}
+	return nil, h.svc.DeletePolicyVersion(c.ctx, c.account(), arn, id)
+}
+
+func (h *Handler) attachPolicy(c *call) (any, error) {
+	e, err := h.entity(c)
+	if err != nil {
+		return nil, err
+	}
+	arn, err := required(c, "PolicyArn")
+	if err != nil {
+		return nil, err
+	}
+	return nil, h.svc.AttachPolicy(c.ctx, e, arn)
+}
+
+func (h *Handler) detachPolicy(c *call) (any, error) {
+	e, err := h.entity(c)
+	if err != nil {
+		return nil, err
+	}
+	arn, err := required(c, "PolicyArn")
+	if err != nil {
+		return nil, err
+	}
+	return nil, h.svc.DetachPolicy(c.ctx, e, arn)
+}
+
+func (h *Handler) listAttachedPolicies(c *call) (any, error) {
+	e, err := h.entity(c)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := h.svc.ListAttachedPolicies(c.ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	from, to, p, err := paginate(c, len(ps))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]attachedPolicyXML, 0, to-from)
+	for _, mp := range ps[from:to] {
+		if hasPrefix(mp.Path, c.get("PathPrefix")) {
+			out = append(out, attachedPolicyXML{PolicyName: mp.Name, PolicyArn: mp.ARN()})
+		}
+	}
+	return struct {
+		AttachedPolicies []attachedPolicyXML `xml:"AttachedPolicies>member"`
+		page
+	}{out, p}, nil
+}
+
+func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
