@@ -111,10 +111,18 @@ func accessDenied(e *object.AccessDeniedError) *apiError {
 		return errAccessDenied
 	case e.ExplicitDeny:
 		b.WriteString("User: " + e.Principal + " is not authorized to perform: " + e.Action + " on resource: \"" + e.Resource +
-			"\" with an explicit deny in a " + e.DeniedBy)
+			"\" with an explicit deny in " + article(e.DeniedBy) + " " + e.DeniedBy)
 	default:
 		b.WriteString("User: " + e.Principal + " is not authorized to perform: " + e.Action + " on resource: \"" + e.Resource +
 			"\" because no " + e.DeniedBy + " allows the " + e.Action + " action")
 	}
 	return &apiError{"AccessDenied", http.StatusForbidden, b.String()}
+}
+
+// article is "an" before a vowel, else "a": "an identity-based policy", "a session policy".
+func article(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an"
+	}
+	return "a"
 }
