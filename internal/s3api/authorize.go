@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"crypto/tls"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -37,6 +38,19 @@ func (h *Handler) authorize(q *request, op operation) error {
 // source, s3:DeleteObject on each key of DeleteObjects.
 func (h *Handler) authorizeObject(q *request, action, bucket, key string) (object.Bucket, error) {
 	return h.objects.Authorize(q.r.Context(), object.Access{Action: action, Bucket: bucket, Key: key, Conditions: requestConditions(q)})
+}
+
+// hideMissingKey turns NoSuchKey into AccessDenied for a caller that may not list the bucket,
+// as S3 does: only who may list a bucket may learn which keys it lacks.
+func (h *Handler) hideMissingKey(q *request, op operation, err error) error {
+	if !errors.Is(err, object.ErrNoSuchKey) || op.scope != scopeObject {
+		return err
+	}
+	_, lerr := h.objects.Authorize(q.r.Context(), object.Access{Action: "s3:ListBucket", Bucket: q.bucket, Conditions: requestConditions(q)})
+	if errors.Is(lerr, object.ErrAccessDenied) {
+		return errAccessDenied
+	}
+	return err
 }
 
 // conditionHeaders are the request headers S3 gives policies as s3: condition keys, by the

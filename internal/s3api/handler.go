@@ -98,7 +98,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = h.authorize(q, op)
 	}
 	if err == nil {
-		err = op.serve(q)
+		err = h.hideMissingKey(q, op, op.serve(q))
 	}
 	if err != nil {
 		h.writeError(q, err)

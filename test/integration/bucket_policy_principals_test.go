@@ -71,6 +71,17 @@ func TestS3IdentityPolicies(t *testing.T) {
 		e.putUserPolicy(t, rootCreds, "alice", "read", policyDoc(`{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::shared","arn:aws:s3:::shared/*"]}`))
 		wantAllowed(t, as.all(), map[string]bool{"get": true, "list": true})
 	})
+	t.Run("missing key: NoSuchKey only to who may list", func(t *testing.T) {
+		missing := func(c *s3.Client) error {
+			_, err := c.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("shared"), Key: aws.String("none")})
+			return err
+		}
+		wantAPIError(t, missing(as.c), "NoSuchKey", http.StatusNotFound)
+		e.putUserPolicy(t, rootCreds, "bob", "getonly", policyDoc(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}`))
+		wantAPIError(t, missing(bs.c), "AccessDenied", http.StatusForbidden)
+		must[*s3.GetObjectOutput](t)(bs.c.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("shared"), Key: aws.String("k")}))
+		must[*iam.DeleteUserPolicyOutput](t)(e.iamAs(rootCreds).DeleteUserPolicy(ctx(t), &iam.DeleteUserPolicyInput{UserName: aws.String("bob"), PolicyName: aws.String("getonly")}))
+	})
 	t.Run("bucket policy grants the user", func(t *testing.T) {
 		e.mustPutPolicy(t, "shared", policyDoc(`{"Sid":"BobWrites","Effect":"Allow","Principal":{"AWS":"`+*bob.Arn+`"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::shared/*"}`))
 		wantAllowed(t, bs.all(), map[string]bool{"put": true})

@@ -221,7 +221,7 @@ func TestAnonymousAccess(t *testing.T) {
 	}{
 		{"public-read GET", http.MethodGet, "/open/dir/k", 200, ""},
 		{"public-read HEAD", http.MethodHead, "/open/dir/k", 200, ""},
-		{"public-read missing key", http.MethodGet, "/open/dir/none", 404, "NoSuchKey"},
+		{"public-read missing key, no list permission", http.MethodGet, "/open/dir/none", 403, "AccessDenied"},
 		{"no list permission", http.MethodGet, "/open?list-type=2", 403, "AccessDenied"},
 		{"no write permission", http.MethodPut, "/open/new", 403, "AccessDenied"},
 		{"no delete permission", http.MethodDelete, "/open/dir/k", 403, "AccessDenied"},
