@@ -60,75 +60,75 @@ type conditionValue struct {
 	truth  bool // Bool and Null
 }
 
-// parseOperator splits "ForAnyValue:StringNotLikeIfExists" into its parts.
+// parseOperator splits "ForAnyValue:StringNotLikeIfExists" into its parts. Operator names are
+// case-sensitive, as S3 and IAM take them ("stringequals" is an invalid condition type).
 func parseOperator(name string) (c condition, ok bool) {
 	rest := name
 	if q, r, found := strings.Cut(rest, ":"); found {
-		switch strings.ToLower(q) {
-		case "forallvalues":
+		switch q {
+		case "ForAllValues":
 			c.set = forAllValues
-		case "foranyvalue":
+		case "ForAnyValue":
 			c.set = forAnyValue
 		default:
 			return c, false
 		}
 		rest = r
 	}
-	lower := strings.ToLower(rest)
-	if base, found := strings.CutSuffix(lower, "ifexists"); found {
+	if base, found := strings.CutSuffix(rest, "IfExists"); found {
 		c.ifExists = true
-		lower = base
+		rest = base
 	}
-	switch lower {
-	case "stringequals":
+	switch rest {
+	case "StringEquals":
 		c.op = opStringEquals
-	case "stringnotequals":
+	case "StringNotEquals":
 		c.op, c.negated = opStringEquals, true
-	case "stringequalsignorecase":
+	case "StringEqualsIgnoreCase":
 		c.op = opStringEqualsIgnoreCase
-	case "stringnotequalsignorecase":
+	case "StringNotEqualsIgnoreCase":
 		c.op, c.negated = opStringEqualsIgnoreCase, true
-	case "stringlike":
+	case "StringLike":
 		c.op = opStringLike
-	case "stringnotlike":
+	case "StringNotLike":
 		c.op, c.negated = opStringLike, true
-	case "numericequals":
+	case "NumericEquals":
 		c.op = opNumericEquals
-	case "numericnotequals":
+	case "NumericNotEquals":
 		c.op, c.negated = opNumericEquals, true
-	case "numericlessthan":
+	case "NumericLessThan":
 		c.op = opNumericLessThan
-	case "numericlessthanequals":
+	case "NumericLessThanEquals":
 		c.op = opNumericLessThanEquals
-	case "numericgreaterthan":
+	case "NumericGreaterThan":
 		c.op = opNumericGreaterThan
-	case "numericgreaterthanequals":
+	case "NumericGreaterThanEquals":
 		c.op = opNumericGreaterThanEquals
-	case "dateequals":
+	case "DateEquals":
 		c.op = opDateEquals
-	case "datenotequals":
+	case "DateNotEquals":
 		c.op, c.negated = opDateEquals, true
-	case "datelessthan":
+	case "DateLessThan":
 		c.op = opDateLessThan
-	case "datelessthanequals":
+	case "DateLessThanEquals":
 		c.op = opDateLessThanEquals
-	case "dategreaterthan":
+	case "DateGreaterThan":
 		c.op = opDateGreaterThan
-	case "dategreaterthanequals":
+	case "DateGreaterThanEquals":
 		c.op = opDateGreaterThanEquals
-	case "bool":
+	case "Bool":
 		c.op = opBool
-	case "binaryequals":
+	case "BinaryEquals":
 		c.op = opBinaryEquals
-	case "ipaddress":
+	case "IpAddress":
 		c.op = opIPAddress
-	case "notipaddress":
+	case "NotIpAddress":
 		c.op, c.negated = opIPAddress, true
-	case "arnequals", "arnlike":
+	case "ArnEquals", "ArnLike":
 		c.op = opArnLike
-	case "arnnotequals", "arnnotlike":
+	case "ArnNotEquals", "ArnNotLike":
 		c.op, c.negated = opArnLike, true
-	case "null":
+	case "Null":
 		if c.ifExists || c.set != singleValued {
 			return c, false
 		}
@@ -165,8 +165,14 @@ func (c *condition) parseValue(v string, vars bool) (conditionValue, bool) {
 	return cv, ok
 }
 
+// parseNumber parses an integer or decimal number ("10", "-1.5", "1e3"); unlike
+// strconv.ParseFloat it refuses "NaN", "Inf" and hexadecimal forms, which no AWS numeric key
+// carries.
 func parseNumber(s string) (float64, bool) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if s == "" || strings.Trim(s, "+-0123456789.eE") != "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil
 }
 
@@ -180,26 +186,28 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-// dateLayouts are the ISO 8601 forms AWS accepts in Date conditions, besides epoch seconds.
-var dateLayouts = [...]string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05Z0700",
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04:05",
-	"2006-01-02T15:04",
-	"2006-01-02",
-	"20060102T150405Z",
-}
-
-// parseDate parses an ISO 8601 date or epoch seconds.
+// parseDate parses epoch seconds or one of the W3C forms of ISO 8601 that AWS accepts in Date
+// conditions (from "2006" to "2006-01-02T15:04:05.999Z07:00"), and the basic form
+// "20060102T150405Z" of signed requests.
 func parseDate(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && len(s) != 4 {
 		return time.Unix(n, 0), true
 	}
-	for _, layout := range dateLayouts {
+	layouts := [...]string{
+		time.RFC3339Nano,
+		"2006-01-02T15:04Z07:00",
+		"2006-01-02T15:04:05Z0700",
+		"2006-01-02T15:04:05",
+		"2006-01-02T15:04",
+		"2006-01-02",
+		"2006-01",
+		"2006",
+		"20060102T150405Z",
+	}
+	for _, layout := range layouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true
 		}

@@ -97,7 +97,7 @@ func Decide(r *Request, in Inputs) Decision {
 	}
 
 	switch {
-	case identityAllows && !sessionAllows:
+	case !sessionAllows && (identityAllows || resource == Allow):
 		return Decision{DeniedBy: DeniedBySession}
 	case in.ResourceAuthoritative && !delegated:
 		return Decision{DeniedBy: DeniedByResource}

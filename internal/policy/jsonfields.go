@@ -11,40 +11,57 @@ type field struct {
 	value json.RawMessage
 }
 
-// objectFields returns the members of a JSON object. ok is false when raw is not one object or
-// names a member twice: a duplicate key would leave it unclear which value applies.
-func objectFields(raw []byte) (fields []field, ok bool) {
+// objectFields returns the members of a JSON object. ok is false when raw is not one object;
+// dup names a member named twice, which is refused too: a duplicate key would leave it unclear
+// which value applies.
+func objectFields(raw []byte) (fields []field, dup string, ok bool) {
 	if firstByte(raw) != '{' {
-		return nil, false
+		return nil, "", false
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil {
-		return nil, false
+		return nil, "", false
 	}
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, false
+			return nil, "", false
 		}
 		name, isString := tok.(string)
-		if !isString || seen[name] {
-			return nil, false
+		if !isString {
+			return nil, "", false
 		}
-		seen[name] = true
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return nil, false
+			return nil, "", false
 		}
+		if seen[name] && dup == "" {
+			dup = name
+		}
+		seen[name] = true
 		fields = append(fields, field{name, v})
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, false
+		return nil, "", false
 	}
 	if _, err := dec.Token(); err == nil || dec.More() {
-		return nil, false // trailing data after the object
+		return nil, "", false // trailing data after the object
 	}
-	return fields, true
+	return fields, dup, true
+}
+
+// members is objectFields for an element that must be an object: a duplicate member is refused
+// as such, anything else that is not an object with notObject.
+func members(raw []byte, notObject *Error) ([]field, *Error) {
+	fields, dup, ok := objectFields(raw)
+	switch {
+	case !ok:
+		return nil, notObject
+	case dup != "":
+		return nil, refuse(ReasonSyntax, "Duplicate field "+dup)
+	}
+	return fields, nil
 }
 
 // firstByte is the first non-space byte of a JSON text, 0 for none.

@@ -1,10 +1,6 @@
 package policy
 
-import (
-	"net/netip"
-	"strconv"
-	"strings"
-)
+import "net/netip"
 
 // holds evaluates the condition against the request's context, as AWS documents it: several
 // policy values are ORed; a negated operator holds when no value matches, so also when the key
@@ -92,8 +88,8 @@ func (c *condition) matchOne(v string, ctx map[string][]string) (matched, ok boo
 			}
 		}
 	case opNumericEquals, opNumericLessThan, opNumericLessThanEquals, opNumericGreaterThan, opNumericGreaterThanEquals:
-		n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
+		n, ok := parseNumber(v)
+		if !ok {
 			return false, true
 		}
 		for i := range c.values {

@@ -3,7 +3,6 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 )
 
@@ -17,9 +16,12 @@ const (
 // Parse validates a policy document of the given kind and compiles it. An invalid document is
 // refused whole with an *Error; a returned Policy is never partly applied.
 func Parse(doc string, kind Kind) (*Policy, error) {
-	fields, ok := objectFields([]byte(doc))
-	if !ok {
-		return nil, malformed("Policies must be valid JSON and the first byte must be '{'")
+	if firstByte([]byte(doc)) != '{' {
+		return nil, refuse(ReasonSyntax, "Policies must be valid JSON and the first byte must be '{'")
+	}
+	fields, rerr := members([]byte(doc), refuse(ReasonSyntax, "This policy contains invalid Json"))
+	if rerr != nil {
+		return nil, rerr
 	}
 	p := &Policy{kind: kind}
 	var statements json.RawMessage
@@ -28,37 +30,37 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 		case "Version":
 			v, ok := jsonString(f.value)
 			if !ok || (v != Version2012 && v != Version2008) {
-				return nil, malformed("The policy failed legacy parsing: invalid Version")
+				return nil, refuse(ReasonVersion, "The policy failed legacy parsing: invalid Version")
 			}
 			p.version = v
 		case "Id":
 			v, ok := jsonString(f.value)
 			if !ok {
-				return nil, malformed("Policy Id must be a string")
+				return nil, refuse(ReasonSyntax, "Policy Id must be a string")
 			}
 			p.id = v
 		case "Statement":
 			statements = f.value
 		default:
-			return nil, malformed("Unknown field " + f.name)
+			return nil, refuse(ReasonUnknownField, "Unknown field "+f.name)
 		}
 	}
 	if statements == nil {
-		return nil, malformed("Missing required field Statement")
+		return nil, refuse(ReasonMissingField, "Missing required field Statement")
 	}
 	var list []json.RawMessage
 	switch firstByte(statements) {
 	case '[':
 		if err := json.Unmarshal(statements, &list); err != nil {
-			return nil, malformed("Statement must be an object or a list of objects")
+			return nil, refuse(ReasonSyntax, "Statement must be an object or a list of objects")
 		}
 	case '{':
 		list = []json.RawMessage{statements}
 	default:
-		return nil, malformed("Statement must be an object or a list of objects")
+		return nil, refuse(ReasonSyntax, "Statement must be an object or a list of objects")
 	}
 	if len(list) == 0 {
-		return nil, malformed("Could not parse the policy: Statement is empty!")
+		return nil, refuse(ReasonMissingField, "Could not parse the policy: Statement is empty!")
 	}
 	sids := make(map[string]bool, len(list))
 	for _, raw := range list {
@@ -68,7 +70,7 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 		}
 		if s.sid != "" {
 			if sids[s.sid] {
-				return nil, malformed("Statement IDs (SID) in a single policy must be unique")
+				return nil, refuse(ReasonSid, "Statement IDs (SID) in a single policy must be unique")
 			}
 			sids[s.sid] = true
 		}
@@ -77,18 +79,12 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 	return p, nil
 }
 
-func malformed(msg string) *Error { return &Error{Message: msg} }
-
-func malformedf(format string, args ...any) *Error {
-	return &Error{Message: fmt.Sprintf(format, args...)}
-}
-
 // parseStatement validates and compiles one statement.
 func parseStatement(raw json.RawMessage, kind Kind, vars bool) (statement, error) {
-	var s statement
-	fields, ok := objectFields(raw)
-	if !ok {
-		return s, malformed("Statement must be an object or a list of objects")
+	s := statement{view: &Statement{}}
+	fields, rerr := members(raw, refuse(ReasonSyntax, "Statement must be an object or a list of objects"))
+	if rerr != nil {
+		return s, rerr
 	}
 	var effect, principal, notPrincipal, action, notAction, resource, notResource, cond json.RawMessage
 	for _, f := range fields {
@@ -96,10 +92,10 @@ func parseStatement(raw json.RawMessage, kind Kind, vars bool) (statement, error
 		case "Sid":
 			v, ok := jsonString(f.value)
 			if !ok {
-				return s, malformed("Statement ID (SID) must be a string")
+				return s, refuse(ReasonSid, "Statement ID (SID) must be a string")
 			}
 			if kind != ResourceKind && !alphanumeric(v) {
-				return s, malformed("Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*")
+				return s, refuse(ReasonSid, "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*")
 			}
 			s.sid = v
 		case "Effect":
@@ -119,21 +115,21 @@ func parseStatement(raw json.RawMessage, kind Kind, vars bool) (statement, error
 		case "Condition":
 			cond = f.value
 		default:
-			return s, malformed("Unknown field " + f.name)
+			return s, refuse(ReasonUnknownField, "Unknown field "+f.name)
 		}
 	}
 
 	if effect == nil {
-		return s, malformed("Missing required field Effect")
+		return s, refuse(ReasonMissingField, "Missing required field Effect")
 	}
 	switch e, isString := jsonString(effect); {
 	case e == "Allow":
 	case e == "Deny":
 		s.deny = true
 	case isString:
-		return s, malformed("Invalid effect: " + e)
+		return s, refuse(ReasonEffect, "Invalid effect: "+e)
 	default:
-		return s, malformedf("Invalid effect: %s", bytes.TrimSpace(effect))
+		return s, refusef(ReasonEffect, "Invalid effect: %s", bytes.TrimSpace(effect))
 	}
 
 	if err := s.parsePrincipals(principal, notPrincipal, kind); err != nil {
@@ -152,6 +148,14 @@ func parseStatement(raw json.RawMessage, kind Kind, vars bool) (statement, error
 		}
 		s.conditions = conds
 	}
+	s.view.Sid, s.view.NotAction, s.view.NotResource = s.sid, s.notAction, s.notResource
+	s.view.Effect = Allow
+	if s.deny {
+		s.view.Effect = Deny
+	}
+	for i := range s.conditions {
+		s.view.ConditionKeys = append(s.view.ConditionKeys, s.conditions[i].key)
+	}
 	return s, nil
 }
 
@@ -159,23 +163,23 @@ func (s *statement) parsePrincipals(principal, notPrincipal json.RawMessage, kin
 	raw := principal
 	switch {
 	case principal != nil && notPrincipal != nil:
-		return malformed("Statement can not contain both Principal and NotPrincipal")
+		return refuse(ReasonPrincipal, "Statement can not contain both Principal and NotPrincipal")
 	case kind == IdentityKind && (principal != nil || notPrincipal != nil):
-		return malformed("Policy document should not specify a principal.")
+		return refuse(ReasonProhibitedField, "Policy document should not specify a principal.")
 	case kind == IdentityKind:
 		return nil
 	case notPrincipal != nil && kind == TrustKind:
-		return malformed("Has prohibited field NotPrincipal")
+		return refuse(ReasonProhibitedField, "Has prohibited field NotPrincipal")
 	case notPrincipal != nil && !s.deny:
-		return malformed("NotPrincipal is supported only with Effect Deny")
+		return refuse(ReasonPrincipal, "NotPrincipal is supported only with Effect Deny")
 	case notPrincipal != nil:
 		raw, s.notPrincipal = notPrincipal, true
 	case principal == nil:
-		return malformed("Missing required field Principal")
+		return refuse(ReasonMissingField, "Missing required field Principal")
 	}
 	ps, ok := parsePrincipal(raw)
 	if !ok {
-		return malformed("Invalid principal in policy")
+		return refuse(ReasonPrincipal, "Invalid principal in policy")
 	}
 	s.principals = ps
 	return nil
@@ -188,8 +192,8 @@ func parsePrincipal(raw json.RawMessage) (*principalSet, bool) {
 		ps.any = v == "*"
 		return ps, ps.any
 	}
-	fields, ok := objectFields(raw)
-	if !ok || len(fields) == 0 {
+	fields, dup, ok := objectFields(raw)
+	if !ok || dup != "" || len(fields) == 0 {
 		return nil, false
 	}
 	for _, f := range fields {
@@ -205,10 +209,10 @@ func parsePrincipal(raw json.RawMessage) (*principalSet, bool) {
 				ok = ps.addService(v)
 			case "Federated":
 				ok = v != "" && v != "*"
-				ps.others++
+				ps.federated++
 			case "CanonicalUser":
 				ok = len(v) == 64 && isHex(v)
-				ps.others++
+				ps.canonical++
 			default:
 				ok = false
 			}
@@ -224,22 +228,23 @@ func (s *statement) parseActions(action, notAction json.RawMessage) error {
 	raw := action
 	switch {
 	case action != nil && notAction != nil:
-		return malformed("Statement can not contain both Action and NotAction")
+		return refuse(ReasonAction, "Statement can not contain both Action and NotAction")
 	case notAction != nil:
 		raw, s.notAction = notAction, true
 	case action == nil:
-		return malformed("Missing required field Action")
+		return refuse(ReasonMissingField, "Missing required field Action")
 	}
 	vals, ok := stringList(raw)
 	if !ok {
-		return malformed("Policy has invalid action")
+		return refuse(ReasonAction, "Policy has invalid action")
 	}
 	for _, v := range vals {
 		if !validAction(v) {
-			return malformed("Policy has invalid action")
+			return refuse(ReasonAction, "Policy has invalid action")
 		}
 		p, _ := compilePattern(v, true, false)
 		s.actions = append(s.actions, p)
+		s.view.Actions = append(s.view.Actions, v)
 	}
 	return nil
 }
@@ -272,60 +277,61 @@ func (s *statement) parseResources(resource, notResource json.RawMessage, kind K
 	raw := resource
 	switch {
 	case resource != nil && notResource != nil:
-		return malformed("Statement can not contain both Resource and NotResource")
+		return refuse(ReasonResource, "Statement can not contain both Resource and NotResource")
 	case kind == TrustKind && resource != nil:
-		return malformed("Has prohibited field Resource")
+		return refuse(ReasonProhibitedField, "Has prohibited field Resource")
 	case kind == TrustKind && notResource != nil:
-		return malformed("Has prohibited field NotResource")
+		return refuse(ReasonProhibitedField, "Has prohibited field NotResource")
 	case kind == TrustKind:
 		return nil
 	case notResource != nil:
 		raw, s.notResource = notResource, true
 	case resource == nil:
-		return malformed("Missing required field Resource")
+		return refuse(ReasonMissingField, "Missing required field Resource")
 	}
 	vals, ok := stringList(raw)
 	if !ok {
-		return malformed("Policy has invalid resource")
+		return refuse(ReasonResource, "Policy has invalid resource")
 	}
 	s.resources = make([]pattern, 0, len(vals))
 	for _, v := range vals {
 		if v != "*" && !(strings.HasPrefix(v, "arn:") && strings.Count(v, ":") >= 5) {
-			return malformed("Policy has invalid resource")
+			return refuse(ReasonResource, "Policy has invalid resource")
 		}
 		p, ok := compilePattern(v, true, vars)
 		if !ok {
-			return malformed("Policy has invalid resource")
+			return refuse(ReasonResource, "Policy has invalid resource")
 		}
 		s.resources = append(s.resources, p)
+		s.view.Resources = append(s.view.Resources, v)
 	}
 	return nil
 }
 
 // parseConditions compiles {"Operator": {"key": value or [values]}, ...}.
 func parseConditions(raw json.RawMessage, vars bool) ([]condition, error) {
-	blocks, ok := objectFields(raw)
-	if !ok {
-		return nil, malformed("Condition must be an object")
+	blocks, rerr := members(raw, refuse(ReasonCondition, "Condition must be an object"))
+	if rerr != nil {
+		return nil, rerr
 	}
 	var conds []condition
 	for _, b := range blocks {
 		tmpl, ok := parseOperator(b.name)
 		if !ok {
-			return nil, malformedf("Invalid Condition type : %s", b.name)
+			return nil, refusef(ReasonCondition, "Invalid Condition type : %s", b.name)
 		}
-		keys, ok := objectFields(b.value)
-		if !ok {
-			return nil, malformedf("Condition block %s must be an object", b.name)
+		keys, rerr := members(b.value, refusef(ReasonCondition, "Condition block %s must be an object", b.name))
+		if rerr != nil {
+			return nil, rerr
 		}
 		for _, k := range keys {
 			prefix, name, found := strings.Cut(k.name, ":")
 			if !found || prefix == "" || name == "" {
-				return nil, malformed("Policy has an invalid condition key")
+				return nil, refuse(ReasonCondition, "Policy has an invalid condition key")
 			}
 			vals, ok := conditionValues(k.value)
 			if !ok {
-				return nil, malformedf("Invalid Condition value for key %s", k.name)
+				return nil, refusef(ReasonCondition, "Invalid Condition value for key %s", k.name)
 			}
 			c := tmpl
 			c.key = strings.ToLower(k.name)
@@ -333,7 +339,7 @@ func parseConditions(raw json.RawMessage, vars bool) ([]condition, error) {
 			for _, v := range vals {
 				cv, ok := c.parseValue(v, vars)
 				if !ok {
-					return nil, malformedf("Invalid Condition value %q for %s", v, b.name)
+					return nil, refusef(ReasonCondition, "Invalid Condition value %q for %s", v, b.name)
 				}
 				c.values = append(c.values, cv)
 			}

@@ -17,6 +17,37 @@ const (
 type pattern struct {
 	text string
 	vars []variable // nil when the value has no policy variable
+	// shape lets the common patterns skip the general matcher: most Actions are literal
+	// ("s3:GetObject") or a prefix ("s3:Get*"), most Resources a prefix ("arn:aws:s3:::b/*").
+	shape shape
+	// wild is set when text holds compiled wildcards: a variable's value must then not carry
+	// the wildcard bytes (see expand).
+	wild bool
+}
+
+// shape is the form of a pattern without variables.
+type shape uint8
+
+const (
+	shapeWild    shape = iota // anything: the general matcher
+	shapeLiteral              // no wildcard
+	shapePrefix               // one trailing anyRun and no other wildcard
+)
+
+// shapeOf classifies a compiled text.
+func shapeOf(text string) shape {
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case anyRun:
+			if i == len(text)-1 {
+				return shapePrefix
+			}
+			return shapeWild
+		case anyOne:
+			return shapeWild
+		}
+	}
+	return shapeLiteral
 }
 
 // variable is one ${key} (or ${key, 'default'}) of a pattern, inserted at byte offset at of the
@@ -33,7 +64,7 @@ type variable struct {
 // malformed variable.
 func compilePattern(v string, wild, vars bool) (pattern, bool) {
 	var b strings.Builder
-	var p pattern
+	p := pattern{wild: wild}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
@@ -64,6 +95,9 @@ func compilePattern(v string, wild, vars bool) (pattern, bool) {
 		}
 	}
 	p.text = b.String()
+	if p.vars == nil && wild {
+		p.shape = shapeOf(p.text)
+	}
 	return p, true
 }
 
@@ -87,6 +121,8 @@ func parseVariable(s string) (variable, bool) {
 
 // expand appends the pattern's text with its variables' values to dst. ok is false when a
 // variable has no single value and no default: AWS then treats the element as not matching.
+// A value is inserted literally; one holding the bytes that stand for wildcards (never valid
+// UTF-8, so only a malformed request value) fails the match rather than become a wildcard.
 func (p *pattern) expand(dst []byte, ctx map[string][]string) ([]byte, bool) {
 	last := 0
 	for i := range p.vars {
@@ -95,6 +131,8 @@ func (p *pattern) expand(dst []byte, ctx map[string][]string) ([]byte, bool) {
 		last = v.at
 		vals := ctx[v.key]
 		switch {
+		case len(vals) == 1 && p.wild && (strings.IndexByte(vals[0], anyRun) >= 0 || strings.IndexByte(vals[0], anyOne) >= 0):
+			return dst, false
 		case len(vals) == 1:
 			dst = append(dst, vals[0]...)
 		case len(vals) == 0 && v.hasDef:
@@ -110,7 +148,7 @@ func (p *pattern) expand(dst []byte, ctx map[string][]string) ([]byte, bool) {
 // variable has no value.
 func (p *pattern) match(s string, ctx map[string][]string, fold bool) (matched, ok bool) {
 	if p.vars == nil {
-		return wildMatch(p.text, s, fold), true
+		return p.matchFixed(s, fold), true
 	}
 	var buf [256]byte
 	b, ok := p.expand(buf[:0], ctx)
@@ -118,6 +156,34 @@ func (p *pattern) match(s string, ctx map[string][]string, fold bool) (matched, 
 		return false, false
 	}
 	return wildMatch(b, s, fold), true
+}
+
+// matchFixed matches a pattern without variables, taking the short way for literal and prefix
+// shapes.
+func (p *pattern) matchFixed(s string, fold bool) bool {
+	switch p.shape {
+	case shapeLiteral:
+		return len(s) == len(p.text) && hasPrefix(s, p.text, fold)
+	case shapePrefix:
+		return hasPrefix(s, p.text[:len(p.text)-1], fold)
+	}
+	return wildMatch(p.text, s, fold)
+}
+
+// hasPrefix is strings.HasPrefix, ASCII case-folded when fold is set.
+func hasPrefix(s, prefix string, fold bool) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	if !fold {
+		return s[:len(prefix)] == prefix
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lowerASCII(s[i]) != lowerASCII(prefix[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // equal compares s with the pattern's expanded text exactly (no wildcards).
@@ -134,9 +200,26 @@ func (p *pattern) equal(s string, ctx map[string][]string, fold bool) (equal, ok
 		return false, false
 	}
 	if fold {
-		return strings.EqualFold(string(b), s), true
+		return equalFoldBytes(b, s), true
 	}
 	return string(b) == s, true
+}
+
+// equalFoldBytes is strings.EqualFold for an expanded pattern, without copying it when both
+// sides are ASCII.
+func equalFoldBytes(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return strings.EqualFold(string(b), s)
+	}
+	for i := range b {
+		if b[i] >= utf8.RuneSelf || s[i] >= utf8.RuneSelf {
+			return strings.EqualFold(string(b), s)
+		}
+		if lowerASCII(b[i]) != lowerASCII(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // matchARN matches an ARN as ArnLike does: each of the six colon-separated parts separately, so

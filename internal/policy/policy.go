@@ -1,10 +1,3 @@
-// Package policy is Coffer's one evaluator of the IAM policy language: identity policies (user,
-// role, session), resource policies (bucket and key policies) and role trust policies are parsed
-// and validated once by Parse into a compiled Policy, evaluated per request by Evaluate, and
-// combined for one request by Decide as AWS's "Policy evaluation logic" documents.
-//
-// The package imports nothing of Coffer's: the wire layers translate their request identity into
-// a Request and map *Error to their own error code.
 package policy
 
 // Kind is the kind of document Parse validates: where a policy is attached decides whether a
@@ -20,14 +13,6 @@ const (
 	// TrustKind is a role trust policy: like ResourceKind, but without Resource.
 	TrustKind
 )
-
-// Error is why Parse refused a document. Message is worded as AWS words it ("Invalid principal
-// in policy", "Policy has invalid action", "Missing required field Principal", ...); the wire
-// layers map an *Error to S3 MalformedPolicy, KMS MalformedPolicyDocumentException or IAM
-// MalformedPolicyDocument.
-type Error struct{ Message string }
-
-func (e *Error) Error() string { return e.Message }
 
 // Principal is who asks, as policies match it.
 type Principal struct {
@@ -102,7 +87,7 @@ func (p *Policy) Kind() Kind { return p.kind }
 
 // Evaluate returns Deny if a matching statement denies, else Allow or AllowAccount if a
 // matching statement allows (Allow when any allowing statement names the principal
-// specifically), else NotApplicable.
+// specifically), else NotApplicable. A nil policy is NotApplicable.
 func (p *Policy) Evaluate(r *Request) Effect {
 	e, _ := p.evaluate(r)
 	return e
@@ -112,6 +97,9 @@ func (p *Policy) Evaluate(r *Request) Effect {
 // principal's own session ARN, which session policies do not limit.
 func (p *Policy) evaluate(r *Request) (Effect, bool) {
 	best, direct := NotApplicable, false
+	if p == nil {
+		return best, direct
+	}
 	for i := range p.statements {
 		s := &p.statements[i]
 		m := s.match(r)

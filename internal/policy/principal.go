@@ -8,9 +8,10 @@ type principalSet struct {
 	accounts []string // account ids, named by id or by root ARN
 	arns     []string // user, role, assumed-role session and federated-user ARNs
 	services []string
-	// others counts Federated and CanonicalUser principals: accepted so that documents
-	// written for AWS parse, but no Coffer principal is one, so they never match.
-	others int
+	// federated and canonical count Federated and CanonicalUser principals: accepted so that
+	// documents written for AWS parse, but no Coffer principal is one, so they never match.
+	// S3 counts a grant to a federated identity provider as public.
+	federated, canonical int
 }
 
 // match returns how the set names p (Principal element).

@@ -16,6 +16,10 @@ type statement struct {
 	notResource bool
 
 	conditions []condition
+
+	// view is the statement as written, for Statements; kept apart so that evaluation walks
+	// compact statements.
+	view *Statement
 }
 
 // principalMatch is how well a statement's Principal element matches a request's principal.
@@ -58,7 +62,7 @@ func (s *statement) match(r *Request) principalMatch {
 func (s *statement) matchAction(action string) bool {
 	found := false
 	for i := range s.actions {
-		if wildMatch(s.actions[i].text, action, true) {
+		if s.actions[i].matchFixed(action, true) {
 			found = true
 			break
 		}
