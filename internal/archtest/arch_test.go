@@ -73,6 +73,10 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool {
 				return !under(i, "internal/s3api") && !under(i, "internal/object") && !under(i, "internal/server")
 			}},
+		{"iamapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/iamapi") },
+			func(i string) bool {
+				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret"
+			}},
 		{"sigv4 imports nothing of ours", func(p string) bool { return under(p, "internal/sigv4") },
 			func(i string) bool { return false }},
 		{"only server and cmd name backends", func(p string) bool {

@@ -109,7 +109,7 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 		if dur > maxMaxSessionDuration || dur < minSessionDuration {
 			return TemporaryCredentials{}, errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", dur))
 		}
-		return TemporaryCredentials{}, errorf(ErrValidation, fmt.Sprintf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."))
+		return TemporaryCredentials{}, errorf(ErrValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 	sessionPolicies, err := s.sessionPolicies(ctx, in)
 	if err != nil {

@@ -2,6 +2,7 @@ package iamapi
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/coffer/coffer/internal/iam"
 )
@@ -38,11 +39,11 @@ var iamOperations = map[string]operation{
 	"GetPolicyVersion":         (*Handler).getPolicyVersion,
 	"ListPolicyVersions":       (*Handler).listPolicyVersions,
 	"DeletePolicyVersion":      (*Handler).deletePolicyVersion,
-	"AttachUserPolicy":         (*Handler).attachPolicy,
-	"DetachUserPolicy":         (*Handler).detachPolicy,
+	"AttachUserPolicy":         (*Handler).attachment,
+	"DetachUserPolicy":         (*Handler).attachment,
 	"ListAttachedUserPolicies": (*Handler).listAttachedPolicies,
-	"AttachRolePolicy":         (*Handler).attachPolicy,
-	"DetachRolePolicy":         (*Handler).detachPolicy,
+	"AttachRolePolicy":         (*Handler).attachment,
+	"DetachRolePolicy":         (*Handler).attachment,
 	"ListAttachedRolePolicies": (*Handler).listAttachedPolicies,
 	"GetAccountSummary":        (*Handler).getAccountSummary,
 }
@@ -148,29 +149,19 @@ func (h *Handler) listUsers(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, to, p, err := paginate(c, len(us))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]userXML, 0, to-from)
-	for _, u := range us[from:to] {
-		out = append(out, userOf(u))
-	}
+	out, p, err := pageOf(c, us, userOf)
 	return struct {
 		Users []userXML `xml:"Users>member"`
 		page
-	}{out, p}, nil
+	}{out, p}, err
 }
 
 func (h *Handler) deleteUser(c *call) (any, error) {
-	name, err := required(c, "UserName")
+	e, err := h.entity(c)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.authorize(c, h.userARN(c, name)); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.DeleteUser(c.ctx, c.account(), name)
+	return nil, h.svc.DeleteUser(c.ctx, e.Account, e.Name)
 }
 
 func (h *Handler) createAccessKey(c *call) (any, error) {
@@ -202,18 +193,13 @@ func (h *Handler) listAccessKeys(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, to, p, err := paginate(c, len(ks))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]accessKeyXML, 0, to-from)
-	for _, k := range ks[from:to] {
-		out = append(out, accessKeyXML{UserName: k.UserName, AccessKeyID: k.ID, Status: k.Status, CreateDate: isoTime(k.Created)})
-	}
+	out, p, err := pageOf(c, ks, func(k iam.AccessKey) accessKeyXML {
+		return accessKeyXML{UserName: k.UserName, AccessKeyID: k.ID, Status: k.Status, CreateDate: isoTime(k.Created)}
+	})
 	return struct {
 		AccessKeyMetadata []accessKeyXML `xml:"AccessKeyMetadata>member"`
 		page
-	}{out, p}, nil
+	}{out, p}, err
 }
 
 func (h *Handler) updateAccessKey(c *call) (any, error) {
@@ -250,7 +236,7 @@ func (h *Handler) deleteAccessKey(c *call) (any, error) {
 	return nil, h.svc.DeleteAccessKey(c.ctx, c.account(), user, id)
 }
 
-// entity returns the user or role an inline or attached policy action names, authorized.
+// entity returns the user or role an action names (UserName or RoleName), authorized.
 func (h *Handler) entity(c *call) (iam.Entity, error) {
 	kind, param := iam.KindUser, "UserName"
 	if isRoleAction(c.action) {
@@ -270,13 +256,8 @@ func (h *Handler) entity(c *call) (iam.Entity, error) {
 	return iam.Entity{Kind: kind, Account: c.account(), Name: name}, nil
 }
 
-func isRoleAction(action string) bool {
-	switch action {
-	case "PutRolePolicy", "GetRolePolicy", "ListRolePolicies", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies":
-		return true
-	}
-	return false
-}
+// isRoleAction tells the actions on a role (GetRole, PutRolePolicy, ...) from those on a user.
+func isRoleAction(action string) bool { return strings.Contains(action, "Role") }
 
 func (h *Handler) putInlinePolicy(c *call) (any, error) {
 	e, err := h.entity(c)
@@ -330,14 +311,11 @@ func (h *Handler) listInlinePolicies(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, to, p, err := paginate(c, len(names))
-	if err != nil {
-		return nil, err
-	}
+	out, p, err := pageOf(c, names, func(n string) string { return n })
 	return struct {
 		PolicyNames []string `xml:"PolicyNames>member"`
 		page
-	}{names[from:to], p}, nil
+	}{out, p}, err
 }
 
 func (h *Handler) deleteInlinePolicy(c *call) (any, error) {
@@ -384,14 +362,11 @@ func (h *Handler) createRole(c *call) (any, error) {
 }
 
 func (h *Handler) getRole(c *call) (any, error) {
-	name, err := required(c, "RoleName")
+	e, err := h.entity(c)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.authorize(c, h.roleARN(c, name)); err != nil {
-		return nil, err
-	}
-	r, err := h.svc.GetRole(c.ctx, c.account(), name)
+	r, err := h.svc.GetRole(c.ctx, e.Account, e.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -408,29 +383,19 @@ func (h *Handler) listRoles(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, to, p, err := paginate(c, len(rs))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]roleXML, 0, to-from)
-	for _, r := range rs[from:to] {
-		out = append(out, roleOf(r))
-	}
+	out, p, err := pageOf(c, rs, roleOf)
 	return struct {
 		Roles []roleXML `xml:"Roles>member"`
 		page
-	}{out, p}, nil
+	}{out, p}, err
 }
 
 func (h *Handler) deleteRole(c *call) (any, error) {
-	name, err := required(c, "RoleName")
+	e, err := h.entity(c)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.authorize(c, h.roleARN(c, name)); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.DeleteRole(c.ctx, c.account(), name)
+	return nil, h.svc.DeleteRole(c.ctx, e.Account, e.Name)
 }
 
 func (h *Handler) getAccountSummary(c *call) (any, error) {

@@ -30,6 +30,19 @@ func paginate(c *call, n int) (from, to int, p page, err error) {
 	return from, to, p, nil
 }
 
+// pageOf cuts one page of items and renders it.
+func pageOf[T, X any](c *call, items []T, render func(T) X) ([]X, page, error) {
+	from, to, p, err := paginate(c, len(items))
+	if err != nil {
+		return nil, p, err
+	}
+	out := make([]X, 0, to-from)
+	for _, it := range items[from:to] {
+		out = append(out, render(it))
+	}
+	return out, p, nil
+}
+
 func validation(msg string) error { return &iam.Error{Class: iam.ErrValidation, Message: msg} }
 
 // required returns a form parameter that must be given (AWS names it in camel case).

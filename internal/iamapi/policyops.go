@@ -1,6 +1,8 @@
 package iamapi
 
 import (
+	"strings"
+
 	"github.com/coffer/coffer/internal/iam"
 )
 
@@ -66,18 +68,11 @@ func (h *Handler) listPolicies(c *call) (any, error) {
 			return nil, err
 		}
 	}
-	from, to, p, err := paginate(c, len(ps))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]policyXML, 0, to-from)
-	for _, mp := range ps[from:to] {
-		out = append(out, policyOf(mp))
-	}
+	out, p, err := pageOf(c, ps, policyOf)
 	return struct {
 		Policies []policyXML `xml:"Policies>member"`
 		page
-	}{out, p}, nil
+	}{out, p}, err
 }
 
 func (h *Handler) deletePolicy(c *call) (any, error) {
@@ -161,7 +156,8 @@ func (h *Handler) deletePolicyVersion(c *call) (any, error) {
 	return nil, h.svc.DeletePolicyVersion(c.ctx, c.account(), arn, id)
 }
 
-func (h *Handler) attachPolicy(c *call) (any, error) {
+// attachment serves Attach and Detach User and Role Policy.
+func (h *Handler) attachment(c *call) (any, error) {
 	e, err := h.entity(c)
 	if err != nil {
 		return nil, err
@@ -170,17 +166,8 @@ func (h *Handler) attachPolicy(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, h.svc.AttachPolicy(c.ctx, e, arn)
-}
-
-func (h *Handler) detachPolicy(c *call) (any, error) {
-	e, err := h.entity(c)
-	if err != nil {
-		return nil, err
-	}
-	arn, err := required(c, "PolicyArn")
-	if err != nil {
-		return nil, err
+	if strings.HasPrefix(c.action, "Attach") {
+		return nil, h.svc.AttachPolicy(c.ctx, e, arn)
 	}
 	return nil, h.svc.DetachPolicy(c.ctx, e, arn)
 }
@@ -194,20 +181,19 @@ func (h *Handler) listAttachedPolicies(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, to, p, err := paginate(c, len(ps))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]attachedPolicyXML, 0, to-from)
-	for _, mp := range ps[from:to] {
+	kept := ps[:0]
+	for _, mp := range ps {
 		if hasPrefix(mp.Path, c.get("PathPrefix")) {
-			out = append(out, attachedPolicyXML{PolicyName: mp.Name, PolicyArn: mp.ARN()})
+			kept = append(kept, mp)
 		}
 	}
+	out, p, err := pageOf(c, kept, func(mp iam.ManagedPolicy) attachedPolicyXML {
+		return attachedPolicyXML{PolicyName: mp.Name, PolicyArn: mp.ARN()}
+	})
 	return struct {
 		AttachedPolicies []attachedPolicyXML `xml:"AttachedPolicies>member"`
 		page
-	}{out, p}, nil
+	}{out, p}, err
 }
 
 func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
