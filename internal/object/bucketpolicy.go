@@ -62,7 +62,7 @@ func (s *Service) PutBucketPolicy(ctx context.Context, bucket, doc string) error
 	if err != nil {
 		return fmt.Errorf("bucket policy: %w", err)
 	}
-	if err := checkPolicyScope(doc, bucket); err != nil {
+	if err := checkPolicyScope(p, bucket); err != nil {
 		return err
 	}
 	public := p.IsPublic()
@@ -135,45 +135,19 @@ func (s *Service) updateBucket(ctx context.Context, bucket, what string, fn func
 
 // checkPolicyScope refuses a bucket policy naming a resource outside the bucket, or an action
 // of another service, as S3 does.
-func checkPolicyScope(doc, bucket string) error {
-	var d struct {
-		Statement json.RawMessage
-	}
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
-		return &MalformedPolicyError{"Policies must be valid JSON and the first byte must be '{'"}
-	}
-	var stmts []struct {
-		Action, NotAction, Resource, NotResource json.RawMessage
-	}
-	if len(d.Statement) > 0 && d.Statement[0] == '{' {
-		d.Statement = append(append([]byte{'['}, d.Statement...), ']')
-	}
-	if err := json.Unmarshal(d.Statement, &stmts); err != nil {
-		return &MalformedPolicyError{"Policies must be valid JSON and the first byte must be '{'"}
-	}
+func checkPolicyScope(p *policy.Policy, bucket string) error {
 	arn := "arn:aws:s3:::" + bucket
-	for _, st := range stmts {
-		for _, r := range append(stringsOf(st.Resource), stringsOf(st.NotResource)...) {
+	for _, st := range p.Statements() {
+		for _, r := range st.Resources {
 			if r != arn && !strings.HasPrefix(r, arn+"/") {
 				return &MalformedPolicyError{"Policy has invalid resource"}
 			}
 		}
-		for _, a := range append(stringsOf(st.Action), stringsOf(st.NotAction)...) {
+		for _, a := range st.Actions {
 			if a != "*" && !strings.HasPrefix(strings.ToLower(a), "s3:") {
 				return &MalformedPolicyError{"Policy has invalid action"}
 			}
 		}
 	}
 	return nil
-}
-
-// stringsOf reads a policy element that is one string or a list of strings.
-func stringsOf(raw json.RawMessage) []string {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return []string{one}
-	}
-	var list []string
-	_ = json.Unmarshal(raw, &list) // the policy parser already refused other shapes
-	return list
 }
