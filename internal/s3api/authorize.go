@@ -40,10 +40,10 @@ func (h *Handler) authorizeObject(q *request, action, bucket, key string) (objec
 	return h.objects.Authorize(q.r.Context(), object.Access{Action: action, Bucket: bucket, Key: key, Conditions: requestConditions(q)})
 }
 
-// hideMissingKey turns NoSuchKey into AccessDenied for a caller that may not list the bucket,
-// as S3 does: only who may list a bucket may learn which keys it lacks.
+// hideMissingKey turns a read's NoSuchKey into AccessDenied for a caller that may not list the
+// bucket, as S3 does: only who may list a bucket may learn which keys it lacks.
 func (h *Handler) hideMissingKey(q *request, op operation, err error) error {
-	if !errors.Is(err, object.ErrNoSuchKey) || op.scope != scopeObject {
+	if !errors.Is(err, object.ErrNoSuchKey) || op.scope != scopeObject || !strings.HasPrefix(op.action, "s3:GetObject") {
 		return err
 	}
 	_, lerr := h.objects.Authorize(q.r.Context(), object.Access{Action: "s3:ListBucket", Bucket: q.bucket, Conditions: requestConditions(q)})
