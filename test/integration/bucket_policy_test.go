@@ -194,12 +194,7 @@ func (e *env) anonymous(t *testing.T, method, pathQuery string) *http.Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := e.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return e.do(t, req)
 }
 
 // TestAnonymousAccess: unsigned requests are allowed exactly where a bucket policy allows "*"
