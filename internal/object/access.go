@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/meta"
@@ -100,8 +101,12 @@ func (s *Service) Authorize(ctx context.Context, a Access) (Bucket, error) {
 		return Bucket{}, err
 	}
 	req := &policy.Request{Principal: policyPrincipal(p), Action: a.Action, Resource: a.Resource(), Context: conditions(r, a.Conditions)}
-	if a.UploadID != "" && bp != nil {
+	switch {
+	case bp == nil:
+	case a.UploadID != "":
 		s.addUploadConditions(ctx, a, req.Context)
+	case a.Action == "s3:PutObject" && a.Key != "":
+		addDefaultKeyCondition(b.Encryption, req.Context)
 	}
 	in := policy.Inputs{
 		Identity:        p.Policies,
@@ -139,6 +144,22 @@ func (s *Service) addUploadConditions(ctx context.Context, a Access, m map[strin
 	if arn := u.Encryption.KMSKeyARN; arn != "" {
 		m["s3:x-amz-server-side-encryption-aws-kms-key-id"] = []string{arn}
 	}
+}
+
+// addDefaultKeyCondition gives a write without SSE headers to a bucket whose default is SSE-KMS
+// under a key named by ARN that key as s3:x-amz-server-side-encryption-aws-kms-key-id: S3
+// matches the key it encrypts with against the policy even when the header is absent (while
+// s3:x-amz-server-side-encryption stays absent). A default naming its key by id or alias is
+// left out: resolving it is the KMS's, after authorization.
+func addDefaultKeyCondition(e *meta.BucketEncryption, m map[string][]string) {
+	const keyID = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+	if _, ok := m[keyID]; ok || e == nil || (e.Algorithm != meta.SSEKMS && e.Algorithm != meta.SSEKMSDSSE) {
+		return
+	}
+	if _, ok := m["s3:x-amz-server-side-encryption"]; ok || !strings.HasPrefix(e.KMSMasterKeyID, "arn:") {
+		return
+	}
+	m[keyID] = []string{e.KMSMasterKeyID}
 }
 
 // restricted reports whether RestrictPublicBuckets takes the bucket policy's grants from p.

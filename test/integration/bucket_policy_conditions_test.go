@@ -118,6 +118,26 @@ func TestBucketPolicyRequiresKey(t *testing.T) {
 		}
 	})
 	t.Run("another key", func(t *testing.T) { wantAPIError(t, put(other), "AccessDenied", 403) })
+	// S3 matches the key it encrypts with, a bucket default's too, though no header names it.
+	setDefault := func(t *testing.T, key string) {
+		must[*s3.PutBucketEncryptionOutput](t)(e.s3.PutBucketEncryption(c, &s3.PutBucketEncryptionInput{Bucket: aws.String("onekey"),
+			ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{
+				{ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(key)}}}}}))
+	}
+	plain := func() error {
+		_, err := e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String("onekey"), Key: aws.String("d"), Body: stringsReader("data")})
+		return err
+	}
+	t.Run("bucket default of another key", func(t *testing.T) {
+		setDefault(t, other)
+		wantAPIError(t, plain(), "AccessDenied", 403)
+	})
+	t.Run("bucket default of the required key", func(t *testing.T) {
+		setDefault(t, wanted)
+		if err := plain(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestBucketPolicyNetworkConditions: aws:SourceIp and aws:SecureTransport conditions.
