@@ -62,6 +62,9 @@ type Service struct {
 	mu        sync.Mutex
 	creds     map[string]cachedCredential
 	accounts  map[string]cachedAccount
+	// gen counts invalidations: a lookup that read the store before a change commits its
+	// result to the cache only if no invalidation happened meanwhile.
+	gen uint64
 }
 
 type cachedCredential struct {
@@ -119,6 +122,7 @@ func (s *Service) invalidate() {
 	s.mu.Lock()
 	clear(s.creds)
 	clear(s.accounts)
+	s.gen++
 	s.mu.Unlock()
 }
 
@@ -158,6 +162,7 @@ func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (C
 	now := s.now()
 	s.mu.Lock()
 	c, ok := s.creds[accessKey]
+	gen := s.gen
 	s.mu.Unlock()
 	if !ok || now.Sub(c.loaded) >= s.ttl {
 		var err error
@@ -165,8 +170,8 @@ func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (C
 			return Credential{}, err
 		}
 		c.loaded = now
-		if s.ttl > 0 {
-			s.mu.Lock()
+		s.mu.Lock()
+		if s.ttl > 0 && gen == s.gen {
 			if len(s.creds) >= maxCached {
 				for k := range s.creds { // drop an arbitrary entry
 					delete(s.creds, k)
@@ -174,8 +179,8 @@ func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (C
 				}
 			}
 			s.creds[accessKey] = c
-			s.mu.Unlock()
 		}
+		s.mu.Unlock()
 	}
 	if c.tokenHash == nil {
 		if sessionToken != "" {

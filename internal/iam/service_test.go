@@ -99,6 +99,28 @@ func newService(t *testing.T, ttl time.Duration) *fixture {
 
 var bg = context.Background()
 
+// assumer returns a user of the default account whose identity policy allows sts:AssumeRole
+// (the root may not assume roles).
+func assumer(t *testing.T, f *fixture) iam.Principal {
+	t.Helper()
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "assumer", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.PutInlinePolicy(bg, iam.Entity{Kind: iam.KindUser, Account: defaultAccount, Name: "assumer"}, "p",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	k, err := f.svc.CreateAccessKey(bg, defaultAccount, "assumer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.svc.Lookup(bg, k.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Principal
+}
+
 func root(t *testing.T, f *fixture) iam.Principal {
 	t.Helper()
 	c, err := f.svc.Lookup(bg, rootKey, "")
@@ -201,7 +223,10 @@ func TestSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := f.svc.AssumeRole(bg, root(t, f), iam.AssumeRoleInput{RoleARN: role.ARN(), SessionName: "s1", DurationSeconds: 900,
+	if _, err := f.svc.AssumeRole(bg, root(t, f), iam.AssumeRoleInput{RoleARN: role.ARN(), SessionName: "s1"}); !errors.Is(err, iam.ErrAccessDenied) {
+		t.Fatalf("the root assumed a role: %v", err)
+	}
+	tc, err := f.svc.AssumeRole(bg, assumer(t, f), iam.AssumeRoleInput{RoleARN: role.ARN(), SessionName: "s1", DurationSeconds: 900,
 		Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`})
 	if err != nil {
 		t.Fatal(err)
@@ -247,5 +272,49 @@ func TestSessions(t *testing.T) {
 	}
 	if _, err := f.svc.Lookup(bg, tc.AccessKeyID, tc.SessionToken); !errors.Is(err, iam.ErrUnknownAccessKey) {
 		t.Errorf("deleted session: %v", err)
+	}
+}
+
+// TestSessionPolicyARNs: PolicyArns name managed policies of the role's account, whose default
+// versions become session policies beside Policy.
+func TestSessionPolicyARNs(t *testing.T) {
+	f := newService(t, 0)
+	role, err := f.svc.CreateRole(bg, iam.Role{Account: defaultAccount, Name: "R",
+		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := f.svc.CreatePolicy(bg, defaultAccount, "limit", "/", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		arns []string
+		want int // session policies, or -1 for NoSuchEntity
+	}{
+		{"none", nil, 0},
+		{"one", []string{mp.ARN()}, 1},
+		{"unknown", []string{"arn:aws:iam::111122223333:policy/nope"}, -1},
+		{"another account's", []string{"arn:aws:iam::444455556666:policy/limit"}, -1},
+	}
+	caller := assumer(t, f)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			creds, err := f.svc.AssumeRole(bg, caller, iam.AssumeRoleInput{RoleARN: role.ARN(), SessionName: "s1", PolicyARNs: tc.arns})
+			if tc.want < 0 {
+				if !errors.Is(err, iam.ErrNoSuchEntity) {
+					t.Fatalf("err = %v, want NoSuchEntity", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := f.svc.Lookup(bg, creds.AccessKeyID, creds.SessionToken)
+			if err != nil || len(c.Principal.SessionPolicies) != tc.want {
+				t.Fatalf("session policies = %d (%v), want %d", len(c.Principal.SessionPolicies), err, tc.want)
+			}
+		})
 	}
 }

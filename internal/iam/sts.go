@@ -22,6 +22,8 @@ const (
 	// ARNs together.
 	maxSessionPolicySize = 2048
 	maxSessionPolicyARNs = 10
+	// roleChainingMax bounds a session made by a role session, as in AWS.
+	roleChainingMax = 3600
 )
 
 // AssumeRoleInput is an AssumeRole request.
@@ -62,7 +64,7 @@ func parseRoleARN(arn string) (account, name string, ok bool) {
 }
 
 // AssumeRole checks the role's trust policy (and, where AWS needs it, the caller's identity
-// policies) and makes a role session.
+// policies) and makes a role session. As in AWS, an account root may not assume roles.
 func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRoleInput) (TemporaryCredentials, error) {
 	if !validName(in.SessionName, 64) || len(in.SessionName) < 2 {
 		return TemporaryCredentials{}, errorf(ErrValidation, "1 validation error detected: Value '"+in.SessionName+"' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2, less than or equal to 64 and satisfy regular expression pattern: [\\w+=,.@-]*")
@@ -72,6 +74,9 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 	}
 	if len(in.Policy)+len(strings.Join(in.PolicyARNs, "")) > maxSessionPolicySize || len(in.PolicyARNs) > maxSessionPolicyARNs {
 		return TemporaryCredentials{}, errorf(ErrPackedPolicyTooLarge, "Packed policy consumes more than 100% of the allotted space.")
+	}
+	if caller.Root {
+		return TemporaryCredentials{}, errorf(ErrAccessDenied, "Roles may not be assumed by root accounts.")
 	}
 	denied := errorf(ErrAccessDenied, "User: "+caller.ARN+" is not authorized to perform: sts:AssumeRole on resource: "+in.RoleARN)
 	account, name, ok := parseRoleARN(in.RoleARN)
@@ -105,13 +110,16 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 	if dur == 0 {
 		dur = min(defaultSessionDuration, role.MaxSessionDuration)
 	}
+	if caller.Type == PrincipalAssumedRole && dur > roleChainingMax {
+		return TemporaryCredentials{}, errorf(ErrValidation, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	}
 	if dur < minSessionDuration || dur > role.MaxSessionDuration {
 		if dur > maxMaxSessionDuration || dur < minSessionDuration {
 			return TemporaryCredentials{}, errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", dur))
 		}
 		return TemporaryCredentials{}, errorf(ErrValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	sessionPolicies, err := s.sessionPolicies(ctx, in)
+	sessionPolicies, err := s.sessionPolicies(ctx, role.Account, in)
 	if err != nil {
 		return TemporaryCredentials{}, err
 	}
@@ -123,7 +131,7 @@ var ErrPackedPolicyTooLarge = errors.New("iam: packed policy too large")
 
 // sessionPolicies validates the session policy and resolves the managed policy ARNs to their
 // default versions.
-func (s *Service) sessionPolicies(ctx context.Context, in AssumeRoleInput) ([]string, error) {
+func (s *Service) sessionPolicies(ctx context.Context, account string, in AssumeRoleInput) ([]string, error) {
 	var docs []string
 	if in.Policy != "" {
 		if err := parseIdentityDocument(in.Policy); err != nil {
@@ -132,11 +140,8 @@ func (s *Service) sessionPolicies(ctx context.Context, in AssumeRoleInput) ([]st
 		docs = append(docs, in.Policy)
 	}
 	for _, arn := range in.PolicyARNs {
-		ref, err := ParsePolicyARN(arn)
-		if err != nil {
-			return nil, err
-		}
-		p, err := s.GetPolicy(ctx, ref.Account, arn)
+		// The managed policies must be the role account's, as in AWS.
+		p, err := s.GetPolicy(ctx, account, arn)
 		if err != nil {
 			return nil, err
 		}

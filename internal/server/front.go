@@ -82,7 +82,13 @@ func scopeService(r *http.Request) string {
 	if i < 0 {
 		return ""
 	}
-	return cred[i+1:]
+	svc := cred[i+1:]
+	for j := 0; j < len(svc); j++ {
+		if c := svc[j]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return ""
+		}
+	}
+	return svc
 }
 
 // recover logs a handler's panic at error level with the request id and stack, and answers

@@ -89,3 +89,22 @@ func TestFrontRoutes(t *testing.T) {
 		})
 	}
 }
+
+// FuzzScopeService: any Authorization header or query yields "" or a service name of lower-case
+// letters, digits and dashes, and never panics.
+func FuzzScopeService(f *testing.F) {
+	f.Add("AWS4-HMAC-SHA256 Credential=AKIAX/20261202/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00", "")
+	f.Add("", "X-Amz-Credential=AKIAX%2F20261202%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Signature=00")
+	f.Add("Credential=", "X-Amz-Credential=")
+	f.Add("AWS AKIAX:sig", "a=b")
+	f.Fuzz(func(t *testing.T, authz, query string) {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.URL.RawQuery = query
+		if authz != "" {
+			r.Header.Set("Authorization", authz)
+		}
+		if s := scopeService(r); strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			t.Fatalf("scopeService = %q", s)
+		}
+	})
+}

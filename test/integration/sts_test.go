@@ -64,7 +64,7 @@ func TestAssumeRoleTrust(t *testing.T) {
 		{"user named by the trust policy", alice, direct, true},
 		{"user not named", bob, direct, false},
 		{"account named, no identity policy", alice, viaAccount, false},
-		{"root of the account named", rootCreds, viaAccount, true},
+		{"the account root (never, as in AWS)", rootCreds, viaAccount, false},
 		{"no such role", alice, "arn:aws:iam::" + account + ":role/Nope", false},
 	}
 	for _, tc := range cases {
@@ -115,7 +115,9 @@ func TestRoleSessionCredentials(t *testing.T) {
 	role := e.createRole(t, rootCreds, "App", trustPolicy(account))
 	must[*iam.PutRolePolicyOutput](t)(e.iamAs(rootCreds).PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("App"),
 		PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)}))
-	sess, _, err := e.assumeRole(t, rootCreds, role, "worker", nil)
+	worker, _ := e.newUser(t, rootCreds, "worker")
+	e.putUserPolicy(t, rootCreds, "worker", "assume", allowAssumeRole)
+	sess, _, err := e.assumeRole(t, worker, role, "worker", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
