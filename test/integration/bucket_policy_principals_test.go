@@ -160,8 +160,11 @@ func TestS3RoleSession(t *testing.T) {
 	role := e.createRole(t, rootCreds, "reader", trustPolicy(acct))
 	must[*iam.PutRolePolicyOutput](t)(e.iamAs(rootCreds).PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("reader"), PolicyName: aws.String("rw"),
 		PolicyDocument: aws.String(policyDoc(`{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::shared/*"}`))}))
+	// An account's root user may not assume roles: a user of the account does.
+	assumer, _ := e.newUser(t, rootCreds, "assumer")
+	e.putUserPolicy(t, rootCreds, "assumer", "assume", allowAssumeRole)
 	session := func(t *testing.T, sessionPolicy string) s3Calls {
-		c, _, err := e.assumeRole(t, rootCreds, role, "s1", func(in *sts.AssumeRoleInput) {
+		c, _, err := e.assumeRole(t, assumer, role, "s1", func(in *sts.AssumeRoleInput) {
 			if sessionPolicy != "" {
 				in.Policy = aws.String(sessionPolicy)
 			}
