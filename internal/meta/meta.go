@@ -37,6 +37,10 @@ type Bucket struct {
 	ObjectOwnership string
 	// Encryption is the explicit default-encryption configuration, nil if none was set.
 	Encryption *BucketEncryption
+	// Policy is the bucket policy document as the owner put it, "" if none.
+	Policy string
+	// PublicAccessBlock is the bucket's Block Public Access configuration, nil if none.
+	PublicAccessBlock *PublicAccessBlock
 }
 
 // Object is one object's metadata: everything needed to serve it except its bytes.

@@ -56,7 +56,8 @@ func (s *Service) CreateBucket(ctx context.Context, owner, name, region, ownersh
 	if ownership == OwnershipEnforced {
 		ownership = "" // stored as the default, which it is
 	}
-	err := s.meta.CreateBucket(ctx, meta.Bucket{Name: name, Region: region, Owner: owner, Created: s.nowUTC(), ObjectOwnership: ownership, Encryption: s.newBucketEncryption()})
+	err := s.meta.CreateBucket(ctx, meta.Bucket{Name: name, Region: region, Owner: owner, Created: s.nowUTC(), ObjectOwnership: ownership,
+		Encryption: s.newBucketEncryption(), PublicAccessBlock: newBucketPublicAccessBlock()})
 	if errors.Is(err, meta.ErrBucketExists) {
 		b, gerr := s.meta.GetBucket(ctx, name)
 		if gerr == nil && b.Owner == owner {

@@ -17,6 +17,10 @@ type Bucket struct {
 	ObjectOwnership string
 	// Encryption is the explicit default-encryption configuration, nil if none was set.
 	Encryption *BucketEncryption
+	// Policy is the bucket policy document, "" if none.
+	Policy string
+	// PublicAccessBlock is the Block Public Access configuration, nil if none.
+	PublicAccessBlock *PublicAccessBlock
 }
 
 // BucketEncryption is a bucket's explicit default-encryption configuration. A bucket without
@@ -30,8 +34,13 @@ type BucketEncryption struct {
 
 // bucketOf is the wire layer's view of a stored bucket.
 func bucketOf(b meta.Bucket) Bucket {
-	return Bucket{Name: b.Name, Region: b.Region, Owner: b.Owner, Created: b.Created,
-		ObjectOwnership: b.ObjectOwnership, Encryption: bucketEncryptionOf(b.Encryption)}
+	out := Bucket{Name: b.Name, Region: b.Region, Owner: b.Owner, Created: b.Created,
+		ObjectOwnership: b.ObjectOwnership, Encryption: bucketEncryptionOf(b.Encryption), Policy: b.Policy}
+	if c := b.PublicAccessBlock; c != nil {
+		out.PublicAccessBlock = &PublicAccessBlock{BlockPublicAcls: c.BlockPublicAcls, IgnorePublicAcls: c.IgnorePublicAcls,
+			BlockPublicPolicy: c.BlockPublicPolicy, RestrictPublicBuckets: c.RestrictPublicBuckets}
+	}
+	return out
 }
 
 // bucketEncryptionOf copies a stored default-encryption configuration (nil stays nil).

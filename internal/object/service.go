@@ -57,8 +57,10 @@ type Service struct {
 	keys  Keys
 	// bucketKeys caches unwrapped S3 bucket keys (see bucketkey.go).
 	bucketKeys *bucketKeyCache
-	log        *slog.Logger
-	now        func() time.Time
+	// policies caches compiled bucket policies (see policycache.go).
+	policies *policyCache
+	log      *slog.Logger
+	now      func() time.Time
 	// allowSSECOnNewBuckets: new buckets accept SSE-C writes (Config.AllowSSECOnNewBuckets).
 	allowSSECOnNewBuckets bool
 	// writing holds the names of blobs written and not yet committed or freed (name →
@@ -80,8 +82,10 @@ type Config struct {
 	// DefaultBucketKeyTTL, DefaultBucketKeyEntries).
 	BucketKeyTTL     time.Duration
 	BucketKeyEntries int
-	Logger           *slog.Logger     // nil discards
-	Now              func() time.Time // nil means time.Now
+	// PolicyCacheEntries bounds the compiled bucket policies kept (0: DefaultPolicyCacheEntries).
+	PolicyCacheEntries int
+	Logger             *slog.Logger     // nil discards
+	Now                func() time.Time // nil means time.Now
 	// AllowSSECOnNewBuckets makes new buckets accept SSE-C writes, as S3 did before April
 	// 2026, for older tools that assume it. By default (false) new buckets block SSE-C until
 	// PutBucketEncryption sets BlockedEncryptionTypes to NONE, as S3 does now.
@@ -99,6 +103,7 @@ func New(c Config) *Service {
 		s.now = time.Now
 	}
 	s.bucketKeys = newBucketKeyCache(c.BucketKeyTTL, c.BucketKeyEntries, s.now)
+	s.policies = newPolicyCache(c.PolicyCacheEntries)
 	return s
 }
 

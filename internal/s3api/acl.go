@@ -231,18 +231,12 @@ func aclToSet(q *request, b object.Bucket) error {
 }
 
 func (h *Handler) getBucketACL(q *request) error {
-	b, err := h.ownedBucket(q)
-	if err != nil {
-		return err
-	}
+	b := q.target
 	return h.writeXML(q, http.StatusOK, ownerOnlyACL(h.ownerOf(b.Owner)))
 }
 
 func (h *Handler) putBucketACL(q *request) error {
-	b, err := h.ownedBucket(q)
-	if err != nil {
-		return err
-	}
+	b := q.target
 	if err := aclToSet(q, b); err != nil {
 		return err
 	}
@@ -251,10 +245,7 @@ func (h *Handler) putBucketACL(q *request) error {
 }
 
 func (h *Handler) getObjectACL(q *request) error {
-	b, err := h.ownedBucket(q)
-	if err != nil {
-		return err
-	}
+	b := q.target
 	if _, err := h.objects.Head(q.r.Context(), q.bucket, q.key); err != nil {
 		return err
 	}
@@ -262,10 +253,7 @@ func (h *Handler) getObjectACL(q *request) error {
 }
 
 func (h *Handler) putObjectACL(q *request) error {
-	b, err := h.ownedBucket(q)
-	if err != nil {
-		return err
-	}
+	b := q.target
 	if _, err := h.objects.Head(q.r.Context(), q.bucket, q.key); err != nil {
 		return err
 	}

@@ -42,9 +42,6 @@ type getObjectAttributesResponse struct {
 // x-amz-object-attributes, ObjectParts only for multipart objects (with their part checksums),
 // the ETag unquoted as S3 gives it there.
 func (h *Handler) getObjectAttributes(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	ck, err := checkSSERead(q)
 	defer ck.Destroy()
 	if err != nil {

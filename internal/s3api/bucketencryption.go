@@ -64,9 +64,6 @@ func parseBucketEncryption(body []byte) (*object.BucketEncryption, error) {
 }
 
 func (h *Handler) putBucketEncryption(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	if q.r.Header.Get("Content-MD5") == "" && !hasChecksumHeader(q.r.Header) {
 		return errMissingContentMD5
 	}
@@ -86,9 +83,6 @@ func (h *Handler) putBucketEncryption(q *request) error {
 }
 
 func (h *Handler) getBucketEncryption(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	cfg, _, err := h.objects.BucketEncryption(q.r.Context(), q.bucket)
 	if err != nil {
 		return err
@@ -111,9 +105,6 @@ func (h *Handler) getBucketEncryption(q *request) error {
 }
 
 func (h *Handler) deleteBucketEncryption(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	if err := h.objects.SetBucketEncryption(q.r.Context(), q.bucket, nil); err != nil {
 		return err
 	}

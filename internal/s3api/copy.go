@@ -12,7 +12,7 @@ import (
 )
 
 // copySource reads the x-amz-copy-source header ("/bucket/key" or "bucket/key", URL-encoded,
-// optionally with ?versionId=) and returns the source object after its bucket's owner check
+// optionally with ?versionId=) and returns the source object once the caller may read it (s3:GetObject)
 // and the x-amz-copy-source-if-* conditions, opened for reading; the caller closes the reader.
 func (h *Handler) copySource(q *request) (object.Object, object.Reader, error) {
 	raw := q.r.Header.Get("x-amz-copy-source")
@@ -29,12 +29,8 @@ func (h *Handler) copySource(q *request) (object.Object, object.Reader, error) {
 	if v, _ := url.ParseQuery(query); v.Get("versionId") != "" && v.Get("versionId") != "null" {
 		return object.Object{}, nil, &apiError{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
 	}
-	b, err := h.objects.Bucket(q.r.Context(), bucket)
-	if err != nil {
+	if _, err := h.authorizeObject(q, "s3:GetObject", bucket, key); err != nil {
 		return object.Object{}, nil, err
-	}
-	if b.Owner != q.principal.AccountID {
-		return object.Object{}, nil, errAccessDenied
 	}
 	// An SSE-C source opens with its key; the open reader holds the object key it unsealed,
 	// so the customer key is done with once the source is open.
@@ -102,7 +98,7 @@ func (h *Handler) copyObject(q *request) error {
 	}
 	ctx := q.r.Context()
 	o, err := h.objects.PutObject(ctx, object.PutInput{
-		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID,
+		Bucket: q.bucket, Key: q.key, Owner: objectOwner(q),
 		Body: io.NewSectionReader(rd, 0, src.Size), Size: src.Size,
 		Headers: std, UserMeta: user, Expect: object.Expect{Algorithm: alg}, Condition: cond, SSE: enc,
 	})

@@ -109,6 +109,9 @@ var errorTable = []struct {
 	{sigv4.ErrPolicyMalformed, apiError{"InvalidPolicyDocument", 400, "Invalid Policy"}},
 	{sigv4.ErrPolicyExpired, apiError{"AccessDenied", 403, "Invalid according to Policy: Policy expired."}},
 	{sigv4.ErrPolicyCondition, apiError{"AccessDenied", 403, "Invalid according to Policy: Policy Condition failed"}},
+	{object.ErrNoSuchBucketPolicy, apiError{"NoSuchBucketPolicy", 404, "The bucket policy does not exist"}},
+	{object.ErrPolicyTooLarge, apiError{"PolicyTooLarge", 400, "Policy exceeds the maximum allowed document size."}},
+	{object.ErrNoSuchPublicAccessBlock, apiError{"NoSuchPublicAccessBlockConfiguration", 404, "The public access block configuration was not found"}},
 	{sigv4.ErrPolicyExtraField, apiError{"AccessDenied", 403, "Invalid according to Policy: Extra input fields"}},
 }
 
@@ -121,6 +124,14 @@ func toAPIError(err error) (*apiError, bool) {
 	var de *object.DigestError
 	if errors.As(err, &de) {
 		return badDigest(de.Digest), true
+	}
+	var ad *object.AccessDeniedError
+	if errors.As(err, &ad) {
+		return accessDenied(ad), true
+	}
+	var mp *object.MalformedPolicyError
+	if errors.As(err, &mp) {
+		return &apiError{"MalformedPolicy", http.StatusBadRequest, mp.Message}, true
 	}
 	var ke *object.KMSError
 	if errors.As(err, &ke) {

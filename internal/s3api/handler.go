@@ -70,6 +70,9 @@ type request struct {
 	auth      *sigv4.Auth
 	body      io.Reader
 	vhost     bool // the bucket came from the host name
+	// target is the bucket the request acts on, as the authorization that let it through read
+	// it (zero for requests on no bucket).
+	target object.Bucket
 }
 
 // ServeHTTP authenticates, routes and renders errors. The request id header must already be
@@ -87,8 +90,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = h.authenticate(q)
 	}
+	var op operation
 	if err == nil {
-		err = h.route(q)
+		op, err = h.route(q)
+	}
+	if err == nil {
+		err = h.authorize(q, op)
+	}
+	if err == nil {
+		err = h.hideMissingKey(q, op, op.serve(q))
 	}
 	if err != nil {
 		h.writeError(q, err)
@@ -105,6 +115,12 @@ func (h *Handler) authenticate(q *request) error {
 		return nil
 	}
 	a, err := h.verify.Verify(q.r)
+	if errors.Is(err, sigv4.ErrMissingAuth) {
+		// An unsigned request is anonymous: only a bucket policy allowing "*" lets it through.
+		h.identifyAnonymous(q)
+		q.body = idleReader{r: q.r.Body, rc: q.rc, d: h.idle}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -155,6 +171,21 @@ func (h *Handler) identify(q *request, a *sigv4.Auth, p iam.Principal, authType 
 	q.r = q.r.WithContext(object.WithCaller(ctx, object.Caller{Account: p.AccountID, ARN: p.ARN}))
 }
 
+// identifyAnonymous records an unsigned request's caller: the anonymous principal.
+func (h *Handler) identifyAnonymous(q *request) {
+	q.principal = iam.Principal{Type: iam.PrincipalAnonymous}
+	ri := &iam.Request{
+		Principal:       q.principal,
+		SourceIP:        iam.ClientIP(q.r.RemoteAddr),
+		SecureTransport: q.r.TLS != nil,
+		RequestID:       q.id,
+		UserAgent:       q.r.UserAgent(),
+		Time:            time.Now(),
+		Region:          h.region,
+	}
+	q.r = q.r.WithContext(iam.WithRequest(q.r.Context(), ri))
+}
+
 // splitTarget finds the bucket and key in the host (virtual-host style) or path.
 func (h *Handler) splitTarget(r *http.Request) (bucket, key string, vhost bool) {
 	host := r.Host
@@ -176,155 +207,142 @@ func (h *Handler) splitTarget(r *http.Request) (bucket, key string, vhost bool) 
 // has reports whether the query names a sub-resource.
 func (q *request) has(name string) bool { _, ok := q.query[name]; return ok }
 
-// route dispatches to the operation. Unknown sub-resources answer NotImplemented rather than
-// being mistaken for plain object or bucket calls.
-func (h *Handler) route(q *request) error {
+// route resolves the operation a request asks for: the handler and the IAM action it needs.
+// Unknown sub-resources answer NotImplemented rather than being mistaken for plain object or
+// bucket calls.
+func (h *Handler) route(q *request) (operation, error) {
 	m := q.r.Method
 	switch {
 	case q.bucket == "":
 		if m == http.MethodGet {
-			return h.listBuckets(q)
+			return serviceOp("s3:ListAllMyBuckets", h.listBuckets), nil
 		}
-		return errMethodNotAllowed
+		return operation{}, errMethodNotAllowed
 	case q.key == "":
 		return h.routeBucket(q)
 	}
 	if v, ok := q.query["versionId"]; ok && v[0] != "null" {
 		// Versioning is never enabled, so "null" is the only version id there is.
-		return errInvalidVersion
+		return operation{}, errInvalidVersion
 	}
 	switch m {
 	case http.MethodPut:
 		switch {
 		case q.has("encryption"):
-			return h.updateObjectEncryption(q)
+			return objectOp("s3:UpdateObjectEncryption", h.updateObjectEncryption), nil
 		case q.has("partNumber") && q.has("uploadId") && q.r.Header.Get("x-amz-copy-source") != "":
-			return h.uploadPartCopy(q)
+			return objectOp("s3:PutObject", h.uploadPartCopy), nil
 		case q.has("partNumber") && q.has("uploadId"):
-			return h.uploadPart(q)
+			return objectOp("s3:PutObject", h.uploadPart), nil
 		case q.has("acl"):
-			return h.putObjectACL(q)
+			return objectOp("s3:PutObjectAcl", h.putObjectACL), nil
 		case hasUnsupported(q.query, objectSubresources):
-			return errNotImplemented
+			return operation{}, errNotImplemented
 		case q.r.Header.Get("x-amz-copy-source") != "":
-			return h.copyObject(q)
+			return objectOp("s3:PutObject", h.copyObject), nil
 		}
-		return h.putObject(q)
+		return objectOp("s3:PutObject", h.putObject), nil
 	case http.MethodGet, http.MethodHead:
 		if q.has("uploadId") {
 			if m == http.MethodHead {
-				return errMethodNotAllowed
+				return operation{}, errMethodNotAllowed
 			}
-			return h.listParts(q)
+			return objectOp("s3:ListMultipartUploadParts", h.listParts), nil
 		}
 		if m == http.MethodGet {
-			if q.has("attributes") {
-				return h.getObjectAttributes(q)
-			}
-			if q.has("acl") {
-				return h.getObjectACL(q)
-			}
-			if ok, err := h.objectSubresource(q); ok {
-				return err
+			switch {
+			case q.has("attributes"):
+				return objectOp("s3:GetObjectAttributes", h.getObjectAttributes), nil
+			case q.has("acl"):
+				return objectOp("s3:GetObjectAcl", h.getObjectACL), nil
+			case q.has("tagging"):
+				return objectOp("s3:GetObjectTagging", h.getObjectTagging), nil
 			}
 		}
 		if hasUnsupported(q.query, objectSubresources) {
-			return errNotImplemented
+			return operation{}, errNotImplemented
 		}
-		return h.getObject(q, m == http.MethodHead)
+		if m == http.MethodHead {
+			return objectOp("s3:GetObject", h.headObject), nil
+		}
+		return objectOp("s3:GetObject", h.getObjectBody), nil
 	case http.MethodDelete:
 		if q.has("uploadId") {
-			return h.abortUpload(q)
+			return objectOp("s3:AbortMultipartUpload", h.abortUpload), nil
 		}
 		if hasUnsupported(q.query, objectSubresources) {
-			return errNotImplemented
+			return operation{}, errNotImplemented
 		}
-		return h.deleteObject(q)
+		return objectOp("s3:DeleteObject", h.deleteObject), nil
 	case http.MethodPost:
 		switch {
 		case q.has("uploads"):
-			return h.createUpload(q)
+			return objectOp("s3:PutObject", h.createUpload), nil
 		case q.has("uploadId"):
-			return h.completeUpload(q)
+			return objectOp("s3:PutObject", h.completeUpload), nil
 		}
-		return errNotImplemented
+		return operation{}, errNotImplemented
 	}
-	return errMethodNotAllowed
+	return operation{}, errMethodNotAllowed
 }
 
-func (h *Handler) routeBucket(q *request) error {
-	if q.has("encryption") {
-		switch q.r.Method {
-		case http.MethodGet:
-			return h.getBucketEncryption(q)
-		case http.MethodPut:
-			return h.putBucketEncryption(q)
-		case http.MethodDelete:
-			return h.deleteBucketEncryption(q)
-		}
+func (h *Handler) routeBucket(q *request) (operation, error) {
+	if op, ok := h.configOp(q); ok {
+		return op, nil
 	}
-	switch q.r.Method {
+	m := q.r.Method
+	switch m {
 	case http.MethodPut:
-		switch {
-		case q.has("acl"):
-			return h.putBucketACL(q)
-		case q.has("ownershipControls"):
-			return h.putOwnershipControls(q)
-		case hasUnsupported(q.query, nil):
-			return errNotImplemented
-		}
-		return h.createBucket(q)
-	case http.MethodHead:
-		return h.headBucket(q)
-	case http.MethodDelete:
-		if q.has("ownershipControls") {
-			return h.deleteOwnershipControls(q)
-		}
 		if hasUnsupported(q.query, nil) {
-			return errNotImplemented
+			return operation{}, errNotImplemented
 		}
-		return h.deleteBucket(q)
+		return operation{action: "s3:CreateBucket", scope: scopeNewBucket, serve: h.createBucket}, nil
+	case http.MethodHead:
+		return bucketOp("s3:ListBucket", h.headBucket), nil
+	case http.MethodDelete:
+		if hasUnsupported(q.query, nil) {
+			return operation{}, errNotImplemented
+		}
+		return bucketOp("s3:DeleteBucket", h.deleteBucket), nil
 	case http.MethodPost:
-		if q.has("delete") {
-			return h.deleteObjects(q)
+		switch {
+		case q.has("delete"):
+			// S3 decides DeleteObjects key by key: the handler asks for s3:DeleteObject on each.
+			return operation{action: "s3:DeleteObject", scope: scopeSelf, serve: h.deleteObjects}, nil
+		case isPostObject(q):
+			// The form carries the credentials: the handler authenticates, then authorizes.
+			return operation{action: "s3:PutObject", scope: scopeSelf, serve: h.postObject}, nil
+		case len(q.query) == 0:
+			// A POST Object that is not a form: refused once the caller may write at all.
+			return bucketOp("s3:PutObject", func(*request) error { return errPostEnclosure }), nil
 		}
-		if isPostObject(q) {
-			return h.postObject(q)
-		}
-		if len(q.query) == 0 {
-			return errPostEnclosure
-		}
-		return errNotImplemented
+		return operation{}, errNotImplemented
 	case http.MethodGet:
 		switch {
 		case q.has("location"):
-			return h.getBucketLocation(q)
+			return bucketOp("s3:GetBucketLocation", h.getBucketLocation), nil
 		case q.has("uploads"):
-			return h.listUploads(q)
+			return bucketOp("s3:ListBucketMultipartUploads", h.listUploads), nil
 		case q.has("versioning"):
-			return h.getBucketVersioning(q)
-		case q.has("acl"):
-			return h.getBucketACL(q)
-		case q.has("ownershipControls"):
-			return h.getOwnershipControls(q)
+			return bucketOp("s3:GetBucketVersioning", h.getBucketVersioning), nil
 		case q.has("versions"):
 			if hasUnsupported(q.query, versionListParams) {
-				return errNotImplemented
+				return operation{}, errNotImplemented
 			}
-			return h.listObjectVersions(q)
+			return bucketOp("s3:ListBucketVersions", h.listObjectVersions), nil
 		}
-		if ok, err := h.bucketSubresource(q); ok {
-			return err
+		if action, ok := unsetSubresource(q); ok {
+			return bucketOp(action, h.bucketSubresource), nil
 		}
 		switch {
 		case hasUnsupported(q.query, listParams):
-			return errNotImplemented
+			return operation{}, errNotImplemented
 		case q.query.Get("list-type") == "2":
-			return h.listObjectsV2(q)
+			return bucketOp("s3:ListBucket", h.listObjectsV2), nil
 		}
-		return h.listObjects(q)
+		return bucketOp("s3:ListBucket", h.listObjects), nil
 	}
-	return errMethodNotAllowed
+	return operation{}, errMethodNotAllowed
 }
 
 // Query parameters that are not sub-resources.

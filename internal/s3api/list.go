@@ -28,9 +28,6 @@ func s3URLEncode(s string) string {
 }
 
 func (h *Handler) listEntries(q *request, after string, fetchOwner bool) (object.ListPage, []objectEntry, []commonPrefix, func(string) string, int, error) {
-	if _, err := h.ownedBucket(q); err != nil {
-		return object.ListPage{}, nil, nil, nil, 0, err
-	}
 	enc, err := encodingType(q)
 	if err != nil {
 		return object.ListPage{}, nil, nil, nil, 0, err
@@ -125,7 +122,7 @@ func (h *Handler) listObjectsV2(q *request) error {
 const maxDeleteKeys = 1000
 
 func (h *Handler) deleteObjects(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
+	if _, err := h.objects.Bucket(q.r.Context(), q.bucket); err != nil {
 		return err
 	}
 	if err := requireBodyDigest(q); err != nil {
@@ -143,7 +140,7 @@ func (h *Handler) deleteObjects(q *request) error {
 	for _, d := range entries {
 		var err error = errInvalidVersion
 		if d.VersionID == "" || d.VersionID == "null" {
-			err = h.objects.DeleteObject(q.r.Context(), q.bucket, d.Key, object.WriteCondition{IfMatch: d.ETag})
+			err = h.deleteOne(q, d.Key, d.ETag)
 		}
 		if err != nil {
 			ae, _ := toAPIError(err)
@@ -155,6 +152,14 @@ func (h *Handler) deleteObjects(q *request) error {
 		}
 	}
 	return h.writeXML(q, http.StatusOK, res)
+}
+
+// deleteOne deletes one key of DeleteObjects, which S3 authorizes key by key.
+func (h *Handler) deleteOne(q *request, key, etag string) error {
+	if _, err := h.authorizeObject(q, "s3:DeleteObject", q.bucket, key); err != nil {
+		return err
+	}
+	return h.objects.DeleteObject(q.r.Context(), q.bucket, key, object.WriteCondition{IfMatch: etag})
 }
 
 // requireBodyDigest refuses a request without Content-MD5 or a flexible checksum, for the

@@ -29,7 +29,7 @@ func (h *Handler) createUpload(q *request) error {
 		return &apiError{"InvalidRequest", http.StatusBadRequest, "Value for x-amz-checksum-type header is invalid."}
 	}
 	u, err := h.objects.CreateUpload(q.r.Context(), object.CreateUploadInput{
-		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID, Headers: std, UserMeta: user,
+		Bucket: q.bucket, Key: q.key, Owner: objectOwner(q), Headers: std, UserMeta: user,
 		ChecksumAlgorithm: canon, ChecksumType: ctype, SSE: enc,
 	})
 	if err != nil {
@@ -57,9 +57,6 @@ func (h *Handler) partTarget(q *request) (object.Upload, int, error) {
 
 // upload returns the upload named by the uploadId parameter, in a bucket the caller owns.
 func (h *Handler) upload(q *request) (object.Upload, error) {
-	if _, err := h.ownedBucket(q); err != nil {
-		return object.Upload{}, err
-	}
 	return h.objects.Upload(q.r.Context(), q.bucket, q.key, q.query.Get("uploadId"))
 }
 
@@ -149,9 +146,6 @@ func (h *Handler) completeUpload(q *request) error {
 }
 
 func (h *Handler) abortUpload(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	if err := h.objects.Abort(q.r.Context(), q.bucket, q.key, q.query.Get("uploadId")); err != nil {
 		return err
 	}
@@ -211,9 +205,6 @@ func (h *Handler) listParts(q *request) error {
 }
 
 func (h *Handler) listUploads(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	maxUploads, ok := intParam(q, "max-uploads", 1000, 1000)
 	if !ok {
 		return &apiError{"InvalidArgument", http.StatusBadRequest, "Argument max-uploads must be an integer between 0 and 2147483647"}

@@ -64,7 +64,7 @@ func (h *Handler) putObject(q *request) error {
 		return err
 	}
 	o, err := h.objects.PutObject(q.r.Context(), object.PutInput{
-		Bucket: q.bucket, Key: q.key, Owner: q.principal.AccountID, Body: q.body, Size: size,
+		Bucket: q.bucket, Key: q.key, Owner: objectOwner(q), Body: q.body, Size: size,
 		Headers: std, UserMeta: user, Expect: e, Condition: cond, SSE: enc,
 	})
 	if err != nil {
@@ -79,10 +79,10 @@ func (h *Handler) putObject(q *request) error {
 	return nil
 }
 
+func (h *Handler) headObject(q *request) error    { return h.getObject(q, true) }
+func (h *Handler) getObjectBody(q *request) error { return h.getObject(q, false) }
+
 func (h *Handler) getObject(q *request, head bool) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	ck, err := checkSSERead(q)
 	defer ck.Destroy()
 	if err != nil {
@@ -315,9 +315,6 @@ func writeCondition(q *request) (object.WriteCondition, error) {
 }
 
 func (h *Handler) deleteObject(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	cond := object.WriteCondition{IfMatch: q.r.Header.Get("If-Match")}
 	if err := h.objects.DeleteObject(q.r.Context(), q.bucket, q.key, cond); err != nil {
 		return err

@@ -36,10 +36,7 @@ func parseOwnershipControls(body []byte) (string, error) {
 }
 
 func (h *Handler) getOwnershipControls(q *request) error {
-	b, err := h.ownedBucket(q)
-	if err != nil {
-		return err
-	}
+	b := q.target
 	setting, err := object.Ownership(b)
 	if err != nil {
 		return err
@@ -48,9 +45,6 @@ func (h *Handler) getOwnershipControls(q *request) error {
 }
 
 func (h *Handler) putOwnershipControls(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	if err := requireBodyDigest(q); err != nil {
 		return err
 	}
@@ -72,9 +66,6 @@ func (h *Handler) putOwnershipControls(q *request) error {
 }
 
 func (h *Handler) deleteOwnershipControls(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	if err := h.objects.DeleteOwnership(q.r.Context(), q.bucket); err != nil {
 		return err
 	}

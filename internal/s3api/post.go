@@ -72,6 +72,10 @@ func (h *Handler) postObject(q *request) error {
 	q.auth = a // SSE-KMS needs SigV4, also in a form
 	h.identify(q, a, p, iam.AuthPOST)
 	fq := formRequest(q, form.fields)
+	// The form's fields stand for the request's headers, also as condition keys.
+	if err := h.authorize(fq, objectOp("s3:PutObject", nil)); err != nil {
+		return err
+	}
 	if _, err := h.writeTarget(fq); err != nil {
 		return err
 	}
@@ -85,7 +89,7 @@ func (h *Handler) postObject(q *request) error {
 		return err
 	}
 	std, user := objectHeaders(fq.r)
-	in := object.PutInput{Bucket: q.bucket, Key: q.key, Owner: p.AccountID, Headers: std, UserMeta: user, Expect: e, SSE: enc}
+	in := object.PutInput{Bucket: q.bucket, Key: q.key, Owner: objectOwner(fq), Headers: std, UserMeta: user, Expect: e, SSE: enc}
 	if err := formFileBody(&in, form, policy); err != nil {
 		return err
 	}

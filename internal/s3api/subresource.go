@@ -12,15 +12,12 @@ import (
 
 // notConfigured maps a bucket sub-resource to the 404 S3 gives when it was never set.
 var notConfigured = map[string]*apiError{
-	"policy":            {"NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist"},
-	"cors":              {"NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist"},
-	"tagging":           {"NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"},
-	"lifecycle":         {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
-	"website":           {"NoSuchWebsiteConfiguration", http.StatusNotFound, "The specified bucket does not have a website configuration"},
-	"replication":       {"ReplicationConfigurationNotFoundError", http.StatusNotFound, "The replication configuration was not found"},
-	"object-lock":       {"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"},
-	"publicAccessBlock": {"NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "The public access block configuration was not found"},
-	"policyStatus":      {"NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist"},
+	"cors":        {"NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist"},
+	"tagging":     {"NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"},
+	"lifecycle":   {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
+	"website":     {"NoSuchWebsiteConfiguration", http.StatusNotFound, "The specified bucket does not have a website configuration"},
+	"replication": {"ReplicationConfigurationNotFoundError", http.StatusNotFound, "The replication configuration was not found"},
+	"object-lock": {"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"},
 }
 
 type emptyDoc struct {
@@ -40,28 +37,46 @@ type tagging struct {
 	TagSet  []struct{} `xml:"TagSet>Tag"`
 }
 
-// bucketSubresource answers a GET of a bucket sub-resource, or reports false if it is not one
-// of those handled here.
-func (h *Handler) bucketSubresource(q *request) (bool, error) {
+// subresourceReads are the IAM actions of the GETs of the sub-resources answered here.
+var subresourceReads = map[string]string{
+	"cors":           "s3:GetBucketCORS",
+	"tagging":        "s3:GetBucketTagging",
+	"lifecycle":      "s3:GetLifecycleConfiguration",
+	"website":        "s3:GetBucketWebsite",
+	"replication":    "s3:GetReplicationConfiguration",
+	"object-lock":    "s3:GetBucketObjectLockConfiguration",
+	"logging":        "s3:GetBucketLogging",
+	"notification":   "s3:GetBucketNotification",
+	"accelerate":     "s3:GetAccelerateConfiguration",
+	"requestPayment": "s3:GetBucketRequestPayment",
+}
+
+// unsetSubresource returns the action of a GET of a sub-resource answered by
+// bucketSubresource, or false if the request is not one.
+func unsetSubresource(q *request) (string, bool) {
+	for k := range q.query {
+		if a, ok := subresourceReads[k]; ok {
+			return a, true
+		}
+	}
+	return "", false
+}
+
+// bucketSubresource answers a GET of a bucket sub-resource that Coffer does not store.
+func (h *Handler) bucketSubresource(q *request) error {
 	var name string
 	for k := range q.query {
-		if _, ok := notConfigured[k]; ok || bucketEmptyDocs[k] != "" || k == "requestPayment" {
+		if _, ok := subresourceReads[k]; ok {
 			name = k
 		}
 	}
-	if name == "" {
-		return false, nil
-	}
-	if _, err := h.ownedBucket(q); err != nil {
-		return true, err
-	}
 	if ae, ok := notConfigured[name]; ok {
-		return true, ae
+		return ae
 	}
 	if name == "requestPayment" {
-		return true, h.writeXML(q, http.StatusOK, requestPayment{NS: s3NS, Payer: "BucketOwner"})
+		return h.writeXML(q, http.StatusOK, requestPayment{NS: s3NS, Payer: "BucketOwner"})
 	}
-	return true, h.writeXML(q, http.StatusOK, emptyDoc{XMLName: xml.Name{Local: bucketEmptyDocs[name]}, NS: s3NS})
+	return h.writeXML(q, http.StatusOK, emptyDoc{XMLName: xml.Name{Local: bucketEmptyDocs[name]}, NS: s3NS})
 }
 
 // bucketEmptyDocs are sub-resources S3 answers with an empty document when unset.
@@ -71,16 +86,10 @@ var bucketEmptyDocs = map[string]string{
 	"accelerate":   "AccelerateConfiguration",
 }
 
-// objectSubresource answers GET ?tagging of an object.
-func (h *Handler) objectSubresource(q *request) (bool, error) {
-	if !q.has("tagging") {
-		return false, nil
-	}
-	if _, err := h.ownedBucket(q); err != nil {
-		return true, err
-	}
+// getObjectTagging answers GET ?tagging of an object: an empty tag set.
+func (h *Handler) getObjectTagging(q *request) error {
 	if _, err := h.objects.Head(q.r.Context(), q.bucket, q.key); err != nil {
-		return true, err
+		return err
 	}
-	return true, h.writeXML(q, http.StatusOK, tagging{NS: s3NS})
+	return h.writeXML(q, http.StatusOK, tagging{NS: s3NS})
 }

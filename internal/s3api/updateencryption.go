@@ -74,9 +74,6 @@ func parseObjectEncryption(body []byte) (object.EncryptionUpdate, error) {
 }
 
 func (h *Handler) updateObjectEncryption(q *request) error {
-	if _, err := h.ownedBucket(q); err != nil {
-		return err
-	}
 	if q.auth != nil && q.auth.SigV2 {
 		return errUpdateSigV4
 	}

@@ -48,6 +48,13 @@ func (e *env) rawAs(t *testing.T, ak, sk, method, pathQuery, body string, header
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e.do(t, req)
+}
+
+// do sends req with the client that trusts the server, and closes the response body when the
+// test ends.
+func (e *env) do(t *testing.T, req *http.Request) *http.Response {
+	t.Helper()
 	resp, err := e.http.Do(req)
 	if err != nil {
 		t.Fatal(err)

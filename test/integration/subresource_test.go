@@ -33,10 +33,6 @@ func TestUnconfiguredSubresources(t *testing.T) {
 			_, err := e.s3.GetObjectLockConfiguration(c, &s3.GetObjectLockConfigurationInput{Bucket: b})
 			return err
 		}, "ObjectLockConfigurationNotFoundError"},
-		{"public access block", func() error {
-			_, err := e.s3.GetPublicAccessBlock(c, &s3.GetPublicAccessBlockInput{Bucket: b})
-			return err
-		}, "NoSuchPublicAccessBlockConfiguration"},
 	}
 	for _, tc := range notFound {
 		t.Run(tc.name, func(t *testing.T) { wantAPIError(t, tc.call(), tc.code, 404) })

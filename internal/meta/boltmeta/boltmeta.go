@@ -35,6 +35,10 @@ var (
 	keyRec     = []byte("rec")
 	keyObjects = []byte("o")
 	keyUploads = []byte("u")
+	// keyPolicy holds the bucket policy document as it is, beside the record: every request
+	// reads it, and JSON-decoding kilobytes of escaped policy text would cost more than
+	// evaluating it.
+	keyPolicy = []byte("policy")
 )
 
 // ErrClosed is returned by every method after Close.
@@ -128,11 +132,7 @@ func (s *Store) CreateBucket(ctx context.Context, b meta.Bucket) error {
 	if b.Name == "" {
 		return fmt.Errorf("boltmeta: create bucket: empty name")
 	}
-	rec, err := encBucket(b)
-	if err != nil {
-		return err
-	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
 		bk, err := tx.Bucket(topBuckets).CreateBucket([]byte(b.Name))
 		if errors.Is(err, berrors.ErrBucketExists) {
 			return meta.ErrBucketExists
@@ -146,12 +146,39 @@ func (s *Store) CreateBucket(ctx context.Context, b meta.Bucket) error {
 		if _, err := bk.CreateBucket(keyUploads); err != nil {
 			return err
 		}
-		return bk.Put(keyRec, rec)
+		return writeBucket(bk, b)
 	})
 	if err != nil {
 		return fmt.Errorf("boltmeta: create bucket %q: %w", b.Name, err)
 	}
 	return nil
+}
+
+// readBucket reads a bucket's record and policy.
+func readBucket(bk *bolt.Bucket, name string) (meta.Bucket, error) {
+	b, err := decBucket(name, bk.Get(keyRec))
+	if err != nil {
+		return meta.Bucket{}, err
+	}
+	if p := bk.Get(keyPolicy); p != nil {
+		b.Policy = string(p)
+	}
+	return b, nil
+}
+
+// writeBucket stores a bucket's record and policy.
+func writeBucket(bk *bolt.Bucket, b meta.Bucket) error {
+	rec, err := encBucket(b)
+	if err != nil {
+		return err
+	}
+	if err := bk.Put(keyRec, rec); err != nil {
+		return err
+	}
+	if b.Policy == "" {
+		return bk.Delete(keyPolicy)
+	}
+	return bk.Put(keyPolicy, []byte(b.Policy))
 }
 
 // GetBucket implements meta.Store.
@@ -163,7 +190,7 @@ func (s *Store) GetBucket(ctx context.Context, name string) (meta.Bucket, error)
 			return meta.ErrNoSuchBucket
 		}
 		var err error
-		b, err = decBucket(name, bk.Get(keyRec))
+		b, err = readBucket(bk, name)
 		return err
 	})
 	if err != nil {
@@ -179,7 +206,7 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Buc
 		if bk == nil {
 			return meta.ErrNoSuchBucket
 		}
-		old, err := decBucket(name, bk.Get(keyRec))
+		old, err := readBucket(bk, name)
 		if err != nil {
 			return err
 		}
@@ -188,11 +215,7 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Buc
 			return refuse(err)
 		}
 		b.Name, b.Owner, b.Created = old.Name, old.Owner, old.Created
-		rec, err := encBucket(b)
-		if err != nil {
-			return err
-		}
-		return bk.Put(keyRec, rec)
+		return writeBucket(bk, b)
 	})
 	if err != nil {
 		return fmt.Errorf("boltmeta: update bucket %q: %w", name, err)
@@ -235,7 +258,7 @@ func (s *Store) ListBuckets(ctx context.Context) ([]meta.Bucket, error) {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		top := tx.Bucket(topBuckets)
 		return top.ForEachBucket(func(k []byte) error {
-			b, err := decBucket(string(k), top.Bucket(k).Get(keyRec))
+			b, err := readBucket(top.Bucket(k), string(k))
 			if err != nil {
 				return err
 			}

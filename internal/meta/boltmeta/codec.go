@@ -30,6 +30,9 @@ type bucketRec struct {
 	Encryption *bucketEncryptionRec `json:"se,omitempty"`
 	// Ownership is meta.Bucket.ObjectOwnership; absent in records written before it existed.
 	Ownership string `json:"ow,omitempty"`
+	// PublicAccess is absent in records written before it existed, and in records of buckets
+	// without one. The bucket policy is stored beside the record (keyPolicy).
+	PublicAccess *publicAccessBlockRec `json:"pab,omitempty"`
 }
 
 type objectRec struct {
@@ -145,7 +148,8 @@ func unmarshal(b []byte, v any) error {
 }
 
 func encBucket(b meta.Bucket) ([]byte, error) {
-	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created), Ownership: b.ObjectOwnership, Encryption: toBucketEncryptionRec(b.Encryption)})
+	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created), Ownership: b.ObjectOwnership,
+		Encryption: toBucketEncryptionRec(b.Encryption), PublicAccess: toPublicAccessBlockRec(b.PublicAccessBlock)})
 }
 
 func decBucket(name string, v []byte) (meta.Bucket, error) {
@@ -153,7 +157,12 @@ func decBucket(name string, v []byte) (meta.Bucket, error) {
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Bucket{}, err
 	}
-	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created), ObjectOwnership: r.Ownership, Encryption: fromBucketEncryptionRec(r.Encryption)}, nil
+	pab, err := fromPublicAccessBlockRec(r.PublicAccess)
+	if err != nil {
+		return meta.Bucket{}, err
+	}
+	return meta.Bucket{Name: name, Region: r.Region, Owner: r.Owner, Created: decTime(r.Created), ObjectOwnership: r.Ownership,
+		Encryption: fromBucketEncryptionRec(r.Encryption), PublicAccessBlock: pab}, nil
 }
 
 func toPartRec(p meta.Part) partRec {

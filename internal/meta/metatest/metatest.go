@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"ContextCanceled", testContextCanceled},
 		{"Intents", testIntents},
 		{"BucketEncryption", testBucketEncryption},
+		{"BucketAccess", testBucketAccess},
 		{"EncryptionRecords", testEncryptionRecords},
 		{"ReplaceEncryption", testReplaceEncryption},
 	}
