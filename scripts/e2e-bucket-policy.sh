@@ -4,17 +4,8 @@
 # trip, anonymous public reads, and an IAM user limited by its identity policy. Needs the
 # environment scripts/e2e.sh sets up.
 set -euo pipefail
-# aws CLIs older than 1.29/2.13 (Debian's 2.9) ignore AWS_ENDPOINT_URL: name it on each call.
-aws() { command aws --endpoint-url "${AWS_ENDPOINT_URL:?}" "$@"; }
+. "$(dirname "$0")/e2e_lib.sh"
 w=${E2E_WORK:?run through scripts/e2e.sh}
-fail() { echo "e2e-bucket-policy: $*"; exit 1; }
-# refused CODE CMD...: the command must fail with the S3 error CODE.
-refused() {
-  local code=$1 out
-  shift
-  if out=$("$@" 2>&1); then fail "$* succeeded, want $code"; fi
-  case "$out" in *"$code"*) ;; *) fail "$*: $out (want $code)" ;; esac
-}
 
 bucket=e2e-policy-$RANDOM
 aws s3api create-bucket --bucket "$bucket" >/dev/null

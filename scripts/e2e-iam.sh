@@ -5,21 +5,13 @@
 # AWS_CA_BUNDLE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION (the
 # account root's key).
 set -euo pipefail
-# aws CLIs older than 1.29/2.13 (Debian's 2.9) ignore AWS_ENDPOINT_URL: name it on each call.
-aws() { command aws --endpoint-url "${AWS_ENDPOINT_URL:?}" "$@"; }
+. "$(dirname "$0")/e2e_lib.sh"
 : "${AWS_ENDPOINT_URL:?AWS_ENDPOINT_URL must point at a running coffer}"
 export AWS_PAGER=""
 w=$(mktemp -d "${E2E_WORK:-${TMPDIR:-/tmp}}/iam.XXXXXX")
 trap 'rm -rf "$w"' EXIT
 
-fail() { echo "e2e-iam: FAIL: $*" >&2; exit 1; }
 ok() { echo "e2e-iam: ok: $*"; }
-# expect_error CODE ARGS... runs an aws command that must fail with the AWS error CODE.
-expect_error() {
-  local code=$1; shift
-  if aws "$@" >"$w/out" 2>"$w/err"; then fail "aws $1 $2 succeeded, want $code"; fi
-  grep -q "($code)" "$w/err" || fail "aws $1 $2: want $code, got: $(cat "$w/err")"
-}
 # as KEY SECRET [TOKEN] -- ARGS... runs aws with other credentials.
 as() {
   local ak=$1 sk=$2 tok=$3; shift 4
@@ -33,8 +25,8 @@ ok "get-caller-identity as the account root ($account)"
 user=e2e-user-$RANDOM$RANDOM
 aws iam create-user --user-name "$user" --path /e2e/ >/dev/null
 [ "$(aws iam get-user --user-name "$user" --query User.Arn --output text)" = "arn:aws:iam::$account:user/e2e/$user" ] || fail "get-user"
-expect_error EntityAlreadyExists iam create-user --user-name "$user"
-expect_error NoSuchEntity iam get-user --user-name "nobody-$user"
+refused EntityAlreadyExists aws iam create-user --user-name "$user"
+refused NoSuchEntity aws iam get-user --user-name "nobody-$user"
 aws iam list-users --path-prefix /e2e/ --query 'Users[].UserName' --output text | grep -qw "$user" || fail "list-users"
 read -r ak sk < <(aws iam create-access-key --user-name "$user" --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
 [ "${ak:0:4}" = AKIA ] && [ "${#sk}" -eq 40 ] || fail "create-access-key returned $ak"
@@ -45,13 +37,13 @@ for _ in $(seq 30); do # IAM is immediate on one node; the loop only guards agai
   sleep 0.2
 done
 [ "$(cat "$w/arn")" = "arn:aws:iam::$account:user/e2e/$user" ] || fail "the new key is not the user: $(cat "$w/arn")"
-AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk expect_error AccessDenied iam list-users
+AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk refused AccessDenied aws iam list-users
 ok "get-caller-identity with the user's key; list-users without permission is AccessDenied"
 
 cat >"$w/policy.json" <<JSON
 {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","sts:AssumeRole"],"Resource":"*"}]}
 JSON
-expect_error MalformedPolicyDocument iam put-user-policy --user-name "$user" --policy-name bad --policy-document '{"Statement":[{"Effect":"Allow"}]}'
+refused MalformedPolicyDocument aws iam put-user-policy --user-name "$user" --policy-name bad --policy-document '{"Statement":[{"Effect":"Allow"}]}'
 aws iam put-user-policy --user-name "$user" --policy-name e2e --policy-document "file://$w/policy.json"
 aws iam list-user-policies --user-name "$user" --query PolicyNames --output text | grep -qw e2e || fail "list-user-policies"
 aws iam get-user-policy --user-name "$user" --policy-name e2e --query PolicyDocument --output text | grep -q 'iam:ListUsers' || fail "get-user-policy"
@@ -75,16 +67,16 @@ as "$sak" "$ssk" "$stok" -- s3 cp "$w/obj" "s3://$bucket/obj" >/dev/null
 as "$sak" "$ssk" "$stok" -- s3 cp "s3://$bucket/obj" "$w/back" >/dev/null
 cmp -s "$w/obj" "$w/back" || fail "object read with session credentials differs"
 as "$sak" "$ssk" "$stok" -- kms list-keys >/dev/null
-AWS_ACCESS_KEY_ID=$sak AWS_SECRET_ACCESS_KEY=$ssk AWS_SESSION_TOKEN="${stok}x" expect_error InvalidToken s3api list-buckets
+AWS_ACCESS_KEY_ID=$sak AWS_SECRET_ACCESS_KEY=$ssk AWS_SESSION_TOKEN="${stok}x" refused InvalidToken aws s3api list-buckets
 ok "assume-role; the session works on S3 and KMS; a wrong token is InvalidToken"
 
 as "$sak" "$ssk" "$stok" -- s3 rm "s3://$bucket/obj" >/dev/null
 as "$sak" "$ssk" "$stok" -- s3api delete-bucket --bucket "$bucket"
 aws iam delete-role-policy --role-name "$role" --policy-name all
 aws iam delete-role --role-name "$role"
-expect_error DeleteConflict iam delete-user --user-name "$user"
+refused DeleteConflict aws iam delete-user --user-name "$user"
 aws iam delete-user-policy --user-name "$user" --policy-name e2e
 aws iam delete-access-key --user-name "$user" --access-key-id "$ak"
 aws iam delete-user --user-name "$user"
-AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk expect_error InvalidClientTokenId sts get-caller-identity
+AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk refused InvalidClientTokenId aws sts get-caller-identity
 ok "clean-up; the deleted key is refused"

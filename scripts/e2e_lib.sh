@@ -14,10 +14,13 @@ fail() {
 
 # refused CODE CMD...: the command must fail with the error CODE (an S3, KMS, IAM or STS error
 # code, or an HTTP status where the CLI shows only that, e.g. for HEAD), as the aws CLI prints
-# it: "An error occurred (CODE) when calling ...".
+# it: "An error occurred (CODE) when calling ...". A CODE with a space in it is a part of the
+# error message instead.
 refused() {
-  local code=$1 out
+  local code=$1 out want
   shift
   if out=$("$@" 2>&1); then fail "$* succeeded, want $code"; fi
-  case "$out" in *"($code)"*) ;; *) fail "$*: $out (want $code)" ;; esac
+  want="($code)"
+  case "$code" in *" "*) want=$code ;; esac
+  case "$out" in *"$want"*) ;; *) fail "$*: $out (want $code)" ;; esac
 }

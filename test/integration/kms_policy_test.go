@@ -221,14 +221,19 @@ func TestKMSAssumedRoleInKeyPolicy(t *testing.T) {
 	role := must[*iam.CreateRoleOutput](t)(e.iamAs(rootCreds).CreateRole(ctx(t), &iam.CreateRoleInput{RoleName: aws.String("decryptor"), AssumeRolePolicyDocument: &trust}))
 	id, _ := e.keyWithPolicy(t, rootCreds, acct,
 		`{"Effect":"Allow","Principal":{"AWS":"`+*role.Role.Arn+`"},"Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*"}`)
-	out := must[*sts.AssumeRoleOutput](t)(e.stsAs(rootCreds).AssumeRole(ctx(t), &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("job-1")}))
-	sess := creds{*out.Credentials.AccessKeyId, *out.Credentials.SecretAccessKey, *out.Credentials.SessionToken}
+	// An account's root user may not assume roles: a user of the account does.
+	assumer, _ := e.newUser(t, rootCreds, "assumer")
+	e.putUserPolicy(t, rootCreds, "assumer", "assume", allowAssumeRole)
+	sess, _, err := e.assumeRole(t, assumer, *role.Role.Arn, "job-1", nil)
+	if err != nil {
+		t.Fatalf("AssumeRole: %v", err)
+	}
 	enc := must[*kms.EncryptOutput](t)(e.kmsAs(sess).Encrypt(ctx(t), &kms.EncryptInput{KeyId: &id, Plaintext: []byte("hello")}))
 	dec := must[*kms.DecryptOutput](t)(e.kmsAs(sess).Decrypt(ctx(t), &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob}))
 	if string(dec.Plaintext) != "hello" {
 		t.Fatalf("plaintext %q", dec.Plaintext)
 	}
-	_, err := e.kmsAs(sess).DescribeKey(ctx(t), &kms.DescribeKeyInput{KeyId: &id})
+	_, err = e.kmsAs(sess).DescribeKey(ctx(t), &kms.DescribeKeyInput{KeyId: &id})
 	wantKMSDenied(t, err, "User: arn:aws:sts::"+acct+":assumed-role/decryptor/job-1 is not authorized to perform: kms:DescribeKey")
 }
 
