@@ -254,7 +254,7 @@ func (s *Service) loadSession(ctx context.Context, accessKey string) (cachedCred
 		return cachedCredential{}, ErrInvalidToken
 	}
 	role, err := s.store.GetRole(ctx, ss.Account, ss.RoleName)
-	if errors.Is(err, ErrNoSuchEntity) {
+	if errors.Is(err, ErrNoSuchEntity) || err == nil && role.ID != ss.RoleID {
 		return cachedCredential{}, ErrInvalidToken // the role is gone, and its sessions with it
 	} else if err != nil {
 		return cachedCredential{}, err

@@ -318,3 +318,31 @@ func TestSessionPolicyARNs(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionOfRecreatedRole: a role session ends with its role. A new role of the same name
+// (another id, perhaps another trust policy and more permissions) does not revive it.
+func TestSessionOfRecreatedRole(t *testing.T) {
+	f := newService(t, 0)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}`
+	role, err := f.svc.CreateRole(bg, iam.Role{Account: defaultAccount, Name: "R", TrustPolicy: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := f.svc.AssumeRole(bg, assumer(t, f), iam.AssumeRoleInput{RoleARN: role.ARN(), SessionName: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.DeleteRole(bg, defaultAccount, "R"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.CreateRole(bg, iam.Role{Account: defaultAccount, Name: "R", TrustPolicy: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID == role.ID {
+		t.Fatalf("the new role has the old one's id %s", role.ID)
+	}
+	if _, err := f.svc.Lookup(bg, tc.AccessKeyID, tc.SessionToken); !errors.Is(err, iam.ErrInvalidToken) {
+		t.Fatalf("a session of the deleted role works for its namesake: err = %v, want ErrInvalidToken", err)
+	}
+}

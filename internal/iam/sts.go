@@ -164,7 +164,7 @@ func (s *Service) newSession(ctx context.Context, role Role, caller Principal, n
 		return TemporaryCredentials{}, fmt.Errorf("iam: sealing a session secret: %w", err)
 	}
 	hash := sha256.Sum256([]byte(token))
-	ss := Session{AccessKeyID: id, Account: role.Account, RoleName: role.Name, SessionName: name, TokenHash: hash[:],
+	ss := Session{AccessKeyID: id, Account: role.Account, RoleName: role.Name, RoleID: role.ID, SessionName: name, TokenHash: hash[:],
 		SealedSecret: sealed, Policies: policies, SourceIdentity: caller.ARN, Created: now, Expires: now.Add(d)}
 	if err := s.store.PutSession(ctx, ss); err != nil {
 		return TemporaryCredentials{}, err
