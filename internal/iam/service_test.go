@@ -346,3 +346,38 @@ func TestSessionOfRecreatedRole(t *testing.T) {
 		t.Fatalf("a session of the deleted role works for its namesake: err = %v, want ErrInvalidToken", err)
 	}
 }
+
+// TestDamagedIdentityPolicy: a stored identity policy that no longer parses (a stricter
+// parser, a damaged record) may have denied something: it denies everything rather than
+// being dropped, which would lift its denies.
+func TestDamagedIdentityPolicy(t *testing.T) {
+	f := newService(t, 0)
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	e := iam.Entity{Kind: iam.KindUser, Account: defaultAccount, Name: "alice"}
+	if err := f.svc.PutInlinePolicy(bg, e, "all", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	// Written past the service's validation, as an older parser or a damaged page leaves it.
+	damaged := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"NoSuchOperator":{"aws:username":"alice"}}}]}`
+	if err := f.store.PutInlinePolicy(bg, e, iam.InlinePolicy{Name: "deny-s3", Document: damaged}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := f.svc.CreateAccessKey(bg, defaultAccount, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.svc.Lookup(bg, k.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"s3:GetObject", "kms:Decrypt"} {
+		t.Run(action, func(t *testing.T) {
+			err := iam.Authorize(c.Principal, defaultAccount, action, "*", nil)
+			if !errors.Is(err, iam.ErrAccessDenied) {
+				t.Fatalf("%s allowed with a damaged (deny) policy in force: %v", action, err)
+			}
+		})
+	}
+}
