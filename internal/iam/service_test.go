@@ -8,6 +8,7 @@ import (
 	"errors"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -377,6 +378,36 @@ func TestDamagedIdentityPolicy(t *testing.T) {
 			err := iam.Authorize(c.Principal, defaultAccount, action, "*", nil)
 			if !errors.Is(err, iam.ErrAccessDenied) {
 				t.Fatalf("%s allowed with a damaged (deny) policy in force: %v", action, err)
+			}
+		})
+	}
+}
+
+// TestAssumeRoleDuration: DurationSeconds out of STS's bounds is refused with the bound it
+// breaks, beyond the role's maximum with the role's message.
+func TestAssumeRoleDuration(t *testing.T) {
+	f := newService(t, 0)
+	role, err := f.svc.CreateRole(bg, iam.Role{Account: defaultAccount, Name: "R", MaxSessionDuration: 7200,
+		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := assumer(t, f)
+	cases := []struct {
+		seconds int
+		want    string // "" for success
+	}{
+		{899, "Member must have value greater than or equal to 900"},
+		{900, ""},
+		{7200, ""},
+		{7201, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."},
+		{43201, "1 validation error detected: Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"},
+	}
+	for _, c := range cases {
+		t.Run(strconv.Itoa(c.seconds), func(t *testing.T) {
+			_, err := f.svc.AssumeRole(bg, caller, iam.AssumeRoleInput{RoleARN: role.ARN(), SessionName: "s1", DurationSeconds: c.seconds})
+			if c.want == "" && err != nil || c.want != "" && (!errors.Is(err, iam.ErrValidation) || !strings.Contains(err.Error(), c.want)) {
+				t.Fatalf("err = %v, want %q", err, c.want)
 			}
 		})
 	}

@@ -114,8 +114,11 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 		return TemporaryCredentials{}, errorf(ErrValidation, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
 	if dur < minSessionDuration || dur > role.MaxSessionDuration {
-		if dur > maxMaxSessionDuration || dur < minSessionDuration {
+		if dur < minSessionDuration {
 			return TemporaryCredentials{}, errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", dur))
+		}
+		if dur > maxMaxSessionDuration {
+			return TemporaryCredentials{}, errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200", dur))
 		}
 		return TemporaryCredentials{}, errorf(ErrValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
