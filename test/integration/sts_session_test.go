@@ -1,0 +1,45 @@
+package integration
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// TestRoleSessionEndsWithRole: a role session's credentials stop working when its role is
+// deleted, and a new role of the same name (with other permissions) does not revive them.
+func TestRoleSessionEndsWithRole(t *testing.T) {
+	e := startServer(t)
+	account := e.account(t, rootCreds)
+	alice, _ := e.newUser(t, rootCreds, "alice")
+	e.putUserPolicy(t, rootCreds, "alice", "assume", allowAssumeRole)
+	role := e.createRole(t, rootCreds, "App", trustPolicy(account))
+	sess, _, err := e.assumeRole(t, alice, role, "sess", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must[*sts.GetCallerIdentityOutput](t)(e.stsAs(sess).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{}))
+	must[*iam.DeleteRoleOutput](t)(e.iamAs(rootCreds).DeleteRole(ctx(t), &iam.DeleteRoleInput{RoleName: aws.String("App")}))
+	_, err = e.stsAs(sess).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
+	wantAPIError(t, err, "InvalidClientTokenId", http.StatusForbidden)
+	e.createRole(t, rootCreds, "App", trustPolicy(account))
+	must[*iam.PutRolePolicyOutput](t)(e.iamAs(rootCreds).PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("App"),
+		PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)}))
+	for name, call := range map[string]func() error{
+		"STS": func() error { _, err := e.stsAs(sess).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{}); return err },
+		"S3":  func() error { _, err := e.s3As(sess).ListBuckets(ctx(t), &s3.ListBucketsInput{}); return err },
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			if name == "S3" {
+				wantAPIError(t, err, "InvalidToken", http.StatusBadRequest)
+				return
+			}
+			wantAPIError(t, err, "InvalidClientTokenId", http.StatusForbidden)
+		})
+	}
+}
