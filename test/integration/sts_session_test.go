@@ -29,17 +29,22 @@ func TestRoleSessionEndsWithRole(t *testing.T) {
 	e.createRole(t, rootCreds, "App", trustPolicy(account))
 	must[*iam.PutRolePolicyOutput](t)(e.iamAs(rootCreds).PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("App"),
 		PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)}))
-	for name, call := range map[string]func() error{
-		"STS": func() error { _, err := e.stsAs(sess).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{}); return err },
-		"S3":  func() error { _, err := e.s3As(sess).ListBuckets(ctx(t), &s3.ListBucketsInput{}); return err },
-	} {
-		t.Run(name, func(t *testing.T) {
-			err := call()
-			if name == "S3" {
-				wantAPIError(t, err, "InvalidToken", http.StatusBadRequest)
-				return
-			}
-			wantAPIError(t, err, "InvalidClientTokenId", http.StatusForbidden)
-		})
+	cases := []struct {
+		name   string
+		call   func() error
+		code   string
+		status int
+	}{
+		{"STS", func() error {
+			_, err := e.stsAs(sess).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
+			return err
+		}, "InvalidClientTokenId", http.StatusForbidden},
+		{"S3", func() error {
+			_, err := e.s3As(sess).ListBuckets(ctx(t), &s3.ListBucketsInput{})
+			return err
+		}, "InvalidToken", http.StatusBadRequest},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { wantAPIError(t, tc.call(), tc.code, tc.status) })
 	}
 }
