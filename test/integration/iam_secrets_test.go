@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/coffer/coffer/internal/server"
 )
@@ -42,14 +41,7 @@ func TestIAMSecretsAtRest(t *testing.T) {
 	var log syncBuffer
 	e := startServerWith(t, server.Config{Dir: t.TempDir(),
 		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	account := *must[*sts.GetCallerIdentityOutput](t)(e.stsAs(rootCreds).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})).Account
-	alice, _ := e.newUser(t, rootCreds, "alice")
-	e.putUserPolicy(t, rootCreds, "alice", "assume", allowAssumeRole)
-	role := e.createRole(t, rootCreds, "App", trustPolicy(account))
-	sess, _, err := e.assumeRole(t, alice, role, "sess", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice, sess := e.appSession(t, e.account(t, rootCreds))
 	_, rootKey, err := e.srv.CreateAccount(ctx(t), "other")
 	if err != nil {
 		t.Fatal(err)
