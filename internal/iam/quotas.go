@@ -15,6 +15,8 @@ const (
 	maxRolePolicySize    = 10240 // the inline policies of a role, together
 	maxManagedPolicySize = 6144  // one managed policy version
 	maxTrustPolicySize   = 2048  // a role's trust policy
+	// maxAttachedPolicies is how many managed policies a user or role may have attached.
+	maxAttachedPolicies = 10
 )
 
 // policySize is a policy's size as IAM's quotas count it: its characters but white space.
@@ -63,6 +65,28 @@ func checkManagedSize(doc string) error {
 func checkTrustSize(doc string) error {
 	if policySize(doc) > maxTrustPolicySize {
 		return errorf(ErrLimitExceeded, fmt.Sprintf("Cannot exceed quota for ACLSizePerRole: %d", maxTrustPolicySize))
+	}
+	return nil
+}
+
+// checkAttachments refuses to attach one more managed policy to an entity that has IAM's
+// quota of them already; attaching one it has is not one more.
+func (s *Service) checkAttachments(ctx context.Context, e Entity, name string) error {
+	attached, err := s.store.ListAttachedPolicies(ctx, e)
+	if err != nil {
+		return s.noSuchEntity(err, e)
+	}
+	for _, p := range attached {
+		if strings.EqualFold(p.Name, name) {
+			return nil
+		}
+	}
+	if len(attached) >= maxAttachedPolicies {
+		noun := "PoliciesPerUser"
+		if e.Kind == KindRole {
+			noun = "PoliciesPerRole"
+		}
+		return errorf(ErrLimitExceeded, fmt.Sprintf("Cannot exceed quota for %s: %d", noun, maxAttachedPolicies))
 	}
 	return nil
 }

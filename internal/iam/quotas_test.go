@@ -2,6 +2,7 @@ package iam_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -69,5 +70,30 @@ func TestPolicySizeQuotas(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestAttachedPolicyQuota: a user or role has at most 10 managed policies attached.
+func TestAttachedPolicyQuota(t *testing.T) {
+	f := newService(t, 0)
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	user := iam.Entity{Kind: iam.KindUser, Account: defaultAccount, Name: "alice"}
+	for i := range 11 {
+		p, err := f.svc.CreatePolicy(bg, defaultAccount, "m"+strconv.Itoa(i), "", "", sizedPolicy(200))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = f.svc.AttachPolicy(bg, user, p.ARN())
+		switch {
+		case i < 10 && err != nil:
+			t.Fatalf("attaching policy %d: %v", i+1, err)
+		case i == 10 && (!errors.Is(err, iam.ErrLimitExceeded) || !strings.Contains(err.Error(), "Cannot exceed quota for PoliciesPerUser: 10")):
+			t.Fatalf("attaching an 11th policy: %v", err)
+		}
+	}
+	if err := f.svc.AttachPolicy(bg, user, "arn:aws:iam::"+defaultAccount+":policy/m0"); err != nil {
+		t.Fatalf("attaching an attached policy again: %v", err)
 	}
 }

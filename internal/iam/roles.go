@@ -254,6 +254,9 @@ func (s *Service) AttachPolicy(ctx context.Context, e Entity, arn string) error 
 	if err != nil {
 		return err
 	}
+	if err := s.checkAttachments(ctx, e, p.Name); err != nil {
+		return err
+	}
 	err = s.store.AttachPolicy(ctx, e, p.Name)
 	s.invalidate()
 	return s.noSuchEntity(err, e)
