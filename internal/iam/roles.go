@@ -34,6 +34,9 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (Role, error) {
 	if err := parseDocument(r.TrustPolicy, policy.TrustKind); err != nil {
 		return Role{}, err
 	}
+	if err := checkTrustSize(r.TrustPolicy); err != nil {
+		return Role{}, err
+	}
 	r.ID = newID(roleIDPrefix)
 	r.Created = s.now().UTC().Truncate(1e9)
 	if err := s.store.CreateRole(ctx, r); err != nil {
@@ -120,6 +123,9 @@ func (s *Service) CreatePolicy(ctx context.Context, account, name, path, descrip
 	if err := parseIdentityDocument(doc); err != nil {
 		return ManagedPolicy{}, err
 	}
+	if err := checkManagedSize(doc); err != nil {
+		return ManagedPolicy{}, err
+	}
 	now := s.now().UTC().Truncate(1e9)
 	p := ManagedPolicy{Account: account, Name: name, Path: path, ID: newID(policyIDPrefix), Description: description,
 		DefaultVersion: "v1", Versions: []PolicyVersion{{ID: "v1", Document: doc, Created: now}}, NextVersion: 2,
@@ -172,6 +178,9 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, account, arn, doc str
 		return PolicyVersion{}, err
 	}
 	if err := parseIdentityDocument(doc); err != nil {
+		return PolicyVersion{}, err
+	}
+	if err := checkManagedSize(doc); err != nil {
 		return PolicyVersion{}, err
 	}
 	var v PolicyVersion
@@ -243,6 +252,9 @@ func (s *Service) DeletePolicy(ctx context.Context, account, arn string) error {
 func (s *Service) AttachPolicy(ctx context.Context, e Entity, arn string) error {
 	p, err := s.GetPolicy(ctx, e.Account, arn)
 	if err != nil {
+		return err
+	}
+	if err := s.checkAttachments(ctx, e, p.Name); err != nil {
 		return err
 	}
 	err = s.store.AttachPolicy(ctx, e, p.Name)

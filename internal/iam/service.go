@@ -254,7 +254,7 @@ func (s *Service) loadSession(ctx context.Context, accessKey string) (cachedCred
 		return cachedCredential{}, ErrInvalidToken
 	}
 	role, err := s.store.GetRole(ctx, ss.Account, ss.RoleName)
-	if errors.Is(err, ErrNoSuchEntity) {
+	if errors.Is(err, ErrNoSuchEntity) || err == nil && role.ID != ss.RoleID {
 		return cachedCredential{}, ErrInvalidToken // the role is gone, and its sessions with it
 	} else if err != nil {
 		return cachedCredential{}, err
@@ -307,14 +307,21 @@ func (s *Service) identityPolicies(ctx context.Context, e Entity) ([]*policy.Pol
 		p, err := policy.Parse(d, policy.IdentityKind)
 		if err != nil {
 			// Documents are validated when stored; one that no longer parses (a stricter
-			// parser, a damaged record) grants nothing rather than failing every request.
-			s.log.Error("iam: a stored identity policy does not parse; it is ignored", "entity", e.Name, "err", err)
-			continue
+			// parser, a damaged record) may have denied something, so it denies everything
+			// (the account root can still repair it) rather than failing every request or
+			// being dropped, which would lift its denies.
+			s.log.Error("iam: a stored identity policy does not parse; it denies everything", "entity", e.Name, "err", err)
+			if p, err = policy.Parse(denyAllDocument, policy.IdentityKind); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, p)
 	}
 	return out, nil
 }
+
+// denyAllDocument stands for an identity policy that no longer parses.
+const denyAllDocument = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`
 
 // sealContext binds a sealed secret to its access key id.
 func sealContext(accessKeyID string) map[string]string {

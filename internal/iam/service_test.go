@@ -8,6 +8,7 @@ import (
 	"errors"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -314,6 +315,99 @@ func TestSessionPolicyARNs(t *testing.T) {
 			c, err := f.svc.Lookup(bg, creds.AccessKeyID, creds.SessionToken)
 			if err != nil || len(c.Principal.SessionPolicies) != tc.want {
 				t.Fatalf("session policies = %d (%v), want %d", len(c.Principal.SessionPolicies), err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSessionOfRecreatedRole: a role session ends with its role. A new role of the same name
+// (another id, perhaps another trust policy and more permissions) does not revive it.
+func TestSessionOfRecreatedRole(t *testing.T) {
+	f := newService(t, 0)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}`
+	role, err := f.svc.CreateRole(bg, iam.Role{Account: defaultAccount, Name: "R", TrustPolicy: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := f.svc.AssumeRole(bg, assumer(t, f), iam.AssumeRoleInput{RoleARN: role.ARN(), SessionName: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.DeleteRole(bg, defaultAccount, "R"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.CreateRole(bg, iam.Role{Account: defaultAccount, Name: "R", TrustPolicy: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID == role.ID {
+		t.Fatalf("the new role has the old one's id %s", role.ID)
+	}
+	if _, err := f.svc.Lookup(bg, tc.AccessKeyID, tc.SessionToken); !errors.Is(err, iam.ErrInvalidToken) {
+		t.Fatalf("a session of the deleted role works for its namesake: err = %v, want ErrInvalidToken", err)
+	}
+}
+
+// TestDamagedIdentityPolicy: a stored identity policy that no longer parses (a stricter
+// parser, a damaged record) may have denied something: it denies everything rather than
+// being dropped, which would lift its denies.
+func TestDamagedIdentityPolicy(t *testing.T) {
+	f := newService(t, 0)
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", ""); err != nil {
+		t.Fatal(err)
+	}
+	e := iam.Entity{Kind: iam.KindUser, Account: defaultAccount, Name: "alice"}
+	if err := f.svc.PutInlinePolicy(bg, e, "all", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	// Written past the service's validation, as an older parser or a damaged page leaves it.
+	damaged := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"NoSuchOperator":{"aws:username":"alice"}}}]}`
+	if err := f.store.PutInlinePolicy(bg, e, iam.InlinePolicy{Name: "deny-s3", Document: damaged}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := f.svc.CreateAccessKey(bg, defaultAccount, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.svc.Lookup(bg, k.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"s3:GetObject", "kms:Decrypt"} {
+		t.Run(action, func(t *testing.T) {
+			err := iam.Authorize(c.Principal, defaultAccount, action, "*", nil)
+			if !errors.Is(err, iam.ErrAccessDenied) {
+				t.Fatalf("%s allowed with a damaged (deny) policy in force: %v", action, err)
+			}
+		})
+	}
+}
+
+// TestAssumeRoleDuration: DurationSeconds out of STS's bounds is refused with the bound it
+// breaks, beyond the role's maximum with the role's message.
+func TestAssumeRoleDuration(t *testing.T) {
+	f := newService(t, 0)
+	role, err := f.svc.CreateRole(bg, iam.Role{Account: defaultAccount, Name: "R", MaxSessionDuration: 7200,
+		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := assumer(t, f)
+	cases := []struct {
+		seconds int
+		want    string // "" for success
+	}{
+		{899, "Member must have value greater than or equal to 900"},
+		{900, ""},
+		{7200, ""},
+		{7201, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."},
+		{43201, "1 validation error detected: Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"},
+	}
+	for _, c := range cases {
+		t.Run(strconv.Itoa(c.seconds), func(t *testing.T) {
+			_, err := f.svc.AssumeRole(bg, caller, iam.AssumeRoleInput{RoleARN: role.ARN(), SessionName: "s1", DurationSeconds: c.seconds})
+			if c.want == "" && err != nil || c.want != "" && (!errors.Is(err, iam.ErrValidation) || !strings.Contains(err.Error(), c.want)) {
+				t.Fatalf("err = %v, want %q", err, c.want)
 			}
 		})
 	}

@@ -139,9 +139,12 @@ type PolicyVersion struct {
 // Session is an STS role session: temporary credentials. Only a hash of its session token is
 // stored, and its secret key only sealed.
 type Session struct {
-	AccessKeyID  string // ASIA...
-	Account      string // the role's account
-	RoleName     string
+	AccessKeyID string // ASIA...
+	Account     string // the role's account
+	RoleName    string
+	// RoleID is the unique id of the role assumed: a session ends with its role, and a new
+	// role of the same name (another id) does not revive it.
+	RoleID       string
 	SessionName  string
 	TokenHash    []byte // SHA-256 of the session token
 	SealedSecret []byte

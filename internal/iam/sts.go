@@ -114,8 +114,11 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 		return TemporaryCredentials{}, errorf(ErrValidation, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
 	if dur < minSessionDuration || dur > role.MaxSessionDuration {
-		if dur > maxMaxSessionDuration || dur < minSessionDuration {
+		if dur < minSessionDuration {
 			return TemporaryCredentials{}, errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", dur))
+		}
+		if dur > maxMaxSessionDuration {
+			return TemporaryCredentials{}, errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200", dur))
 		}
 		return TemporaryCredentials{}, errorf(ErrValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
@@ -164,7 +167,7 @@ func (s *Service) newSession(ctx context.Context, role Role, caller Principal, n
 		return TemporaryCredentials{}, fmt.Errorf("iam: sealing a session secret: %w", err)
 	}
 	hash := sha256.Sum256([]byte(token))
-	ss := Session{AccessKeyID: id, Account: role.Account, RoleName: role.Name, SessionName: name, TokenHash: hash[:],
+	ss := Session{AccessKeyID: id, Account: role.Account, RoleName: role.Name, RoleID: role.ID, SessionName: name, TokenHash: hash[:],
 		SealedSecret: sealed, Policies: policies, SourceIdentity: caller.ARN, Created: now, Expires: now.Add(d)}
 	if err := s.store.PutSession(ctx, ss); err != nil {
 		return TemporaryCredentials{}, err

@@ -207,6 +207,9 @@ func (s *Service) PutInlinePolicy(ctx context.Context, e Entity, name, doc strin
 	if err := parseIdentityDocument(doc); err != nil {
 		return err
 	}
+	if err := s.checkInlineSize(ctx, e, name, doc); err != nil {
+		return err
+	}
 	err := s.store.PutInlinePolicy(ctx, e, InlinePolicy{Name: name, Document: doc})
 	s.invalidate()
 	return s.noSuchEntity(err, e)
