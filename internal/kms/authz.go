@@ -68,6 +68,9 @@ func (s *Service) authorize(ctx context.Context, c Caller, e *entry, a ask) erro
 	if err := checkGrantTokens(a.tokens); err != nil {
 		return err
 	}
+	if c.anonymous() {
+		return errAnonymous
+	}
 	k := e.key
 	r := &policy.Request{
 		Principal: c.principal(),
@@ -101,6 +104,9 @@ func (s *Service) authorize(ctx context.Context, c Caller, e *entry, a ask) erro
 // alias's own permission: the caller's identity policies alone, the account root holding
 // every identity permission. resource is the alias ARN, or "*".
 func (s *Service) authorizeIdentity(c Caller, op, resource string, conds map[string][]string) error {
+	if c.anonymous() {
+		return errAnonymous
+	}
 	r := &policy.Request{
 		Principal: c.principal(),
 		Action:    "kms:" + op,
@@ -119,6 +125,11 @@ func (s *Service) authorizeIdentity(c Caller, op, resource string, conds map[str
 	}
 	return deniedError(c, r, d, "identity-based policy")
 }
+
+// errAnonymous refuses a caller without an account: an unsigned S3 request reaching an SSE-KMS
+// object (S3 refuses anonymous access to those whatever the policies say). Even a key policy
+// allowing "*" does not admit it.
+var errAnonymous = errf(ErrAccessDenied, "Access Denied")
 
 // deniedError is AWS's AccessDeniedException text for a refused request. It names the
 // principal, action and resource the caller already knows, never a policy's text.

@@ -44,6 +44,9 @@ func (c Caller) root() bool {
 	return c.RoleARN == "" && strings.HasPrefix(c.ARN, "arn:") && strings.HasSuffix(c.ARN, ":iam::"+c.Account+":root")
 }
 
+// anonymous reports a caller without an account: no principal signed the request.
+func (c Caller) anonymous() bool { return c.Account == "" }
+
 // principal is the caller as policies match it.
 func (c Caller) principal() policy.Principal {
 	return policy.Principal{ARN: c.ARN, Account: c.Account, RoleARN: c.RoleARN}

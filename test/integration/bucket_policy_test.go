@@ -328,3 +328,30 @@ func TestBucketPolicyDenyBindsOwner(t *testing.T) {
 		must[*s3.GetObjectOutput](t)(e.s3.GetObject(c, &s3.GetObjectInput{Bucket: b, Key: aws.String("k")}))
 	})
 }
+
+// TestAnonymousSSEKMSObject: S3 refuses anonymous reads of SSE-KMS objects whatever the
+// policies say — even when the bucket policy makes the object public and the key policy lets
+// everyone decrypt — while a public SSE-S3 object beside it is readable.
+func TestAnonymousSSEKMSObject(t *testing.T) {
+	e := startServer(t)
+	c := ctx(t)
+	acct := e.account(t, rootCreds)
+	keyID, _ := e.keyWithPolicy(t, rootCreds, acct,
+		`{"Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"*"}`)
+	newBucket(t, e, "open")
+	e.unblockPublicAccess(t, "open")
+	e.mustPutPolicy(t, "open", policyDoc(publicRead("open")))
+	must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String("open"), Key: aws.String("dir/kms"),
+		Body: stringsReader("hello"), ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: &keyID}))
+	must[*s3.PutObjectOutput](t)(e.s3.PutObject(c, &s3.PutObjectInput{Bucket: aws.String("open"), Key: aws.String("dir/s3"),
+		Body: stringsReader("hello"), ServerSideEncryption: types.ServerSideEncryptionAes256}))
+
+	resp := e.anonymous(t, http.MethodGet, "/open/dir/kms")
+	if re := wantRawError(t, resp, "AccessDenied", http.StatusForbidden); re.Message != "Access Denied" {
+		t.Fatalf("anonymous SSE-KMS read refused with %q", re.Message)
+	}
+	resp = e.anonymous(t, http.MethodGet, "/open/dir/s3")
+	if body := mustRead(t, resp); resp.StatusCode != http.StatusOK || string(body) != "hello" {
+		t.Fatalf("anonymous SSE-S3 read: %d %q", resp.StatusCode, body)
+	}
+}
