@@ -3,42 +3,11 @@ package kms
 import (
 	"context"
 	"sync"
-
-	"github.com/coffer/coffer/internal/policy"
 )
 
 // maxCachedPolicies bounds the compiled key policies kept; keys sharing a policy text (every
 // key of an account with the default policy) share one compiled policy.
 const maxCachedPolicies = 4096
-
-// policyCache compiles key policies once per text.
-type policyCache struct {
-	mu sync.Mutex
-	m  map[string]*policy.Policy
-}
-
-// get returns the compiled policy of doc, compiling it on first use.
-func (pc *policyCache) get(doc string) (*policy.Policy, error) {
-	pc.mu.Lock()
-	p, ok := pc.m[doc]
-	pc.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	p, err := policy.Parse(doc, policy.ResourceKind)
-	if err != nil {
-		return nil, err
-	}
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if pc.m == nil || len(pc.m) >= maxCachedPolicies {
-		// Dropping everything is crude but bounded; keys keep their compiled policy in their
-		// cache entry, so only keys not yet used since pay a parse.
-		pc.m = make(map[string]*policy.Policy)
-	}
-	pc.m[doc] = p
-	return p, nil
-}
 
 // authIndex caches what authorization reads besides the key itself: each key's grants and
 // each account's aliases by key. Misses are filled under Service.wmu, and every write of

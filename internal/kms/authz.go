@@ -156,7 +156,7 @@ func (s *Service) keyPolicy(e *entry) *policy.Policy {
 	if cp := e.policy.Load(); cp != nil {
 		return cp.p
 	}
-	p, err := s.policies.get(e.key.Policy)
+	p, err := s.policies.Get(e.key.Policy)
 	if err != nil {
 		s.log.Error("kms: a stored key policy does not parse; it allows nothing", "key", e.key.ID, "err", err)
 	}

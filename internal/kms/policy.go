@@ -41,7 +41,7 @@ func (s *Service) checkNewPolicy(c Caller, keyARN, doc string, bypass bool) erro
 			return errf(ErrMalformedPolicy, "The key policy contains a character that is not allowed.")
 		}
 	}
-	p, err := s.policies.get(doc)
+	p, err := s.policies.Get(doc)
 	if err != nil {
 		var pe *policy.Error
 		if errors.As(err, &pe) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/coffer/coffer/internal/policy"
 )
 
 // Config configures a Service.
@@ -50,9 +52,9 @@ type Service struct {
 	destroyed map[string]bool
 	wmu       sync.Mutex // serialises writes so the cache follows the store's order
 
-	policies policyCache // compiled key policies by text
-	index    authIndex   // grants and aliases as authorization reads them
-	condMaps sync.Pool   // condition-key maps of authorizations (callerConditions)
+	policies *policy.Cache // compiled key policies by text
+	index    authIndex     // grants and aliases as authorization reads them
+	condMaps sync.Pool     // condition-key maps of authorizations (callerConditions)
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -64,7 +66,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("kms: Region is required")
 	}
 	s := &Service{
-		store: cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
+		policies: policy.NewCache(policy.ResourceKind, maxCachedPolicies),
+		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 	}

@@ -96,7 +96,7 @@ func (s *Service) Authorize(ctx context.Context, a Access) (Bucket, error) {
 	if p.Type == iam.PrincipalAccount && p.AccountID == owner && policyActions[a.Action] {
 		return bucketOf(b), nil
 	}
-	bp, err := s.policies.compiled(b.Policy)
+	bp, err := s.bucketPolicy(b.Policy)
 	if err != nil {
 		return Bucket{}, err
 	}

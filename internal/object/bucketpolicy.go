@@ -101,7 +101,7 @@ func (s *Service) BucketPolicyIsPublic(b Bucket) (bool, error) {
 	if b.Policy == "" {
 		return false, ErrNoSuchBucketPolicy
 	}
-	p, err := s.policies.compiled(b.Policy)
+	p, err := s.bucketPolicy(b.Policy)
 	if err != nil {
 		return false, err
 	}

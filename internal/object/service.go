@@ -13,6 +13,7 @@ import (
 
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/policy"
 	"github.com/coffer/coffer/internal/sse"
 )
 
@@ -58,7 +59,7 @@ type Service struct {
 	// bucketKeys caches unwrapped S3 bucket keys (see bucketkey.go).
 	bucketKeys *bucketKeyCache
 	// policies caches compiled bucket policies (see policycache.go).
-	policies *policyCache
+	policies *policy.Cache
 	log      *slog.Logger
 	now      func() time.Time
 	// allowSSECOnNewBuckets: new buckets accept SSE-C writes (Config.AllowSSECOnNewBuckets).
@@ -103,7 +104,11 @@ func New(c Config) *Service {
 		s.now = time.Now
 	}
 	s.bucketKeys = newBucketKeyCache(c.BucketKeyTTL, c.BucketKeyEntries, s.now)
-	s.policies = newPolicyCache(c.PolicyCacheEntries)
+	entries := c.PolicyCacheEntries
+	if entries <= 0 {
+		entries = DefaultPolicyCacheEntries
+	}
+	s.policies = policy.NewCache(policy.ResourceKind, entries)
 	return s
 }
 
