@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"time"
@@ -46,6 +47,29 @@ type Request struct {
 	UserAgent     string
 	Time          time.Time // when the request arrived
 	Region        string    // the region the server serves (aws:RequestedRegion)
+}
+
+// NewRequest returns the request identity of hr, made by p (Type PrincipalAnonymous for an
+// unsigned request) and arriving now; Signed records how a signed one was signed.
+func NewRequest(hr *http.Request, p Principal, requestID, region string) *Request {
+	return &Request{
+		Principal:       p,
+		SourceIP:        ClientIP(hr.RemoteAddr),
+		SecureTransport: hr.TLS != nil,
+		RequestID:       requestID,
+		UserAgent:       hr.UserAgent(),
+		Time:            time.Now(),
+		Region:          region,
+	}
+}
+
+// Signed records how the request was signed: the auth type (AuthHeader, AuthQueryString,
+// AuthPOST), the signature version (SigV4, SigV2), the signing time and the payload hash.
+func (r *Request) Signed(authType, version string, at time.Time, contentSHA256 string) *Request {
+	r.AuthType, r.SignatureVersion = authType, version
+	r.SignatureAge = r.Time.Sub(at)
+	r.ContentSHA256 = contentSHA256
+	return r
 }
 
 type requestKey struct{}

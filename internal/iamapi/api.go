@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/sigv4"
@@ -159,20 +158,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, rid strin
 			form[k] = append(form[k], vs...)
 		}
 	}
-	now := time.Now()
-	req := &iam.Request{
-		Principal:        p,
-		SourceIP:         iam.ClientIP(r.RemoteAddr),
-		SecureTransport:  r.TLS != nil,
-		AuthType:         iam.AuthHeader,
-		SignatureVersion: iam.SigV4,
-		SignatureAge:     now.Sub(auth.Date),
-		ContentSHA256:    auth.ContentSHA256,
-		RequestID:        rid,
-		UserAgent:        r.UserAgent(),
-		Time:             now,
-		Region:           auth.Region,
-	}
+	req := iam.NewRequest(r, p, rid, auth.Region).Signed(iam.AuthHeader, iam.SigV4, auth.Date, auth.ContentSHA256)
 	if auth.Presigned {
 		req.AuthType = iam.AuthQueryString
 	}

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
@@ -135,20 +134,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 	if len(body) > MaxBody {
 		return opName, nil, errBodyTooLarge
 	}
-	now := time.Now()
-	ri := &iam.Request{
-		Principal:        p,
-		SourceIP:         iam.ClientIP(r.RemoteAddr),
-		SecureTransport:  r.TLS != nil,
-		AuthType:         iam.AuthHeader,
-		SignatureVersion: iam.SigV4,
-		SignatureAge:     now.Sub(auth.Date),
-		ContentSHA256:    auth.ContentSHA256,
-		RequestID:        w.Header().Get("x-amzn-RequestId"),
-		UserAgent:        r.UserAgent(),
-		Time:             now,
-		Region:           auth.Region,
-	}
+	ri := iam.NewRequest(r, p, w.Header().Get("x-amzn-RequestId"), auth.Region).Signed(iam.AuthHeader, iam.SigV4, auth.Date, auth.ContentSHA256)
 	r = r.WithContext(iam.WithRequest(r.Context(), ri))
 	fn, ok := operations[opName]
 	if !ok {

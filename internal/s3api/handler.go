@@ -150,23 +150,11 @@ func (h *Handler) authenticate(q *request) error {
 // decide from and the audit trail records, and the caller on whose behalf SSE calls the KMS.
 func (h *Handler) identify(q *request, a *sigv4.Auth, p iam.Principal, authType string) {
 	q.principal = p
-	now := time.Now()
-	ri := &iam.Request{
-		Principal:        p,
-		SourceIP:         iam.ClientIP(q.r.RemoteAddr),
-		SecureTransport:  q.r.TLS != nil,
-		AuthType:         authType,
-		SignatureVersion: iam.SigV4,
-		SignatureAge:     now.Sub(a.Date),
-		ContentSHA256:    a.ContentSHA256,
-		RequestID:        q.id,
-		UserAgent:        q.r.UserAgent(),
-		Time:             now,
-		Region:           h.region,
-	}
+	version := iam.SigV4
 	if a.SigV2 {
-		ri.SignatureVersion = iam.SigV2
+		version = iam.SigV2
 	}
+	ri := iam.NewRequest(q.r, p, q.id, h.region).Signed(authType, version, a.Date, a.ContentSHA256)
 	ctx := iam.WithRequest(q.r.Context(), ri)
 	q.r = q.r.WithContext(object.WithCaller(ctx, object.Caller{Account: p.AccountID, ARN: p.ARN}))
 }
@@ -174,15 +162,7 @@ func (h *Handler) identify(q *request, a *sigv4.Auth, p iam.Principal, authType 
 // identifyAnonymous records an unsigned request's caller: the anonymous principal.
 func (h *Handler) identifyAnonymous(q *request) {
 	q.principal = iam.Principal{Type: iam.PrincipalAnonymous}
-	ri := &iam.Request{
-		Principal:       q.principal,
-		SourceIP:        iam.ClientIP(q.r.RemoteAddr),
-		SecureTransport: q.r.TLS != nil,
-		RequestID:       q.id,
-		UserAgent:       q.r.UserAgent(),
-		Time:            time.Now(),
-		Region:          h.region,
-	}
+	ri := iam.NewRequest(q.r, q.principal, q.id, h.region)
 	q.r = q.r.WithContext(iam.WithRequest(q.r.Context(), ri))
 }
 
