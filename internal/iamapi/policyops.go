@@ -35,13 +35,13 @@ func (h *Handler) createPolicy(c *call) (any, error) {
 	if err := h.authorize(c, c.arn("policy"+path, name)); err != nil {
 		return nil, err
 	}
-	p, err := h.svc.CreatePolicy(c.ctx, c.account(), name, path, c.get("Description"), doc)
+	p, err := h.svc.CreatePolicy(c.ctx, c.account(), name, path, c.get("Description"), doc, tagsParam(c))
 	if err != nil {
 		return nil, err
 	}
 	return struct {
 		Policy policyXML `xml:"Policy"`
-	}{policyOf(p)}, nil
+	}{policyWithTags(p)}, nil
 }
 
 func (h *Handler) getPolicy(c *call) (any, error) {
@@ -55,7 +55,7 @@ func (h *Handler) getPolicy(c *call) (any, error) {
 	}
 	return struct {
 		Policy policyXML `xml:"Policy"`
-	}{policyOf(p)}, nil
+	}{policyWithTags(p)}, nil
 }
 
 func (h *Handler) listPolicies(c *call) (any, error) {

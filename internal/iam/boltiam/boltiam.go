@@ -22,6 +22,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -218,6 +219,35 @@ func (s *Store) ListUsers(ctx context.Context, account string) ([]iam.User, erro
 	return out, err
 }
 
+// UpdateUser implements iam.Store.
+func (s *Store) UpdateUser(ctx context.Context, account, name string, fn func(*iam.User) error) (iam.User, error) {
+	var u iam.User
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		return updateRecord(tx.Bucket(bUsers), key(account, lower(name)), &u, func() error {
+			was := u
+			if err := fn(&u); err != nil {
+				return err
+			}
+			if u.Name != was.Name || u.Account != was.Account {
+				return fmt.Errorf("user %s: renaming: %w", name, iam.ErrValidation)
+			}
+			return nil
+		})
+	})
+	return u, err
+}
+
+// updateRecord reads the record at k into v, runs fn and writes v back if fn succeeds.
+func updateRecord(b *bolt.Bucket, k []byte, v any, fn func() error) error {
+	if err := get(b, k, v); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	return put(b, k, v)
+}
+
 // DeleteUser implements iam.Store.
 func (s *Store) DeleteUser(ctx context.Context, account, name string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
@@ -375,6 +405,24 @@ func (s *Store) ListRoles(ctx context.Context, account string) ([]iam.Role, erro
 		return err
 	})
 	return out, err
+}
+
+// UpdateRole implements iam.Store.
+func (s *Store) UpdateRole(ctx context.Context, account, name string, fn func(*iam.Role) error) (iam.Role, error) {
+	var r iam.Role
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		return updateRecord(tx.Bucket(bRoles), key(account, lower(name)), &r, func() error {
+			was := r
+			if err := fn(&r); err != nil {
+				return err
+			}
+			if r.Name != was.Name || r.Account != was.Account {
+				return fmt.Errorf("role %s: renaming: %w", name, iam.ErrValidation)
+			}
+			return nil
+		})
+	})
+	return r, err
 }
 
 // DeleteRole implements iam.Store.
@@ -575,6 +623,43 @@ func (s *Store) DetachPolicy(ctx context.Context, e iam.Entity, policyName strin
 		by := string(attachedByPrefix(e.Account, policyName)) + string(e.Kind) + "\x00" + lower(e.Name)
 		return tx.Bucket(bAttachedBy).Delete([]byte(by))
 	})
+}
+
+// ListPolicyEntities implements iam.Store.
+func (s *Store) ListPolicyEntities(ctx context.Context, account, policyName string) ([]iam.Entity, error) {
+	var out []iam.Entity
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if _, err := getPolicy(tx, account, policyName); err != nil {
+			return err
+		}
+		prefix := attachedByPrefix(account, policyName)
+		c := tx.Bucket(bAttachedBy).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			kind, name, ok := strings.Cut(string(k[len(prefix):]), "\x00")
+			if !ok {
+				return fmt.Errorf("boltiam: attachment %q: %w", k, iam.ErrDamaged)
+			}
+			e := iam.Entity{Kind: iam.Kind(kind), Account: account, Name: name}
+			var err error
+			if e.Kind == iam.KindRole {
+				var r iam.Role
+				err = get(tx.Bucket(bRoles), key(account, name), &r)
+				e.Name = r.Name
+			} else {
+				var u iam.User
+				err = get(tx.Bucket(bUsers), key(account, name), &u)
+				e.Name = u.Name
+			}
+			if err != nil {
+				return fmt.Errorf("boltiam: attachment %q: %w", k, err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	// Keys sort "role" before "user": IAM lists users first.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Kind == iam.KindUser && out[j].Kind != iam.KindUser })
+	return out, err
 }
 
 // ListAttachedPolicies implements iam.Store.
