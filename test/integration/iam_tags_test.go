@@ -1,0 +1,248 @@
+package integration
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+)
+
+// taggable drives the tag operations of one kind of IAM resource (user, role, policy) by
+// name, as Terraform's aws provider does for its tags argument.
+type taggable struct {
+	kind   string
+	create func(t *testing.T, tags []iamtypes.Tag) error // creates the resource with tags
+	get    func(t *testing.T) []iamtypes.Tag             // Get{User,Role,Policy}'s tags
+	list   func(t *testing.T) ([]iamtypes.Tag, error)
+	tag    func(t *testing.T, tags []iamtypes.Tag) error
+	untag  func(t *testing.T, keys []string) error
+	// missing tags a resource that does not exist.
+	missing func(t *testing.T) error
+}
+
+func tagsOf(kv ...string) []iamtypes.Tag {
+	var out []iamtypes.Tag
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, iamtypes.Tag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
+	}
+	return out
+}
+
+// tagMap turns tags into key=value strings, in order, for comparison.
+func tagMap(tags []iamtypes.Tag) []string {
+	out := []string{}
+	for _, t := range tags {
+		out = append(out, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+	}
+	return out
+}
+
+func (e *env) taggables(t *testing.T) []taggable {
+	ic := e.iamAs(rootCreds)
+	var policyARN string
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+	return []taggable{{
+		kind: "user",
+		create: func(t *testing.T, tags []iamtypes.Tag) error {
+			out, err := ic.CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("tagged"), Tags: tags})
+			if err == nil && !reflect.DeepEqual(tagMap(out.User.Tags), tagMap(tags)) {
+				t.Errorf("CreateUser answered tags %v", tagMap(out.User.Tags))
+			}
+			return err
+		},
+		get: func(t *testing.T) []iamtypes.Tag {
+			return must[*iam.GetUserOutput](t)(ic.GetUser(ctx(t), &iam.GetUserInput{UserName: aws.String("tagged")})).User.Tags
+		},
+		list: func(t *testing.T) ([]iamtypes.Tag, error) {
+			out, err := ic.ListUserTags(ctx(t), &iam.ListUserTagsInput{UserName: aws.String("tagged")})
+			if err != nil {
+				return nil, err
+			}
+			return out.Tags, nil
+		},
+		tag: func(t *testing.T, tags []iamtypes.Tag) error {
+			_, err := ic.TagUser(ctx(t), &iam.TagUserInput{UserName: aws.String("tagged"), Tags: tags})
+			return err
+		},
+		untag: func(t *testing.T, keys []string) error {
+			_, err := ic.UntagUser(ctx(t), &iam.UntagUserInput{UserName: aws.String("tagged"), TagKeys: keys})
+			return err
+		},
+		missing: func(t *testing.T) error {
+			_, err := ic.TagUser(ctx(t), &iam.TagUserInput{UserName: aws.String("nobody"), Tags: tagsOf("a", "b")})
+			return err
+		},
+	}, {
+		kind: "role",
+		create: func(t *testing.T, tags []iamtypes.Tag) error {
+			out, err := ic.CreateRole(ctx(t), &iam.CreateRoleInput{RoleName: aws.String("tagged"), AssumeRolePolicyDocument: aws.String(trust), Tags: tags})
+			if err == nil && !reflect.DeepEqual(tagMap(out.Role.Tags), tagMap(tags)) {
+				t.Errorf("CreateRole answered tags %v", tagMap(out.Role.Tags))
+			}
+			return err
+		},
+		get: func(t *testing.T) []iamtypes.Tag {
+			return must[*iam.GetRoleOutput](t)(ic.GetRole(ctx(t), &iam.GetRoleInput{RoleName: aws.String("tagged")})).Role.Tags
+		},
+		list: func(t *testing.T) ([]iamtypes.Tag, error) {
+			out, err := ic.ListRoleTags(ctx(t), &iam.ListRoleTagsInput{RoleName: aws.String("tagged")})
+			if err != nil {
+				return nil, err
+			}
+			return out.Tags, nil
+		},
+		tag: func(t *testing.T, tags []iamtypes.Tag) error {
+			_, err := ic.TagRole(ctx(t), &iam.TagRoleInput{RoleName: aws.String("tagged"), Tags: tags})
+			return err
+		},
+		untag: func(t *testing.T, keys []string) error {
+			_, err := ic.UntagRole(ctx(t), &iam.UntagRoleInput{RoleName: aws.String("tagged"), TagKeys: keys})
+			return err
+		},
+		missing: func(t *testing.T) error {
+			_, err := ic.TagRole(ctx(t), &iam.TagRoleInput{RoleName: aws.String("nobody"), Tags: tagsOf("a", "b")})
+			return err
+		},
+	}, {
+		kind: "policy",
+		create: func(t *testing.T, tags []iamtypes.Tag) error {
+			out, err := ic.CreatePolicy(ctx(t), &iam.CreatePolicyInput{PolicyName: aws.String("tagged"), PolicyDocument: aws.String(allowAll), Tags: tags})
+			if err == nil {
+				policyARN = *out.Policy.Arn
+				if !reflect.DeepEqual(tagMap(out.Policy.Tags), tagMap(tags)) {
+					t.Errorf("CreatePolicy answered tags %v", tagMap(out.Policy.Tags))
+				}
+			}
+			return err
+		},
+		get: func(t *testing.T) []iamtypes.Tag {
+			return must[*iam.GetPolicyOutput](t)(ic.GetPolicy(ctx(t), &iam.GetPolicyInput{PolicyArn: aws.String(policyARN)})).Policy.Tags
+		},
+		list: func(t *testing.T) ([]iamtypes.Tag, error) {
+			out, err := ic.ListPolicyTags(ctx(t), &iam.ListPolicyTagsInput{PolicyArn: aws.String(policyARN)})
+			if err != nil {
+				return nil, err
+			}
+			return out.Tags, nil
+		},
+		tag: func(t *testing.T, tags []iamtypes.Tag) error {
+			_, err := ic.TagPolicy(ctx(t), &iam.TagPolicyInput{PolicyArn: aws.String(policyARN), Tags: tags})
+			return err
+		},
+		untag: func(t *testing.T, keys []string) error {
+			_, err := ic.UntagPolicy(ctx(t), &iam.UntagPolicyInput{PolicyArn: aws.String(policyARN), TagKeys: keys})
+			return err
+		},
+		missing: func(t *testing.T) error {
+			_, err := ic.TagPolicy(ctx(t), &iam.TagPolicyInput{PolicyArn: aws.String(policyARN + "-nobody"), Tags: tagsOf("a", "b")})
+			return err
+		},
+	}}
+}
+
+// TestIAMTags: tags given on create are stored and answered by Get and List*Tags; Tag*
+// adds and replaces (keys ignore case), Untag* removes; IAM's limits and errors hold for
+// users, roles and managed policies alike.
+func TestIAMTags(t *testing.T) {
+	e := startServer(t)
+	many := func(n int, prefix string) []iamtypes.Tag {
+		var kv []string
+		for i := range n {
+			kv = append(kv, fmt.Sprintf("%s%02d", prefix, i), "v")
+		}
+		return tagsOf(kv...)
+	}
+	for _, r := range e.taggables(t) {
+		t.Run(r.kind, func(t *testing.T) {
+			wantAPIError(t, r.create(t, tagsOf("a", "1", "A", "2")), "InvalidInput", http.StatusBadRequest)
+			wantAPIError(t, r.create(t, many(51, "k")), "ValidationError", http.StatusBadRequest)
+			if err := r.create(t, tagsOf("team", "blue", "Cost Center", "")); err != nil {
+				t.Fatal(err)
+			}
+			if got := tagMap(r.get(t)); !reflect.DeepEqual(got, []string{"team=blue", "Cost Center="}) {
+				t.Errorf("Get tags = %v", got)
+			}
+			steps := []struct {
+				name   string
+				run    func() error
+				code   string
+				status int
+				want   []string // the tags after the step
+			}{
+				{"tag replaces ignoring case", func() error { return r.tag(t, tagsOf("TEAM", "red", "env", "prod")) }, "", 0,
+					[]string{"TEAM=red", "Cost Center=", "env=prod"}},
+				{"untag ignores case and unknown keys", func() error { return r.untag(t, []string{"cost center", "nope"}) }, "", 0,
+					[]string{"TEAM=red", "env=prod"}},
+				{"duplicate keys", func() error { return r.tag(t, tagsOf("x", "1", "X", "2")) }, "InvalidInput", 400, nil},
+				{"reserved prefix", func() error { return r.tag(t, tagsOf("aws:owner", "me")) }, "InvalidInput", 400, nil},
+				{"key too long", func() error { return r.tag(t, tagsOf(strings.Repeat("k", 129), "v")) }, "ValidationError", 400, nil},
+				{"empty key", func() error { return r.tag(t, tagsOf("", "v")) }, "ValidationError", 400, nil},
+				{"value too long", func() error { return r.tag(t, tagsOf("k", strings.Repeat("v", 257))) }, "ValidationError", 400, nil},
+				{"bad character", func() error { return r.tag(t, tagsOf("k", "a;b")) }, "ValidationError", 400, nil},
+				{"more than 50 at once", func() error { return r.tag(t, many(51, "m")) }, "ValidationError", 400, nil},
+				{"more than 50 in all", func() error { return r.tag(t, many(49, "n")) }, "LimitExceeded", 409, nil},
+				{"50 in all", func() error { return r.tag(t, many(48, "n")) }, "", 0, nil},
+				{"no such resource", func() error { return r.missing(t) }, "NoSuchEntity", 404, nil},
+			}
+			for _, st := range steps {
+				t.Run(st.name, func(t *testing.T) {
+					err := st.run()
+					if st.code != "" {
+						wantAPIError(t, err, st.code, st.status)
+						return
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if st.want == nil {
+						return
+					}
+					got, err := r.list(t)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(tagMap(got), st.want) {
+						t.Errorf("List tags = %v, want %v", tagMap(got), st.want)
+					}
+					if g := tagMap(r.get(t)); !reflect.DeepEqual(g, st.want) {
+						t.Errorf("Get tags = %v, want %v", g, st.want)
+					}
+				})
+			}
+			if got, err := r.list(t); err != nil || len(got) != 50 {
+				t.Errorf("List tags: %d tags, %v; want 50", len(got), err)
+			}
+		})
+	}
+}
+
+// TestIAMTagsPaging: List*Tags pages by MaxItems and Marker, as Terraform's paginators read it.
+func TestIAMTagsPaging(t *testing.T) {
+	e := startServer(t)
+	ic := e.iamAs(rootCreds)
+	var kv []string
+	for i := range 5 {
+		kv = append(kv, fmt.Sprintf("k%d", i), "v")
+	}
+	must[*iam.CreateUserOutput](t)(ic.CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("u"), Tags: tagsOf(kv...)}))
+	var got []string
+	p := iam.NewListUserTagsPaginator(ic, &iam.ListUserTagsInput{UserName: aws.String("u"), MaxItems: aws.Int32(2)})
+	pages := 0
+	for p.HasMorePages() {
+		out := must[*iam.ListUserTagsOutput](t)(p.NextPage(ctx(t)))
+		got = append(got, tagMap(out.Tags)...)
+		pages++
+	}
+	if pages != 3 || len(got) != 5 || got[4] != "k4=v" {
+		t.Errorf("%d pages: %v", pages, got)
+	}
+	users := must[*iam.ListUsersOutput](t)(ic.ListUsers(ctx(t), &iam.ListUsersInput{}))
+	if len(users.Users) != 1 || len(users.Users[0].Tags) != 0 {
+		t.Errorf("ListUsers = %+v, want no tags (IAM's lists leave them out)", users.Users)
+	}
+}
