@@ -48,8 +48,11 @@ func (h *Handler) updateRole(c *call) (any, error) {
 		up.MaxSessionDuration = &d
 	}
 	r, err := h.svc.UpdateRole(c.ctx, e.Account, e.Name, up)
-	if err != nil || c.action == "UpdateRole" {
+	if err != nil {
 		return nil, err
+	}
+	if c.action == "UpdateRole" {
+		return struct{}{}, nil // an empty UpdateRoleResult, which the SDKs expect
 	}
 	return struct {
 		Role roleXML `xml:"Role"`
