@@ -140,8 +140,11 @@ func (h *Handler) listTags(c *call) (any, error) {
 		tags = u.Tags
 	}
 	out, p, err := pageOf(c, tags, func(t iam.Tag) tagXML { return tagXML(t) })
+	type members struct {
+		Member []tagXML `xml:"member"`
+	}
 	return struct {
-		Tags []tagXML `xml:"Tags>member"`
+		Tags members `xml:"Tags"` // <Tags></Tags> when there are none, as IAM writes it
 		page
-	}{out, p}, err
+	}{members{out}, p}, err
 }

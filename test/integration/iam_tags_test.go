@@ -246,3 +246,49 @@ func TestIAMTagsPaging(t *testing.T) {
 		t.Errorf("ListUsers = %+v, want no tags (IAM's lists leave them out)", users.Users)
 	}
 }
+
+// TestIAMTagWireShapes checks the XML of tags as IAM writes it: Tags>member>Key,Value in
+// CreateUser and GetUser, and an empty <Tags></Tags> in ListUserTags of an untagged user.
+func TestIAMTagWireShapes(t *testing.T) {
+	e := startServer(t)
+	cases := []struct {
+		name, form string
+		status     int
+		want       []string
+	}{
+		{"create user with tags", "Action=CreateUser&Version=2010-05-08&UserName=wire&Tags.member.1.Key=team&Tags.member.1.Value=blue", 200,
+			[]string{`</CreateDate><Tags><member><Key>team</Key><Value>blue</Value></member></Tags></User></CreateUserResult>`}},
+		{"get user", "Action=GetUser&Version=2010-05-08&UserName=wire", 200,
+			[]string{`<Tags><member><Key>team</Key><Value>blue</Value></member></Tags></User></GetUserResult>`}},
+		{"list user tags", "Action=ListUserTags&Version=2010-05-08&UserName=wire", 200,
+			[]string{`<ListUserTagsResult><Tags><member><Key>team</Key><Value>blue</Value></member></Tags><IsTruncated>false</IsTruncated></ListUserTagsResult>`}},
+		{"untag user", "Action=UntagUser&Version=2010-05-08&UserName=wire&TagKeys.member.1=team", 200,
+			[]string{`<UntagUserResponse `}},
+		{"list no tags", "Action=ListUserTags&Version=2010-05-08&UserName=wire", 200,
+			[]string{`<ListUserTagsResult><Tags></Tags><IsTruncated>false</IsTruncated></ListUserTagsResult>`}},
+		{"untag without keys", "Action=UntagUser&Version=2010-05-08&UserName=wire", 400,
+			[]string{`<Code>ValidationError</Code><Message>1 validation error detected: Value null at &#39;tagKeys&#39; failed to satisfy constraint: Member must not be null</Message>`}},
+		{"tag without tags", "Action=TagUser&Version=2010-05-08&UserName=wire", 400,
+			[]string{`<Code>ValidationError</Code><Message>1 validation error detected: Value null at &#39;tags&#39;`}},
+		{"reserved key", "Action=TagUser&Version=2010-05-08&UserName=wire&Tags.member.1.Key=AWS:x&Tags.member.1.Value=", 400,
+			[]string{`<Type>Sender</Type><Code>InvalidInput</Code>`}},
+		{"update role result", "Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument=" +
+			"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22*%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D", 200,
+			[]string{`<CreateRoleResult>`}},
+		{"update role", "Action=UpdateRole&Version=2010-05-08&RoleName=r&Description=d", 200,
+			[]string{`<UpdateRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><UpdateRoleResult></UpdateRoleResult><ResponseMetadata>`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := e.queryCall(t, "iam", "us-east-1", tc.form)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %s", status, tc.status, body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("body lacks %s:\n%s", w, body)
+				}
+			}
+		})
+	}
+}

@@ -232,3 +232,78 @@ func TestIAMListEntitiesForPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestIAMTerraformDestroy: the calls Terraform's aws provider makes to destroy a user with
+// force_destroy and a role with force_detach_policies all answer as IAM does for a user or
+// role without groups, SSH keys, MFA devices, login profile, certificates or instance
+// profiles, and the deletes then succeed.
+func TestIAMTerraformDestroy(t *testing.T) {
+	e := startServer(t)
+	ic := e.iamAs(rootCreds)
+	c := ctx(t)
+	e.newUser(t, rootCreds, "doomed")
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+	must[*iam.CreateRoleOutput](t)(ic.CreateRole(c, &iam.CreateRoleInput{RoleName: aws.String("doomed"), AssumeRolePolicyDocument: aws.String(trust)}))
+	u := aws.String("doomed")
+	steps := []struct {
+		name   string
+		run    func() error
+		code   string
+		status int
+	}{
+		{"ListGroupsForUser", func() error { _, err := ic.ListGroupsForUser(c, &iam.ListGroupsForUserInput{UserName: u}); return err }, "", 0},
+		{"ListSSHPublicKeys", func() error { _, err := ic.ListSSHPublicKeys(c, &iam.ListSSHPublicKeysInput{UserName: u}); return err }, "", 0},
+		{"ListVirtualMFADevices", func() error {
+			_, err := ic.ListVirtualMFADevices(c, &iam.ListVirtualMFADevicesInput{AssignmentStatus: iamtypes.AssignmentStatusTypeAssigned})
+			return err
+		}, "", 0},
+		{"ListMFADevices", func() error { _, err := ic.ListMFADevices(c, &iam.ListMFADevicesInput{UserName: u}); return err }, "", 0},
+		{"DeleteLoginProfile", func() error { _, err := ic.DeleteLoginProfile(c, &iam.DeleteLoginProfileInput{UserName: u}); return err }, "NoSuchEntity", 404},
+		{"ListSigningCertificates", func() error {
+			_, err := ic.ListSigningCertificates(c, &iam.ListSigningCertificatesInput{UserName: u})
+			return err
+		}, "", 0},
+		{"ListServiceSpecificCredentials", func() error {
+			_, err := ic.ListServiceSpecificCredentials(c, &iam.ListServiceSpecificCredentialsInput{UserName: u})
+			return err
+		}, "", 0},
+		{"ListSSHPublicKeys of a missing user", func() error {
+			_, err := ic.ListSSHPublicKeys(c, &iam.ListSSHPublicKeysInput{UserName: aws.String("nobody")})
+			return err
+		}, "NoSuchEntity", 404},
+		{"DeleteAccessKeys", func() error {
+			keys, err := ic.ListAccessKeys(c, &iam.ListAccessKeysInput{UserName: u})
+			if err != nil {
+				return err
+			}
+			for _, k := range keys.AccessKeyMetadata {
+				if _, err := ic.DeleteAccessKey(c, &iam.DeleteAccessKeyInput{UserName: u, AccessKeyId: k.AccessKeyId}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, "", 0},
+		{"DeleteUser", func() error { _, err := ic.DeleteUser(c, &iam.DeleteUserInput{UserName: u}); return err }, "", 0},
+		{"ListInstanceProfilesForRole", func() error {
+			_, err := ic.ListInstanceProfilesForRole(c, &iam.ListInstanceProfilesForRoleInput{RoleName: u})
+			return err
+		}, "", 0},
+		{"ListRolePolicies", func() error { _, err := ic.ListRolePolicies(c, &iam.ListRolePoliciesInput{RoleName: u}); return err }, "", 0},
+		{"ListAttachedRolePolicies", func() error {
+			_, err := ic.ListAttachedRolePolicies(c, &iam.ListAttachedRolePoliciesInput{RoleName: u})
+			return err
+		}, "", 0},
+		{"DeleteRole", func() error { _, err := ic.DeleteRole(c, &iam.DeleteRoleInput{RoleName: u}); return err }, "", 0},
+		{"DeleteUser again", func() error { _, err := ic.DeleteUser(c, &iam.DeleteUserInput{UserName: u}); return err }, "NoSuchEntity", 404},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			err := st.run()
+			if st.code != "" {
+				wantAPIError(t, err, st.code, st.status)
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
