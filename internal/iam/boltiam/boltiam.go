@@ -14,7 +14,9 @@
 //	iam.attachedby <account> 0 <policy> 0 <kind> 0 <entity>      → empty
 //	iam.sessions   <access key id>                               → Session
 //
-// Records are a version byte (1) followed by JSON.
+// Records are a version byte (1) followed by JSON. Fields added later (the Tags of users,
+// roles and policies) are optional: a record written before them reads as having none, so
+// they did not need a new version.
 package boltiam
 
 import (
