@@ -258,7 +258,10 @@ func TestIAMTerraformDestroy(t *testing.T) {
 			return err
 		}, "", 0},
 		{"ListMFADevices", func() error { _, err := ic.ListMFADevices(c, &iam.ListMFADevicesInput{UserName: u}); return err }, "", 0},
-		{"DeleteLoginProfile", func() error { _, err := ic.DeleteLoginProfile(c, &iam.DeleteLoginProfileInput{UserName: u}); return err }, "NoSuchEntity", 404},
+		{"DeleteLoginProfile", func() error {
+			_, err := ic.DeleteLoginProfile(c, &iam.DeleteLoginProfileInput{UserName: u})
+			return err
+		}, "NoSuchEntity", 404},
 		{"ListSigningCertificates", func() error {
 			_, err := ic.ListSigningCertificates(c, &iam.ListSigningCertificatesInput{UserName: u})
 			return err
