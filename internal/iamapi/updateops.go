@@ -92,6 +92,10 @@ func (h *Handler) getAccessKeyLastUsed(c *call) (any, error) {
 	}
 	k, err := h.svc.AccessKey(c.ctx, c.account(), id)
 	if err != nil {
+		// Only a caller allowed the action on every user learns that a key does not exist.
+		if aerr := h.authorize(c, c.arn("user/", "*")); aerr != nil {
+			return nil, aerr
+		}
 		return nil, err
 	}
 	if err := h.authorize(c, h.targetARN(c, k.UserName)); err != nil {

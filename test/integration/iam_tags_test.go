@@ -292,3 +292,24 @@ func TestIAMTagWireShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestIAMTagAuthorization: tag actions are authorized as iam:TagUser, iam:ListUserTags ... on
+// the user, role or policy; a caller without them is refused and changes nothing.
+func TestIAMTagAuthorization(t *testing.T) {
+	e := startServer(t)
+	alice, _ := e.newUser(t, rootCreds, "alice")
+	must[*iam.CreateUserOutput](t)(e.iamAs(rootCreds).CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("bob"), Tags: tagsOf("team", "blue")}))
+	ic := e.iamAs(alice)
+	bob := aws.String("bob")
+	_, err := ic.TagUser(ctx(t), &iam.TagUserInput{UserName: bob, Tags: tagsOf("team", "red")})
+	wantAPIError(t, err, "AccessDenied", http.StatusForbidden)
+	_, err = ic.ListUserTags(ctx(t), &iam.ListUserTagsInput{UserName: bob})
+	wantAPIError(t, err, "AccessDenied", http.StatusForbidden)
+	e.putUserPolicy(t, rootCreds, "alice", "tags", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUserTags","Resource":"arn:aws:iam::*:user/bob"}]}`)
+	out := must[*iam.ListUserTagsOutput](t)(ic.ListUserTags(ctx(t), &iam.ListUserTagsInput{UserName: bob}))
+	if got := tagMap(out.Tags); !reflect.DeepEqual(got, []string{"team=blue"}) {
+		t.Errorf("bob's tags = %v, want the refused TagUser to have changed nothing", got)
+	}
+	_, err = ic.UntagUser(ctx(t), &iam.UntagUserInput{UserName: bob, TagKeys: []string{"team"}})
+	wantAPIError(t, err, "AccessDenied", http.StatusForbidden)
+}

@@ -310,3 +310,36 @@ func TestIAMTerraformDestroy(t *testing.T) {
 		})
 	}
 }
+
+// TestIAMGetAccessKeyLastUsedAuthorization: a user without iam:GetAccessKeyLastUsed learns
+// nothing, not even whether a key exists; one allowed on its own user sees its own key.
+func TestIAMGetAccessKeyLastUsedAuthorization(t *testing.T) {
+	e := startServer(t)
+	alice, _ := e.newUser(t, rootCreds, "alice")
+	bob, _ := e.newUser(t, rootCreds, "bob")
+	ic := e.iamAs(alice)
+	cases := []struct {
+		name   string
+		key    string
+		code   string
+		status int
+	}{
+		{"own key, no permission", alice.AccessKey, "AccessDenied", 403},
+		{"missing key, no permission", "AKIANOTAKEY000000000", "AccessDenied", 403},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ic.GetAccessKeyLastUsed(ctx(t), &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(tc.key)})
+			wantAPIError(t, err, tc.code, tc.status)
+		})
+	}
+	e.putUserPolicy(t, rootCreds, "alice", "own", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetAccessKeyLastUsed","Resource":"arn:aws:iam::*:user/alice"}]}`)
+	out := must[*iam.GetAccessKeyLastUsedOutput](t)(ic.GetAccessKeyLastUsed(ctx(t), &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(alice.AccessKey)}))
+	if aws.ToString(out.UserName) != "alice" {
+		t.Errorf("UserName = %s", aws.ToString(out.UserName))
+	}
+	_, err := ic.GetAccessKeyLastUsed(ctx(t), &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(bob.AccessKey)})
+	wantAPIError(t, err, "AccessDenied", 403)
+	_, err = ic.GetAccessKeyLastUsed(ctx(t), &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String("AKIANOTAKEY000000000")})
+	wantAPIError(t, err, "AccessDenied", 403)
+}
