@@ -393,12 +393,17 @@ func (h *Handler) createRole(c *call) (any, error) {
 	}{roleOf(r, true)}, nil
 }
 
-func (h *Handler) getRole(c *call) (any, error) {
+// role returns the role RoleName names, authorized for the call.
+func (h *Handler) role(c *call) (iam.Role, error) {
 	e, err := h.entity(c)
 	if err != nil {
-		return nil, err
+		return iam.Role{}, err
 	}
-	r, err := h.svc.GetRole(c.ctx, e.Account, e.Name)
+	return h.svc.GetRole(c.ctx, e.Account, e.Name)
+}
+
+func (h *Handler) getRole(c *call) (any, error) {
+	r, err := h.role(c)
 	if err != nil {
 		return nil, err
 	}

@@ -109,21 +109,13 @@ func (h *Handler) listTags(c *call) (any, error) {
 	var tags []iam.Tag
 	switch c.action {
 	case "ListPolicyTags":
-		arn, err := h.policyARN(c)
-		if err != nil {
-			return nil, err
-		}
-		p, err := h.svc.GetPolicy(c.ctx, c.account(), arn)
+		p, err := h.policy(c)
 		if err != nil {
 			return nil, err
 		}
 		tags = p.Tags
 	case "ListRoleTags":
-		e, err := h.entity(c)
-		if err != nil {
-			return nil, err
-		}
-		r, err := h.svc.GetRole(c.ctx, e.Account, e.Name)
+		r, err := h.role(c)
 		if err != nil {
 			return nil, err
 		}

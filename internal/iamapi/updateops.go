@@ -72,11 +72,7 @@ func (h *Handler) updateAssumeRolePolicy(c *call) (any, error) {
 }
 
 func (h *Handler) setDefaultPolicyVersion(c *call) (any, error) {
-	arn, err := h.policyARN(c)
-	if err != nil {
-		return nil, err
-	}
-	id, err := required(c, "VersionId")
+	arn, id, err := h.policyVersion(c)
 	if err != nil {
 		return nil, err
 	}

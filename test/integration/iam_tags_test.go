@@ -279,17 +279,7 @@ func TestIAMTagWireShapes(t *testing.T) {
 			[]string{`<UpdateRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><UpdateRoleResult></UpdateRoleResult><ResponseMetadata>`}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			status, body := e.queryCall(t, "iam", "us-east-1", tc.form)
-			if status != tc.status {
-				t.Fatalf("status %d, want %d: %s", status, tc.status, body)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("body lacks %s:\n%s", w, body)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { e.wantQueryAnswer(t, "iam", "us-east-1", tc.form, tc.status, tc.want) })
 	}
 }
 

@@ -225,27 +225,23 @@ func (s *Store) ListUsers(ctx context.Context, account string) ([]iam.User, erro
 func (s *Store) UpdateUser(ctx context.Context, account, name string, fn func(*iam.User) error) (iam.User, error) {
 	var u iam.User
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		return updateRecord(tx.Bucket(bUsers), key(account, lower(name)), &u, func() error {
-			was := u
-			if err := fn(&u); err != nil {
-				return err
-			}
-			if u.Name != was.Name || u.Account != was.Account {
-				return fmt.Errorf("user %s: renaming: %w", name, iam.ErrValidation)
-			}
-			return nil
-		})
+		return updateNamed(tx.Bucket(bUsers), key(account, lower(name)), &u, fn, func(u iam.User) string { return u.Account + "\x00" + u.Name })
 	})
 	return u, err
 }
 
-// updateRecord reads the record at k into v, runs fn and writes v back if fn succeeds.
-func updateRecord(b *bolt.Bucket, k []byte, v any, fn func() error) error {
+// updateNamed reads the record at k into v, applies fn and writes v back if fn succeeds and
+// left the record's identity (its account and name) alone.
+func updateNamed[T any](b *bolt.Bucket, k []byte, v *T, fn func(*T) error, identity func(T) string) error {
 	if err := get(b, k, v); err != nil {
 		return err
 	}
-	if err := fn(); err != nil {
+	was := identity(*v)
+	if err := fn(v); err != nil {
 		return err
+	}
+	if identity(*v) != was {
+		return fmt.Errorf("boltiam: record %q: renaming: %w", k, iam.ErrValidation)
 	}
 	return put(b, k, v)
 }
@@ -413,16 +409,7 @@ func (s *Store) ListRoles(ctx context.Context, account string) ([]iam.Role, erro
 func (s *Store) UpdateRole(ctx context.Context, account, name string, fn func(*iam.Role) error) (iam.Role, error) {
 	var r iam.Role
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		return updateRecord(tx.Bucket(bRoles), key(account, lower(name)), &r, func() error {
-			was := r
-			if err := fn(&r); err != nil {
-				return err
-			}
-			if r.Name != was.Name || r.Account != was.Account {
-				return fmt.Errorf("role %s: renaming: %w", name, iam.ErrValidation)
-			}
-			return nil
-		})
+		return updateNamed(tx.Bucket(bRoles), key(account, lower(name)), &r, fn, func(r iam.Role) string { return r.Account + "\x00" + r.Name })
 	})
 	return r, err
 }
