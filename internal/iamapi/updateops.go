@@ -94,7 +94,11 @@ func (h *Handler) getAccessKeyLastUsed(c *call) (any, error) {
 		}
 		return nil, err
 	}
-	if err := h.authorize(c, h.targetARN(c, k.UserName)); err != nil {
+	owner := c.arn("root", "") // an account root's key
+	if k.UserName != "" {
+		owner = h.userARN(c, k.UserName)
+	}
+	if err := h.authorize(c, owner); err != nil {
 		return nil, err
 	}
 	type lastUsed struct {

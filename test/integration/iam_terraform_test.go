@@ -340,6 +340,15 @@ func TestIAMGetAccessKeyLastUsedAuthorization(t *testing.T) {
 	}
 	_, err := ic.GetAccessKeyLastUsed(ctx(t), &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(bob.AccessKey)})
 	wantAPIError(t, err, "AccessDenied", 403)
+	_, err = ic.GetAccessKeyLastUsed(ctx(t), &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(testAccessKey)})
+	wantAPIError(t, err, "AccessDenied", 403) // the root's key (from the configuration, not the store)
+	rootKey := must[*iam.CreateAccessKeyOutput](t)(e.iamAs(rootCreds).CreateAccessKey(ctx(t), &iam.CreateAccessKeyInput{})).AccessKey.AccessKeyId
+	_, err = ic.GetAccessKeyLastUsed(ctx(t), &iam.GetAccessKeyLastUsedInput{AccessKeyId: rootKey})
+	wantAPIError(t, err, "AccessDenied", 403) // a stored root key is the root's, not alice's
+	own := must[*iam.GetAccessKeyLastUsedOutput](t)(e.iamAs(rootCreds).GetAccessKeyLastUsed(ctx(t), &iam.GetAccessKeyLastUsedInput{AccessKeyId: rootKey}))
+	if own.UserName != nil {
+		t.Errorf("root key's UserName = %s", *own.UserName)
+	}
 	_, err = ic.GetAccessKeyLastUsed(ctx(t), &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String("AKIANOTAKEY000000000")})
 	wantAPIError(t, err, "AccessDenied", 403)
 }
