@@ -53,7 +53,7 @@ func (s *Service) GetUser(ctx context.Context, account, name string) (User, erro
 }
 
 // UpdateUser moves a user to newPath ("" keeps it). Renaming (newName other than the name,
-// ignoring case) is not supported: it fails with ErrValidation.
+// ignoring case) is not supported: it fails with ErrNotSupported.
 func (s *Service) UpdateUser(ctx context.Context, account, name, newName, newPath string) (User, error) {
 	if newName != "" && !strings.EqualFold(newName, name) {
 		return User{}, errorf(ErrNotSupported, "Renaming a user is not supported.")
