@@ -21,7 +21,7 @@ func sizedPolicy(n int) string {
 // that may write policies cannot make its lookups and evaluations arbitrarily costly.
 func TestPolicySizeQuotas(t *testing.T) {
 	f := newService(t, 0)
-	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", ""); err != nil {
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}`
@@ -46,11 +46,11 @@ func TestPolicySizeQuotas(t *testing.T) {
 		{"role: beyond", func() error { return f.svc.PutInlinePolicy(bg, role, "p2", sizedPolicy(120)) },
 			"Maximum policy size of 10240 bytes exceeded for role R"},
 		{"managed: at the quota", func() error {
-			_, err := f.svc.CreatePolicy(bg, defaultAccount, "m", "", "", sizedPolicy(6144))
+			_, err := f.svc.CreatePolicy(bg, defaultAccount, "m", "", "", sizedPolicy(6144), nil)
 			return err
 		}, ""},
 		{"managed: beyond", func() error {
-			_, err := f.svc.CreatePolicy(bg, defaultAccount, "m2", "", "", sizedPolicy(6145))
+			_, err := f.svc.CreatePolicy(bg, defaultAccount, "m2", "", "", sizedPolicy(6145), nil)
 			return err
 		},
 			"Cannot exceed quota for PolicySize: 6144"},
@@ -76,12 +76,12 @@ func TestPolicySizeQuotas(t *testing.T) {
 // TestAttachedPolicyQuota: a user or role has at most 10 managed policies attached.
 func TestAttachedPolicyQuota(t *testing.T) {
 	f := newService(t, 0)
-	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", ""); err != nil {
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	user := iam.Entity{Kind: iam.KindUser, Account: defaultAccount, Name: "alice"}
 	for i := range 11 {
-		p, err := f.svc.CreatePolicy(bg, defaultAccount, "m"+strconv.Itoa(i), "", "", sizedPolicy(200))
+		p, err := f.svc.CreatePolicy(bg, defaultAccount, "m"+strconv.Itoa(i), "", "", sizedPolicy(200), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

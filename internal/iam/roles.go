@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/coffer/coffer/internal/policy"
 )
@@ -25,8 +26,8 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (Role, error) {
 	if r.MaxSessionDuration == 0 {
 		r.MaxSessionDuration = DefaultMaxSessionDuration
 	}
-	if r.MaxSessionDuration < DefaultMaxSessionDuration || r.MaxSessionDuration > maxMaxSessionDuration {
-		return Role{}, errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200 and greater than or equal to 3600", r.MaxSessionDuration))
+	if err := checkMaxSessionDuration(r.MaxSessionDuration); err != nil {
+		return Role{}, err
 	}
 	if r.TrustPolicy == "" {
 		return Role{}, errorf(ErrValidation, "1 validation error detected: Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null")
@@ -35,6 +36,12 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (Role, error) {
 		return Role{}, err
 	}
 	if err := checkTrustSize(r.TrustPolicy); err != nil {
+		return Role{}, err
+	}
+	if err := checkRoleDescription(r.Description); err != nil {
+		return Role{}, err
+	}
+	if err := checkTags(r.Tags); err != nil {
 		return Role{}, err
 	}
 	r.ID = newID(roleIDPrefix)
@@ -46,6 +53,68 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (Role, error) {
 		return Role{}, err
 	}
 	return r, nil
+}
+
+func checkMaxSessionDuration(d int) error {
+	if d < DefaultMaxSessionDuration || d > maxMaxSessionDuration {
+		return errorf(ErrValidation, fmt.Sprintf("1 validation error detected: Value '%d' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200 and greater than or equal to 3600", d))
+	}
+	return nil
+}
+
+// maxRoleDescription is the longest role description IAM takes, in characters.
+const maxRoleDescription = 1000
+
+func checkRoleDescription(d string) error {
+	if utf8.RuneCountInString(d) > maxRoleDescription {
+		return errorf(ErrValidation, "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000")
+	}
+	return nil
+}
+
+// RoleUpdate is what UpdateRole changes: the fields given (non-nil).
+type RoleUpdate struct {
+	Description        *string
+	MaxSessionDuration *int
+}
+
+// UpdateRole changes a role's description and longest session.
+func (s *Service) UpdateRole(ctx context.Context, account, name string, up RoleUpdate) (Role, error) {
+	if up.Description != nil {
+		if err := checkRoleDescription(*up.Description); err != nil {
+			return Role{}, err
+		}
+	}
+	if up.MaxSessionDuration != nil {
+		if err := checkMaxSessionDuration(*up.MaxSessionDuration); err != nil {
+			return Role{}, err
+		}
+	}
+	r, err := s.store.UpdateRole(ctx, account, name, func(r *Role) error {
+		if up.Description != nil {
+			r.Description = *up.Description
+		}
+		if up.MaxSessionDuration != nil {
+			r.MaxSessionDuration = *up.MaxSessionDuration
+		}
+		return nil
+	})
+	return r, s.noSuchEntity(err, Entity{Kind: KindRole, Account: account, Name: name})
+}
+
+// UpdateAssumeRolePolicy replaces a role's trust policy.
+func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, account, name, doc string) error {
+	if err := parseDocument(doc, policy.TrustKind); err != nil {
+		return err
+	}
+	if err := checkTrustSize(doc); err != nil {
+		return err
+	}
+	_, err := s.store.UpdateRole(ctx, account, name, func(r *Role) error {
+		r.TrustPolicy = doc
+		return nil
+	})
+	return s.noSuchEntity(err, Entity{Kind: KindRole, Account: account, Name: name})
 }
 
 // GetRole returns a role of account.
@@ -114,10 +183,14 @@ func noSuchPolicy(arn string) error {
 	return errorf(ErrNoSuchEntity, "Policy "+arn+" does not exist or is not attachable.")
 }
 
-// CreatePolicy creates a customer managed policy of account with its first version.
-func (s *Service) CreatePolicy(ctx context.Context, account, name, path, description, doc string) (ManagedPolicy, error) {
+// CreatePolicy creates a customer managed policy of account with its first version and tags
+// (none: nil).
+func (s *Service) CreatePolicy(ctx context.Context, account, name, path, description, doc string, tags []Tag) (ManagedPolicy, error) {
 	path, err := checkNamePath("policy", name, path, 128)
 	if err != nil {
+		return ManagedPolicy{}, err
+	}
+	if err := checkTags(tags); err != nil {
 		return ManagedPolicy{}, err
 	}
 	if err := parseIdentityDocument(doc); err != nil {
@@ -129,7 +202,7 @@ func (s *Service) CreatePolicy(ctx context.Context, account, name, path, descrip
 	now := s.now().UTC().Truncate(1e9)
 	p := ManagedPolicy{Account: account, Name: name, Path: path, ID: newID(policyIDPrefix), Description: description,
 		DefaultVersion: "v1", Versions: []PolicyVersion{{ID: "v1", Document: doc, Created: now}}, NextVersion: 2,
-		Created: now, Updated: now}
+		Created: now, Updated: now, Tags: tags}
 	if err := s.store.CreatePolicy(ctx, p); err != nil {
 		if errors.Is(err, ErrEntityExists) {
 			return ManagedPolicy{}, errorf(ErrEntityExists, "A policy called "+name+" already exists. Duplicate names are not allowed.")
@@ -199,6 +272,36 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, account, arn, doc str
 	})
 	s.invalidate()
 	return v, err
+}
+
+// SetDefaultPolicyVersion makes an existing version the default: the one in force.
+func (s *Service) SetDefaultPolicyVersion(ctx context.Context, account, arn, version string) error {
+	p, err := s.GetPolicy(ctx, account, arn)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.UpdatePolicy(ctx, account, p.Name, func(p *ManagedPolicy) error {
+		if _, ok := p.Version(version); !ok {
+			return errorf(ErrNoSuchEntity, "Policy "+arn+" version "+version+" does not exist or is not attachable.")
+		}
+		p.DefaultVersion = version
+		return nil
+	})
+	s.invalidate()
+	return err
+}
+
+// ListPolicyEntities returns the users and roles a managed policy is attached to.
+func (s *Service) ListPolicyEntities(ctx context.Context, account, arn string) ([]Entity, error) {
+	p, err := s.GetPolicy(ctx, account, arn)
+	if err != nil {
+		return nil, err
+	}
+	es, err := s.store.ListPolicyEntities(ctx, account, p.Name)
+	if errors.Is(err, ErrNoSuchEntity) {
+		return nil, noSuchPolicy(arn)
+	}
+	return es, err
 }
 
 // DeletePolicyVersion deletes a version that is not the default.

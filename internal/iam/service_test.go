@@ -104,7 +104,7 @@ var bg = context.Background()
 // (the root may not assume roles).
 func assumer(t *testing.T, f *fixture) iam.Principal {
 	t.Helper()
-	if _, err := f.svc.CreateUser(bg, defaultAccount, "assumer", ""); err != nil {
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "assumer", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.svc.PutInlinePolicy(bg, iam.Entity{Kind: iam.KindUser, Account: defaultAccount, Name: "assumer"}, "p",
@@ -142,7 +142,7 @@ func TestLookup(t *testing.T) {
 	if _, err := f.svc.Lookup(bg, rootKey, "token"); !errors.Is(err, iam.ErrInvalidToken) {
 		t.Errorf("root key with a token: %v", err)
 	}
-	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", "/team/"); err != nil {
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", "/team/", nil); err != nil {
 		t.Fatal(err)
 	}
 	k, err := f.svc.CreateAccessKey(bg, defaultAccount, "alice")
@@ -166,7 +166,7 @@ func TestLookup(t *testing.T) {
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`); err != nil {
 		t.Fatal(err)
 	}
-	mp, err := f.svc.CreatePolicy(bg, defaultAccount, "mp", "/", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`)
+	mp, err := f.svc.CreatePolicy(bg, defaultAccount, "mp", "/", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestLookup(t *testing.T) {
 // once the cache entry is older than the TTL, never later.
 func TestLookupStaleness(t *testing.T) {
 	f := newService(t, 5*time.Second)
-	if _, err := f.svc.CreateUser(bg, defaultAccount, "bob", ""); err != nil {
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "bob", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	k, err := f.svc.CreateAccessKey(bg, defaultAccount, "bob")
@@ -285,7 +285,7 @@ func TestSessionPolicyARNs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mp, err := f.svc.CreatePolicy(bg, defaultAccount, "limit", "/", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)
+	mp, err := f.svc.CreatePolicy(bg, defaultAccount, "limit", "/", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +353,7 @@ func TestSessionOfRecreatedRole(t *testing.T) {
 // being dropped, which would lift its denies.
 func TestDamagedIdentityPolicy(t *testing.T) {
 	f := newService(t, 0)
-	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", ""); err != nil {
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "alice", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	e := iam.Entity{Kind: iam.KindUser, Account: defaultAccount, Name: "alice"}

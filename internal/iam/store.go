@@ -15,6 +15,12 @@ var (
 	ErrLimitExceeded  = errors.New("iam: limit exceeded")
 	ErrValidation     = errors.New("iam: invalid input")
 	ErrMalformed      = errors.New("iam: malformed policy document")
+	// ErrInvalidInput is IAM's InvalidInput: a well-formed request that breaks a rule of the
+	// operation (a duplicate or reserved tag key).
+	ErrInvalidInput = errors.New("iam: invalid input")
+	// ErrNotSupported marks a feature of IAM that Coffer does not have (IAM's
+	// UnsupportedOperation): refused rather than silently ignored.
+	ErrNotSupported = errors.New("iam: not supported")
 	// ErrDamaged means a stored record could not be read.
 	ErrDamaged = errors.New("iam: damaged record")
 )
@@ -59,6 +65,7 @@ type User struct {
 	Path    string // "/" or "/a/b/"
 	ID      string // AIDA...
 	Created time.Time
+	Tags    []Tag `json:",omitempty"`
 }
 
 // ARN returns arn:aws:iam::<account>:user<path><name>.
@@ -87,6 +94,7 @@ type Role struct {
 	// MaxSessionDuration is the longest session AssumeRole may grant, in seconds (3600..43200).
 	MaxSessionDuration int
 	Created            time.Time
+	Tags               []Tag `json:",omitempty"`
 }
 
 // ARN returns arn:aws:iam::<account>:role<path><name>.
@@ -112,6 +120,7 @@ type ManagedPolicy struct {
 	Updated        time.Time
 	// Attachments is the number of users and roles it is attached to; filled on read.
 	Attachments int
+	Tags        []Tag `json:",omitempty"`
 }
 
 // ARN returns arn:aws:iam::<account>:policy<path><name>.
@@ -176,6 +185,10 @@ type Store interface {
 	GetUser(ctx context.Context, account, name string) (User, error)
 	// ListUsers returns the users of an account.
 	ListUsers(ctx context.Context, account string) ([]User, error)
+	// UpdateUser reads a user, applies fn and stores the result atomically; fn may change
+	// neither the name nor the account (ErrValidation). If fn fails nothing is written and its
+	// error is returned.
+	UpdateUser(ctx context.Context, account, name string, fn func(*User) error) (User, error)
 	// DeleteUser removes a user (ErrNoSuchEntity); ErrDeleteConflict while it has access keys,
 	// inline policies or attached policies.
 	DeleteUser(ctx context.Context, account, name string) error
@@ -198,6 +211,8 @@ type Store interface {
 	GetRole(ctx context.Context, account, name string) (Role, error)
 	// ListRoles returns the roles of an account.
 	ListRoles(ctx context.Context, account string) ([]Role, error)
+	// UpdateRole reads a role, applies fn and stores the result atomically, as UpdateUser.
+	UpdateRole(ctx context.Context, account, name string, fn func(*Role) error) (Role, error)
 	// DeleteRole removes a role (ErrNoSuchEntity); ErrDeleteConflict while it has inline or
 	// attached policies.
 	DeleteRole(ctx context.Context, account, name string) error
@@ -232,6 +247,10 @@ type Store interface {
 	AttachPolicy(ctx context.Context, e Entity, policyName string) error
 	// DetachPolicy detaches it (ErrNoSuchEntity if it is not attached).
 	DetachPolicy(ctx context.Context, e Entity, policyName string) error
+	// ListPolicyEntities returns the users and roles a managed policy is attached to, users
+	// first, each in order of name, with the names as stored (ErrNoSuchEntity without the
+	// policy).
+	ListPolicyEntities(ctx context.Context, account, policyName string) ([]Entity, error)
 	// ListAttachedPolicies returns the managed policies attached to an entity
 	// (ErrNoSuchEntity if the entity does not exist).
 	ListAttachedPolicies(ctx context.Context, e Entity) ([]ManagedPolicy, error)

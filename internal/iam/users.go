@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/coffer/coffer/internal/policy"
 )
@@ -26,13 +27,16 @@ func checkNamePath(what, name, path string, max int) (string, error) {
 	return path, nil
 }
 
-// CreateUser creates a user of account.
-func (s *Service) CreateUser(ctx context.Context, account, name, path string) (User, error) {
+// CreateUser creates a user of account with tags (none: nil).
+func (s *Service) CreateUser(ctx context.Context, account, name, path string, tags []Tag) (User, error) {
 	path, err := checkNamePath("user", name, path, 64)
 	if err != nil {
 		return User{}, err
 	}
-	u := User{Account: account, Name: name, Path: path, ID: newID(userIDPrefix), Created: s.now().UTC().Truncate(1e9)}
+	if err := checkTags(tags); err != nil {
+		return User{}, err
+	}
+	u := User{Account: account, Name: name, Path: path, ID: newID(userIDPrefix), Created: s.now().UTC().Truncate(1e9), Tags: tags}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, ErrEntityExists) {
 			return User{}, errorf(ErrEntityExists, "User with name "+name+" already exists.")
@@ -45,6 +49,26 @@ func (s *Service) CreateUser(ctx context.Context, account, name, path string) (U
 // GetUser returns a user of account.
 func (s *Service) GetUser(ctx context.Context, account, name string) (User, error) {
 	u, err := s.store.GetUser(ctx, account, name)
+	return u, noSuchUser(err, name)
+}
+
+// UpdateUser moves a user to newPath ("" keeps it). Renaming (newName other than the name,
+// ignoring case) is not supported: it fails with ErrNotSupported.
+func (s *Service) UpdateUser(ctx context.Context, account, name, newName, newPath string) (User, error) {
+	if newName != "" && !strings.EqualFold(newName, name) {
+		return User{}, errorf(ErrNotSupported, "Renaming a user is not supported.")
+	}
+	if newPath != "" && !validPath(newPath) {
+		_, err := checkNamePath("user", name, newPath, 64)
+		return User{}, err
+	}
+	u, err := s.store.UpdateUser(ctx, account, name, func(u *User) error {
+		if newPath != "" {
+			u.Path = newPath
+		}
+		return nil
+	})
+	s.invalidate() // the ARN of the user's principal changes with its path
 	return u, noSuchUser(err, name)
 }
 
@@ -123,6 +147,16 @@ func (s *Service) CreateAccessKey(ctx context.Context, account, user string) (Ne
 		}
 	}
 	return NewAccessKey{AccessKey: k, Secret: string(sec)}, nil
+}
+
+// AccessKey returns an access key of account by id, without its sealed secret.
+func (s *Service) AccessKey(ctx context.Context, account, id string) (AccessKey, error) {
+	k, err := s.store.GetAccessKey(ctx, id)
+	if err == nil && k.Account != account {
+		err = ErrNoSuchEntity
+	}
+	k.SealedSecret = nil
+	return k, noSuchKey(err, id)
 }
 
 // ListAccessKeys returns the access keys of a user of account ("" for the account root).

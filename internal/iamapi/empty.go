@@ -6,7 +6,8 @@ import (
 	"github.com/coffer/coffer/internal/iam"
 )
 
-// emptyList serves actions on things Coffer does not keep (groups, instance profiles, tags)
+// emptyList serves actions on things Coffer does not keep (groups, instance profiles, SSH
+// keys, MFA devices, signing certificates, service-specific credentials)
 // that tools such as Terraform's aws provider call while reading or deleting users, roles and
 // policies: it answers the truth, an empty list under element, for a user, role or policy that
 // exists, and NoSuchEntity otherwise.
@@ -36,6 +37,27 @@ func emptyList(element string) operation {
 		}
 		return emptyResult{element}, nil
 	}
+}
+
+// listVirtualMFADevices answers the account's virtual MFA devices: none.
+func (h *Handler) listVirtualMFADevices(c *call) (any, error) {
+	if err := h.authorize(c, c.arn("mfa/", "")); err != nil {
+		return nil, err
+	}
+	return emptyResult{"VirtualMFADevices"}, nil
+}
+
+// deleteLoginProfile answers that a user has no login profile (Coffer has no console
+// passwords), or that the user does not exist.
+func (h *Handler) deleteLoginProfile(c *call) (any, error) {
+	e, err := h.entity(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.svc.GetUser(c.ctx, e.Account, e.Name); err != nil {
+		return nil, err
+	}
+	return nil, &iam.Error{Class: iam.ErrNoSuchEntity, Message: "Login Profile for User " + e.Name + " cannot be found."}
 }
 
 // emptyResult renders <element/><IsTruncated>false</IsTruncated> inside the Result element.

@@ -46,6 +46,8 @@ var table = []struct {
 	{iam.ErrLimitExceeded, "LimitExceeded", http.StatusConflict, ""},
 	{iam.ErrValidation, "ValidationError", http.StatusBadRequest, ""},
 	{iam.ErrMalformed, "MalformedPolicyDocument", http.StatusBadRequest, ""},
+	{iam.ErrInvalidInput, "InvalidInput", http.StatusBadRequest, ""},
+	{iam.ErrNotSupported, "UnsupportedOperation", http.StatusBadRequest, ""},
 	{iam.ErrAccessDenied, "AccessDenied", http.StatusForbidden, ""},
 	{iam.ErrPackedPolicyTooLarge, "PackedPolicyTooLarge", http.StatusBadRequest, ""},
 	{sigv4.ErrMissingAuth, "MissingAuthenticationToken", http.StatusForbidden, "Request is missing Authentication Token"},

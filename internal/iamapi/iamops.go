@@ -48,9 +48,29 @@ var iamOperations = map[string]operation{
 	"GetAccountSummary":           (*Handler).getAccountSummary,
 	"ListGroupsForUser":           emptyList("Groups"),
 	"ListInstanceProfilesForRole": emptyList("InstanceProfiles"),
-	"ListUserTags":                emptyList("Tags"),
-	"ListRoleTags":                emptyList("Tags"),
-	"ListPolicyTags":              emptyList("Tags"),
+	// What Terraform's aws_iam_user with force_destroy reads and removes before DeleteUser.
+	"ListSSHPublicKeys":              emptyList("SSHPublicKeys"),
+	"ListMFADevices":                 emptyList("MFADevices"),
+	"ListSigningCertificates":        emptyList("Certificates"),
+	"ListServiceSpecificCredentials": emptyList("ServiceSpecificCredentials"),
+	"ListVirtualMFADevices":          (*Handler).listVirtualMFADevices,
+	"DeleteLoginProfile":             (*Handler).deleteLoginProfile,
+	"TagUser":                        (*Handler).tagging,
+	"UntagUser":                      (*Handler).tagging,
+	"ListUserTags":                   (*Handler).listTags,
+	"TagRole":                        (*Handler).tagging,
+	"UntagRole":                      (*Handler).tagging,
+	"ListRoleTags":                   (*Handler).listTags,
+	"TagPolicy":                      (*Handler).policyTagging,
+	"UntagPolicy":                    (*Handler).policyTagging,
+	"ListPolicyTags":                 (*Handler).listTags,
+	"UpdateUser":                     (*Handler).updateUser,
+	"UpdateRole":                     (*Handler).updateRole,
+	"UpdateRoleDescription":          (*Handler).updateRole,
+	"UpdateAssumeRolePolicy":         (*Handler).updateAssumeRolePolicy,
+	"SetDefaultPolicyVersion":        (*Handler).setDefaultPolicyVersion,
+	"GetAccessKeyLastUsed":           (*Handler).getAccessKeyLastUsed,
+	"ListEntitiesForPolicy":          (*Handler).listEntitiesForPolicy,
 }
 
 // account is the caller's account: every IAM action acts in it.
@@ -116,13 +136,16 @@ func (h *Handler) createUser(c *call) (any, error) {
 	if err := h.authorize(c, c.arn("user"+path, name)); err != nil {
 		return nil, err
 	}
-	u, err := h.svc.CreateUser(c.ctx, c.account(), name, path)
+	if err := refuseBoundary(c); err != nil {
+		return nil, err
+	}
+	u, err := h.svc.CreateUser(c.ctx, c.account(), name, path, tagsParam(c))
 	if err != nil {
 		return nil, err
 	}
 	return struct {
 		User userXML `xml:"User"`
-	}{userOf(u)}, nil
+	}{userWithTags(u)}, nil
 }
 
 func (h *Handler) getUser(c *call) (any, error) {
@@ -143,7 +166,7 @@ func (h *Handler) getUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return result{userOf(u)}, nil
+	return result{userWithTags(u)}, nil
 }
 
 func (h *Handler) listUsers(c *call) (any, error) {
@@ -344,7 +367,8 @@ func (h *Handler) createRole(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := iam.Role{Account: c.account(), Name: name, Path: c.get("Path"), TrustPolicy: trust, Description: c.get("Description")}
+	r := iam.Role{Account: c.account(), Name: name, Path: c.get("Path"), TrustPolicy: trust, Description: c.get("Description"),
+		Tags: tagsParam(c)}
 	if v := c.get("MaxSessionDuration"); v != "" {
 		if r.MaxSessionDuration, err = strconv.Atoi(v); err != nil {
 			return nil, validation("Invalid value for MaxSessionDuration")
@@ -357,27 +381,35 @@ func (h *Handler) createRole(c *call) (any, error) {
 	if err := h.authorize(c, c.arn("role"+path, name)); err != nil {
 		return nil, err
 	}
+	if err := refuseBoundary(c); err != nil {
+		return nil, err
+	}
 	r, err = h.svc.CreateRole(c.ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	return struct {
 		Role roleXML `xml:"Role"`
-	}{roleOf(r)}, nil
+	}{roleOf(r, true)}, nil
+}
+
+// role returns the role RoleName names, authorized for the call.
+func (h *Handler) role(c *call) (iam.Role, error) {
+	e, err := h.entity(c)
+	if err != nil {
+		return iam.Role{}, err
+	}
+	return h.svc.GetRole(c.ctx, e.Account, e.Name)
 }
 
 func (h *Handler) getRole(c *call) (any, error) {
-	e, err := h.entity(c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := h.svc.GetRole(c.ctx, e.Account, e.Name)
+	r, err := h.role(c)
 	if err != nil {
 		return nil, err
 	}
 	return struct {
 		Role roleXML `xml:"Role"`
-	}{roleOf(r)}, nil
+	}{roleOf(r, true)}, nil
 }
 
 func (h *Handler) listRoles(c *call) (any, error) {
@@ -388,7 +420,7 @@ func (h *Handler) listRoles(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, p, err := pageOf(c, rs, roleOf)
+	out, p, err := pageOf(c, rs, func(r iam.Role) roleXML { return roleOf(r, false) })
 	return struct {
 		Roles []roleXML `xml:"Roles>member"`
 		page

@@ -19,6 +19,24 @@ func (h *Handler) policyARN(c *call) (string, error) {
 	return arn, h.authorize(c, arn)
 }
 
+// policyVersion returns the PolicyArn (authorized) and VersionId parameters.
+func (h *Handler) policyVersion(c *call) (arn, id string, err error) {
+	if arn, err = h.policyARN(c); err != nil {
+		return "", "", err
+	}
+	id, err = required(c, "VersionId")
+	return arn, id, err
+}
+
+// policy returns the managed policy PolicyArn names, authorized for the call.
+func (h *Handler) policy(c *call) (iam.ManagedPolicy, error) {
+	arn, err := h.policyARN(c)
+	if err != nil {
+		return iam.ManagedPolicy{}, err
+	}
+	return h.svc.GetPolicy(c.ctx, c.account(), arn)
+}
+
 func (h *Handler) createPolicy(c *call) (any, error) {
 	name, err := required(c, "PolicyName")
 	if err != nil {
@@ -35,27 +53,23 @@ func (h *Handler) createPolicy(c *call) (any, error) {
 	if err := h.authorize(c, c.arn("policy"+path, name)); err != nil {
 		return nil, err
 	}
-	p, err := h.svc.CreatePolicy(c.ctx, c.account(), name, path, c.get("Description"), doc)
+	p, err := h.svc.CreatePolicy(c.ctx, c.account(), name, path, c.get("Description"), doc, tagsParam(c))
 	if err != nil {
 		return nil, err
 	}
 	return struct {
 		Policy policyXML `xml:"Policy"`
-	}{policyOf(p)}, nil
+	}{policyWithTags(p)}, nil
 }
 
 func (h *Handler) getPolicy(c *call) (any, error) {
-	arn, err := h.policyARN(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := h.svc.GetPolicy(c.ctx, c.account(), arn)
+	p, err := h.policy(c)
 	if err != nil {
 		return nil, err
 	}
 	return struct {
 		Policy policyXML `xml:"Policy"`
-	}{policyOf(p)}, nil
+	}{policyWithTags(p)}, nil
 }
 
 func (h *Handler) listPolicies(c *call) (any, error) {
@@ -104,11 +118,7 @@ func (h *Handler) createPolicyVersion(c *call) (any, error) {
 }
 
 func (h *Handler) getPolicyVersion(c *call) (any, error) {
-	arn, err := h.policyARN(c)
-	if err != nil {
-		return nil, err
-	}
-	id, err := required(c, "VersionId")
+	arn, id, err := h.policyVersion(c)
 	if err != nil {
 		return nil, err
 	}
@@ -122,11 +132,7 @@ func (h *Handler) getPolicyVersion(c *call) (any, error) {
 }
 
 func (h *Handler) listPolicyVersions(c *call) (any, error) {
-	arn, err := h.policyARN(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := h.svc.GetPolicy(c.ctx, c.account(), arn)
+	p, err := h.policy(c)
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +148,7 @@ func (h *Handler) listPolicyVersions(c *call) (any, error) {
 }
 
 func (h *Handler) deletePolicyVersion(c *call) (any, error) {
-	arn, err := h.policyARN(c)
-	if err != nil {
-		return nil, err
-	}
-	id, err := required(c, "VersionId")
+	arn, id, err := h.policyVersion(c)
 	if err != nil {
 		return nil, err
 	}

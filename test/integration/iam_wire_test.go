@@ -78,17 +78,22 @@ func TestIAMWireShapes(t *testing.T) {
 			[]string{`<ErrorResponse ` + stsNS + `><Error><Type>Sender</Type><Code>ValidationError</Code>`}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			status, body := e.queryCall(t, tc.service, tc.region, tc.form)
-			if status != tc.status {
-				t.Fatalf("status %d, want %d: %s", status, tc.status, body)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("body lacks %s:\n%s", w, body)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { e.wantQueryAnswer(t, tc.service, tc.region, tc.form, tc.status, tc.want) })
+	}
+}
+
+// wantQueryAnswer sends a Query request and checks its status and that the body holds each
+// of want.
+func (e *env) wantQueryAnswer(t *testing.T, service, region, form string, status int, want []string) {
+	t.Helper()
+	got, body := e.queryCall(t, service, region, form)
+	if got != status {
+		t.Fatalf("status %d, want %d: %s", got, status, body)
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("body lacks %s:\n%s", w, body)
+		}
 	}
 }
 

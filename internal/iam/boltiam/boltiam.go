@@ -14,7 +14,9 @@
 //	iam.attachedby <account> 0 <policy> 0 <kind> 0 <entity>      → empty
 //	iam.sessions   <access key id>                               → Session
 //
-// Records are a version byte (1) followed by JSON.
+// Records are a version byte (1) followed by JSON. Fields added later (the Tags of users,
+// roles and policies) are optional: a record written before them reads as having none, so
+// they did not need a new version.
 package boltiam
 
 import (
@@ -22,6 +24,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -218,6 +221,31 @@ func (s *Store) ListUsers(ctx context.Context, account string) ([]iam.User, erro
 	return out, err
 }
 
+// UpdateUser implements iam.Store.
+func (s *Store) UpdateUser(ctx context.Context, account, name string, fn func(*iam.User) error) (iam.User, error) {
+	var u iam.User
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		return updateNamed(tx.Bucket(bUsers), key(account, lower(name)), &u, fn, func(u iam.User) string { return u.Account + "\x00" + u.Name })
+	})
+	return u, err
+}
+
+// updateNamed reads the record at k into v, applies fn and writes v back if fn succeeds and
+// left the record's identity (its account and name) alone.
+func updateNamed[T any](b *bolt.Bucket, k []byte, v *T, fn func(*T) error, identity func(T) string) error {
+	if err := get(b, k, v); err != nil {
+		return err
+	}
+	was := identity(*v)
+	if err := fn(v); err != nil {
+		return err
+	}
+	if identity(*v) != was {
+		return fmt.Errorf("boltiam: record %q: renaming: %w", k, iam.ErrValidation)
+	}
+	return put(b, k, v)
+}
+
 // DeleteUser implements iam.Store.
 func (s *Store) DeleteUser(ctx context.Context, account, name string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
@@ -375,6 +403,15 @@ func (s *Store) ListRoles(ctx context.Context, account string) ([]iam.Role, erro
 		return err
 	})
 	return out, err
+}
+
+// UpdateRole implements iam.Store.
+func (s *Store) UpdateRole(ctx context.Context, account, name string, fn func(*iam.Role) error) (iam.Role, error) {
+	var r iam.Role
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		return updateNamed(tx.Bucket(bRoles), key(account, lower(name)), &r, fn, func(r iam.Role) string { return r.Account + "\x00" + r.Name })
+	})
+	return r, err
 }
 
 // DeleteRole implements iam.Store.
@@ -575,6 +612,43 @@ func (s *Store) DetachPolicy(ctx context.Context, e iam.Entity, policyName strin
 		by := string(attachedByPrefix(e.Account, policyName)) + string(e.Kind) + "\x00" + lower(e.Name)
 		return tx.Bucket(bAttachedBy).Delete([]byte(by))
 	})
+}
+
+// ListPolicyEntities implements iam.Store.
+func (s *Store) ListPolicyEntities(ctx context.Context, account, policyName string) ([]iam.Entity, error) {
+	var out []iam.Entity
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if _, err := getPolicy(tx, account, policyName); err != nil {
+			return err
+		}
+		prefix := attachedByPrefix(account, policyName)
+		c := tx.Bucket(bAttachedBy).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			kind, name, ok := strings.Cut(string(k[len(prefix):]), "\x00")
+			if !ok {
+				return fmt.Errorf("boltiam: attachment %q: %w", k, iam.ErrDamaged)
+			}
+			e := iam.Entity{Kind: iam.Kind(kind), Account: account, Name: name}
+			var err error
+			if e.Kind == iam.KindRole {
+				var r iam.Role
+				err = get(tx.Bucket(bRoles), key(account, name), &r)
+				e.Name = r.Name
+			} else {
+				var u iam.User
+				err = get(tx.Bucket(bUsers), key(account, name), &u)
+				e.Name = u.Name
+			}
+			if err != nil {
+				return fmt.Errorf("boltiam: attachment %q: %w", k, err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	// Keys sort "role" before "user": IAM lists users first.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Kind == iam.KindUser && out[j].Kind != iam.KindUser })
+	return out, err
 }
 
 // ListAttachedPolicies implements iam.Store.

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func Run(t *testing.T, open func(t *testing.T) iam.Store) {
 		{"InlinePolicies", testInlinePolicies},
 		{"ManagedPolicies", testManagedPolicies},
 		{"DeleteConflicts", testDeleteConflicts},
+		{"UpdateUserAndRole", testUpdateUserAndRole},
+		{"PolicyTags", testPolicyTags},
+		{"PolicyEntities", testPolicyEntities},
 		{"Sessions", testSessions},
 		{"AccountsAreSeparate", testAccountsAreSeparate},
 	}
@@ -92,7 +96,7 @@ func testUsers(t *testing.T, s iam.Store) {
 	wantErr(t, "CreateUser bob", s.CreateUser(ctx(), iam.User{Account: acctA, Name: "bob", Path: "/"}), nil)
 	got, err := s.GetUser(ctx(), acctA, "ALICE")
 	wantErr(t, "GetUser", err, nil)
-	if got != alice {
+	if !reflect.DeepEqual(got, alice) {
 		t.Errorf("GetUser = %+v, want %+v", got, alice)
 	}
 	if got.ARN() != "arn:aws:iam::111122223333:user/eng/Alice" {
@@ -180,7 +184,7 @@ func testRoles(t *testing.T, s iam.Store) {
 	wantErr(t, "CreateRole other account", s.CreateRole(ctx(), iam.Role{Account: acctB, Name: "reader"}), nil)
 	got, err := s.GetRole(ctx(), acctA, "READER")
 	wantErr(t, "GetRole", err, nil)
-	if got != r || got.ARN() != "arn:aws:iam::111122223333:role/Reader" {
+	if !reflect.DeepEqual(got, r) || got.ARN() != "arn:aws:iam::111122223333:role/Reader" {
 		t.Errorf("GetRole = %+v", got)
 	}
 	rs, err := s.ListRoles(ctx(), acctA)
@@ -354,5 +358,104 @@ func testAccountsAreSeparate(t *testing.T, s iam.Store) {
 	wantErr(t, "Attach B's policy to A's user", s.AttachPolicy(ctx(), iam.Entity{Kind: iam.KindUser, Account: acctB, Name: "alice"}, "p"), nil)
 	if p, _ := s.GetPolicy(ctx(), acctA, "p"); p.Attachments != 0 {
 		t.Errorf("A's policy has %d attachments", p.Attachments)
+	}
+}
+
+func testUpdateUserAndRole(t *testing.T, s iam.Store) {
+	seed(t, s)
+	tags := []iam.Tag{{Key: "team", Value: "blue"}, {Key: "Cost Center", Value: ""}}
+	wantErr(t, "CreateUser", s.CreateUser(ctx(), iam.User{Account: acctA, Name: "Alice", Path: "/", ID: "AIDA1", Created: t0, Tags: tags}), nil)
+	wantErr(t, "CreateRole", s.CreateRole(ctx(), iam.Role{Account: acctA, Name: "R", Path: "/", ID: "AROA1", TrustPolicy: "t", Tags: tags}), nil)
+	if u, _ := s.GetUser(ctx(), acctA, "alice"); !reflect.DeepEqual(u.Tags, tags) {
+		t.Errorf("user tags = %+v", u.Tags)
+	}
+	if r, _ := s.GetRole(ctx(), acctA, "r"); !reflect.DeepEqual(r.Tags, tags) {
+		t.Errorf("role tags = %+v", r.Tags)
+	}
+	boom := errors.New("boom")
+	steps := []struct {
+		name string
+		run  func() error
+		want error
+	}{
+		{"user", func() error {
+			_, err := s.UpdateUser(ctx(), acctA, "ALICE", func(u *iam.User) error { u.Path, u.Tags = "/eng/", tags[:1]; return nil })
+			return err
+		}, nil},
+		{"user failing", func() error {
+			_, err := s.UpdateUser(ctx(), acctA, "alice", func(u *iam.User) error { u.Path = "/x/"; return boom })
+			return err
+		}, boom},
+		{"user rename", func() error {
+			_, err := s.UpdateUser(ctx(), acctA, "alice", func(u *iam.User) error { u.Name = "bob"; return nil })
+			return err
+		}, iam.ErrValidation},
+		{"user missing", func() error {
+			_, err := s.UpdateUser(ctx(), acctB, "alice", func(*iam.User) error { return nil })
+			return err
+		}, iam.ErrNoSuchEntity},
+		{"role", func() error {
+			_, err := s.UpdateRole(ctx(), acctA, "r", func(r *iam.Role) error { r.Description, r.Tags = "d", nil; return nil })
+			return err
+		}, nil},
+		{"role failing", func() error {
+			_, err := s.UpdateRole(ctx(), acctA, "R", func(r *iam.Role) error { r.TrustPolicy = "x"; return boom })
+			return err
+		}, boom},
+		{"role rename", func() error {
+			_, err := s.UpdateRole(ctx(), acctA, "R", func(r *iam.Role) error { r.Name = "S"; return nil })
+			return err
+		}, iam.ErrValidation},
+		{"role missing", func() error {
+			_, err := s.UpdateRole(ctx(), acctA, "nope", func(*iam.Role) error { return nil })
+			return err
+		}, iam.ErrNoSuchEntity},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) { wantErr(t, st.name, st.run(), st.want) })
+	}
+	u, err := s.GetUser(ctx(), acctA, "alice")
+	wantErr(t, "GetUser", err, nil)
+	if u.Name != "Alice" || u.Path != "/eng/" || !reflect.DeepEqual(u.Tags, tags[:1]) {
+		t.Errorf("updated user = %+v", u)
+	}
+	r, err := s.GetRole(ctx(), acctA, "r")
+	wantErr(t, "GetRole", err, nil)
+	if r.Name != "R" || r.Description != "d" || r.TrustPolicy != "t" || len(r.Tags) != 0 {
+		t.Errorf("updated role = %+v", r)
+	}
+}
+
+func testPolicyTags(t *testing.T, s iam.Store) {
+	seed(t, s)
+	tags := []iam.Tag{{Key: "a", Value: "1"}}
+	wantErr(t, "CreatePolicy", s.CreatePolicy(ctx(), iam.ManagedPolicy{Account: acctA, Name: "p", Path: "/", Tags: tags}), nil)
+	if p, _ := s.GetPolicy(ctx(), acctA, "p"); !reflect.DeepEqual(p.Tags, tags) {
+		t.Errorf("GetPolicy tags = %+v", p.Tags)
+	}
+	_, err := s.UpdatePolicy(ctx(), acctA, "p", func(p *iam.ManagedPolicy) error { p.Tags = append(p.Tags, iam.Tag{Key: "b"}); return nil })
+	wantErr(t, "UpdatePolicy", err, nil)
+	if ps, _ := s.ListPolicies(ctx(), acctA); len(ps) != 1 || len(ps[0].Tags) != 2 {
+		t.Errorf("ListPolicies = %+v", ps)
+	}
+}
+
+func testPolicyEntities(t *testing.T, s iam.Store) {
+	seed(t, s)
+	_, err := s.ListPolicyEntities(ctx(), acctA, "p")
+	wantErr(t, "ListPolicyEntities without policy", err, iam.ErrNoSuchEntity)
+	wantErr(t, "CreatePolicy", s.CreatePolicy(ctx(), iam.ManagedPolicy{Account: acctA, Name: "P", Path: "/"}), nil)
+	for _, n := range []string{"Zed", "amy"} {
+		wantErr(t, "CreateUser "+n, s.CreateUser(ctx(), iam.User{Account: acctA, Name: n, Path: "/"}), nil)
+		wantErr(t, "Attach "+n, s.AttachPolicy(ctx(), iam.Entity{Kind: iam.KindUser, Account: acctA, Name: n}, "p"), nil)
+	}
+	wantErr(t, "CreateRole", s.CreateRole(ctx(), iam.Role{Account: acctA, Name: "Admin", Path: "/"}), nil)
+	wantErr(t, "Attach role", s.AttachPolicy(ctx(), iam.Entity{Kind: iam.KindRole, Account: acctA, Name: "admin"}, "P"), nil)
+	es, err := s.ListPolicyEntities(ctx(), acctA, "p")
+	wantErr(t, "ListPolicyEntities", err, nil)
+	want := []iam.Entity{{Kind: iam.KindUser, Account: acctA, Name: "amy"}, {Kind: iam.KindUser, Account: acctA, Name: "Zed"},
+		{Kind: iam.KindRole, Account: acctA, Name: "Admin"}}
+	if !reflect.DeepEqual(es, want) {
+		t.Errorf("ListPolicyEntities = %+v, want %+v", es, want)
 	}
 }
