@@ -77,6 +77,8 @@ type Server struct {
 	HTTPURL  string // http://host:port of the plain listener, "" if none
 	AdminURL string // http://host:port of the admin listener, "" if none
 	CertFile string
+	// Identity is the default account and the root key of this run; its GeneratedSecret, set
+	// only on the first start, is to be shown once.
 	Identity Identity
 
 	db       *bbolt.DB
@@ -107,7 +109,7 @@ func Start(cfg Config) (*Server, error) {
 	if err := checkWritable(cfg.Dir); err != nil {
 		return nil, err
 	}
-	id, err := LoadIdentity(cfg.Dir, cfg.AccessKey, cfg.SecretKey)
+	root, err := loadRootSetup(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -128,10 +130,10 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
-	s := &Server{CertFile: certFile, Identity: id, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{})}
+	s := &Server{CertFile: certFile, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{})}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
-	h, err := s.handler(jobs, cfg)
+	h, err := s.handler(jobs, cfg, root)
 	if err != nil {
 		s.closeStores()
 		return nil, err
@@ -165,8 +167,9 @@ func Start(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// handler builds the services and the front router; background jobs live as long as ctx.
-func (s *Server) handler(ctx context.Context, cfg Config) (http.Handler, error) {
+// handler builds the services and the front router, and settles the root key; background jobs
+// live as long as ctx.
+func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.Handler, error) {
 	metaStore, err := boltmeta.New(s.db)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
@@ -180,7 +183,12 @@ func (s *Server) handler(ctx context.Context, cfg Config) (http.Handler, error) 
 		return nil, err
 	}
 	s.startKMSJobs(ctx, keySvc)
-	if s.iam, err = openIAM(ctx, s.db, keySvc, s.Identity, cfg.IAMNow, s.log); err != nil {
+	iamCfg := root.iamConfig()
+	iamCfg.Now, iamCfg.Logger = cfg.IAMNow, s.log
+	if s.iam, err = openIAM(ctx, s.db, keySvc, iamCfg); err != nil {
+		return nil, err
+	}
+	if s.Identity, err = settleRootKey(ctx, s.iam, cfg.Dir, root, s.log); err != nil {
 		return nil, err
 	}
 	s.startSessionSweep(ctx)
