@@ -198,3 +198,29 @@ func TestRootKeyFromEnvironment(t *testing.T) {
 	_, err = e.s3As(creds{envKey, envSecret, ""}).ListBuckets(ctx(t), &s3.ListBucketsInput{})
 	wantAPIError(t, err, "InvalidAccessKeyId", 403)
 }
+
+// TestRootKeyRotated: the root rotates its key through IAM as in AWS (a new key, then the
+// first deleted); the next start serves with the new key, and names no root key of its own.
+func TestRootKeyRotated(t *testing.T) {
+	dir := t.TempDir()
+	e, stop := startRoot(t, dir, "", "")
+	id := e.srv.Identity
+	first := creds{id.AccessKey, string(id.GeneratedSecret.RevealBytes()), ""}
+	k, err := e.iamAs(first).CreateAccessKey(ctx(t), &iam.CreateAccessKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := creds{aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""}
+	if _, err := e.iamAs(second).DeleteAccessKey(ctx(t), &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(first.AccessKey)}); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	e, _ = startRoot(t, dir, "", "")
+	if got := e.srv.Identity; got.AccessKey != "" || got.AccountID != id.AccountID {
+		t.Fatalf("identity after the rotation: %+v", got)
+	}
+	wantRootKeyWorks(t, e, second, id.AccountID)
+	_, err = e.s3As(first).ListBuckets(ctx(t), &s3.ListBucketsInput{})
+	wantAPIError(t, err, "InvalidAccessKeyId", 403)
+}
