@@ -3,6 +3,9 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -223,4 +226,25 @@ func TestRootKeyRotated(t *testing.T) {
 	wantRootKeyWorks(t, e, second, id.AccountID)
 	_, err = e.s3As(first).ListBuckets(ctx(t), &s3.ListBucketsInput{})
 	wantAPIError(t, err, "InvalidAccessKeyId", 403)
+}
+
+// TestRootKeyNotMadeOnRefusedStart: a first start refused for a busy address makes no root key
+// (whose secret nobody would see); the next start makes it and shows it.
+func TestRootKeyNotMadeOnRefusedStart(t *testing.T) {
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, err = server.Start(server.Config{Dir: dir, Listen: "127.0.0.1:0", ListenHTTP: busy.Addr().String()})
+	if err == nil || !strings.Contains(err.Error(), "listen") {
+		t.Fatalf("start on a busy address = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "credentials.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("credentials.json after a refused first start: %v", err)
+	}
+	e, _ := startRoot(t, dir, "", "")
+	id := e.srv.Identity
+	wantRootKeyWorks(t, e, creds{id.AccessKey, string(id.GeneratedSecret.RevealBytes()), ""}, id.AccountID)
 }
