@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffer/coffer/internal/secret/secrettest"
 	"github.com/coffer/coffer/internal/server"
 )
 
@@ -36,6 +37,12 @@ func TestAdminCheck(t *testing.T) {
 		want    string
 	}{
 		{"clean", func(*testing.T) {}, 0, "0 findings"},
+		{"plaintext root secret of an older Coffer", func(t *testing.T) {
+			old := `{"account_id": "123456789012", "access_key": "AKOLDROOTKEY00000001", "secret_key": "old-plaintext-secret-0123456789abcdefghi"}`
+			if err := os.WriteFile(filepath.Join(dir, "credentials.json"), []byte(old), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, 0, "note: credentials.json holds the root secret key in plaintext"},
 		{"unnamed blob", func(t *testing.T) {
 			if err := os.MkdirAll(filepath.Dir(blob), 0o700); err != nil {
 				t.Fatal(err)
@@ -94,10 +101,7 @@ func TestAdminAccountCreate(t *testing.T) {
 	if _, err := fmt.Sscanf(out.String(), "account %s (team-b) created; its root access key, shown only now:\n  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s", &id, &ak, &sk); err != nil {
 		t.Fatalf("output %q: %v", out.String(), err)
 	}
-	meta, _ := os.ReadFile(filepath.Join(dir, "meta.db"))
-	if bytes.Contains(meta, []byte(sk)) {
-		t.Fatal("the secret key is stored in plaintext")
-	}
+	secrettest.ScanDir(t, dir, map[string][]byte{"new account's root secret key": []byte(sk)}, 4)
 	srv, err = server.Start(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coffer/coffer/internal/secret/secrettest"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -93,6 +95,17 @@ func TestServerFirstStart(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not stop on SIGTERM")
 	}
+	// The secret shown is stored only sealed: no file holds it in any form.
+	var shown string
+	for _, line := range strings.Split(banner, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "secret" && f[1] == "key:" {
+			shown = f[2]
+		}
+	}
+	if len(shown) != 40 {
+		t.Fatalf("no 40-character secret key in the banner:\n%s", banner)
+	}
+	secrettest.ScanDir(t, dir, map[string][]byte{"root secret key": []byte(shown)}, 4)
 	// A second start reuses the credentials and does not print the secret again.
 	out.Reset()
 	go func() {

@@ -116,13 +116,20 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 	fmt.Fprintf(w, "  certificate: %s\n", cert)
 	fmt.Fprintf(w, "  region:      %s\n", cfg.Region)
 	fmt.Fprintf(w, "  account:     %s\n", id.AccountID)
+	if id.AccessKey == "" {
+		fmt.Fprintf(w, "  access key:  none: the root key %s names was deleted; set COFFER_ACCESS_KEY and COFFER_SECRET_KEY, or sign with another key\n",
+			filepath.Join(cfg.Dir, "credentials.json"))
+		return
+	}
 	fmt.Fprintf(w, "  access key:  %s\n", id.AccessKey)
-	secret := "$COFFER_SECRET_KEY"
-	if id.Generated {
-		fmt.Fprintf(w, "  secret key:  %s   (generated now and shown once; kept in %s)\n", id.SecretKey, filepath.Join(cfg.Dir, "credentials.json"))
-		secret = id.SecretKey
-	} else if cfg.AccessKey == "" {
-		secret = "<secret_key from " + filepath.Join(cfg.Dir, "credentials.json") + ">"
+	secret := "<the root secret key shown at the first start>"
+	switch {
+	case !id.GeneratedSecret.IsZero():
+		secret = string(id.GeneratedSecret.RevealBytes())
+		fmt.Fprintf(w, "  secret key:  %s   (generated now and shown only once; stored only sealed, under the KMS key %s)\n", secret, server.IAMKeyName)
+		id.GeneratedSecret.Destroy() // shown: no copy of ours need outlive this (best effort)
+	case cfg.AccessKey != "":
+		secret = "$COFFER_SECRET_KEY"
 	}
 	fmt.Fprintf(w, "Try it:\n  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s AWS_CA_BUNDLE=%s aws --endpoint-url %s s3 ls\n",
 		id.AccessKey, secret, cfg.Region, cert, srv.URL)

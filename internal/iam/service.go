@@ -35,12 +35,16 @@ const maxCached = 10000
 type Config struct {
 	Store  Store
 	Sealer Sealer
-	// Default is the default account, whose root key (DefaultKey, DefaultSecret) comes from
-	// the server's configuration (credentials.json or the environment) rather than the store;
-	// a tool that serves no requests may leave the key empty.
-	Default       Account
+	// Default is the default account, created in the store if it is not there. Its root keys
+	// are in the store like every other access key.
+	Default Account
+	// DefaultKey and DefaultSecret are a root key of the default account held only in memory,
+	// never stored: the server's COFFER_ACCESS_KEY and COFFER_SECRET_KEY. Both or neither.
 	DefaultKey    string
 	DefaultSecret string
+	// ReplacedKey is a stored root key of the default account that DefaultKey replaces while
+	// this Service runs: requests signed with it are refused as if it were unknown. "" for none.
+	ReplacedKey string
 	// CacheTTL is how long looked-up credentials are cached (0: DefaultCacheTTL; < 0: never).
 	CacheTTL time.Duration
 	Now      func() time.Time
@@ -56,6 +60,7 @@ type Service struct {
 	def       Account
 	defKey    string
 	defSecret secret.Bytes
+	replaced  string
 	ttl       time.Duration
 	now       func() time.Time
 	log       *slog.Logger
@@ -90,7 +95,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, errors.New("iam: the default account needs a 12-digit id, and its root key a secret")
 	}
 	s := &Service{store: cfg.Store, sealer: cfg.Sealer, def: cfg.Default, defKey: cfg.DefaultKey,
-		defSecret: secret.BytesFrom([]byte(cfg.DefaultSecret)), ttl: cfg.CacheTTL, now: cfg.Now, log: cfg.Logger,
+		defSecret: secret.BytesFrom([]byte(cfg.DefaultSecret)), replaced: cfg.ReplacedKey, ttl: cfg.CacheTTL, now: cfg.Now, log: cfg.Logger,
 		creds: map[string]cachedCredential{}, accounts: map[string]cachedAccount{}}
 	if s.ttl == 0 {
 		s.ttl = DefaultCacheTTL
@@ -158,6 +163,9 @@ func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (C
 			return Credential{}, ErrInvalidToken
 		}
 		return Credential{Principal: RootPrincipal(s.def, s.defKey), Secret: s.defSecret}, nil
+	}
+	if s.replaced != "" && accessKey == s.replaced {
+		return Credential{}, ErrUnknownAccessKey
 	}
 	now := s.now()
 	s.mu.Lock()

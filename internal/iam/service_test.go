@@ -72,9 +72,10 @@ const (
 )
 
 type fixture struct {
-	svc   *iam.Service
-	store iam.Store
-	ahead atomic.Int64
+	svc    *iam.Service
+	store  iam.Store
+	sealer *gcmSealer
+	ahead  atomic.Int64
 }
 
 func newService(t *testing.T, ttl time.Duration) *fixture {
@@ -88,8 +89,8 @@ func newService(t *testing.T, ttl time.Duration) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: store}
-	f.svc, err = iam.New(context.Background(), iam.Config{Store: store, Sealer: newSealer(t), CacheTTL: ttl,
+	f := &fixture{store: store, sealer: newSealer(t)}
+	f.svc, err = iam.New(context.Background(), iam.Config{Store: store, Sealer: f.sealer, CacheTTL: ttl,
 		Default: iam.Account{ID: defaultAccount, DisplayName: "main"}, DefaultKey: rootKey, DefaultSecret: rootSecret,
 		Now: func() time.Time { return time.Now().Add(time.Duration(f.ahead.Load())) }})
 	if err != nil {

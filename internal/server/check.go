@@ -2,10 +2,7 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -38,7 +35,7 @@ func Check(ctx context.Context, dir, rootKeyFile string) (CheckReport, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return r, fmt.Errorf("data directory %s: not a directory", dir)
 	}
-	checkCredentials(dir, find)
+	checkCredentials(dir, &r)
 	dbPath := filepath.Join(dir, "meta.db")
 	db, err := boltfile.OpenReadOnly(dbPath)
 	if err != nil {
@@ -74,21 +71,15 @@ func Check(ctx context.Context, dir, rootKeyFile string) (CheckReport, error) {
 	return r, nil
 }
 
-func checkCredentials(dir string, find func(string)) {
-	path := filepath.Join(dir, "credentials.json")
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+func checkCredentials(dir string, r *CheckReport) {
+	f, found, err := readCredentials(dir)
+	switch {
+	case !found && err == nil:
 		return // the environment may give the credentials
-	}
-	var id Identity
-	if err == nil {
-		err = json.Unmarshal(data, &id)
-	}
-	if err == nil && id.AccountID == "" {
-		err = errors.New("no account id")
-	}
-	if err != nil {
-		find(fmt.Sprintf("credentials.json: %v", err))
+	case err != nil:
+		r.Findings = append(r.Findings, err.Error())
+	case f.SecretKey != "":
+		r.Notes = append(r.Notes, credentialsName+" holds the root secret key in plaintext (written by an older Coffer); the next start stores it sealed and removes it from the file")
 	}
 }
 

@@ -17,15 +17,15 @@ import (
 	"github.com/coffer/coffer/internal/sigv4"
 )
 
-// openIAM opens the identity service on the shared database, its secrets sealed by the KMS.
-// The default account and its root key are those of credentials.json (or the environment).
-func openIAM(ctx context.Context, db *bbolt.DB, keySvc *kms.Service, id Identity, now func() time.Time, log *slog.Logger) (*iam.Service, error) {
+// openIAM opens the identity service on the shared database, its secrets sealed by the KMS;
+// cfg gives the rest (the default account, the root key of the environment, clock, logger).
+func openIAM(ctx context.Context, db *bbolt.DB, keySvc *kms.Service, cfg iam.Config) (*iam.Service, error) {
 	store, err := boltiam.New(db)
 	if err != nil {
 		return nil, fmt.Errorf("iam store: %w", err)
 	}
-	svc, err := iam.New(ctx, iam.Config{Store: store, Sealer: &iamSealer{kms: keySvc}, Logger: log, Now: now,
-		Default: iam.Account{ID: id.AccountID, DisplayName: id.DisplayName}, DefaultKey: id.AccessKey, DefaultSecret: id.SecretKey})
+	cfg.Store, cfg.Sealer = store, &iamSealer{kms: keySvc}
+	svc, err := iam.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("iam: %w", err)
 	}
@@ -85,11 +85,10 @@ func CreateAccountIn(ctx context.Context, cfg Config, name string) (iam.Account,
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	id, err := readIdentity(cfg.Dir)
+	f, err := readIdentity(cfg.Dir)
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
 	}
-	id.AccessKey, id.SecretKey = "", "" // this tool serves no requests
 	db, err := boltfile.Open(filepath.Join(cfg.Dir, "meta.db"), TopBuckets())
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, fmt.Errorf("metadata store (is the server still running?): %w", err)
@@ -100,7 +99,7 @@ func CreateAccountIn(ctx context.Context, cfg Config, name string) (iam.Account,
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
 	}
-	svc, err := openIAM(ctx, db, keySvc, id, nil, s.log)
+	svc, err := openIAM(ctx, db, keySvc, iam.Config{Default: iam.Account{ID: f.AccountID, DisplayName: f.displayName()}, Logger: s.log})
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
 	}

@@ -1,106 +1,95 @@
 package server
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
+	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/coffer/coffer/internal/secret"
 )
 
-// Identity is the default account and its root access key.
+// Identity is the default account and the root access key requests may sign with on this run.
 type Identity struct {
-	AccountID string `json:"account_id"`
+	AccountID string
 	// DisplayName is the account's display name in S3 Owner elements (DefaultDisplayName if
 	// credentials.json gives none).
-	DisplayName string `json:"display_name,omitempty"`
-	AccessKey   string `json:"access_key"`
-	SecretKey   string `json:"secret_key"`
-	// Generated is true when the key was made on this start and should be shown once.
-	Generated bool `json:"-"`
-}
-
-// LoadIdentity returns the root identity kept in DIR/credentials.json, creating it on first
-// start. accessKey/secretKey, when both set (from the environment), replace the stored key
-// for this run without being written to disk.
-func LoadIdentity(dir, accessKey, secretKey string) (Identity, error) {
-	if (accessKey == "") != (secretKey == "") {
-		return Identity{}, errors.New("set both COFFER_ACCESS_KEY and COFFER_SECRET_KEY, or neither")
-	}
-	path := filepath.Join(dir, "credentials.json")
-	var id Identity
-	data, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(data, &id); err != nil || id.AccountID == "" {
-			return Identity{}, fmt.Errorf("%s is corrupt", path)
-		}
-	case errors.Is(err, os.ErrNotExist):
-		id = Identity{AccountID: randomDigits(12)}
-		if accessKey == "" {
-			id.AccessKey, id.SecretKey, id.Generated = "AK"+randomFrom(upperAlnum, 18), randomFrom(base62, 40), true
-		}
-		out, _ := json.MarshalIndent(id, "", "  ")
-		if err := writeFileAtomic(path, append(out, '\n'), 0o600); err != nil {
-			return Identity{}, fmt.Errorf("write %s: %w", path, err)
-		}
-	default:
-		return Identity{}, err
-	}
-	if accessKey != "" {
-		id.AccessKey, id.SecretKey, id.Generated = accessKey, secretKey, false
-	}
-	if id.AccessKey == "" {
-		return Identity{}, fmt.Errorf("%s holds no access key and COFFER_ACCESS_KEY is unset", path)
-	}
-	if id.DisplayName == "" {
-		id.DisplayName = DefaultDisplayName
-	}
-	return id, nil
+	DisplayName string
+	// AccessKey is the root access key of this run: COFFER_ACCESS_KEY when set, else the key
+	// credentials.json names; "" when that key is no longer stored (deleted through IAM).
+	AccessKey string
+	// GeneratedSecret is the secret of a root key generated on this start, to be shown once;
+	// zero otherwise. Only its sealed form is stored.
+	GeneratedSecret secret.Bytes
 }
 
 // DefaultDisplayName is the account's display name when credentials.json names none.
 const DefaultDisplayName = "coffer"
 
-const (
-	upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	base62     = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-)
+// credentialsName is the file in the data directory that names the default account.
+const credentialsName = "credentials.json"
 
-func randomFrom(alphabet string, n int) string {
-	b := make([]byte, n)
-	max := big.NewInt(int64(len(alphabet)))
-	for i := range b {
-		v, _ := rand.Int(rand.Reader, max)
-		b[i] = alphabet[v.Int64()]
-	}
-	return string(b)
+// credentialsFile is DIR/credentials.json: the default account and the id of the root access
+// key made for it on first start. The secret itself is only in the IAM store, sealed.
+// SecretKey is read from files written before secrets were sealed, to migrate them (see
+// settleRootKey), and is never written.
+type credentialsFile struct {
+	AccountID   string `json:"account_id"`
+	DisplayName string `json:"display_name,omitempty"`
+	AccessKey   string `json:"access_key,omitempty"`
+	SecretKey   string `json:"secret_key,omitempty"`
 }
 
-func randomDigits(n int) string {
-	s := randomFrom("0123456789", n)
-	if s[0] == '0' {
-		s = "1" + s[1:]
-	}
-	return s
-}
-
-// readIdentity returns the default account of an existing data directory, whether or not
-// credentials.json holds its root key.
-func readIdentity(dir string) (Identity, error) {
-	path := filepath.Join(dir, "credentials.json")
+// readCredentials reads DIR/credentials.json; found is false when there is none.
+func readCredentials(dir string) (f credentialsFile, found bool, err error) {
+	path := filepath.Join(dir, credentialsName)
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return credentialsFile{}, false, nil
+	}
 	if err != nil {
-		return Identity{}, fmt.Errorf("%w (start the server on this directory once first)", err)
+		return credentialsFile{}, false, err
 	}
-	var id Identity
-	if err := json.Unmarshal(data, &id); err != nil || id.AccountID == "" {
-		return Identity{}, fmt.Errorf("%s is corrupt", path)
+	defer clear(data) // it may hold an old plaintext secret (best effort: the string copy stays)
+	if err := json.Unmarshal(data, &f); err != nil || f.AccountID == "" {
+		return credentialsFile{}, false, fmt.Errorf("%s is corrupt", path)
 	}
-	if id.DisplayName == "" {
-		id.DisplayName = DefaultDisplayName
+	return f, true, nil
+}
+
+// writeCredentials replaces DIR/credentials.json atomically (mode 0600), never with a secret.
+func writeCredentials(dir string, f credentialsFile) error {
+	f.SecretKey = ""
+	out, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
 	}
-	return id, nil
+	path := filepath.Join(dir, credentialsName)
+	if err := writeFileAtomic(path, append(out, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// displayName is the default account's display name.
+func (f credentialsFile) displayName() string {
+	if f.DisplayName == "" {
+		return DefaultDisplayName
+	}
+	return f.DisplayName
+}
+
+// readIdentity returns the default account of an existing data directory, for tools that
+// serve no requests.
+func readIdentity(dir string) (credentialsFile, error) {
+	f, found, err := readCredentials(dir)
+	if err == nil && !found {
+		err = fmt.Errorf("%s: %w", filepath.Join(dir, credentialsName), fs.ErrNotExist)
+	}
+	if err != nil {
+		return credentialsFile{}, fmt.Errorf("%w (start the server on this directory once first)", err)
+	}
+	return f, nil
 }

@@ -77,6 +77,8 @@ type Server struct {
 	HTTPURL  string // http://host:port of the plain listener, "" if none
 	AdminURL string // http://host:port of the admin listener, "" if none
 	CertFile string
+	// Identity is the default account and the root key of this run; its GeneratedSecret, set
+	// only on the first start, is to be shown once.
 	Identity Identity
 
 	db       *bbolt.DB
@@ -107,7 +109,7 @@ func Start(cfg Config) (*Server, error) {
 	if err := checkWritable(cfg.Dir); err != nil {
 		return nil, err
 	}
-	id, err := LoadIdentity(cfg.Dir, cfg.AccessKey, cfg.SecretKey)
+	root, err := loadRootSetup(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -128,45 +130,39 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
-	s := &Server{CertFile: certFile, Identity: id, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{})}
+	s := &Server{CertFile: certFile, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{})}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
-	h, err := s.handler(jobs, cfg)
+	lns, err := bindListeners(cfg)
 	if err != nil {
 		s.closeStores()
 		return nil, err
 	}
-	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	// The services are built, and a first start's root key made, only once every address is
+	// bound: a start refused for a busy port must not make a key whose secret nobody sees.
+	h, err := s.handler(jobs, cfg, root)
 	if err != nil {
+		lns.close()
 		s.closeStores()
-		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
+		return nil, err
 	}
-	s.URL = "https://" + ln.Addr().String()
-	s.serve(tls.NewListener(ln, tlsCfg), h)
-	if cfg.ListenHTTP != "" {
-		hl, err := net.Listen("tcp", cfg.ListenHTTP)
-		if err != nil {
-			s.Shutdown(context.Background())
-			return nil, fmt.Errorf("listen %s: %w", cfg.ListenHTTP, err)
-		}
-		s.HTTPURL = "http://" + hl.Addr().String()
-		s.serve(hl, h)
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.URL = "https://" + lns.https.Addr().String()
+	s.serve(tls.NewListener(lns.https, tlsCfg), h)
+	if lns.http != nil {
+		s.HTTPURL = "http://" + lns.http.Addr().String()
+		s.serve(lns.http, h)
 	}
-	if cfg.AdminListen != "" {
-		al, err := net.Listen("tcp", cfg.AdminListen)
-		if err != nil {
-			s.Shutdown(context.Background())
-			return nil, fmt.Errorf("listen %s: %w", cfg.AdminListen, err)
-		}
-		s.AdminURL = "http://" + al.Addr().String()
-		s.serve(al, AdminHandler())
+	if lns.admin != nil {
+		s.AdminURL = "http://" + lns.admin.Addr().String()
+		s.serve(lns.admin, AdminHandler())
 	}
 	return s, nil
 }
 
-// handler builds the services and the front router; background jobs live as long as ctx.
-func (s *Server) handler(ctx context.Context, cfg Config) (http.Handler, error) {
+// handler builds the services and the front router, and settles the root key; background jobs
+// live as long as ctx.
+func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.Handler, error) {
 	metaStore, err := boltmeta.New(s.db)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
@@ -180,7 +176,12 @@ func (s *Server) handler(ctx context.Context, cfg Config) (http.Handler, error) 
 		return nil, err
 	}
 	s.startKMSJobs(ctx, keySvc)
-	if s.iam, err = openIAM(ctx, s.db, keySvc, s.Identity, cfg.IAMNow, s.log); err != nil {
+	iamCfg := root.iamConfig()
+	iamCfg.Now, iamCfg.Logger = cfg.IAMNow, s.log
+	if s.iam, err = openIAM(ctx, s.db, keySvc, iamCfg); err != nil {
+		return nil, err
+	}
+	if s.Identity, err = settleRootKey(ctx, s.iam, cfg.Dir, root, s.log); err != nil {
 		return nil, err
 	}
 	s.startSessionSweep(ctx)
@@ -270,6 +271,42 @@ func (s *Server) startKMSJobs(ctx context.Context, svc *kms.Service) {
 			s.log.Error("kms scheduler stopped: reading the store failed", "err", err)
 		}
 	})
+}
+
+// listeners are a server's bound addresses; http and admin are nil when not configured.
+type listeners struct{ https, http, admin net.Listener }
+
+// bindListeners binds the HTTPS address and the optional plain-HTTP and admin ones.
+func bindListeners(cfg Config) (listeners, error) {
+	var l listeners
+	var errs []error
+	bind := func(addr string) net.Listener {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listen %s: %w", addr, err))
+		}
+		return ln
+	}
+	l.https = bind(cfg.Listen)
+	if cfg.ListenHTTP != "" {
+		l.http = bind(cfg.ListenHTTP)
+	}
+	if cfg.AdminListen != "" {
+		l.admin = bind(cfg.AdminListen)
+	}
+	if len(errs) > 0 {
+		l.close()
+		return listeners{}, errors.Join(errs...)
+	}
+	return l, nil
+}
+
+func (l listeners) close() {
+	for _, ln := range []net.Listener{l.https, l.http, l.admin} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 func (s *Server) serve(ln net.Listener, h http.Handler) {
