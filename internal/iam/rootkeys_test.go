@@ -15,7 +15,7 @@ import (
 func TestImportRootKey(t *testing.T) {
 	f := newService(t, time.Hour)
 	const id, sec = "AKOLDROOTKEY00000001", "old-root-secret-0123456789abcdefghijklm"
-	if _, err := f.svc.CreateUser(bg, defaultAccount, "carol", ""); err != nil {
+	if _, err := f.svc.CreateUser(bg, defaultAccount, "carol", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	userKey, err := f.svc.CreateAccessKey(bg, defaultAccount, "carol")
