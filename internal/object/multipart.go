@@ -163,6 +163,9 @@ func (s *Service) complete(ctx context.Context, u meta.Upload, list []CompletedP
 		return meta.Object{}, err
 	}
 	stored, err := s.meta.ListParts(ctx, u.Bucket, u.Key, u.UploadID, 0, 0)
+	if errors.Is(err, meta.ErrNoSuchUpload) {
+		return s.completedConcurrently(ctx, u, list)
+	}
 	if err != nil {
 		return meta.Object{}, err
 	}
@@ -226,12 +229,7 @@ func (s *Service) complete(ctx context.Context, u meta.Upload, list []CompletedP
 		return meta.Object{}, fmt.Errorf("%w: %w", ErrInvalidPart, err)
 	}
 	if errors.Is(err, meta.ErrNoSuchUpload) {
-		// A concurrent completion of the same upload won the race.
-		o, err := s.completedBy(ctx, u.Bucket, u.Key, u.UploadID)
-		if err != nil {
-			return meta.Object{}, err
-		}
-		return o, SameCompletion(objectOf(o), list)
+		return s.completedConcurrently(ctx, u, list)
 	}
 	if err != nil {
 		return meta.Object{}, err
@@ -241,6 +239,17 @@ func (s *Service) complete(ctx context.Context, u meta.Upload, list []CompletedP
 	}
 	s.freeBlobs(ctx, unused)
 	return o, nil
+}
+
+// completedConcurrently answers a completion whose upload vanished while it ran: a concurrent
+// completion of the same upload (from any node) won the race, and this one succeeds with its
+// object when it names the same parts. An upload gone for another reason is ErrNoSuchUpload.
+func (s *Service) completedConcurrently(ctx context.Context, u meta.Upload, list []CompletedPart) (meta.Object, error) {
+	o, err := s.completedBy(ctx, u.Bucket, u.Key, u.UploadID)
+	if err != nil {
+		return meta.Object{}, err
+	}
+	return o, SameCompletion(objectOf(o), list)
 }
 
 // CompletedBy finds the object a completed upload made, to answer a CompleteMultipartUpload
