@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"time"
@@ -49,15 +48,17 @@ type Request struct {
 	Region        string    // the region the server serves (aws:RequestedRegion)
 }
 
-// NewRequest returns the request identity of hr, made by p (Type PrincipalAnonymous for an
-// unsigned request) and arriving now; Signed records how a signed one was signed.
-func NewRequest(hr *http.Request, p Principal, requestID, region string) *Request {
+// NewRequest returns the identity of a request made by p (Type PrincipalAnonymous for an
+// unsigned request) and arriving now from remoteAddr (net/http's "host:port"), over TLS when
+// secure; Signed records how a signed one was signed. (It takes the HTTP request's fields, not
+// the request, so that the services reading iam stay free of net/http.)
+func NewRequest(p Principal, remoteAddr string, secure bool, userAgent, requestID, region string) *Request {
 	return &Request{
 		Principal:       p,
-		SourceIP:        ClientIP(hr.RemoteAddr),
-		SecureTransport: hr.TLS != nil,
+		SourceIP:        ClientIP(remoteAddr),
+		SecureTransport: secure,
 		RequestID:       requestID,
-		UserAgent:       hr.UserAgent(),
+		UserAgent:       userAgent,
 		Time:            time.Now(),
 		Region:          region,
 	}

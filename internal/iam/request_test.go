@@ -2,8 +2,6 @@ package iam
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"testing"
 	"time"
@@ -76,12 +74,9 @@ func TestGlobalConditions(t *testing.T) {
 }
 
 func TestNewRequest(t *testing.T) {
-	hr := httptest.NewRequest(http.MethodGet, "https://example.com/b/k", nil)
-	hr.RemoteAddr = "192.0.2.9:4321"
-	hr.Header.Set("User-Agent", "aws-cli/2.9")
 	p := Principal{AccountID: "111122223333", Type: PrincipalUser, UserName: "alice"}
 	signed := time.Now().Add(-3 * time.Second)
-	r := NewRequest(hr, p, "req-1", "eu-west-1").Signed(AuthQueryString, SigV2, signed, "UNSIGNED-PAYLOAD")
+	r := NewRequest(p, "192.0.2.9:4321", true, "aws-cli/2.9", "req-1", "eu-west-1").Signed(AuthQueryString, SigV2, signed, "UNSIGNED-PAYLOAD")
 	if r.SourceIP != netip.MustParseAddr("192.0.2.9") || !r.SecureTransport || r.UserAgent != "aws-cli/2.9" ||
 		r.RequestID != "req-1" || r.Region != "eu-west-1" || r.Principal.UserName != "alice" {
 		t.Fatalf("NewRequest = %+v", r)
@@ -90,7 +85,7 @@ func TestNewRequest(t *testing.T) {
 		r.SignatureAge < 3*time.Second || r.SignatureAge > time.Minute {
 		t.Fatalf("Signed = %+v", r)
 	}
-	anon := NewRequest(hr, Principal{Type: PrincipalAnonymous}, "req-2", "us-east-1")
+	anon := NewRequest(Principal{Type: PrincipalAnonymous}, "192.0.2.9:4321", false, "", "req-2", "us-east-1")
 	if anon.AuthType != "" || anon.SignatureVersion != "" {
 		t.Fatalf("an unsigned request has auth %q/%q", anon.AuthType, anon.SignatureVersion)
 	}

@@ -158,7 +158,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, rid strin
 			form[k] = append(form[k], vs...)
 		}
 	}
-	req := iam.NewRequest(r, p, rid, auth.Region).Signed(iam.AuthHeader, iam.SigV4, auth.Date, auth.ContentSHA256)
+	req := iam.NewRequest(p, r.RemoteAddr, r.TLS != nil, r.UserAgent(), rid, auth.Region).Signed(iam.AuthHeader, iam.SigV4, auth.Date, auth.ContentSHA256)
 	if auth.Presigned {
 		req.AuthType = iam.AuthQueryString
 	}

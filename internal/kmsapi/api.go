@@ -134,7 +134,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 	if len(body) > MaxBody {
 		return opName, nil, errBodyTooLarge
 	}
-	ri := iam.NewRequest(r, p, w.Header().Get("x-amzn-RequestId"), auth.Region).Signed(iam.AuthHeader, iam.SigV4, auth.Date, auth.ContentSHA256)
+	ri := iam.NewRequest(p, r.RemoteAddr, r.TLS != nil, r.UserAgent(), w.Header().Get("x-amzn-RequestId"), auth.Region).Signed(iam.AuthHeader, iam.SigV4, auth.Date, auth.ContentSHA256)
 	r = r.WithContext(iam.WithRequest(r.Context(), ri))
 	fn, ok := operations[opName]
 	if !ok {

@@ -154,7 +154,7 @@ func (h *Handler) identify(q *request, a *sigv4.Auth, p iam.Principal, authType 
 	if a.SigV2 {
 		version = iam.SigV2
 	}
-	ri := iam.NewRequest(q.r, p, q.id, h.region).Signed(authType, version, a.Date, a.ContentSHA256)
+	ri := iam.NewRequest(p, q.r.RemoteAddr, q.r.TLS != nil, q.r.UserAgent(), q.id, h.region).Signed(authType, version, a.Date, a.ContentSHA256)
 	ctx := iam.WithRequest(q.r.Context(), ri)
 	q.r = q.r.WithContext(object.WithCaller(ctx, object.Caller{Account: p.AccountID, ARN: p.ARN}))
 }
@@ -162,7 +162,7 @@ func (h *Handler) identify(q *request, a *sigv4.Auth, p iam.Principal, authType 
 // identifyAnonymous records an unsigned request's caller: the anonymous principal.
 func (h *Handler) identifyAnonymous(q *request) {
 	q.principal = iam.Principal{Type: iam.PrincipalAnonymous}
-	ri := iam.NewRequest(q.r, q.principal, q.id, h.region)
+	ri := iam.NewRequest(q.principal, q.r.RemoteAddr, q.r.TLS != nil, q.r.UserAgent(), q.id, h.region)
 	q.r = q.r.WithContext(iam.WithRequest(q.r.Context(), ri))
 }
 
