@@ -12,7 +12,7 @@ import (
 // authorize asks the object service whether the caller may perform the operation, once,
 // before its handler runs, and keeps the bucket the decision read for the handler.
 func (h *Handler) authorize(q *request, op operation) error {
-	a := object.Access{Action: op.action, Conditions: requestConditions(q)}
+	a := object.Access{Action: op.action}
 	switch op.scope {
 	case scopeSelf:
 		return nil
@@ -26,6 +26,7 @@ func (h *Handler) authorize(q *request, op operation) error {
 			a.UploadID = q.query.Get("uploadId")
 		}
 	}
+	a.Conditions = requestConditions(q)
 	b, err := h.objects.Authorize(q.r.Context(), a)
 	if err != nil {
 		return err
@@ -35,7 +36,7 @@ func (h *Handler) authorize(q *request, op operation) error {
 }
 
 // authorizeObject decides one more object action of a request: s3:GetObject on a copy
-// source, s3:DeleteObject on each key of DeleteObjects.
+// source.
 func (h *Handler) authorizeObject(q *request, action, bucket, key string) (object.Bucket, error) {
 	return h.objects.Authorize(q.r.Context(), object.Access{Action: action, Bucket: bucket, Key: key, Conditions: requestConditions(q)})
 }
