@@ -53,6 +53,19 @@ func Open(path string, buckets []string) (*bolt.DB, error) {
 	return db, nil
 }
 
+// CreateBuckets creates those of the named top-level buckets that db lacks: a store's own
+// buckets, when the store is made on a db (Open has checked the file's format record).
+func CreateBuckets(db *bolt.DB, names []string) error {
+	return db.Update(func(tx *bolt.Tx) error {
+		for _, name := range names {
+			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // OpenReadOnly opens an existing bbolt file without changing it, for inspection.
 func OpenReadOnly(path string) (*bolt.DB, error) {
 	if _, err := os.Stat(path); err != nil {

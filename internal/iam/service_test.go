@@ -380,6 +380,10 @@ func TestDamagedIdentityPolicy(t *testing.T) {
 			if !errors.Is(err, iam.ErrAccessDenied) {
 				t.Fatalf("%s allowed with a damaged (deny) policy in force: %v", action, err)
 			}
+			want := "with an explicit deny in an identity-based policy"
+			if ie := (*iam.Error)(nil); !errors.As(err, &ie) || !strings.HasSuffix(ie.Message, want) {
+				t.Errorf("message %v, want one ending %q", err, want)
+			}
 		})
 	}
 }

@@ -195,22 +195,9 @@ func Authorize(caller Principal, account, action, resource string, conditions ma
 	if d.Allowed && caller.AccountID == account {
 		return nil
 	}
-	msg := "User: " + caller.ARN + " is not authorized to perform: " + action + " on resource: " + resource
-	switch {
-	case d.ExplicitDeny:
-		msg += " with an explicit deny in " + article(d.DeniedBy) + " policy"
-	default:
-		msg += " because no identity-based policy allows the " + action + " action"
+	kind := policy.DeniedByIdentity
+	if d.ExplicitDeny {
+		kind = d.DeniedBy
 	}
-	return errorf(ErrAccessDenied, msg)
-}
-
-func article(kind string) string {
-	if kind == "" {
-		return "a"
-	}
-	if strings.ContainsRune("aeiou", rune(kind[0])) {
-		return "an " + kind
-	}
-	return "a " + kind
+	return errorf(ErrAccessDenied, policy.DeniedMessage(caller.ARN, action, resource, d.ExplicitDeny, kind))
 }

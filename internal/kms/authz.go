@@ -2,7 +2,6 @@ package kms
 
 import (
 	"context"
-	"strings"
 
 	"github.com/coffer/coffer/internal/policy"
 )
@@ -138,16 +137,7 @@ func deniedError(c Caller, r *policy.Request, d policy.Decision, defaultKind str
 	if kind == "" {
 		kind = defaultKind
 	}
-	if d.ExplicitDeny {
-		article := "a"
-		if strings.HasPrefix(kind, "identity") {
-			article = "an"
-		}
-		return errf(ErrAccessDenied, "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in %s %s",
-			c.ARN, r.Action, r.Resource, article, kind)
-	}
-	return errf(ErrAccessDenied, "User: %s is not authorized to perform: %s on resource: %s because no %s allows the %s action",
-		c.ARN, r.Action, r.Resource, kind, r.Action)
+	return errf(ErrAccessDenied, "%s", policy.DeniedMessage(c.ARN, r.Action, r.Resource, d.ExplicitDeny, kind))
 }
 
 // keyPolicy returns the compiled policy of a key, compiling it once per policy text. A stored

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"time"
+
+	"github.com/coffer/coffer/internal/policy"
 )
 
 // KeyMetadata describes a key as DescribeKey returns it. Zero times are absent.
@@ -263,8 +265,7 @@ func (s *Service) manageableAs(ctx context.Context, c Caller, keyID string, a as
 }
 
 func (s *Service) denied(c Caller, k *Key, opName string) error {
-	return errf(ErrAccessDenied, "User: %s is not authorized to perform: kms:%s on resource: %s because no resource-based policy allows the kms:%s action",
-		c.ARN, opName, s.arn(k), opName)
+	return errf(ErrAccessDenied, "%s", policy.DeniedMessage(c.ARN, "kms:"+opName, s.arn(k), false, policy.DeniedByResource))
 }
 
 // modify runs fn on a manageable key in one transaction, re-checking the state inside it.

@@ -100,7 +100,12 @@ func (s *Service) Authorize(ctx context.Context, a Access) (Bucket, error) {
 	if err != nil {
 		return Bucket{}, err
 	}
-	req := &policy.Request{Principal: policyPrincipal(p), Action: a.Action, Resource: a.Resource(), Context: conditions(r, a.Conditions)}
+	req := &policy.Request{Principal: iam.PolicyPrincipal(p), Action: a.Action, Resource: a.Resource()}
+	if bp != nil || len(p.Policies) > 0 || len(p.SessionPolicies) > 0 {
+		// Only policy statements read the condition keys: the account root of a bucket
+		// without a policy (the common request) needs none built.
+		req.Context = conditions(r, a.Conditions)
+	}
 	switch {
 	case bp == nil:
 	case a.UploadID != "":
@@ -179,14 +184,6 @@ func (s *Service) denied(req *policy.Request, p iam.Principal, owner string, d p
 		ExplicitDeny: d.ExplicitDeny,
 		DeniedBy:     d.DeniedBy,
 	}
-}
-
-// policyPrincipal is the caller as policies match it.
-func policyPrincipal(p iam.Principal) policy.Principal {
-	if p.Type == iam.PrincipalAnonymous {
-		return policy.Principal{Anonymous: true}
-	}
-	return policy.Principal{ARN: p.ARN, Account: p.AccountID, RoleARN: p.RoleARN}
 }
 
 // conditions returns the condition keys of one request: the global aws: keys of its identity,

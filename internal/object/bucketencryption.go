@@ -8,19 +8,6 @@ import (
 	"github.com/coffer/coffer/internal/meta"
 )
 
-// BucketEncryption returns a bucket's effective default encryption and whether it was set
-// explicitly. A bucket never configured (or reset) encrypts with SSE-S3, as S3 does.
-func (s *Service) BucketEncryption(ctx context.Context, bucket string) (BucketEncryption, bool, error) {
-	b, err := s.bucket(ctx, bucket)
-	if err != nil {
-		return BucketEncryption{}, false, err
-	}
-	if b.Encryption == nil {
-		return BucketEncryption{Algorithm: SSES3}, false, nil
-	}
-	return *bucketEncryptionOf(b.Encryption), true, nil
-}
-
 // SetBucketEncryption stores a bucket's default encryption (SSE-S3, SSE-KMS or DSSE-KMS); nil
 // resets it to SSE-S3. A KMS key is not checked here, as in S3: writes report its failures.
 // Blocking SSE-C is a security setting apart from the default: a configuration without

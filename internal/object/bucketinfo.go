@@ -32,6 +32,15 @@ type BucketEncryption struct {
 	BlockedEncryptionTypes []string // NoneBlocked, BlockedSSEC
 }
 
+// DefaultEncryption returns the bucket's effective default encryption: its explicit
+// configuration, or SSE-S3 for a bucket never configured (or reset), as S3 does.
+func (b Bucket) DefaultEncryption() BucketEncryption {
+	if b.Encryption == nil {
+		return BucketEncryption{Algorithm: SSES3}
+	}
+	return *b.Encryption
+}
+
 // bucketOf is the wire layer's view of a stored bucket.
 func bucketOf(b meta.Bucket) Bucket {
 	out := Bucket{Name: b.Name, Region: b.Region, Owner: b.Owner, Created: b.Created,

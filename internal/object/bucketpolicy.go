@@ -66,20 +66,13 @@ func (s *Service) PutBucketPolicy(ctx context.Context, bucket, doc string) error
 		return err
 	}
 	public := p.IsPublic()
-	if !ValidBucketName(bucket) {
-		return meta.ErrNoSuchBucket
-	}
-	err = s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
+	return s.updateBucket(ctx, bucket, "put policy", func(b *meta.Bucket) error {
 		if public && b.PublicAccessBlock != nil && b.PublicAccessBlock.BlockPublicPolicy {
 			return &AccessDeniedError{Principal: callerARN(ctx), Action: "s3:PutBucketPolicy", Resource: "arn:aws:s3:::" + bucket, PublicPolicyBlocked: true}
 		}
 		b.Policy = compact.String()
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("put policy of %q: %w", bucket, err)
-	}
-	return nil
 }
 
 // callerARN is the ARN of the caller of ctx, "" if anonymous or unknown.

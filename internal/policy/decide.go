@@ -1,5 +1,7 @@
 package policy
 
+import "strings"
+
 // Inputs are the policies in force for one request, which Decide combines.
 type Inputs struct {
 	// Identity holds the principal's identity-based policies (inline and attached managed).
@@ -41,6 +43,22 @@ type Decision struct {
 	// allows the s3:PutObject action"): DeniedByIdentity, DeniedByResource, DeniedBySession, or
 	// "" when allowed.
 	DeniedBy string
+}
+
+// DeniedMessage is AWS's AccessDenied text for a refusal of principal (an ARN) doing action
+// on resource, written as given (S3 quotes it): "... with an explicit deny in a
+// resource-based policy", or "... because no identity-based policy allows the kms:Encrypt
+// action"; kind is the policy type (DeniedByIdentity, DeniedByResource, DeniedBySession).
+func DeniedMessage(principal, action, resource string, explicitDeny bool, kind string) string {
+	msg := "User: " + principal + " is not authorized to perform: " + action + " on resource: " + resource
+	if !explicitDeny {
+		return msg + " because no " + kind + " allows the " + action + " action"
+	}
+	article := "a"
+	if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
+		article = "an"
+	}
+	return msg + " with an explicit deny in " + article + " " + kind
 }
 
 // Decide combines the policies in force for r as AWS's "Policy evaluation logic",

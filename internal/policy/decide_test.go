@@ -138,3 +138,29 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestDeniedMessage(t *testing.T) {
+	const who, what, on = "arn:aws:iam::111122223333:user/alice", "s3:PutObject", "arn:aws:s3:::b/k"
+	cases := []struct {
+		name     string
+		explicit bool
+		kind     string
+		want     string
+	}{
+		{"explicit deny in a resource policy", true, DeniedByResource,
+			"User: " + who + " is not authorized to perform: s3:PutObject on resource: " + on + " with an explicit deny in a resource-based policy"},
+		{"explicit deny in an identity policy", true, DeniedByIdentity,
+			"User: " + who + " is not authorized to perform: s3:PutObject on resource: " + on + " with an explicit deny in an identity-based policy"},
+		{"explicit deny in a session policy", true, DeniedBySession,
+			"User: " + who + " is not authorized to perform: s3:PutObject on resource: " + on + " with an explicit deny in a session policy"},
+		{"no allow", false, DeniedByIdentity,
+			"User: " + who + " is not authorized to perform: s3:PutObject on resource: " + on + " because no identity-based policy allows the s3:PutObject action"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := DeniedMessage(who, what, on, tc.explicit, tc.kind); got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}

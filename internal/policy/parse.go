@@ -76,6 +76,7 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 		}
 		p.statements = append(p.statements, s)
 	}
+	p.public = p.decidePublic()
 	return p, nil
 }
 

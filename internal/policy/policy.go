@@ -80,6 +80,7 @@ type Policy struct {
 	version    string
 	id         string
 	statements []statement
+	public     bool // IsPublic, decided once at Parse
 }
 
 // Kind returns the kind the policy was parsed as.

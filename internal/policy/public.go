@@ -9,7 +9,10 @@ import "strings"
 // variables. A statement allowing "*", {"AWS": "*"} or a Federated principal without such a
 // condition makes the policy public. GetBucketPolicyStatus answers it; BlockPublicPolicy refuses
 // a PutBucketPolicy with it; RestrictPublicBuckets limits a bucket with it to its own account.
-func (p *Policy) IsPublic() bool {
+func (p *Policy) IsPublic() bool { return p.public }
+
+// decidePublic decides IsPublic from the statements, once, when the policy is parsed.
+func (p *Policy) decidePublic() bool {
 	for i := range p.statements {
 		s := &p.statements[i]
 		if s.deny || s.principals == nil {

@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/policy"
 )
 
 // authorize asks the object service whether the caller may perform the operation, once,
 // before its handler runs, and keeps the bucket the decision read for the handler.
 func (h *Handler) authorize(q *request, op operation) error {
-	a := object.Access{Action: op.action, Conditions: requestConditions(q)}
+	a := object.Access{Action: op.action}
 	switch op.scope {
 	case scopeSelf:
 		return nil
@@ -26,6 +27,7 @@ func (h *Handler) authorize(q *request, op operation) error {
 			a.UploadID = q.query.Get("uploadId")
 		}
 	}
+	a.Conditions = requestConditions(q)
 	b, err := h.objects.Authorize(q.r.Context(), a)
 	if err != nil {
 		return err
@@ -35,7 +37,7 @@ func (h *Handler) authorize(q *request, op operation) error {
 }
 
 // authorizeObject decides one more object action of a request: s3:GetObject on a copy
-// source, s3:DeleteObject on each key of DeleteObjects.
+// source.
 func (h *Handler) authorizeObject(q *request, action, bucket, key string) (object.Bucket, error) {
 	return h.objects.Authorize(q.r.Context(), object.Access{Action: action, Bucket: bucket, Key: key, Conditions: requestConditions(q)})
 }
@@ -116,27 +118,16 @@ func tlsVersion(v uint16) string {
 // accessDenied renders a refusal as S3 does: to a caller of the bucket owner's account, which
 // principal may not do what on which resource and why; to anyone else, "Access Denied".
 func accessDenied(e *object.AccessDeniedError) *apiError {
-	var b strings.Builder
+	resource := "\"" + e.Resource + "\""
+	var msg string
 	switch {
 	case e.PublicPolicyBlocked && e.Principal != "":
-		b.WriteString("User: " + e.Principal + " is not authorized to perform: " + e.Action + " on resource: \"" + e.Resource +
-			"\" because public policies are blocked by the BlockPublicPolicy block public access setting.")
+		msg = "User: " + e.Principal + " is not authorized to perform: " + e.Action + " on resource: " + resource +
+			" because public policies are blocked by the BlockPublicPolicy block public access setting."
 	case !e.Explained || e.Principal == "" || e.DeniedBy == "":
 		return errAccessDenied
-	case e.ExplicitDeny:
-		b.WriteString("User: " + e.Principal + " is not authorized to perform: " + e.Action + " on resource: \"" + e.Resource +
-			"\" with an explicit deny in " + article(e.DeniedBy) + " " + e.DeniedBy)
 	default:
-		b.WriteString("User: " + e.Principal + " is not authorized to perform: " + e.Action + " on resource: \"" + e.Resource +
-			"\" because no " + e.DeniedBy + " allows the " + e.Action + " action")
+		msg = policy.DeniedMessage(e.Principal, e.Action, resource, e.ExplicitDeny, e.DeniedBy)
 	}
-	return &apiError{"AccessDenied", http.StatusForbidden, b.String()}
-}
-
-// article is "an" before a vowel, else "a": "an identity-based policy", "a session policy".
-func article(noun string) string {
-	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
-		return "an"
-	}
-	return "a"
+	return &apiError{"AccessDenied", http.StatusForbidden, msg}
 }

@@ -83,10 +83,7 @@ func (h *Handler) putBucketEncryption(q *request) error {
 }
 
 func (h *Handler) getBucketEncryption(q *request) error {
-	cfg, _, err := h.objects.BucketEncryption(q.r.Context(), q.bucket)
-	if err != nil {
-		return err
-	}
+	cfg := q.target.DefaultEncryption()
 	var r encryptionRule
 	r.Default = &struct {
 		SSEAlgorithm   string `xml:"SSEAlgorithm"`

@@ -137,10 +137,11 @@ func (h *Handler) deleteObjects(q *request) error {
 		return err
 	}
 	res := deleteResult{NS: s3NS}
+	conds := requestConditions(q) // the same for every key
 	for _, d := range entries {
 		var err error = errInvalidVersion
 		if d.VersionID == "" || d.VersionID == "null" {
-			err = h.deleteOne(q, d.Key, d.ETag)
+			err = h.deleteOne(q, conds, d.Key, d.ETag)
 		}
 		if err != nil {
 			ae, _ := toAPIError(err)
@@ -154,9 +155,11 @@ func (h *Handler) deleteObjects(q *request) error {
 	return h.writeXML(q, http.StatusOK, res)
 }
 
-// deleteOne deletes one key of DeleteObjects, which S3 authorizes key by key.
-func (h *Handler) deleteOne(q *request, key, etag string) error {
-	if _, err := h.authorizeObject(q, "s3:DeleteObject", q.bucket, key); err != nil {
+// deleteOne deletes one key of DeleteObjects, which S3 authorizes key by key; conds are the
+// request's condition keys (requestConditions).
+func (h *Handler) deleteOne(q *request, conds map[string][]string, key, etag string) error {
+	a := object.Access{Action: "s3:DeleteObject", Bucket: q.bucket, Key: key, Conditions: conds}
+	if _, err := h.objects.Authorize(q.r.Context(), a); err != nil {
 		return err
 	}
 	return h.objects.DeleteObject(q.r.Context(), q.bucket, key, object.WriteCondition{IfMatch: etag})

@@ -30,6 +30,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/iam"
 )
 
@@ -71,15 +72,7 @@ func New(db *bolt.DB) (*Store, error) {
 	if db.IsReadOnly() {
 		return &Store{db: db}, nil
 	}
-	err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := boltfile.CreateBuckets(db, TopBuckets()); err != nil {
 		return nil, fmt.Errorf("boltiam: creating buckets: %w", err)
 	}
 	return &Store{db: db}, nil

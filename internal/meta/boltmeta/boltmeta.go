@@ -27,6 +27,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/meta"
 )
 
@@ -75,15 +76,7 @@ func New(db *bolt.DB) (*Store, error) {
 	if db.IsReadOnly() {
 		return nil, fmt.Errorf("boltmeta: database is read-only")
 	}
-	err := db.Update(func(tx *bolt.Tx) error {
-		for _, name := range TopBuckets() {
-			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := boltfile.CreateBuckets(db, TopBuckets()); err != nil {
 		return nil, fmt.Errorf("boltmeta: init: %w", err)
 	}
 	return &Store{db: db, commit: committer{db: db}}, nil
