@@ -178,10 +178,20 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	s.startKMSJobs(ctx, keySvc)
 	iamCfg := root.iamConfig()
 	iamCfg.Now, iamCfg.Logger = cfg.IAMNow, s.log
-	if s.iam, err = openIAM(ctx, s.db, keySvc, iamCfg); err != nil {
-		return nil, err
+	// The identities are read at start outside any request: a damaged record must refuse the
+	// start (as boltfile.Open does for damaged pages), never crash it.
+	err = boltfile.Safely(func() error {
+		var err error
+		if s.iam, err = openIAM(ctx, s.db, keySvc, iamCfg); err != nil {
+			return err
+		}
+		s.Identity, err = settleRootKey(ctx, s.iam, cfg.Dir, root, s.log)
+		return err
+	})
+	if errors.Is(err, boltfile.ErrDamaged) {
+		return nil, fmt.Errorf("identities in meta.db: %w", err)
 	}
-	if s.Identity, err = settleRootKey(ctx, s.iam, cfg.Dir, root, s.log); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	s.startSessionSweep(ctx)

@@ -190,7 +190,7 @@ func startDamaged(t *testing.T, dir string) outcome {
 	}()
 	go func() { exited <- cmd.Wait() }()
 	crashed := func(err error) {
-		t.Fatalf("child server died (%v):\n%s", err, lastLines(stderr.String(), 20))
+		t.Fatalf("child server died (%v):\n%s\n...\n%s", err, firstLines(stderr.String(), 40), lastLines(stderr.String(), 10))
 	}
 	line, ok := <-lines
 	if !ok {
@@ -229,6 +229,13 @@ func startDamaged(t *testing.T, dir string) outcome {
 		<-exited
 	}
 	return outcome{e: e, stop: stop}
+}
+
+// firstLines returns the first n lines of s: where a Go crash names its cause and the
+// goroutine that crashed.
+func firstLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(l[:min(n, len(l))], "\n")
 }
 
 func lastLines(s string, n int) string {
