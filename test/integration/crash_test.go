@@ -38,8 +38,19 @@ func TestMain(m *testing.M) {
 		fmt.Println("SWEPT")
 		select {} // until killed
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "coffer-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
+
+// binDir holds programs the tests build (see damagedChild); TestMain makes and removes it.
+var binDir string
 
 // startChild runs a server process on dir and returns it with an env pointing at it.
 func startChild(t *testing.T, dir string) (*exec.Cmd, *env) {

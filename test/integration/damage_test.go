@@ -164,7 +164,11 @@ type outcome struct {
 // startDamaged starts a child server on dir and waits until it refused or finished its sweep.
 func startDamaged(t *testing.T, dir string) outcome {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	bin, err := damagedChild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -414,3 +418,20 @@ func objectPage(t *testing.T, dir string) int64 {
 	}
 	return off
 }
+
+// damagedChild is the program that serves a damaged directory: this test binary (see
+// TestMain), or, when it is built with -race, a copy built without it. -race turns on checkptr,
+// which makes bbolt's pointer arithmetic over a deliberately damaged page a fatal error no
+// recover can catch — the failure the damage tests look for in a shipped (checkptr-free)
+// binary is a crash, and checkptr would report one where the binary refuses or serves.
+var damagedChild = sync.OnceValues(func() (string, error) {
+	if !raceEnabled {
+		return os.Args[0], nil
+	}
+	bin := filepath.Join(binDir, "integration.test")
+	out, err := exec.Command("go", "test", "-c", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("building the damage child without -race: %v\n%s", err, out)
+	}
+	return bin, nil
+})
