@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -26,6 +27,10 @@ import (
 // test can kill it with SIGKILL.
 const crashChildEnv = "COFFER_TEST_SERVER_DIR"
 
+// checkChildEnv makes the test binary run `coffer admin check` on a directory and print its
+// report as JSON (see checkDamaged).
+const checkChildEnv = "COFFER_TEST_CHECK_DIR"
+
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		srv, err := server.Start(server.Config{Dir: dir, Listen: "127.0.0.1:0", Region: "us-east-1", AccessKey: testAccessKey, SecretKey: testSecretKey})
@@ -37,6 +42,15 @@ func TestMain(m *testing.M) {
 		<-srv.Swept()
 		fmt.Println("SWEPT")
 		select {} // until killed
+	}
+	if dir := os.Getenv(checkChildEnv); dir != "" {
+		rep, err := server.Check(context.Background(), dir, "")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "admin check:", err)
+			os.Exit(4)
+		}
+		json.NewEncoder(os.Stdout).Encode(rep)
+		os.Exit(0)
 	}
 	dir, err := os.MkdirTemp("", "coffer-integration-")
 	if err != nil {

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -12,7 +11,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/coffer/coffer/internal/server"
 )
 
 // TestDamagedDataDir damages a copy of a real data directory at chosen places and checks the
@@ -152,10 +150,7 @@ func TestDamagedDataDir(t *testing.T) {
 			if after := blobFiles(t, dir); !slices.Equal(before, after) {
 				t.Fatalf("blob files before %d, after %d", len(before), len(after))
 			}
-			rep, err := server.Check(context.Background(), dir, "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep := checkDamaged(t, dir)
 			if clean := tc.refuse == "" && tc.keysFailing+tc.objectsFailing == 0 && !tc.reported; clean != (len(rep.Findings) == 0) {
 				t.Fatalf("admin check findings: %q", rep.Findings)
 			}
@@ -196,9 +191,7 @@ func TestRandomByteFlips(t *testing.T) {
 			if after := blobFiles(t, dir); !slices.Equal(before, after) {
 				t.Fatalf("offset %d ^%02x: blob files before %d, after %d", off, x, len(before), len(after))
 			}
-			if _, err := server.Check(context.Background(), dir, ""); err != nil {
-				t.Fatalf("offset %d: admin check: %v", off, err)
-			}
+			checkDamaged(t, dir)
 		})
 	}
 	t.Logf("%d refused, %d served", refused, served)

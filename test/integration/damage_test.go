@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -435,3 +436,33 @@ var damagedChild = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+// checkDamaged runs the admin check on a damaged directory: in this process, or under -race in
+// the damagedChild (see there: checkptr would turn a damaged page into a fatal error here).
+func checkDamaged(t *testing.T, dir string) server.CheckReport {
+	t.Helper()
+	if !raceEnabled {
+		rep, err := server.Check(context.Background(), dir, "")
+		if err != nil {
+			t.Fatalf("admin check: %v", err)
+		}
+		return rep
+	}
+	bin, err := damagedChild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^$")
+	cmd.Env = append(os.Environ(), checkChildEnv+"="+dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("admin check: %v\n%s", err, firstLines(stderr.String(), 40))
+	}
+	var rep server.CheckReport
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("admin check report %q: %v", out, err)
+	}
+	return rep
+}
