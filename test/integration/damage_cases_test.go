@@ -10,7 +10,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
 )
 
 // TestDamagedDataDir damages a copy of a real data directory at chosen places and checks the
