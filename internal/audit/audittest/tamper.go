@@ -18,7 +18,7 @@ import (
 // Tamper is one way to tamper with a built chain, and the finding Verify must report.
 type Tamper struct {
 	Name  string
-	Kind  string // the Finding.Kind expected
+	Kind  string                                       // the Finding.Kind expected
 	Apply func(t testing.TB, dir string) (file string) // tampers with dir; returns the file the finding names
 }
 
