@@ -64,8 +64,9 @@ type Writer struct {
 	lastStart  time.Time // start of the newest log file, so names keep increasing
 	chain      chainState
 	nextDigest time.Time
-	rollRetry  time.Time // after a failed roll, when to try again
-	sticky     error     // after a failed fsync, every Record fails
+	rollRetry  time.Time    // after a failed roll, when to try again
+	sticky     error        // after a failed fsync, every Record fails
+	syncs      atomic.Int64 // journal fsyncs, for tests and benchmarks
 	buf        []byte
 	batch      []*request
 }
@@ -363,6 +364,7 @@ func (w *Writer) write(batch []*request) error {
 		buf = appendFrame(buf, r.payload)
 	}
 	w.buf = buf
+	w.syncs.Add(1)
 	if err := w.seg.j.append(buf); err != nil {
 		if errors.Is(err, errSticky) {
 			w.sticky = err
