@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestAuditEventsCommand(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d, stderr %q", code, errs)
 			}
-			if got := numbers(out); !equalInts(got, tc.want) {
+			if got := numbers(out); !slices.Equal(got, tc.want) {
 				t.Errorf("records %v, want %v", got, tc.want)
 			}
 		})
@@ -143,18 +144,6 @@ func TestAuditEventsCommand(t *testing.T) {
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestAuditOfRealServer starts a real server, stops it, and verifies its audit folder: the
