@@ -183,7 +183,10 @@ func TestRollBySizeAndTime(t *testing.T) {
 	t.Run("size", func(t *testing.T) {
 		dir := t.TempDir()
 		w := openTest(t, dir, newClock(), func(c *Config) { c.RollSize = 2000 })
-		record(t, w, 0, 20) // about 600 bytes each
+		record(t, w, 0, 20)                                  // about 600 bytes each
+		if err := w.Roll(context.Background()); err != nil { // waits for the roller too
+			t.Fatal(err)
+		}
 		logs, err := w.LogFiles("")
 		if err != nil {
 			t.Fatal(err)
