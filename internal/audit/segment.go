@@ -44,8 +44,26 @@ func (w *Writer) roll() {
 	s := w.seg
 	w.seg = nil
 	s.done = make(chan struct{})
-	w.pending = append(w.pending, s)
+	w.pending = append(w.pruneFinished(), s)
 	w.rolls <- s
+}
+
+// pruneFinished drops from pending the log files the roller has finished.
+func (w *Writer) pruneFinished() []*segment {
+	n := 0
+	for _, s := range w.pending {
+		select {
+		case <-s.done:
+			if s.err == nil {
+				continue
+			}
+		default:
+		}
+		w.pending[n] = s
+		n++
+	}
+	clear(w.pending[n:])
+	return w.pending[:n]
 }
 
 // finishRolls waits for the log files handed to the roller; one it failed to finish is tried
@@ -59,8 +77,10 @@ func (w *Writer) finishRolls() error {
 				return s.err
 			}
 		}
+		w.pending[0] = nil
 		w.pending = w.pending[1:]
 	}
+	w.pending = nil
 	return nil
 }
 
@@ -79,17 +99,21 @@ func (w *Writer) runRoller() {
 // Until the log file is in place Events reads the records from memory; from then on from the
 // file (Events skips a segment whose log file it finds).
 func (w *Writer) finish(s *segment) error {
-	w.mu.Lock()
-	recs := s.recs
-	w.mu.Unlock()
-	if err := writeFileDurably(filepath.Join(w.cfg.Dir, filepath.FromSlash(s.log)), gzipRecords(recs)); err != nil {
-		return fmt.Errorf("audit: finish log file: %w", err)
+	if !s.written {
+		w.mu.Lock()
+		recs := s.recs
+		w.mu.Unlock()
+		if err := writeFileDurably(filepath.Join(w.cfg.Dir, filepath.FromSlash(s.log)), gzipRecords(recs)); err != nil {
+			return fmt.Errorf("audit: finish log file: %w", err)
+		}
+		s.written = true
+		w.mu.Lock()
+		if i := slices.Index(w.segs, s); i >= 0 {
+			w.segs = slices.Delete(w.segs, i, i+1)
+		}
+		s.recs = nil // read from the log file from now on
+		w.mu.Unlock()
 	}
-	w.mu.Lock()
-	if i := slices.Index(w.segs, s); i >= 0 {
-		w.segs = slices.Delete(w.segs, i, i+1)
-	}
-	w.mu.Unlock()
 	s.j.close()
 	if err := os.Remove(s.j.path); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("audit: remove finished journal: %w", err)

@@ -83,8 +83,9 @@ type segment struct {
 	size  int64    // uncompressed bytes of its records
 	recs  [][]byte // guarded by Writer.mu while the segment is in Writer.segs
 
-	done chan struct{} // closed once the roller tried to finish it
-	err  error         // what the roller's try returned
+	done    chan struct{} // closed once the roller tried to finish it
+	err     error         // what the roller's try returned
+	written bool          // its log file is in place (finish tries only what is left)
 }
 
 type request struct {
