@@ -21,6 +21,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/iam"
@@ -202,7 +203,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 		return nil, err
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
-	s.kms, s.keys = keySvc, objectkeys.New(keySvc)
+	s.kms, s.keys = keySvc, objectkeys.New(keySvc, audit.Discard{})
 	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: s.keys, Logger: s.log,
 		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
 	s.startSweep(ctx, objects)
