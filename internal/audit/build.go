@@ -17,9 +17,6 @@ const (
 	anonymousAccount = "anonymous"
 )
 
-// TimeFormat is how eventTime is written: UTC, whole seconds.
-const TimeFormat = "2006-01-02T15:04:05Z"
-
 // NewEvent starts the record of an API call that r made to source (SourceKMS, SourceS3 ...),
 // named name (the operation): who, from where, when, as a Management event of type
 // AwsApiCall received by the caller's account. The caller fills in the parameters,
@@ -28,7 +25,7 @@ func NewEvent(r *iam.Request, source, name string) *Event {
 	e := &Event{
 		EventVersion:    EventVersion,
 		UserIdentity:    Identity(r.Principal),
-		EventTime:       r.Time.UTC().Format(TimeFormat),
+		EventTime:       FormatTime(r.Time),
 		EventSource:     source,
 		EventName:       name,
 		AWSRegion:       r.Region,
