@@ -120,6 +120,23 @@ func TestAuditRecords(t *testing.T) {
 		}
 	})
 
+	t.Run("KMS deletion by the scheduler", func(t *testing.T) {
+		doomed := *must[*kms.CreateKeyOutput](t)(kc.CreateKey(ctx(t), &kms.CreateKeyInput{})).KeyMetadata.KeyId
+		sk := must[*kms.ScheduleKeyDeletionOutput](t)(kc.ScheduleKeyDeletion(ctx(t), &kms.ScheduleKeyDeletionInput{KeyId: &doomed, PendingWindowInDays: aws.Int32(7)}))
+		ev := e.auditEvent(t, audit.Filter{EventName: "ScheduleKeyDeletion", EventSource: audit.SourceKMS})
+		if ev.ResponseElements["keyId"] != *sk.KeyId || ev.ResponseElements["keyState"] != "PendingDeletion" || ev.ResponseElements["deletionDate"] == nil {
+			t.Errorf("ScheduleKeyDeletion: %s", recordJSON(ev))
+		}
+		clock.Add(int64(8 * 24 * time.Hour))
+		if err := e.srv.RunKMSJobs(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		ev = e.auditEvent(t, audit.Filter{EventName: "DeleteKey", EventSource: audit.SourceKMS})
+		if ev.EventType != "AwsServiceEvent" || ev.UserIdentity.InvokedBy != "AWS Internal" || len(ev.Resources) != 1 || ev.Resources[0].ARN != *sk.KeyId {
+			t.Errorf("DeleteKey: %s", recordJSON(ev))
+		}
+	})
+
 	alice, user := e.newUser(t, rootCreds, "alice")
 	t.Run("IAM CreateAccessKey", func(t *testing.T) {
 		ev := e.auditEvent(t, audit.Filter{EventName: "CreateAccessKey", EventSource: audit.SourceIAM})
