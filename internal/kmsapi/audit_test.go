@@ -4,47 +4,25 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/coffer/coffer/internal/audit"
+	"github.com/coffer/coffer/internal/audit/audittest"
 	"github.com/coffer/coffer/internal/kms/kmstest"
 )
 
-// memRecorder collects records in memory (for unit tests of record shapes; the Writer is
-// tested through the server), failing every Record while fail is set.
-type memRecorder struct {
-	mu     sync.Mutex
-	events []audit.Event
-	fail   bool
-}
-
-func (m *memRecorder) Record(_ context.Context, e *audit.Event) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fail {
-		return errors.New("disk full")
-	}
-	m.events = append(m.events, *e)
-	return nil
-}
-
-func (m *memRecorder) WantsData(string, string, bool) bool { return false }
-
-// last returns the JSON of the last record.
-func (m *memRecorder) last(t *testing.T) (audit.Event, string) {
+// lastRecord returns the last record of rec, and its JSON.
+func lastRecord(t *testing.T, rec *audittest.Recorder) (audit.Event, string) {
 	t.Helper()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.events) == 0 {
+	evs := rec.Events()
+	if len(evs) == 0 {
 		t.Fatal("no record")
 	}
-	e := m.events[len(m.events)-1]
+	e := evs[len(evs)-1]
 	b, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +30,8 @@ func (m *memRecorder) last(t *testing.T) (audit.Event, string) {
 	return e, string(b)
 }
 
-func newAuditedEnv(t *testing.T) (*env, *memRecorder) {
-	rec := &memRecorder{}
+func newAuditedEnv(t *testing.T) (*env, *audittest.Recorder) {
+	rec := &audittest.Recorder{}
 	e := &env{dir: t.TempDir(), rec: rec, clock: kmstest.NewClock(time.Now().UTC())}
 	e.open(t)
 	t.Cleanup(e.close)
@@ -67,7 +45,7 @@ func TestAuditRecordShapes(t *testing.T) {
 	plaintext := []byte("the known plaintext 0123456789")
 
 	t.Run("CreateKey", func(t *testing.T) {
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		km, _ := ev.ResponseElements["keyMetadata"].(map[string]any)
 		if ev.EventName != "CreateKey" || km["keyId"] != id || km["arn"] != arn || km["aWSAccountId"] != testAccount || ev.ReadOnly {
 			t.Errorf("record: %s", js)
@@ -84,7 +62,7 @@ func TestAuditRecordShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		p := ev.RequestParameters
 		if ev.EventName != "Encrypt" || ev.EventSource != "kms.amazonaws.com" || !ev.ReadOnly || ev.ResponseElements != nil || ev.ErrorCode != "" {
 			t.Errorf("record: %s", js)
@@ -109,7 +87,7 @@ func TestAuditRecordShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		if ev.EventName != "GenerateDataKey" || string(ev.RequestParameters["numberOfBytes"].(json.RawMessage)) != "32" || ev.ResponseElements != nil {
 			t.Errorf("record: %s", js)
 		}
@@ -131,7 +109,7 @@ func TestAuditRecordShapes(t *testing.T) {
 		}
 		_, err := e.client.Encrypt(ctx(), &awskms.EncryptInput{KeyId: &id, Plaintext: plaintext})
 		wantCode(t, err, "DisabledException")
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		if ev.ErrorCode != "DisabledException" || ev.ErrorMessage == "" || len(ev.Resources) != 1 || ev.Resources[0].ARN != arn {
 			t.Errorf("record: %s", js)
 		}
@@ -140,7 +118,7 @@ func TestAuditRecordShapes(t *testing.T) {
 		if _, err := e.client.ScheduleKeyDeletion(ctx(), &awskms.ScheduleKeyDeletionInput{KeyId: &id, PendingWindowInDays: aws.Int32(7)}); err != nil {
 			t.Fatal(err)
 		}
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		r := ev.ResponseElements
 		if r["keyId"] != arn || r["keyState"] != "PendingDeletion" || r["pendingWindowInDays"] != float64(7) || r["deletionDate"] == nil || ev.ReadOnly {
 			t.Errorf("record: %s", js)
@@ -156,9 +134,7 @@ func TestAuditRecordShapes(t *testing.T) {
 func TestAuditRecordFailureAnswers500(t *testing.T) {
 	e, rec := newAuditedEnv(t)
 	id := e.createKey(t, nil)
-	rec.mu.Lock()
-	rec.fail = true
-	rec.mu.Unlock()
+	rec.Fail(true)
 	out, err := e.client.GenerateDataKey(ctx(), &awskms.GenerateDataKeyInput{KeyId: &id, NumberOfBytes: aws.Int32(32)})
 	wantCode(t, err, "KMSInternalException")
 	if out != nil {
