@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -157,6 +158,28 @@ func (countRecorder) WantsData(string, string, bool) bool { return false }
 // and marshalled (compare the two for the cost of building records).
 func BenchmarkGenerateDataKeyAudited(b *testing.B) {
 	e := &env{dir: b.TempDir(), rec: countRecorder{}, clock: kmstest.NewClock(time.Now().UTC())}
+	e.open(b)
+	b.Cleanup(e.close)
+	c := benchClient(e)
+	id := e.createKey(b, nil)
+	b.ResetTimer()
+	generateDataKeys(b, c, id)
+}
+
+// BenchmarkGenerateDataKeyWriter is BenchmarkGenerateDataKey with every call recorded by a
+// real Writer (fsynced group commits) on the test's disk: the cost of auditing a call.
+func BenchmarkGenerateDataKeyWriter(b *testing.B) {
+	dir := b.TempDir()
+	signer, err := audit.OpenSigner(ctx(), filepath.Join(dir, "audit"), audittest.NewSealer())
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := audit.Open(ctx(), audit.Config{Dir: filepath.Join(dir, "audit"), Region: testRegion, AccountID: testAccount, Signer: signer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { w.Close(ctx()) })
+	e := &env{dir: dir, rec: w, clock: kmstest.NewClock(time.Now().UTC())}
 	e.open(b)
 	b.Cleanup(e.close)
 	c := benchClient(e)
