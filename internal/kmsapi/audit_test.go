@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
