@@ -94,33 +94,48 @@ func (w *Writer) Events(ctx context.Context, f Filter, fn func(*Event) bool) err
 }
 
 // Query calls fn with the records of the audit directory dir that f selects, newest first,
-// those still in journals included, until fn returns false. It reads only: it works on a
-// stopped server's directory or a copy of it (a running server may roll a journal meanwhile).
+// those still in journals included, until fn returns false. It only reads, so it works on a
+// running server's directory, a stopped one's, or a copy: journals are read before the log
+// files are listed, and a journal whose log file is listed then is skipped (a roll finished
+// it meanwhile), so each record is seen once.
 func Query(dir string, f Filter, fn func(*Event) bool) error {
-	logs, err := listLogs(dir)
-	if err != nil {
-		return err
-	}
-	var journals [][][]byte
 	ents, err := os.ReadDir(filepath.Join(dir, journalDir))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("audit: %w", err)
 	}
+	type journal struct {
+		log     string
+		records [][]byte
+	}
+	var js []journal
 	for _, e := range ents {
 		base, ok := strings.CutSuffix(e.Name(), journalExt)
 		if !ok {
 			continue
 		}
-		if rel, err := logPath(base); err == nil && slices.Contains(logs, rel) {
-			continue // finished already; the crash came before its removal
+		rel, err := logPath(base)
+		if err != nil {
+			continue // not a journal of ours
 		}
 		jr, err := readJournal(filepath.Join(dir, journalDir, e.Name()))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // finished and removed meanwhile: its log file is listed below
+		}
 		if err != nil {
 			return fmt.Errorf("audit: %s: %w", e.Name(), err)
 		}
-		journals = append(journals, jr.records)
+		js = append(js, journal{rel, jr.records})
 	}
-	slices.Reverse(journals) // journal names sort by start, like log names
+	logs, err := listLogs(dir)
+	if err != nil {
+		return err
+	}
+	var journals [][][]byte
+	for i := len(js) - 1; i >= 0; i-- { // newest first
+		if !slices.Contains(logs, js[i].log) {
+			journals = append(journals, js[i].records)
+		}
+	}
 	return scanEvents(context.Background(), dir, journals, logs, f, fn)
 }
 
