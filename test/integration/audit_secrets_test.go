@@ -27,7 +27,7 @@ func TestAuditTrailHoldsNoSecrets(t *testing.T) {
 	e := startServer(t)
 	sel := &selectAll{}
 	sel.on.Store(true)
-	e.srv.SetAuditDataSelector(sel)
+	e.srv.AuditLog().SetDataSelector(sel)
 	account := e.srv.Identity.AccountID
 	secrets := map[string][]byte{"root secret key": []byte(testSecretKey)}
 	add := func(name string, v []byte) {
