@@ -33,10 +33,24 @@ func lastRecord(t *testing.T, rec *audittest.Recorder) (audit.Event, string) {
 
 func newAuditedEnv(t *testing.T) (*env, *audittest.Recorder) {
 	rec := &audittest.Recorder{}
-	e := &env{dir: t.TempDir(), rec: rec, clock: kmstest.NewClock(time.Now().UTC())}
-	e.open(t)
-	t.Cleanup(e.close)
-	return e, rec
+	return newRecordedEnv(t, rec), rec
+}
+
+// newRecordedEnv starts a KMS whose calls rec records.
+func newRecordedEnv(tb testing.TB, rec audit.Recorder) *env {
+	e := &env{dir: tb.TempDir(), rec: rec, clock: kmstest.NewClock(time.Now().UTC())}
+	e.open(tb)
+	tb.Cleanup(e.close)
+	return e
+}
+
+// benchGenerateDataKeys runs BenchmarkGenerateDataKey's load on a KMS whose calls rec records.
+func benchGenerateDataKeys(b *testing.B, rec audit.Recorder) {
+	e := newRecordedEnv(b, rec)
+	c := benchClient(e)
+	id := e.createKey(b, nil)
+	b.ResetTimer()
+	generateDataKeys(b, c, id)
 }
 
 func TestAuditRecordShapes(t *testing.T) {
@@ -156,15 +170,7 @@ func (countRecorder) WantsData(string, string, bool) bool { return false }
 
 // BenchmarkGenerateDataKeyAudited is BenchmarkGenerateDataKey with every call's record made
 // and marshalled (compare the two for the cost of building records).
-func BenchmarkGenerateDataKeyAudited(b *testing.B) {
-	e := &env{dir: b.TempDir(), rec: countRecorder{}, clock: kmstest.NewClock(time.Now().UTC())}
-	e.open(b)
-	b.Cleanup(e.close)
-	c := benchClient(e)
-	id := e.createKey(b, nil)
-	b.ResetTimer()
-	generateDataKeys(b, c, id)
-}
+func BenchmarkGenerateDataKeyAudited(b *testing.B) { benchGenerateDataKeys(b, countRecorder{}) }
 
 // BenchmarkGenerateDataKeyWriter is BenchmarkGenerateDataKey with every call recorded by a
 // real Writer (fsynced group commits) on the test's disk: the cost of auditing a call.
@@ -179,11 +185,5 @@ func BenchmarkGenerateDataKeyWriter(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { w.Close(ctx()) })
-	e := &env{dir: dir, rec: w, clock: kmstest.NewClock(time.Now().UTC())}
-	e.open(b)
-	b.Cleanup(e.close)
-	c := benchClient(e)
-	id := e.createKey(b, nil)
-	b.ResetTimer()
-	generateDataKeys(b, c, id)
+	benchGenerateDataKeys(b, w)
 }
