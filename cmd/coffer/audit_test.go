@@ -58,6 +58,13 @@ func TestAuditVerifyCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("nothing to check", func(t *testing.T) {
+		for _, args := range [][]string{{"--data", t.TempDir()}, {"--data", data, "--from", "2027-01-01T00:00:00Z"}} {
+			if code, _, errs := runCoffer(append([]string{"audit", "verify"}, args...)...); code != 1 || !strings.Contains(errs, "no digest to check") {
+				t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+			}
+		}
+	})
 	t.Run("bad usage", func(t *testing.T) {
 		for _, args := range [][]string{{"audit", "verify"}, {"audit", "verify", "--data", data, "--from", "yesterday"}, {"audit", "nothing"}} {
 			if code, _, _ := runCoffer(args...); code != 2 {

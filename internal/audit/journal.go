@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
+	"slices"
 )
 
 // The journal holds the records of the open log file, each fsynced before Record returns. A
@@ -57,13 +58,11 @@ func readJournal(path string) (journalRead, error) {
 	return parseJournal(data)
 }
 
-// parseJournal parses the bytes of a journal segment, stopping at a torn tail. A segment cut
-// inside its header (a crash right after its creation) holds no records.
+// parseJournal parses the bytes of a journal segment, stopping at a torn tail. A segment
+// whose header is cut short or still zeros (a crash during its creation) holds no records.
 func parseJournal(data []byte) (journalRead, error) {
-	if len(data) < len(journalMagic) {
-		if !bytes.HasPrefix([]byte(journalMagic), data) {
-			return journalRead{}, ErrJournal
-		}
+	head := data[:min(len(data), len(journalMagic))]
+	if len(head) < len(journalMagic) && bytes.HasPrefix([]byte(journalMagic), head) || !slices.ContainsFunc(head, func(b byte) bool { return b != 0 }) {
 		return journalRead{torn: int64(len(data))}, nil
 	}
 	if string(data[:len(journalMagic)]) != journalMagic {
@@ -93,9 +92,9 @@ func parseJournal(data []byte) (journalRead, error) {
 }
 
 // journalFile is the open journal segment, appended to by the writer goroutine only. Its
-// file is preallocated with zeros ahead of the records (a zero length ends the frames), so an
-// append changes no file size and an fdatasync flushes only the data: half the cost of an
-// fsync that must also commit a new size.
+// file is preallocated ahead of the records (reading as zeros: a zero length ends the
+// frames), so an append changes no file size and an fdatasync flushes only the data: half
+// the cost of an fsync that must also commit a new size.
 type journalFile struct {
 	f         *os.File
 	path      string
@@ -141,12 +140,15 @@ func (j *journalFile) append(b []byte) error {
 	return nil
 }
 
-// grow extends the file with zeros to hold at least end bytes, and fsyncs its new size.
+// grow extends the file (blocks that read as zeros: fallocate, or zeros written where it is
+// not supported) to hold at least end bytes, and fsyncs its new size.
 func (j *journalFile) grow(end int64) error {
 	n := (end + journalChunk - 1) / journalChunk * journalChunk
-	if _, err := j.f.WriteAt(make([]byte, n-j.allocated), j.allocated); err != nil {
-		_ = j.f.Truncate(j.allocated)
-		return fmt.Errorf("audit journal grow: %w", err)
+	if err := preallocate(j.f, j.allocated, n-j.allocated); err != nil {
+		if _, err := j.f.WriteAt(make([]byte, n-j.allocated), j.allocated); err != nil {
+			_ = j.f.Truncate(j.allocated)
+			return fmt.Errorf("audit journal grow: %w", err)
+		}
 	}
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("%w: audit journal fsync: %w", errSticky, err)

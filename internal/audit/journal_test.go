@@ -27,7 +27,10 @@ func FuzzParseJournal(f *testing.F) {
 		if jr.valid+jr.torn != int64(len(data)) {
 			t.Fatalf("valid %d + torn %d != %d", jr.valid, jr.torn, len(data))
 		}
-		if len(data) < len(journalMagic) {
+		if jr.valid == 0 {
+			if len(jr.records) > 0 {
+				t.Fatal("records kept from a segment without a header")
+			}
 			return
 		}
 		b := []byte(journalMagic)
@@ -61,6 +64,7 @@ func TestParseJournal(t *testing.T) {
 		{"header only", []byte(journalMagic), 0, int64(len(journalMagic)), false},
 		{"cut in the header", []byte(journalMagic[:3]), 0, 0, false},
 		{"empty", nil, 0, 0, false},
+		{"zeros (preallocated, header never written)", make([]byte, 4096), 0, 0, false},
 		{"another version", append([]byte("COFAJNL\x02"), two[8:]...), 0, 0, true},
 		{"not a journal", []byte("{\"Records\":[]}"), 0, 0, true},
 	}

@@ -76,21 +76,39 @@ func matchResource(e *Event, name string) bool {
 	return false
 }
 
-// Events calls fn with the records f selects, newest first (by write order), the records of
-// the open log file included, until fn returns false.
+// Events calls fn with the records f selects, newest first (by write order), those of log
+// files not yet finished included, until fn returns false.
 func (w *Writer) Events(ctx context.Context, f Filter, fn func(*Event) bool) error {
 	w.mu.Lock()
-	recs := w.recs[:len(w.recs):len(w.recs)]
-	logs, err := listLogs(w.cfg.Dir)
+	segs := make([]journal, len(w.segs))
+	for i, s := range w.segs {
+		segs[i] = journal{s.log, s.recs[:len(s.recs):len(s.recs)]}
+	}
 	w.mu.Unlock()
+	return scanDir(ctx, w.cfg.Dir, segs, f, fn)
+}
+
+// journal is the records of a log file not yet finished, and its path once finished.
+type journal struct {
+	log     string
+	records [][]byte
+}
+
+// scanDir lists the finished log files of dir after taking js, and walks the records of js
+// whose log file is not among them, then those of the log files: a log file finished between
+// the two is read once, from the file.
+func scanDir(ctx context.Context, dir string, js []journal, f Filter, fn func(*Event) bool) error {
+	logs, err := listLogs(dir)
 	if err != nil {
 		return err
 	}
-	raw := make([][]byte, len(recs))
-	for i, r := range recs {
-		raw[i] = r.raw
+	var recs [][][]byte
+	for i := len(js) - 1; i >= 0; i-- { // newest first
+		if !slices.Contains(logs, js[i].log) {
+			recs = append(recs, js[i].records)
+		}
 	}
-	return scanEvents(ctx, w.cfg.Dir, [][][]byte{raw}, logs, f, fn)
+	return scanEvents(ctx, dir, recs, logs, f, fn)
 }
 
 // Query calls fn with the records of the audit directory dir that f selects, newest first,
@@ -102,10 +120,6 @@ func Query(dir string, f Filter, fn func(*Event) bool) error {
 	ents, err := os.ReadDir(filepath.Join(dir, journalDir))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("audit: %w", err)
-	}
-	type journal struct {
-		log     string
-		records [][]byte
 	}
 	var js []journal
 	for _, e := range ents {
@@ -126,17 +140,7 @@ func Query(dir string, f Filter, fn func(*Event) bool) error {
 		}
 		js = append(js, journal{rel, jr.records})
 	}
-	logs, err := listLogs(dir)
-	if err != nil {
-		return err
-	}
-	var journals [][][]byte
-	for i := len(js) - 1; i >= 0; i-- { // newest first
-		if !slices.Contains(logs, js[i].log) {
-			journals = append(journals, js[i].records)
-		}
-	}
-	return scanEvents(context.Background(), dir, journals, logs, f, fn)
+	return scanDir(context.Background(), dir, js, f, fn)
 }
 
 // scanEvents walks the journals' records (newest journal first), then the log files (newest

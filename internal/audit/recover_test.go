@@ -183,7 +183,10 @@ func TestRollBySizeAndTime(t *testing.T) {
 	t.Run("size", func(t *testing.T) {
 		dir := t.TempDir()
 		w := openTest(t, dir, newClock(), func(c *Config) { c.RollSize = 2000 })
-		record(t, w, 0, 20) // about 600 bytes each
+		record(t, w, 0, 20)                                  // about 600 bytes each
+		if err := w.Roll(context.Background()); err != nil { // waits for the roller too
+			t.Fatal(err)
+		}
 		logs, err := w.LogFiles("")
 		if err != nil {
 			t.Fatal(err)
@@ -302,4 +305,51 @@ func frameOf(t *testing.T, p string, i int) []byte {
 		t.Fatalf("frame %d of %s: %v", i, p, err)
 	}
 	return appendFrame(nil, jr.records[i])
+}
+
+// TestRollFailure makes finishing a log file fail (a file stands where its day directory
+// goes): the records stay readable from memory and the journal, Digest fails, and once the
+// obstacle is gone the next Digest finishes the log file and the chain verifies.
+func TestRollFailure(t *testing.T) {
+	dir := t.TempDir()
+	clk := newClock()
+	w := openTest(t, dir, clk)
+	blocker := filepath.Join(dir, logsDir, clk.Now().Format("2006"))
+	if err := os.WriteFile(blocker, []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	record(t, w, 0, 3)
+	if err := w.Digest(context.Background()); err == nil {
+		t.Fatal("Digest succeeded though the log file could not be written")
+	}
+	var seen []int
+	if err := w.Events(context.Background(), Filter{}, func(e *Event) bool {
+		seen = append(seen, int(e.RequestParameters["n"].(float64)))
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seen, countdown(0, 3)) {
+		t.Errorf("Events after a failed roll = %v", seen)
+	}
+	if len(journals(t, dir)) != 1 {
+		t.Error("the journal of the log file not finished is gone")
+	}
+	record(t, w, 3, 1) // records go on meanwhile
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	if err := w.Digest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := numbers(t, dir); !slices.Equal(got, countdown(0, 4)) {
+		t.Errorf("records %v", got)
+	}
+	if rep := verifyClean(t, dir); rep.LogFiles != 2 {
+		t.Errorf("%d log files checked, want 2", rep.LogFiles)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -14,6 +15,10 @@ func (w *Writer) startSegment() error {
 		t = w.lastStart.Add(time.Nanosecond)
 	}
 	base := logBase(w.cfg.Region, t)
+	rel, err := logPath(base)
+	if err != nil {
+		return err
+	}
 	j, err := createJournal(filepath.Join(w.cfg.Dir, journalDir, base+journalExt))
 	if err != nil {
 		return err
@@ -23,43 +28,95 @@ func (w *Writer) startSegment() error {
 		return err
 	}
 	w.lastStart = t
-	w.seg = &segment{j: j, base: base, start: t}
+	w.seg = &segment{j: j, log: rel, start: t}
+	w.mu.Lock()
+	w.segs = append(w.segs, w.seg)
+	w.mu.Unlock()
 	return nil
 }
 
-// roll finishes the open log file: its records become a gzip log file under logs/, written
-// durably, and its journal is removed.
-func (w *Writer) roll() error {
+// roll hands the open log file to the roller goroutine, which finishes it while records go
+// on into a new one (a full roller makes the writer wait).
+func (w *Writer) roll() {
 	if w.seg == nil {
-		return nil
+		return
 	}
-	w.mu.Lock()
-	recs := w.recs
-	w.mu.Unlock()
-	raw := make([][]byte, len(recs))
-	for i, r := range recs {
-		raw[i] = r.raw
-	}
-	gz := gzipBytes(logBody(raw))
-	rel, err := logPath(w.seg.base)
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
-	err = writeFileDurably(filepath.Join(w.cfg.Dir, filepath.FromSlash(rel)), gz)
-	if err == nil {
-		w.recs = nil
-	}
-	w.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("audit: finish log file: %w", err)
-	}
-	w.seg.j.close()
-	jpath := w.seg.j.path
+	s := w.seg
 	w.seg = nil
-	w.rollRetry = time.Time{}
-	if err := os.Remove(jpath); err != nil {
+	s.done = make(chan struct{})
+	w.pending = append(w.pruneFinished(), s)
+	w.rolls <- s
+}
+
+// pruneFinished drops from pending the log files the roller has finished.
+func (w *Writer) pruneFinished() []*segment {
+	n := 0
+	for _, s := range w.pending {
+		select {
+		case <-s.done:
+			if s.err == nil {
+				continue
+			}
+		default:
+		}
+		w.pending[n] = s
+		n++
+	}
+	clear(w.pending[n:])
+	return w.pending[:n]
+}
+
+// finishRolls waits for the log files handed to the roller; one it failed to finish is tried
+// once more here.
+func (w *Writer) finishRolls() error {
+	for len(w.pending) > 0 {
+		s := w.pending[0]
+		<-s.done
+		if s.err != nil {
+			if s.err = w.finish(s); s.err != nil {
+				return s.err
+			}
+		}
+		w.pending[0] = nil
+		w.pending = w.pending[1:]
+	}
+	w.pending = nil
+	return nil
+}
+
+// runRoller is the roller goroutine: it finishes the log files roll hands it, in order.
+func (w *Writer) runRoller() {
+	defer close(w.rollerDone)
+	for s := range w.rolls {
+		if s.err = w.finish(s); s.err != nil {
+			w.log.Error("audit: finishing a log file failed; its records stay in the journal, the next digest tries again", "log", s.log, "err", s.err)
+		}
+		close(s.done)
+	}
+}
+
+// finish writes a segment's records as its gzip log file, durably, then removes its journal.
+// Until the log file is in place Events reads the records from memory; from then on from the
+// file (Events skips a segment whose log file it finds).
+func (w *Writer) finish(s *segment) error {
+	if !s.written {
+		w.mu.Lock()
+		recs := s.recs
+		w.mu.Unlock()
+		if err := writeFileDurably(filepath.Join(w.cfg.Dir, filepath.FromSlash(s.log)), gzipRecords(recs)); err != nil {
+			return fmt.Errorf("audit: finish log file: %w", err)
+		}
+		s.written = true
+		w.mu.Lock()
+		if i := slices.Index(w.segs, s); i >= 0 {
+			w.segs = slices.Delete(w.segs, i, i+1)
+		}
+		s.recs = nil // read from the log file from now on
+		w.mu.Unlock()
+	}
+	s.j.close()
+	if err := os.Remove(s.j.path); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("audit: remove finished journal: %w", err)
 	}
-	return syncDir(filepath.Dir(jpath))
+	return syncDir(filepath.Dir(s.j.path))
 }

@@ -14,3 +14,13 @@ func fdatasync(f *os.File) error {
 		}
 	}
 }
+
+// preallocate gives f disk blocks for [off, off+n), reading as zeros, and extends its size.
+func preallocate(f *os.File, off, n int64) error {
+	for {
+		err := syscall.Fallocate(int(f.Fd()), 0, off, n)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
