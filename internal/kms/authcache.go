@@ -16,7 +16,7 @@ const maxCachedPolicies = 4096
 // list older than the store's.
 type authIndex struct {
 	mu      sync.RWMutex
-	grants  map[string][]Grant        // by key id
+	grants  map[string][]Grant         // by key id
 	aliases map[string]*accountAliases // by account
 }
 

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"sort"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -184,10 +184,10 @@ func (m *memStore) ListAliases(_ context.Context, account, after string, limit i
 }
 
 func (m *memStore) UpgradeRecords(context.Context, func(*Records) (bool, error)) error { return nil }
-func (m *memStore) PutGrant(context.Context, Grant) error               { return nil }
-func (m *memStore) DeleteGrant(context.Context, string, string) error   { return nil }
-func (m *memStore) ListGrants(context.Context, string) ([]Grant, error) { return nil, nil }
-func (m *memStore) ScanGrants(context.Context, func(Grant) bool) error  { return nil }
+func (m *memStore) PutGrant(context.Context, Grant) error                              { return nil }
+func (m *memStore) DeleteGrant(context.Context, string, string) error                  { return nil }
+func (m *memStore) ListGrants(context.Context, string) ([]Grant, error)                { return nil, nil }
+func (m *memStore) ScanGrants(context.Context, func(Grant) bool) error                 { return nil }
 
 var _ Store = (*memStore)(nil)
 
