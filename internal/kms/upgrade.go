@@ -15,6 +15,19 @@ func materialAAD(k *Key, id string, n uint32) []byte {
 	return sealAAD(id, n)
 }
 
+// opensUnderEitherLabel reports whether the root key opens sealed material of a key version
+// under either AAD label: proof of the root key whatever the format of the record holding it.
+func (s *Service) opensUnderEitherLabel(ctx context.Context, sealed []byte, id string, n uint32) bool {
+	for _, aad := range [][]byte{sealAAD(id, n), sealAADFormat1(id, n)} {
+		raw, err := s.root.Open(ctx, sealed, aad)
+		clear(raw)
+		if err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // errDowngraded stops an upgrade of a store that was upgraded before (SPEC.md §5.4).
 var errDowngraded = errors.New("kms: records without a MAC in a store whose records were MACed before")
 
