@@ -22,7 +22,7 @@ import (
 type legacyFixture struct {
 	Symmetric, HMAC, ECC, External, PendingDeletion, Owned, GrantID string
 	ManagedS3                                                       string
-	CiphertextBeforeRotation, CiphertextAfterRotation              []byte
+	CiphertextBeforeRotation, CiphertextAfterRotation               []byte
 	Mac, OwnedCiphertext                                            []byte
 }
 
