@@ -263,12 +263,11 @@ func (s *Store) ListKeys(_ context.Context, account, after string, limit int) ([
 			}
 			key, err := getKey(tx, id)
 			switch {
-			case errors.Is(err, kms.ErrStoreDamaged):
+			case errors.Is(err, kms.ErrStoreDamaged), err == nil && key.Account != account:
+				// The record, or the index entry naming another account's key, is damaged.
 				key = &kms.Key{ID: id, Account: account}
 			case err != nil:
 				return err
-			case key.Account != account:
-				continue // a damaged index entry: the key is another account's
 			}
 			out = append(out, key)
 		}
