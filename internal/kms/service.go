@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -421,7 +423,7 @@ func (s *Service) CheckKeys(ctx context.Context, finding func(string)) error {
 		}
 	}
 	findLines(err)
-	for account := range accounts {
+	for _, account := range slices.Sorted(maps.Keys(accounts)) {
 		as, err := s.store.ListAliases(ctx, account, "", 0)
 		findLines(err)
 		for _, a := range as {
