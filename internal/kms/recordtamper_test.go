@@ -17,16 +17,15 @@ import (
 // tamperStore is a store with two keys of alice: A with alias/a and a grant to bob, B with
 // alias/b; and a ciphertext under each.
 type tamperStore struct {
-	dir        string
-	db         *bolt.DB
-	a, b       string // key ids
-	grant      string // grant id on A
-	ctA, ctB   []byte
-	ec         map[string]string
-	aliasA     string // the bolt keys of the records
-	aliasB     string
-	grantOfA   string
-	aliasNameA string
+	dir      string
+	db       *bolt.DB
+	a, b     string // key ids
+	grant    string // grant id on A
+	ctA, ctB []byte
+	ec       map[string]string
+	aliasA   string // the bolt keys of the records
+	aliasB   string
+	grantOfA string
 }
 
 func newTamperStore(t *testing.T) *tamperStore {

@@ -70,18 +70,7 @@ func copyStore(t *testing.T, src string) string {
 // and runs the start-up steps the server runs (CheckRoot, UpgradeRecords).
 func openSvcOn(t testing.TB, db *bolt.DB, dir string) *kms.Service {
 	t.Helper()
-	st, err := kmsbolt.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := kms.OpenFileRootKey(filepath.Join(dir, "kms", "root.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := svcOnDB(t, db, dir, kms.Config{})
 	if err := s.CheckRoot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -137,12 +126,7 @@ func TestUpgradeFormat1Store(t *testing.T) {
 	before := storedRecords(t, db)
 
 	// Before the upgrade the admin check says the records have no MAC yet.
-	st, _ := kmsbolt.New(db)
-	root, err := kms.OpenFileRootKey(filepath.Join(dir, "kms", "root.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pre, _ := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1"})
+	pre := svcOnDB(t, db, dir, kms.Config{})
 	if f := checkFindings(t, pre); len(f) == 0 || !strings.Contains(strings.Join(f, "\n"), "has no MAC") {
 		t.Fatalf("admin check before the upgrade: %q", f)
 	}

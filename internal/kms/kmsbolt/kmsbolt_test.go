@@ -15,17 +15,24 @@ import (
 
 func TestConformance(t *testing.T) {
 	kmstest.Run(t, func(t *testing.T) kms.Store {
-		db, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"), 0o600, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		s, err := kmsbolt.New(db)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, _ := openStore(t)
 		return s
 	})
+}
+
+// openStore opens a store on a new database, closed when the test ends.
+func openStore(t *testing.T) (*kmsbolt.Store, *bolt.DB) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := kmsbolt.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, db
 }
 
 func TestBucketsArePrefixed(t *testing.T) {
@@ -50,15 +57,7 @@ func TestBucketsArePrefixed(t *testing.T) {
 // TestScanKeysSkipsDamagedRecord: one unreadable record is reported, and every other key is
 // still scanned, so the scheduler keeps deleting and rotating them.
 func TestScanKeysSkipsDamagedRecord(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	s, err := kmsbolt.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, db := openStore(t)
 	ctx := context.Background()
 	for _, id := range []string{"a-key", "c-key"} {
 		if err := s.CreateKey(ctx, &kms.Key{ID: id, Account: "111122223333"}, nil); err != nil {
@@ -71,7 +70,7 @@ func TestScanKeysSkipsDamagedRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []string
-	err = s.ScanKeys(ctx, func(k *kms.Key) bool { seen = append(seen, k.ID); return true })
+	err := s.ScanKeys(ctx, func(k *kms.Key) bool { seen = append(seen, k.ID); return true })
 	if err == nil || !strings.Contains(err.Error(), "b-key") {
 		t.Fatalf("damaged record not reported: %v", err)
 	}
@@ -85,15 +84,7 @@ func TestScanKeysSkipsDamagedRecord(t *testing.T) {
 // name re-cased: encoding/json matches names case-insensitively); a record from before MACs
 // decodes as before. Damaged aliases and grants are named, the others still served.
 func TestMACedRecordsAreCanonical(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	s, err := kmsbolt.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, db := openStore(t)
 	ctx := context.Background()
 	const acct = "111122223333"
 	for _, id := range []string{"old", "new"} {
