@@ -188,30 +188,32 @@ func (r recordMACs) verify(ctx context.Context, what string, format int, tag, en
 	return nil
 }
 
-func (r recordMACs) sealKey(ctx context.Context, k *Key) (err error) {
-	k.RecordFormat = RecordFormatMAC
-	k.MAC, err = r.mac(ctx, encodeKey(k))
+// seal sets a record's format to RecordFormatMAC and its MAC over encode's result, which
+// must encode the record with that format.
+func (r recordMACs) seal(ctx context.Context, format *int, tag *[]byte, encode func() []byte) (err error) {
+	*format = RecordFormatMAC
+	*tag, err = r.mac(ctx, encode())
 	return err
+}
+
+func (r recordMACs) sealKey(ctx context.Context, k *Key) error {
+	return r.seal(ctx, &k.RecordFormat, &k.MAC, func() []byte { return encodeKey(k) })
 }
 
 func (r recordMACs) verifyKey(ctx context.Context, k *Key) error {
 	return r.verify(ctx, "key "+k.ID, k.RecordFormat, k.MAC, encodeKey(k))
 }
 
-func (r recordMACs) sealAlias(ctx context.Context, a *Alias) (err error) {
-	a.RecordFormat = RecordFormatMAC
-	a.MAC, err = r.mac(ctx, encodeAlias(a))
-	return err
+func (r recordMACs) sealAlias(ctx context.Context, a *Alias) error {
+	return r.seal(ctx, &a.RecordFormat, &a.MAC, func() []byte { return encodeAlias(a) })
 }
 
 func (r recordMACs) verifyAlias(ctx context.Context, a *Alias) error {
 	return r.verify(ctx, "alias "+a.Name, a.RecordFormat, a.MAC, encodeAlias(a))
 }
 
-func (r recordMACs) sealGrant(ctx context.Context, g *Grant) (err error) {
-	g.RecordFormat = RecordFormatMAC
-	g.MAC, err = r.mac(ctx, encodeGrant(g))
-	return err
+func (r recordMACs) sealGrant(ctx context.Context, g *Grant) error {
+	return r.seal(ctx, &g.RecordFormat, &g.MAC, func() []byte { return encodeGrant(g) })
 }
 
 func (r recordMACs) verifyGrant(ctx context.Context, g *Grant) error {
