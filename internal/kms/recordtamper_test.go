@@ -1,11 +1,14 @@
 package kms_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -28,7 +31,7 @@ type tamperStore struct {
 	grantOfA string
 }
 
-func newTamperStore(t *testing.T) *tamperStore {
+func newTamperStore(t testing.TB) *tamperStore {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -72,7 +75,7 @@ func newTamperStore(t *testing.T) *tamperStore {
 	return ts
 }
 
-func (ts *tamperStore) get(t *testing.T, bucket, key string) []byte {
+func (ts *tamperStore) get(t testing.TB, bucket, key string) []byte {
 	t.Helper()
 	var v []byte
 	ts.db.View(func(tx *bolt.Tx) error {
@@ -85,7 +88,7 @@ func (ts *tamperStore) get(t *testing.T, bucket, key string) []byte {
 	return v
 }
 
-func (ts *tamperStore) put(t *testing.T, bucket, key string, v []byte) {
+func (ts *tamperStore) put(t testing.TB, bucket, key string, v []byte) {
 	t.Helper()
 	if err := ts.db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(bucket)).Put([]byte(key), v) }); err != nil {
 		t.Fatal(err)
@@ -271,4 +274,48 @@ func TestRecordSwaps(t *testing.T) {
 			ts.expect(t, "restored", nil, append(append(slices.Clone(useA), useAliasA), useB...))
 		})
 	}
+}
+
+// FuzzKeyRecordEdits applies edits (each 3 bytes: a big-endian offset into the record and the
+// byte to put there) to a stored key record: whatever the edits, a record that differs from
+// the stored one is a damaged record, never a usable key. The checked-in corpus holds edits of
+// field names, the format, the MAC, the policy and the sealed material.
+func FuzzKeyRecordEdits(f *testing.F) {
+	ents, err := os.ReadDir(filepath.Join("testdata", "fuzz", "FuzzKeyRecordEdits"))
+	if err != nil || len(ents) == 0 {
+		f.Fatalf("no seed corpus in testdata/fuzz/FuzzKeyRecordEdits: %v", err)
+	}
+	ts := newTamperStore(f)
+	orig := ts.get(f, "kms.keys", ts.a)
+	// Edits at places found in this run's record: its lengths vary with its times.
+	edit := func(at string, d int, b ...byte) []byte {
+		i := bytes.Index(orig, []byte(at))
+		if i < 0 {
+			f.Fatalf("%q is not in the record", at)
+		}
+		var e []byte
+		for j, c := range b {
+			e = binary.BigEndian.AppendUint16(e, uint16(i+d+j))
+			e = append(e, c)
+		}
+		return e
+	}
+	f.Add(edit(`"RecordFormat":2`, len(`"RecordFormat":`), '1'))
+	f.Add(edit(`"Policy":`, 1, 'p', 'o'))                     // re-cased: the same field for encoding/json
+	f.Add(edit(`"ValidTo":"0001`, 1, 'v'))                    // a zero field renamed away
+	f.Add(edit(`"MAC":"`, len(`"MAC":"`)+42, 'A', 'B'))       // the MAC's last base64 characters
+	f.Add(edit(`"Sealed":"`, len(`"Sealed":"`)+4, 'x'))       // the sealed material
+	f.Add(edit(`"Enabled"`, 1, 'D', 'i', 's', 'a', 'b', 'l')) // the state changed
+	f.Fuzz(func(t *testing.T, edits []byte) {
+		v := slices.Clone(orig)
+		for i := 0; i+3 <= len(edits); i += 3 {
+			v[int(binary.BigEndian.Uint16(edits[i:]))%len(v)] = edits[i+2]
+		}
+		if bytes.Equal(v, orig) {
+			return
+		}
+		ts.put(t, "kms.keys", ts.a, v)
+		defer ts.put(t, "kms.keys", ts.a, orig)
+		ts.expect(t, fmt.Sprintf("edits %x", edits), useA, useB)
+	})
 }
