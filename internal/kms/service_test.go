@@ -183,11 +183,13 @@ func (m *memStore) ListAliases(_ context.Context, account, after string, limit i
 	return out, nil
 }
 
-func (m *memStore) UpgradeRecords(context.Context, func(*Records) (bool, error)) error { return nil }
-func (m *memStore) PutGrant(context.Context, Grant) error                              { return nil }
-func (m *memStore) DeleteGrant(context.Context, string, string) error                  { return nil }
-func (m *memStore) ListGrants(context.Context, string) ([]Grant, error)                { return nil, nil }
-func (m *memStore) ScanGrants(context.Context, func(Grant) bool) error                 { return nil }
+func (m *memStore) UpgradeRecords(context.Context, int, func(*Records) (bool, error)) error {
+	return nil
+}
+func (m *memStore) PutGrant(context.Context, Grant) error               { return nil }
+func (m *memStore) DeleteGrant(context.Context, string, string) error   { return nil }
+func (m *memStore) ListGrants(context.Context, string) ([]Grant, error) { return nil, nil }
+func (m *memStore) ScanGrants(context.Context, func(Grant) bool) error  { return nil }
 
 var _ Store = (*memStore)(nil)
 

@@ -70,13 +70,16 @@ type Store interface {
 	// PutCanary stores the root-key canary once (ErrStoreKeyExists if there is one).
 	PutCanary(ctx context.Context, sealed []byte) error
 
-	// UpgradeRecords reads every key, alias and grant record that can be read into one
-	// Records and calls fn with it, in one write transaction. When fn returns true, every
-	// record of Records is written back in that transaction (fn may change any field but the
-	// identity: a key's ID and Account, an alias's Account and Name, a grant's KeyID and
-	// GrantID); when it returns false or an error, nothing is written. Records that cannot be
-	// read are left as they are.
-	UpgradeRecords(ctx context.Context, fn func(*Records) (bool, error)) error
+	// UpgradeRecords brings the records to record format format: it reads every key, alias
+	// and grant record that can be read into one Records and calls fn with it, in one write
+	// transaction. When fn returns true, every record of Records is written back in that
+	// transaction (fn may change any field but the identity: a key's ID and Account, an
+	// alias's Account and Name, a grant's KeyID and GrantID); when it returns false, no record
+	// is written. Records that cannot be read are left as they are. When fn returns no error
+	// the store also remembers format, in the same transaction, and later calls with that
+	// format or an older one return at once without reading any record (the memory only saves
+	// the reading: forgetting it is safe). When fn returns an error nothing is written.
+	UpgradeRecords(ctx context.Context, format int, fn func(*Records) (bool, error)) error
 }
 
 // Records are all the readable records of a Store, for UpgradeRecords.

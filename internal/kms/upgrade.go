@@ -43,7 +43,7 @@ func (s *Service) UpgradeRecords(ctx context.Context) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	var n int
-	err := s.raw.UpgradeRecords(ctx, func(r *Records) (bool, error) {
+	err := s.raw.UpgradeRecords(ctx, RecordFormatMAC, func(r *Records) (bool, error) {
 		var err error
 		n, err = s.upgrade(ctx, r)
 		return n > 0, err

@@ -148,8 +148,9 @@ func TestUpgradeFormat1Store(t *testing.T) {
 			}
 		}
 	}
-	if len(upgraded) != len(before) {
-		t.Fatalf("records before %d, after %d", len(before), len(upgraded))
+	// The same records, and the store's memory of the upgrade.
+	if len(upgraded) != len(before)+1 || upgraded["kms.root\x00record-format"] != "\x00\x00\x00\x02" {
+		t.Fatalf("records before %d, after %d (record format %q)", len(before), len(upgraded), upgraded["kms.root\x00record-format"])
 	}
 	if f := checkFindings(t, s); len(f) != 0 {
 		t.Fatalf("admin check after the upgrade: %q", f)
@@ -298,7 +299,8 @@ func TestUpgradeRefusesStrippedMACs(t *testing.T) {
 		{"one key, its policy opened to everyone", func(t *testing.T, tx *bolt.Tx, fx legacyFixture) error {
 			return stripMAC(tx, "kms.keys", fx.Symmetric, func(r map[string]any) { r["Policy"] = bobEverything })
 		}, true},
-		{"every record, policies opened, canary deleted", func(t *testing.T, tx *bolt.Tx, fx legacyFixture) error {
+		// The store's memory of its upgrade deleted too: the next start reads every record again.
+		{"every record, policies opened, canary and upgrade memory deleted", func(t *testing.T, tx *bolt.Tx, fx legacyFixture) error {
 			for _, bucket := range []string{"kms.keys", "kms.aliases", "kms.grants"} {
 				var names []string
 				_ = tx.Bucket([]byte(bucket)).ForEach(func(k, _ []byte) error {
@@ -316,7 +318,15 @@ func TestUpgradeRefusesStrippedMACs(t *testing.T) {
 					}
 				}
 			}
-			return tx.Bucket([]byte("kms.root")).Delete([]byte("canary"))
+			for _, k := range []string{"canary", "record-format"} {
+				if tx.Bucket([]byte("kms.root")).Get([]byte(k)) == nil {
+					t.Fatalf("kms.root has no %q", k)
+				}
+				if err := tx.Bucket([]byte("kms.root")).Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
 		}, false},
 	}
 	for _, tc := range cases {

@@ -23,6 +23,8 @@ var (
 	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants, bucketRoot}
 
 	keyCanary = []byte("canary")
+	// keyRecordFormat names the record format UpgradeRecords last brought the store to.
+	keyRecordFormat = []byte("record-format")
 )
 
 // TopBuckets names the top-level buckets the store keeps, for the file's format record.

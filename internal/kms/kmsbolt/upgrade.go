@@ -3,6 +3,7 @@ package kmsbolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 
@@ -11,9 +12,16 @@ import (
 )
 
 // UpgradeRecords implements kms.Store. Every readable record is in memory for the length of
-// the call: it runs once per format upgrade, at start.
-func (s *Store) UpgradeRecords(_ context.Context, fn func(*kms.Records) (bool, error)) error {
+// the call, which reads them only until the store has been brought to the format once.
+func (s *Store) UpgradeRecords(_ context.Context, format int, fn func(*kms.Records) (bool, error)) error {
+	var done bool
+	if err := s.db.View(func(tx *bolt.Tx) error { done = upgradedTo(tx, format); return nil }); err != nil || done {
+		return err
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
+		if upgradedTo(tx, format) {
+			return nil
+		}
 		var recs kms.Records
 		var keyIDs, aliasKeys, grantKeys [][]byte
 		_ = tx.Bucket(bucketKeys).ForEach(func(k, v []byte) error {
@@ -38,8 +46,14 @@ func (s *Store) UpgradeRecords(_ context.Context, fn func(*kms.Records) (bool, e
 			return nil
 		})
 		write, err := fn(&recs)
-		if err != nil || !write {
+		if err != nil {
 			return err
+		}
+		if err := tx.Bucket(bucketRoot).Put(keyRecordFormat, binary.BigEndian.AppendUint32(nil, uint32(format))); err != nil {
+			return err
+		}
+		if !write {
+			return nil
 		}
 		if len(recs.Keys) != len(keyIDs) || len(recs.Aliases) != len(aliasKeys) || len(recs.Grants) != len(grantKeys) {
 			return fmt.Errorf("kmsbolt: upgrade: records were added or removed")
@@ -61,6 +75,16 @@ func (s *Store) UpgradeRecords(_ context.Context, fn func(*kms.Records) (bool, e
 		}
 		return nil
 	})
+}
+
+// upgradedTo reports whether UpgradeRecords brought the store to format or a later one.
+func upgradedTo(tx *bolt.Tx, format int) bool {
+	b := tx.Bucket(bucketRoot)
+	if b == nil {
+		return false
+	}
+	v := b.Get(keyRecordFormat)
+	return len(v) == 4 && int(binary.BigEndian.Uint32(v)) >= format
 }
 
 // putUpgraded writes an upgraded record back under the key it was read from, which its
