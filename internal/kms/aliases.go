@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -204,6 +205,9 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, keyID string, p Pag
 	var out []AliasListEntry
 	next := ""
 	for _, a := range all {
+		if a.KeyID == "" {
+			return nil, "", s.internal("list aliases", fmt.Errorf("alias %s: %w", a.Name, ErrStoreDamaged))
+		}
 		if filter != "" && a.KeyID != filter {
 			continue
 		}

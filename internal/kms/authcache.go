@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -15,8 +16,15 @@ const maxCachedPolicies = 4096
 // list older than the store's.
 type authIndex struct {
 	mu      sync.RWMutex
-	grants  map[string][]Grant             // by key id
-	aliases map[string]map[string][]string // account → key id → alias names
+	grants  map[string][]Grant         // by key id
+	aliases map[string]*accountAliases // by account
+}
+
+// accountAliases are the aliases of one account as they were read from the store.
+type accountAliases struct {
+	byKey map[string][]string // key id → alias names
+	// byName maps an alias name to its key id, "" for an alias whose record is damaged.
+	byName map[string]string
 }
 
 // keyGrants returns the grants of a key.
@@ -42,13 +50,43 @@ func (s *Service) keyGrants(ctx context.Context, keyID string) ([]Grant, error) 
 	return gs, nil
 }
 
-// aliasesOf returns the alias names of a key, for kms:ResourceAliases.
+// aliasesOf returns the alias names of a key, for kms:ResourceAliases. An alias whose record
+// is damaged counts for no key, as if it had been deleted (which someone able to damage it
+// could do as well); naming it fails (aliasKey).
 func (s *Service) aliasesOf(ctx context.Context, account, keyID string) ([]string, error) {
+	aa, err := s.accountAliases(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	return aa.byKey[keyID], nil
+}
+
+// aliasKey returns the id of the key an alias of account names: ErrStoreNoSuchAlias when
+// there is no such alias, ErrStoreDamaged when its record is damaged. It reads the cache,
+// so naming a key by alias costs no store read per request.
+func (s *Service) aliasKey(ctx context.Context, account, name string) (string, error) {
+	aa, err := s.accountAliases(ctx, account)
+	if err != nil {
+		return "", err
+	}
+	id, ok := aa.byName[name]
+	switch {
+	case !ok:
+		return "", ErrStoreNoSuchAlias
+	case id == "":
+		return "", fmt.Errorf("kms: alias %s: %w", name, ErrStoreDamaged)
+	}
+	return id, nil
+}
+
+// accountAliases returns the cached aliases of an account, reading them on a miss. Callers
+// must not hold wmu.
+func (s *Service) accountAliases(ctx context.Context, account string) (*accountAliases, error) {
 	s.index.mu.RLock()
-	byKey, ok := s.index.aliases[account]
+	aa, ok := s.index.aliases[account]
 	s.index.mu.RUnlock()
 	if ok {
-		return byKey[keyID], nil
+		return aa, nil
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -56,17 +94,22 @@ func (s *Service) aliasesOf(ctx context.Context, account, keyID string) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	byKey = make(map[string][]string)
+	aa = &accountAliases{byKey: make(map[string][]string), byName: make(map[string]string, len(all))}
 	for _, a := range all {
-		byKey[a.KeyID] = append(byKey[a.KeyID], a.Name)
+		aa.byName[a.Name] = a.KeyID
+		if a.KeyID == "" {
+			s.log.Error("kms: an alias record is damaged; the alias is unusable until meta.db is restored", "account", account, "alias", a.Name)
+			continue
+		}
+		aa.byKey[a.KeyID] = append(aa.byKey[a.KeyID], a.Name)
 	}
 	s.index.mu.Lock()
 	defer s.index.mu.Unlock()
 	if s.index.aliases == nil {
-		s.index.aliases = make(map[string]map[string][]string)
+		s.index.aliases = make(map[string]*accountAliases)
 	}
-	s.index.aliases[account] = byKey
-	return byKey[keyID], nil
+	s.index.aliases[account] = aa
+	return aa, nil
 }
 
 // grantsChanged drops a key's cached grants. Callers hold wmu.

@@ -38,10 +38,15 @@ func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry
 	if !strings.HasPrefix(alias, managedAliasPrefix) || !managedServices[name] || !validAliasName(alias) {
 		return nil, errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(account, alias))
 	}
+	if id, err := s.aliasKey(ctx, account, alias); err == nil {
+		return s.load(ctx, id)
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if a, err := s.store.GetAlias(ctx, account, alias); err == nil {
 		return s.load(ctx, a.KeyID)
+	} else if !errors.Is(err, ErrStoreNoSuchAlias) {
+		return nil, s.internal("managed key alias", err)
 	}
 	now := s.now().UTC()
 	k := &Key{
@@ -75,6 +80,8 @@ func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 	alias := "alias/" + name
 	if a, err := s.store.GetAlias(ctx, account, alias); err == nil {
 		return a.KeyID, s.applyOwnedPeriod(ctx, a.KeyID)
+	} else if !errors.Is(err, ErrStoreNoSuchAlias) {
+		return "", s.internal("owned key alias", err)
 	}
 	now := s.now().UTC()
 	k := &Key{
@@ -88,6 +95,7 @@ func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}); err != nil {
 		return "", s.internal("create owned key", err)
 	}
+	s.aliasesChanged(account)
 	return k.ID, nil
 }
 

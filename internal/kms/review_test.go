@@ -26,6 +26,13 @@ func newSvcConfig(t testing.TB, dir string, c kms.Config) (*kms.Service, *bolt.D
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svcOnDB(t, db, dir, c), db
+}
+
+// svcOnDB opens a KMS, with an empty cache, on an open database and the root key file in dir,
+// with c's settings besides those.
+func svcOnDB(t testing.TB, db *bolt.DB, dir string, c kms.Config) *kms.Service {
+	t.Helper()
 	st, err := kmsbolt.New(db)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +46,7 @@ func newSvcConfig(t testing.TB, dir string, c kms.Config) (*kms.Service, *bolt.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, db
+	return s
 }
 
 var (

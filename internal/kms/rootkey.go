@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,6 +24,9 @@ type RootKey interface {
 	Seal(ctx context.Context, material, aad []byte) ([]byte, error)
 	// Open authenticates and decrypts sealed bytes made by Seal with the same aad.
 	Open(ctx context.Context, sealed, aad []byte) ([]byte, error)
+	// RecordMAC returns the 32-byte MAC of a canonical store record (SPEC.md §5) under a key
+	// that only the root key yields, so that a changed record is detected when it is loaded.
+	RecordMAC(ctx context.Context, record []byte) ([]byte, error)
 }
 
 // ErrSealedCorrupt is returned by Open when sealed material does not authenticate.
@@ -36,6 +42,8 @@ var sealedMagic = [4]byte{'c', 'k', 's', 'm'}
 // FileRootKey is a RootKey whose 32-byte AES-256 key lives in a file of mode 0600.
 type FileRootKey struct {
 	aead cipher.AEAD
+	// macKey is the record MAC key, HKDF-derived from the root key (SPEC.md §5.2).
+	macKey []byte
 }
 
 var _ RootKey = (*FileRootKey)(nil)
@@ -75,8 +83,16 @@ func newFileRootKey(key []byte) (*FileRootKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &FileRootKey{aead: aead}, nil
+	macKey, err := hkdf.Key(sha256.New, key, nil, recordMACLabel, 32)
+	if err != nil {
+		return nil, err
+	}
+	return &FileRootKey{aead: aead, macKey: macKey}, nil
 }
+
+// recordMACLabel is the HKDF info that derives the record MAC key from the root key; no other
+// use of the root key derives with it (SPEC.md §5.2).
+const recordMACLabel = "coffer kms record mac v1"
 
 func createRootKeyFile(path string) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -133,10 +149,33 @@ func (k *FileRootKey) Open(_ context.Context, sealed, aad []byte) ([]byte, error
 	return pt, nil
 }
 
-// sealAAD binds a sealed material to its key id and version (SPEC.md §2).
+// RecordMAC implements RootKey: HMAC-SHA256 under the derived record MAC key (SPEC.md §5.2).
+func (k *FileRootKey) RecordMAC(_ context.Context, record []byte) ([]byte, error) {
+	m := hmac.New(sha256.New, k.macKey)
+	m.Write(record)
+	return m.Sum(nil), nil
+}
+
+// sealAAD binds a sealed material to its key id and version (SPEC.md §2), in a record of the
+// current format: the label says the record is MACed (§5.4), so that material cannot be
+// passed off as part of a record from before record MACs.
 func sealAAD(keyID string, version uint32) []byte {
+	return sealAADLabel(sealLabel, keyID, version)
+}
+
+// sealAADFormat1 is sealAAD of a record from before record MACs (format 1, SPEC.md §5.4).
+func sealAADFormat1(keyID string, version uint32) []byte {
+	return sealAADLabel(sealLabelFormat1, keyID, version)
+}
+
+const (
+	sealLabel        = "coffer kms sealed v2"
+	sealLabelFormat1 = "coffer kms sealed v1"
+)
+
+func sealAADLabel(label, keyID string, version uint32) []byte {
 	b := make([]byte, 0, 32+len(keyID))
-	b = append(b, "coffer kms sealed v1"...)
+	b = append(b, label...)
 	b = append(b, 0)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(keyID)))
 	b = append(b, keyID...)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,7 +43,10 @@ type Config struct {
 // It caches keys and their unsealed material in memory and assumes it is the only writer of
 // its Store (one process); a shared PostgreSQL store across processes will need invalidation.
 type Service struct {
-	store     Store
+	store Store // the backend through macStore: every record read is verified (SPEC.md §5)
+	// raw is the backend itself, for the start-up checks and upgrade, which read records
+	// that may be from before record MACs.
+	raw       Store
 	root      RootKey
 	region    string
 	partition string
@@ -77,6 +82,7 @@ func New(cfg Config) (*Service, error) {
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 	}
+	s.raw, s.store = cfg.Store, newMACStore(cfg.Store, cfg.Root)
 	if s.partition == "" {
 		s.partition = "aws"
 	}
@@ -233,7 +239,7 @@ func (s *Service) find(ctx context.Context, c Caller, id string, o resolveOpts) 
 		if !o.aliases {
 			return nil, "", errf(ErrNotFound, "Invalid keyId '%s'", id)
 		}
-		a, err := s.store.GetAlias(ctx, account, r.alias)
+		keyID, err := s.aliasKey(ctx, account, r.alias)
 		if errors.Is(err, ErrStoreNoSuchAlias) {
 			if o.autoManaged && account == c.Account && strings.HasPrefix(r.alias, managedAliasPrefix) {
 				e, err := s.managedKey(ctx, account, r.alias)
@@ -244,7 +250,7 @@ func (s *Service) find(ctx context.Context, c Caller, id string, o resolveOpts) 
 		if err != nil {
 			return nil, "", err
 		}
-		r.keyID = a.KeyID
+		r.keyID = keyID
 	}
 	e, err = s.load(ctx, r.keyID)
 	if errors.Is(err, ErrStoreNoSuchKey) || (err == nil && (e.key.Owned || e.key.Account != account)) {
@@ -342,15 +348,14 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 		canaryErr = err
 	}
 	sealedSome, opened := false, false
-	err = s.store.ScanKeys(ctx, func(k *Key) bool {
+	// The backend's records as they are: the root key is proven before UpgradeRecords runs.
+	err = s.raw.ScanKeys(ctx, func(k *Key) bool {
 		for _, v := range k.Versions {
 			if len(v.Sealed) == 0 {
 				continue
 			}
 			sealedSome = true
-			raw, err := s.root.Open(ctx, v.Sealed, sealAAD(k.ID, v.Number))
-			clear(raw)
-			if err == nil {
+			if s.opensUnderEitherLabel(ctx, v.Sealed, k.ID, v.Number) {
 				opened = true
 				return false
 			}
@@ -386,8 +391,9 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 const canaryAAD = "coffer kms root canary v1"
 
 // CheckKeys reads every key and unseals every version of its material with the root key,
-// calling finding for each that fails, and checks the root-key canary. It changes nothing;
-// it is what `coffer admin check` runs on the KMS.
+// checks the MAC of every key, alias and grant record (SPEC.md §5), calling finding for each
+// that fails, and checks the root-key canary. It changes nothing; it is what `coffer admin
+// check` runs on the KMS.
 func (s *Service) CheckKeys(ctx context.Context, finding func(string)) error {
 	canary, err := s.store.Canary(ctx)
 	if err != nil {
@@ -400,12 +406,20 @@ func (s *Service) CheckKeys(ctx context.Context, finding func(string)) error {
 			finding("kms: the root key does not open the root-key canary (wrong root key, or a damaged canary)")
 		}
 	}
-	err = s.store.ScanKeys(ctx, func(k *Key) bool {
+	macs := recordMACs{root: s.root}
+	accounts := map[string]bool{ownedAccount: true}
+	err = s.raw.ScanKeys(ctx, func(k *Key) bool {
+		accounts[k.Account] = true
+		if k.RecordFormat < RecordFormatMAC {
+			finding(fmt.Sprintf("kms: key %s: its record has no MAC (written before record MACs); the next start upgrades it, unless records were MACed before", k.ID))
+		} else if err := macs.verifyKey(ctx, k); err != nil {
+			finding(err.Error())
+		}
 		for _, v := range k.Versions {
 			if len(v.Sealed) == 0 {
 				continue
 			}
-			raw, err := s.root.Open(ctx, v.Sealed, sealAAD(k.ID, v.Number))
+			raw, err := s.root.Open(ctx, v.Sealed, materialAAD(k, k.ID, v.Number))
 			clear(raw)
 			if err != nil {
 				finding(fmt.Sprintf("kms: key %s version %d: its sealed material does not open: %v", k.ID, v.Number, err))
@@ -413,10 +427,23 @@ func (s *Service) CheckKeys(ctx context.Context, finding func(string)) error {
 		}
 		return ctx.Err() == nil
 	})
-	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			finding("kms: " + line)
+	findLines := func(err error) {
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				finding("kms: " + line)
+			}
 		}
 	}
+	findLines(err)
+	for _, account := range slices.Sorted(maps.Keys(accounts)) {
+		as, err := s.store.ListAliases(ctx, account, "", 0)
+		findLines(err)
+		for _, a := range as {
+			if a.KeyID == "" {
+				finding(fmt.Sprintf("kms: alias %s of account %q: %v", a.Name, account, ErrStoreDamaged))
+			}
+		}
+	}
+	findLines(s.store.ScanGrants(ctx, func(Grant) bool { return ctx.Err() == nil }))
 	return ctx.Err()
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -166,8 +167,24 @@ func (m *memStore) DeleteAlias(_ context.Context, account, name string) error {
 	return nil
 }
 
-func (m *memStore) ListAliases(context.Context, string, string, int) ([]Alias, error) {
-	return nil, nil
+func (m *memStore) ListAliases(_ context.Context, account, after string, limit int) ([]Alias, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Alias
+	for _, a := range m.aliases {
+		if a.Account == account && a.Name > after {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b Alias) int { return strings.Compare(a.Name, b.Name) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (m *memStore) UpgradeRecords(context.Context, int, func(*Records) (bool, error)) error {
+	return nil
 }
 func (m *memStore) PutGrant(context.Context, Grant) error               { return nil }
 func (m *memStore) DeleteGrant(context.Context, string, string) error   { return nil }

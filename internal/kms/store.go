@@ -50,20 +50,41 @@ type Store interface {
 	// DeleteAlias removes an alias (ErrStoreNoSuchAlias).
 	DeleteAlias(ctx context.Context, account, name string) error
 	// ListAliases returns the aliases of account with Name > after, ascending by name, at most
-	// limit (<= 0: all).
+	// limit (<= 0: all). An alias whose record cannot be read is listed with only Account and
+	// Name set (KeyID empty), so that one damaged record does not hide the others.
 	ListAliases(ctx context.Context, account, after string, limit int) ([]Alias, error)
 
 	// PutGrant stores a grant; its key must exist (ErrStoreNoSuchKey).
 	PutGrant(ctx context.Context, g Grant) error
 	// DeleteGrant removes a grant (ErrStoreNoSuchGrant).
 	DeleteGrant(ctx context.Context, keyID, grantID string) error
-	// ListGrants returns the grants of a key ordered by grant id.
+	// ListGrants returns the grants of a key ordered by grant id (ErrStoreDamaged if one
+	// cannot be read).
 	ListGrants(ctx context.Context, keyID string) ([]Grant, error)
-	// ScanGrants calls fn for every grant of every key until fn returns false.
+	// ScanGrants calls fn for every grant of every key until fn returns false. A record that
+	// cannot be read is skipped and reported in the returned error after the others were seen.
 	ScanGrants(ctx context.Context, fn func(Grant) bool) error
 
 	// Canary returns the root-key canary (SPEC.md §2.1), or nil if none is stored yet.
 	Canary(ctx context.Context) ([]byte, error)
 	// PutCanary stores the root-key canary once (ErrStoreKeyExists if there is one).
 	PutCanary(ctx context.Context, sealed []byte) error
+
+	// UpgradeRecords brings the records to record format format: it reads every key, alias
+	// and grant record that can be read into one Records and calls fn with it, in one write
+	// transaction. When fn returns true, every record of Records is written back in that
+	// transaction (fn may change any field but the identity: a key's ID and Account, an
+	// alias's Account and Name, a grant's KeyID and GrantID); when it returns false, no record
+	// is written. Records that cannot be read are left as they are. When fn returns no error
+	// the store also remembers format, in the same transaction, and later calls with that
+	// format or an older one return at once without reading any record (the memory only saves
+	// the reading: forgetting it is safe). When fn returns an error nothing is written.
+	UpgradeRecords(ctx context.Context, format int, fn func(*Records) (bool, error)) error
+}
+
+// Records are all the readable records of a Store, for UpgradeRecords.
+type Records struct {
+	Keys    []*Key
+	Aliases []Alias
+	Grants  []Grant
 }

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 )
 
 // EncryptInput holds Encrypt's parameters.
@@ -178,6 +179,10 @@ func (s *Service) open(ctx context.Context, c Caller, named *entry, blob []byte,
 	e := named
 	if e == nil {
 		e, err = s.load(ctx, id)
+		if errors.Is(err, ErrStoreDamaged) {
+			// The blob names a key whose record is damaged: say so, as for damaged material.
+			return nil, nil, nil, s.internal("load key", err)
+		}
 		if err != nil || e.key.Owned {
 			return nil, nil, nil, errCiphertext
 		}

@@ -57,6 +57,10 @@ type Key struct {
 	Import            *ImportParams
 	Policy            string
 	Tags              []Tag
+	// RecordFormat and MAC make the record tamper-evident (SPEC.md §5): the Service sets them
+	// on every write and checks them on every read from the Store; a Store keeps them as is.
+	RecordFormat int
+	MAC          []byte
 }
 
 // Rotation is a key's rotation settings.
@@ -99,6 +103,10 @@ type Alias struct {
 	KeyID   string
 	Created time.Time
 	Updated time.Time
+	// RecordFormat and MAC make the record tamper-evident (SPEC.md §5): the Service sets them
+	// on every write and checks them on every read from the Store; a Store keeps them as is.
+	RecordFormat int
+	MAC          []byte
 }
 
 // Grant is a stored grant; authorization applies it (grantauthz.go).
@@ -113,6 +121,10 @@ type Grant struct {
 	Operations        []string
 	Constraints       *GrantConstraints
 	Created           time.Time
+	// RecordFormat and MAC make the record tamper-evident (SPEC.md §5): the Service sets them
+	// on every write and checks them on every read from the Store; a Store keeps them as is.
+	RecordFormat int
+	MAC          []byte
 }
 
 // GrantConstraints are a grant's encryption-context conditions.

@@ -287,6 +287,9 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 	if err := svc.CheckRoot(ctx); err != nil {
 		return nil, err
 	}
+	if err := svc.UpgradeRecords(ctx); err != nil {
+		return nil, err
+	}
 	return svc, nil
 }
 

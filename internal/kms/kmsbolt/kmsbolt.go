@@ -23,6 +23,8 @@ var (
 	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants, bucketRoot}
 
 	keyCanary = []byte("canary")
+	// keyRecordFormat names the record format UpgradeRecords last brought the store to.
+	keyRecordFormat = []byte("record-format")
 )
 
 // TopBuckets names the top-level buckets the store keeps, for the file's format record.
@@ -61,16 +63,77 @@ func join(a, b string) []byte {
 	return append(k, b...)
 }
 
+// errNotCanonical is a record of the MACed format whose bytes are not the JSON encoding of
+// what they decode to.
+var errNotCanonical = errors.New("the record is not in its one canonical form")
+
+// decode unmarshals a stored record. A record of the MACed format (kms.RecordFormatMAC and
+// later) must be exactly the JSON encoding of what it decodes to: such a record has one byte
+// form, so a change of its bytes that still decodes (a field name re-cased or renamed away
+// from a zero value, base64 with other spare bits, an escape) is refused here, and any other
+// change alters a field its MAC covers. Older records decode as before; the kms package
+// upgrades them.
+func decode(v []byte, rec any, format *int) error {
+	if err := json.Unmarshal(v, rec); err != nil {
+		return err
+	}
+	if *format < kms.RecordFormatMAC {
+		return nil
+	}
+	canon, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(canon, v) {
+		return errNotCanonical
+	}
+	return nil
+}
+
+func decodeKey(id, v []byte) (*kms.Key, error) {
+	k := new(kms.Key)
+	err := decode(v, k, &k.RecordFormat)
+	if err == nil && k.ID != string(id) {
+		err = fmt.Errorf("the record is of key %q", k.ID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kmsbolt: key %s: %w: %v", id, kms.ErrStoreDamaged, err)
+	}
+	return k, nil
+}
+
+// decodeAlias decodes the alias stored under k (account 0x00 name).
+func decodeAlias(k, v []byte) (kms.Alias, error) {
+	var a kms.Alias
+	err := decode(v, &a, &a.RecordFormat)
+	if err == nil && !bytes.Equal(join(a.Account, a.Name), k) {
+		err = fmt.Errorf("the record is of alias %q of account %q", a.Name, a.Account)
+	}
+	if err != nil {
+		return kms.Alias{}, fmt.Errorf("kmsbolt: alias %q: %w: %v", k, kms.ErrStoreDamaged, err)
+	}
+	return a, nil
+}
+
+// decodeGrant decodes the grant stored under k (key id 0x00 grant id).
+func decodeGrant(k, v []byte) (kms.Grant, error) {
+	var g kms.Grant
+	err := decode(v, &g, &g.RecordFormat)
+	if err == nil && !bytes.Equal(join(g.KeyID, g.GrantID), k) {
+		err = fmt.Errorf("the record is of grant %q of key %q", g.GrantID, g.KeyID)
+	}
+	if err != nil {
+		return kms.Grant{}, fmt.Errorf("kmsbolt: grant %q: %w: %v", k, kms.ErrStoreDamaged, err)
+	}
+	return g, nil
+}
+
 func getKey(tx *bolt.Tx, id string) (*kms.Key, error) {
 	v := tx.Bucket(bucketKeys).Get([]byte(id))
 	if v == nil {
 		return nil, kms.ErrStoreNoSuchKey
 	}
-	k := new(kms.Key)
-	if err := json.Unmarshal(v, k); err != nil || k.ID != id {
-		return nil, fmt.Errorf("kmsbolt: key %s: %w: %v", id, kms.ErrStoreDamaged, err)
-	}
-	return k, nil
+	return decodeKey([]byte(id), v)
 }
 
 func putKey(tx *bolt.Tx, k *kms.Key) error {
@@ -158,11 +221,8 @@ func deleteAliasesOf(tx *bolt.Tx, account, keyID string) error {
 	var doomed [][]byte
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var a kms.Alias
-		if err := json.Unmarshal(v, &a); err != nil {
-			return err
-		}
-		if a.KeyID == keyID {
+		// A damaged alias is left for the admin check: it cannot stop deleting a key.
+		if a, err := decodeAlias(k, v); err == nil && a.KeyID == keyID {
 			doomed = append(doomed, append([]byte(nil), k...))
 		}
 	}
@@ -204,9 +264,11 @@ func (s *Store) ListKeys(_ context.Context, account, after string, limit int) ([
 				break
 			}
 			key, err := getKey(tx, id)
-			if errors.Is(err, kms.ErrStoreDamaged) {
+			switch {
+			case errors.Is(err, kms.ErrStoreDamaged), err == nil && key.Account != account:
+				// The record, or the index entry naming another account's key, is damaged.
 				key = &kms.Key{ID: id, Account: account}
-			} else if err != nil {
+			case err != nil:
 				return err
 			}
 			out = append(out, key)
@@ -222,10 +284,10 @@ func (s *Store) ScanKeys(_ context.Context, fn func(*kms.Key) bool) error {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketKeys).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			key := new(kms.Key)
-			if err := json.Unmarshal(v, key); err != nil || key.ID != string(k) {
+			key, err := decodeKey(k, v)
+			if err != nil {
 				// One damaged record must not hide the others from the scheduler.
-				bad = append(bad, fmt.Errorf("kmsbolt: key %s: %w: %v", k, kms.ErrStoreDamaged, err))
+				bad = append(bad, err)
 				continue
 			}
 			if !fn(key) {
@@ -266,11 +328,14 @@ func putAlias(tx *bolt.Tx, a kms.Alias, create bool) error {
 func (s *Store) GetAlias(_ context.Context, account, name string) (kms.Alias, error) {
 	var a kms.Alias
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketAliases).Get(join(account, name))
+		k := join(account, name)
+		v := tx.Bucket(bucketAliases).Get(k)
 		if v == nil {
 			return kms.ErrStoreNoSuchAlias
 		}
-		return json.Unmarshal(v, &a)
+		var err error
+		a, err = decodeAlias(k, v)
+		return err
 	})
 	return a, err
 }
@@ -300,9 +365,9 @@ func (s *Store) ListAliases(_ context.Context, account, after string, limit int)
 			if limit > 0 && len(out) >= limit {
 				break
 			}
-			var a kms.Alias
-			if err := json.Unmarshal(v, &a); err != nil {
-				return err
+			a, err := decodeAlias(k, v)
+			if err != nil {
+				a = kms.Alias{Account: account, Name: string(k[len(prefix):])}
 			}
 			out = append(out, a)
 		}
@@ -344,8 +409,8 @@ func (s *Store) ListGrants(_ context.Context, keyID string) ([]kms.Grant, error)
 		prefix := join(keyID, "")
 		c := tx.Bucket(bucketGrants).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var g kms.Grant
-			if err := json.Unmarshal(v, &g); err != nil {
+			g, err := decodeGrant(k, v)
+			if err != nil {
 				return err
 			}
 			out = append(out, g)
@@ -357,12 +422,14 @@ func (s *Store) ListGrants(_ context.Context, keyID string) ([]kms.Grant, error)
 
 // ScanGrants implements kms.Store.
 func (s *Store) ScanGrants(_ context.Context, fn func(kms.Grant) bool) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	var bad []error
+	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketGrants).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var g kms.Grant
-			if err := json.Unmarshal(v, &g); err != nil {
-				return err
+			g, err := decodeGrant(k, v)
+			if err != nil {
+				bad = append(bad, err)
+				continue
 			}
 			if !fn(g) {
 				return nil
@@ -370,6 +437,7 @@ func (s *Store) ScanGrants(_ context.Context, fn func(kms.Grant) bool) error {
 		}
 		return nil
 	})
+	return errors.Join(append([]error{err}, bad...)...)
 }
 
 // Canary implements kms.Store.
@@ -417,18 +485,17 @@ func Check(db *bolt.DB, finding func(string)) error {
 			return nil
 		})
 		_ = tx.Bucket(bucketAliases).ForEach(func(k, v []byte) error {
-			var a kms.Alias
-			if err := json.Unmarshal(v, &a); err != nil {
-				finding(fmt.Sprintf("kms: alias %q: %v: %v", k, kms.ErrStoreDamaged, err))
+			a, err := decodeAlias(k, v)
+			if err != nil {
+				finding(err.Error())
 			} else if keys.Get([]byte(a.KeyID)) == nil {
 				finding(fmt.Sprintf("kms: alias %s names missing key %s", a.Name, a.KeyID))
 			}
 			return nil
 		})
 		return tx.Bucket(bucketGrants).ForEach(func(k, v []byte) error {
-			var g kms.Grant
-			if err := json.Unmarshal(v, &g); err != nil {
-				finding(fmt.Sprintf("kms: grant %q: %v: %v", k, kms.ErrStoreDamaged, err))
+			if _, err := decodeGrant(k, v); err != nil {
+				finding(err.Error())
 			}
 			return nil
 		})

@@ -2,6 +2,7 @@ package kmsbolt_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,17 +15,24 @@ import (
 
 func TestConformance(t *testing.T) {
 	kmstest.Run(t, func(t *testing.T) kms.Store {
-		db, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"), 0o600, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		s, err := kmsbolt.New(db)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, _ := openStore(t)
 		return s
 	})
+}
+
+// openStore opens a store on a new database, closed when the test ends.
+func openStore(t *testing.T) (*kmsbolt.Store, *bolt.DB) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := kmsbolt.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, db
 }
 
 func TestBucketsArePrefixed(t *testing.T) {
@@ -49,15 +57,7 @@ func TestBucketsArePrefixed(t *testing.T) {
 // TestScanKeysSkipsDamagedRecord: one unreadable record is reported, and every other key is
 // still scanned, so the scheduler keeps deleting and rotating them.
 func TestScanKeysSkipsDamagedRecord(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "meta.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	s, err := kmsbolt.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, db := openStore(t)
 	ctx := context.Background()
 	for _, id := range []string{"a-key", "c-key"} {
 		if err := s.CreateKey(ctx, &kms.Key{ID: id, Account: "111122223333"}, nil); err != nil {
@@ -70,11 +70,69 @@ func TestScanKeysSkipsDamagedRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []string
-	err = s.ScanKeys(ctx, func(k *kms.Key) bool { seen = append(seen, k.ID); return true })
+	err := s.ScanKeys(ctx, func(k *kms.Key) bool { seen = append(seen, k.ID); return true })
 	if err == nil || !strings.Contains(err.Error(), "b-key") {
 		t.Fatalf("damaged record not reported: %v", err)
 	}
 	if strings.Join(seen, ",") != "a-key,c-key" {
 		t.Fatalf("scanned %v, want both readable keys", seen)
+	}
+}
+
+// TestMACedRecordsAreCanonical: a record of the MACed format whose bytes are not the JSON
+// encoding of what they decode to is damaged, though it decodes to the same fields (a field
+// name re-cased: encoding/json matches names case-insensitively); a record from before MACs
+// decodes as before. Damaged aliases and grants are named, the others still served.
+func TestMACedRecordsAreCanonical(t *testing.T) {
+	s, db := openStore(t)
+	ctx := context.Background()
+	const acct = "111122223333"
+	for _, id := range []string{"old", "new"} {
+		k := &kms.Key{ID: id, Account: acct, Policy: "p"}
+		if id == "new" {
+			k.RecordFormat = kms.RecordFormatMAC
+		}
+		a := &kms.Alias{Account: acct, Name: "alias/" + id, KeyID: id, RecordFormat: k.RecordFormat}
+		if err := s.CreateKey(ctx, k, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutGrant(ctx, kms.Grant{KeyID: id, GrantID: "g", RecordFormat: k.RecordFormat}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recase := func(bucket, key, from, to string) {
+		err := db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte(bucket))
+			return b.Put([]byte(key), []byte(strings.Replace(string(b.Get([]byte(key))), from, to, 1)))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"old", "new"} {
+		recase("kms.keys", id, `"Policy"`, `"policy"`)
+		recase("kms.aliases", acct+"\x00alias/"+id, `"KeyID"`, `"keyID"`)
+		recase("kms.grants", id+"\x00g", `"GrantID"`, `"grantID"`)
+	}
+	if k, err := s.GetKey(ctx, "old"); err != nil || k.Policy != "p" {
+		t.Fatalf("record from before MACs: %+v %v", k, err)
+	}
+	if _, err := s.GetKey(ctx, "new"); !errors.Is(err, kms.ErrStoreDamaged) {
+		t.Fatalf("re-cased MACed key record: %v, want ErrStoreDamaged", err)
+	}
+	if _, err := s.GetAlias(ctx, acct, "alias/new"); !errors.Is(err, kms.ErrStoreDamaged) {
+		t.Fatalf("re-cased MACed alias record: %v, want ErrStoreDamaged", err)
+	}
+	as, err := s.ListAliases(ctx, acct, "", 0)
+	if err != nil || len(as) != 2 || as[0].KeyID != "" || as[0].Name != "alias/new" || as[1].KeyID != "old" {
+		t.Fatalf("ListAliases = %+v %v; want alias/new listed without a key, alias/old whole", as, err)
+	}
+	if _, err := s.ListGrants(ctx, "new"); !errors.Is(err, kms.ErrStoreDamaged) {
+		t.Fatalf("re-cased MACed grant record: %v, want ErrStoreDamaged", err)
+	}
+	var seen []string
+	err = s.ScanGrants(ctx, func(g kms.Grant) bool { seen = append(seen, g.KeyID); return true })
+	if !errors.Is(err, kms.ErrStoreDamaged) || strings.Join(seen, ",") != "old" {
+		t.Fatalf("ScanGrants saw %v, err %v; want the readable grant and the damaged one reported", seen, err)
 	}
 }

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) kms.Store) {
 		{"Aliases", testAliases},
 		{"Grants", testGrants},
 		{"Canary", testCanary},
+		{"UpgradeRecords", testUpgradeRecords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -267,5 +268,95 @@ func testCanary(t *testing.T, s kms.Store) {
 	}
 	if got, err := s.Canary(ctx); err != nil || string(got) != "sealed-1" {
 		t.Fatalf("Canary = %q, %v; want sealed-1", got, err)
+	}
+}
+
+// testUpgradeRecords: UpgradeRecords hands over every record; what fn changed is stored when
+// it returns true, and nothing when it returns false or an error, or changes an identity; once
+// fn succeeded for a format, later calls for it or an older one do not call fn.
+func testUpgradeRecords(t *testing.T, s kms.Store) {
+	const acct = "111111111111"
+	mustCreate(t, s, key(acct, "k1"))
+	if err := s.CreateKey(ctx, key(acct, "k2"), &kms.Alias{Account: acct, Name: "alias/a", KeyID: "k2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutGrant(ctx, kms.Grant{KeyID: "k1", GrantID: "g1", Operations: []string{"Decrypt"}}); err != nil {
+		t.Fatal(err)
+	}
+	change := func(r *kms.Records) {
+		for _, k := range r.Keys {
+			k.RecordFormat, k.MAC, k.Policy = 3, []byte("mac of "+k.ID), "changed"
+		}
+		for i := range r.Aliases {
+			r.Aliases[i].RecordFormat, r.Aliases[i].MAC = 3, []byte("alias mac")
+		}
+		for i := range r.Grants {
+			r.Grants[i].RecordFormat, r.Grants[i].MAC = 3, []byte("grant mac")
+		}
+	}
+	// upgrade calls UpgradeRecords for format with fn, and reports whether fn was called.
+	upgrade := func(format int, fn func(*kms.Records) (bool, error)) (called bool, err error) {
+		err = s.UpgradeRecords(ctx, format, func(r *kms.Records) (bool, error) {
+			called = true
+			return fn(r)
+		})
+		return called, err
+	}
+	unchanged := func(what string) {
+		t.Helper()
+		k, err := s.GetKey(ctx, "k1")
+		if err != nil || k.Policy != key(acct, "k1").Policy || k.RecordFormat != 0 || k.MAC != nil {
+			t.Fatalf("%s: key %+v %v", what, k, err)
+		}
+	}
+	called, err := upgrade(2, func(r *kms.Records) (bool, error) {
+		if len(r.Keys) != 2 || len(r.Aliases) != 1 || len(r.Grants) != 1 {
+			t.Errorf("records: %d keys, %d aliases, %d grants; want 2, 1, 1", len(r.Keys), len(r.Aliases), len(r.Grants))
+		}
+		change(r)
+		return false, nil
+	})
+	if err != nil || !called {
+		t.Fatalf("first upgrade: called %v, %v", called, err)
+	}
+	unchanged("fn returned false")
+	for _, format := range []int{1, 2} {
+		if called, err := upgrade(format, func(*kms.Records) (bool, error) { return true, nil }); called || err != nil {
+			t.Fatalf("upgrade to format %d after format 2: called %v, %v", format, called, err)
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := upgrade(3, func(r *kms.Records) (bool, error) { change(r); return true, boom }); !errors.Is(err, boom) {
+		t.Fatalf("fn's error: %v", err)
+	}
+	unchanged("fn failed")
+	if _, err := upgrade(3, func(r *kms.Records) (bool, error) {
+		change(r)
+		r.Aliases[0].Name = "alias/other"
+		return true, nil
+	}); err == nil {
+		t.Fatal("an alias renamed by the upgrade was accepted")
+	}
+	unchanged("fn changed an identity")
+	if called, err := upgrade(3, func(r *kms.Records) (bool, error) { change(r); return true, nil }); err != nil || !called {
+		t.Fatalf("upgrade to format 3: called %v, %v", called, err)
+	}
+	if called, _ := upgrade(3, func(*kms.Records) (bool, error) { return false, nil }); called {
+		t.Fatal("upgraded to format 3 twice")
+	}
+	k, err := s.GetKey(ctx, "k1")
+	if err != nil || k.Policy != "changed" || k.RecordFormat != 3 || string(k.MAC) != "mac of k1" {
+		t.Fatalf("upgraded key %+v %v", k, err)
+	}
+	a, err := s.GetAlias(ctx, acct, "alias/a")
+	if err != nil || a.KeyID != "k2" || a.RecordFormat != 3 || string(a.MAC) != "alias mac" {
+		t.Fatalf("upgraded alias %+v %v", a, err)
+	}
+	gs, err := s.ListGrants(ctx, "k1")
+	if err != nil || len(gs) != 1 || gs[0].RecordFormat != 3 || string(gs[0].MAC) != "grant mac" {
+		t.Fatalf("upgraded grants %+v %v", gs, err)
+	}
+	if ks, err := s.ListKeys(ctx, acct, "", 0); err != nil || len(ks) != 2 || ks[0].Policy != "changed" {
+		t.Fatalf("ListKeys after the upgrade: %v %v", ks, err)
 	}
 }
