@@ -44,6 +44,7 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs.DurationVar(&cfg.AuditRollEvery, "audit-roll", 5*time.Minute, "finish an audit log file this long after its first record")
 	fs.Int64Var(&cfg.AuditRollSize, "audit-roll-size", 8<<20, "... or once it holds this many bytes (uncompressed)")
 	fs.DurationVar(&cfg.AuditDigestEvery, "audit-digest-every", time.Hour, "write a signed audit digest this often")
+	auditFsync := fs.String("audit-fsync", "20ms", "when audit records reach the disk: always (each flushed before its request is answered: survives power loss) or a window such as 20ms (each written before the answer, surviving a crash or kill -9 of the process, and flushed within the window)")
 	fs.Var(&domains, "domain", "base domain for virtual-host-style requests (repeatable; localhost is always one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -82,6 +83,14 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	default:
 		fmt.Fprintf(stderr, "coffer server: --sse-c-new-buckets must be block or allow, not %q\n", *ssecNewBuckets)
 		return 2
+	}
+	if *auditFsync != "always" {
+		d, err := time.ParseDuration(*auditFsync)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(stderr, "coffer server: --audit-fsync must be always or a positive duration such as 20ms, not %q\n", *auditFsync)
+			return 2
+		}
+		cfg.AuditSyncEvery = d
 	}
 	cfg.Domains = domains
 	cfg.AccessKey, cfg.SecretKey = getenv("COFFER_ACCESS_KEY"), getenv("COFFER_SECRET_KEY")

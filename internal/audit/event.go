@@ -108,9 +108,10 @@ type TLSDetails struct {
 
 // Recorder takes the records of a server.
 type Recorder interface {
-	// Record keeps e durably: it returns once e would survive a crash of the process or the
-	// machine (its bytes fsynced). A wire layer records a request before it answers it, and
-	// fails the request (500) when Record fails: an acknowledged request always has its record.
+	// Record keeps e durably: it returns once e would survive a crash or kill -9 of the
+	// process (and, with the Writer's flush-always policy, of the machine). A wire layer
+	// records a request before it answers it, and fails the request (500) when Record fails:
+	// an acknowledged request always has its record.
 	Record(ctx context.Context, e *Event) error
 	// WantsData reports whether some logging trail selects S3 data events on the object ARN
 	// (arn:aws:s3:::bucket/key) of account, reads when readOnly, else writes. Management

@@ -107,8 +107,12 @@ func BenchmarkRecord(b *testing.B) {
 	}
 }
 
-// childWriterEnv makes TestChildWriter act as a process that records until it is killed.
-const childWriterEnv = "COFFER_AUDIT_CHILD_DIR"
+// childWriterEnv makes TestChildWriter act as a process that records until it is killed;
+// childSyncEnv gives its Config.SyncEvery.
+const (
+	childWriterEnv = "COFFER_AUDIT_CHILD_DIR"
+	childSyncEnv   = "COFFER_AUDIT_CHILD_SYNC_EVERY"
+)
 
 // TestChildWriter is the child of TestKilledWriter: it records from 8 goroutines, printing
 // "ack N" once record N is acknowledged, until it is killed.
@@ -117,7 +121,11 @@ func TestChildWriter(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestKilledWriter")
 	}
-	w := openTest(t, dir, &clock{}, func(c *Config) { c.Now = time.Now; c.RollSize = 16 << 10 })
+	syncEvery, err := time.ParseDuration(os.Getenv(childSyncEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := openTest(t, dir, &clock{}, func(c *Config) { c.Now = time.Now; c.RollSize = 16 << 10; c.SyncEvery = syncEvery })
 	var mu sync.Mutex
 	out := bufio.NewWriter(os.Stdout)
 	var wg sync.WaitGroup
@@ -140,16 +148,19 @@ func TestChildWriter(t *testing.T) {
 
 // TestKilledWriter kills (SIGKILL) a process while it records from 8 goroutines and rolls log
 // files every 16 KiB, then opens its directory: every record it acknowledged is there, and
-// after Close the chain verifies.
+// after Close the chain verifies. Both flush policies: flushed before Record returns, and
+// written before it returns with the flush within a 20 ms window (the process's death leaves
+// the written records in the kernel's page cache).
 func TestKilledWriter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}
-	for round := range 3 {
-		t.Run(strconv.Itoa(round), func(t *testing.T) {
+	for i := range 4 {
+		syncEvery, round := []time.Duration{0, 20 * time.Millisecond}[i%2], i/2
+		t.Run(fmt.Sprintf("sync-every-%v/%d", syncEvery, round), func(t *testing.T) {
 			dir := t.TempDir()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestChildWriter$")
-			cmd.Env = append(os.Environ(), childWriterEnv+"="+dir)
+			cmd.Env = append(os.Environ(), childWriterEnv+"="+dir, childSyncEnv+"="+syncEvery.String())
 			cmd.Stderr = os.Stderr
 			out, err := cmd.StdoutPipe()
 			if err != nil {
@@ -193,5 +204,34 @@ func TestKilledWriter(t *testing.T) {
 			logs, _ := filepath.Glob(filepath.Join(dir, logsDir, "*", "*", "*", "*"+logExt))
 			t.Logf("%d acknowledged, %d kept, %d log files", len(acked), len(kept), len(logs))
 		})
+	}
+}
+
+// TestSyncWindow: with SyncEvery, Record returns before the flush, and the journal is flushed
+// by the end of the window without any further record.
+func TestSyncWindow(t *testing.T) {
+	dir := t.TempDir()
+	w := openTest(t, dir, newClock(), func(c *Config) { c.SyncEvery = 30 * time.Millisecond })
+	before := w.syncs.Load()
+	for i := range 10 {
+		if err := w.Record(context.Background(), sampleEvent(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := w.syncs.Load() - before; n > 1 {
+		t.Errorf("%d flushes for 10 records inside one window", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for w.syncs.Load() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the window passed and the journal was never flushed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(numbers(t, dir)); got != 10 {
+		t.Errorf("%d records kept, want 10", got)
 	}
 }

@@ -112,7 +112,7 @@ func createJournal(path string) (*journalFile, error) {
 		return nil, fmt.Errorf("audit journal: %w", err)
 	}
 	j := &journalFile{f: f, path: path}
-	if err := j.append([]byte(journalMagic)); err != nil {
+	if err := j.append([]byte(journalMagic), true); err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, err
@@ -120,10 +120,11 @@ func createJournal(path string) (*journalFile, error) {
 	return j, nil
 }
 
-// append writes b after the last frame and flushes it to the disk. A failed write is zeroed
-// back out so the next append starts on a frame boundary; a failed flush is returned marked
-// errSticky (the caller then stops writing: the kernel may have dropped the pages).
-func (j *journalFile) append(b []byte) error {
+// append writes b after the last frame and, when flush, flushes it to the disk. A failed
+// write is zeroed back out so the next append starts on a frame boundary; a failed flush is
+// returned marked errSticky (the caller then stops writing: the kernel may have dropped the
+// pages).
+func (j *journalFile) append(b []byte, flush bool) error {
 	if end := j.size + int64(len(b)); end > j.allocated {
 		if err := j.grow(end); err != nil {
 			return err
@@ -133,10 +134,18 @@ func (j *journalFile) append(b []byte) error {
 		_, _ = j.f.WriteAt(make([]byte, len(b)), j.size)
 		return fmt.Errorf("audit journal write: %w", err)
 	}
+	j.size += int64(len(b))
+	if flush {
+		return j.flush()
+	}
+	return nil
+}
+
+// flush flushes what append wrote to the disk; a failure is marked errSticky.
+func (j *journalFile) flush() error {
 	if err := fdatasync(j.f); err != nil {
 		return fmt.Errorf("%w: audit journal fsync: %w", errSticky, err)
 	}
-	j.size += int64(len(b))
 	return nil
 }
 

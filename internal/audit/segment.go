@@ -41,6 +41,7 @@ func (w *Writer) roll() {
 	if w.seg == nil {
 		return
 	}
+	w.flushJournal() // the window of SyncEvery ends with its segment
 	s := w.seg
 	w.seg = nil
 	s.done = make(chan struct{})

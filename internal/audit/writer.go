@@ -23,7 +23,14 @@ type Config struct {
 	RollEvery   time.Duration    // a log file is finished this long after its first record (0: 5 min)
 	RollSize    int64            // ... or at this many uncompressed bytes (0: 8 MiB)
 	DigestEvery time.Duration    // digest period (0: 1 hour)
-	Logger      *slog.Logger
+	// SyncEvery is the flush policy of the journal. Zero: every batch of records is flushed
+	// (fdatasync) before Record returns, so an acknowledged record survives power loss.
+	// Positive: Record returns once the record is written into the journal — in the kernel's
+	// page cache, where it survives the death of the process, kill -9 included — and the
+	// journal is flushed at most SyncEvery later (and whenever a log file is finished), so
+	// power loss can take the records of at most the last SyncEvery.
+	SyncEvery time.Duration
+	Logger    *slog.Logger
 }
 
 // DataSelector says which S3 data events some trail wants (cloudtrail's trails).
@@ -68,7 +75,8 @@ type Writer struct {
 	lastStart  time.Time  // start of the newest log file, so names keep increasing
 	chain      chainState
 	nextDigest time.Time
-	sticky     error // after a failed fsync, every Record fails
+	sticky     error     // after a failed fsync, every Record fails
+	unflushed  time.Time // with SyncEvery: when (real clock) the first record not yet flushed was written; zero when none
 	buf        []byte
 	batch      []*request
 }
@@ -289,7 +297,7 @@ func (w *Writer) run() {
 	}
 }
 
-// untilDue is how long until the next roll or digest is due.
+// untilDue is how long until the next flush, roll or digest is due.
 func (w *Writer) untilDue() time.Duration {
 	due := w.nextDigest
 	if w.seg != nil {
@@ -297,12 +305,19 @@ func (w *Writer) untilDue() time.Duration {
 			due = roll
 		}
 	}
-	return max(due.Sub(w.cfg.Now()), time.Millisecond)
+	d := due.Sub(w.cfg.Now())
+	if !w.unflushed.IsZero() { // on the real clock: a test's moved clock must not hold a flush back
+		d = min(d, time.Until(w.unflushed.Add(w.cfg.SyncEvery)))
+	}
+	return max(d, time.Millisecond)
 }
 
-// onTime rolls and digests what is due.
+// onTime flushes, rolls and digests what is due.
 func (w *Writer) onTime() {
 	now := w.cfg.Now()
+	if !w.unflushed.IsZero() && time.Since(w.unflushed) >= w.cfg.SyncEvery {
+		w.flushJournal()
+	}
 	if !now.Before(w.nextDigest) {
 		if err := w.digest(context.Background()); err != nil {
 			w.log.Error("audit: writing the digest failed; trying again in a minute", "err", err)
@@ -352,8 +367,13 @@ func (w *Writer) write(batch []*request) error {
 		buf = appendFrame(buf, r.payload)
 	}
 	w.buf = buf
-	w.syncs.Add(1)
-	if err := w.seg.j.append(buf); err != nil {
+	flush := w.cfg.SyncEvery <= 0
+	if flush {
+		w.syncs.Add(1)
+	} else if w.unflushed.IsZero() {
+		w.unflushed = time.Now()
+	}
+	if err := w.seg.j.append(buf, flush); err != nil {
 		if errors.Is(err, errSticky) {
 			w.sticky = err
 			w.log.Error("audit: the journal could not be fsynced; no more records are taken", "err", err)
@@ -367,6 +387,21 @@ func (w *Writer) write(batch []*request) error {
 	}
 	w.mu.Unlock()
 	return nil
+}
+
+// flushJournal flushes the records written into the open segment since the last flush (with
+// SyncEvery). A failed flush stops the Writer, as in write.
+func (w *Writer) flushJournal() {
+	if w.unflushed.IsZero() || w.seg == nil {
+		w.unflushed = time.Time{}
+		return
+	}
+	w.unflushed = time.Time{}
+	w.syncs.Add(1)
+	if err := w.seg.j.flush(); err != nil && w.sticky == nil {
+		w.sticky = err
+		w.log.Error("audit: the journal could not be fsynced; no more records are taken", "err", err)
+	}
 }
 
 // drain commits the records already queued (before Close finishes).

@@ -41,7 +41,8 @@ func (s *Server) openAudit(ctx context.Context, cfg Config, keySvc *kms.Service)
 		return fmt.Errorf("audit: %w", err)
 	}
 	w, err := audit.Open(ctx, audit.Config{Dir: dir, Region: cfg.Region, AccountID: s.Identity.AccountID, Signer: signer,
-		RollEvery: cfg.AuditRollEvery, RollSize: cfg.AuditRollSize, DigestEvery: cfg.AuditDigestEvery, Logger: s.log})
+		RollEvery: cfg.AuditRollEvery, RollSize: cfg.AuditRollSize, DigestEvery: cfg.AuditDigestEvery,
+		SyncEvery: cfg.AuditSyncEvery, Logger: s.log})
 	if err != nil {
 		return err
 	}

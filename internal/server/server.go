@@ -77,6 +77,10 @@ type Config struct {
 	AuditRollEvery   time.Duration
 	AuditRollSize    int64
 	AuditDigestEvery time.Duration
+	// AuditSyncEvery is the audit journal's flush policy (audit.Config.SyncEvery): 0 flushes
+	// every record before its request is answered; a positive window writes it before the
+	// answer (it survives kill -9) and flushes within the window.
+	AuditSyncEvery time.Duration
 }
 
 // Server is a running Coffer.
