@@ -31,10 +31,10 @@ func deps(t *testing.T) map[string][]string {
 	return m
 }
 
-// boltBackend reports the bbolt backends of the KMS and IAM stores, which open their buckets
+// boltBackend reports the bbolt backends of the KMS, IAM and trail stores, which open their buckets
 // in meta.db through internal/boltfile as the metadata store's backend (boltmeta) does.
 func boltBackend(pkg string) bool {
-	return pkg == "internal/kms/kmsbolt" || pkg == "internal/iam/boltiam"
+	return pkg == "internal/kms/kmsbolt" || pkg == "internal/iam/boltiam" || pkg == "internal/trail/bolttrail"
 }
 
 func under(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }

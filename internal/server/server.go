@@ -34,6 +34,7 @@ import (
 	"github.com/coffer/coffer/internal/s3api"
 	"github.com/coffer/coffer/internal/server/objectkeys"
 	"github.com/coffer/coffer/internal/sigv4"
+	"github.com/coffer/coffer/internal/trail/bolttrail"
 )
 
 // Config is what `coffer server` is told.
@@ -367,7 +368,7 @@ func newRequestID() string {
 
 // TopBuckets names every top-level bucket of meta.db, for its format record.
 func TopBuckets() []string {
-	return slices.Concat(boltmeta.TopBuckets(), kmsbolt.TopBuckets(), boltiam.TopBuckets())
+	return slices.Concat(boltmeta.TopBuckets(), kmsbolt.TopBuckets(), boltiam.TopBuckets(), bolttrail.TopBuckets())
 }
 
 // checkWritable fails early, with a clear message, on a data directory we cannot write.
