@@ -40,6 +40,10 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs.IntVar(&cfg.KMSManagedRotationDays, "kms-managed-rotation-days", 365, "rotation period of AWS managed keys such as aws/s3, in days")
 	fs.IntVar(&cfg.SSES3RotationDays, "sse-s3-rotation-days", 365, "rotation period of the SSE-S3 service key, in days; objects sealed under older versions stay readable")
 	ssecNewBuckets := fs.String("sse-c-new-buckets", "block", "SSE-C writes on new buckets: block (S3's default since April 2026; PutBucketEncryption unblocks) or allow (for older tools)")
+	fs.BoolVar(&cfg.NoAudit, "no-audit", false, "keep no audit trail (for measuring its cost); by default every request is recorded under DIR/audit")
+	fs.DurationVar(&cfg.AuditRollEvery, "audit-roll", 5*time.Minute, "finish an audit log file this long after its first record")
+	fs.Int64Var(&cfg.AuditRollSize, "audit-roll-size", 8<<20, "... or once it holds this many bytes (uncompressed)")
+	fs.DurationVar(&cfg.AuditDigestEvery, "audit-digest-every", time.Hour, "write a signed audit digest this often")
 	fs.Var(&domains, "domain", "base domain for virtual-host-style requests (repeatable; localhost is always one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

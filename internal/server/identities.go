@@ -24,7 +24,7 @@ func openIAM(ctx context.Context, db *bbolt.DB, keySvc *kms.Service, cfg iam.Con
 	if err != nil {
 		return nil, fmt.Errorf("iam store: %w", err)
 	}
-	cfg.Store, cfg.Sealer = store, &iamSealer{kms: keySvc}
+	cfg.Store, cfg.Sealer = store, newIAMSealer(keySvc)
 	svc, err := iam.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("iam: %w", err)

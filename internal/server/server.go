@@ -21,6 +21,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/iam"
@@ -70,6 +71,13 @@ type Config struct {
 	// IAMNow is the clock of IAM and STS (creation dates, role session expiry); time.Now when
 	// nil. Tests move it to expire session credentials.
 	IAMNow func() time.Time
+	// NoAudit switches the audit trail off (audit.Discard). AuditRollEvery, AuditRollSize and
+	// AuditDigestEvery set when log files are finished and digests written (0: audit.Config's
+	// defaults).
+	NoAudit          bool
+	AuditRollEvery   time.Duration
+	AuditRollSize    int64
+	AuditDigestEvery time.Duration
 }
 
 // Server is a running Coffer.
@@ -92,6 +100,8 @@ type Server struct {
 	keys     *objectkeys.Keys
 	kms      *kms.Service
 	iam      *iam.Service
+	audit    audit.Recorder // what the wire layers record through
+	auditLog *audit.Writer  // nil with NoAudit
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -196,11 +206,14 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 		return nil, err
 	}
 	s.startSessionSweep(ctx)
+	if err := s.openAudit(ctx, cfg, keySvc); err != nil {
+		return nil, err
+	}
 	lookup := credentialLookup(s.iam)
 	kmsHandler, err := kmsapi.New(kmsapi.Config{Service: keySvc, Logger: s.log, Directory: s.iam,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Service: "kms", Lookup: lookup}})
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, s.closeAudit(ctx))
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
 	s.kms, s.keys = keySvc, objectkeys.New(keySvc)
@@ -340,14 +353,14 @@ func (s *Server) serve(ln net.Listener, h http.Handler) {
 	}()
 }
 
-// Shutdown stops accepting requests, waits for those in flight (until ctx ends), and closes
-// the stores.
+// Shutdown stops accepting requests, waits for those in flight (until ctx ends), closes the
+// audit trail (its final digest) and the stores.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	for _, srv := range s.servers {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
-	errs = append(errs, s.closeStores())
+	errs = append(errs, s.closeAudit(ctx), s.closeStores())
 	return errors.Join(errs...)
 }
 

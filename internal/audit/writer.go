@@ -1,0 +1,477 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a Writer.
+type Config struct {
+	Dir         string // the audit directory, DIR/audit
+	Region      string
+	AccountID   string // awsAccountId of the local digests (the server's default account)
+	Signer      Signer
+	Now         func() time.Time // time.Now when nil
+	RollEvery   time.Duration    // a log file is finished this long after its first record (0: 5 min)
+	RollSize    int64            // ... or at this many uncompressed bytes (0: 8 MiB)
+	DigestEvery time.Duration    // digest period (0: 1 hour)
+	Logger      *slog.Logger
+}
+
+// DataSelector says which S3 data events some trail wants (cloudtrail's trails).
+type DataSelector interface {
+	WantsData(account, objectARN string, readOnly bool) bool
+}
+
+// ErrClosed is returned by Record on a closed Writer.
+var ErrClosed = errors.New("audit: writer closed")
+
+// maxBatch bounds how many records share one fsync.
+const maxBatch = 1024
+
+// Writer keeps records durably: Record appends each to the journal of the open log file and
+// returns once it is fsynced; records arriving together share one write and one fsync (group
+// commit by a single writer goroutine). The log file is finished (a gzip file under logs/,
+// the journal removed) RollEvery after its first record or at RollSize bytes, and every
+// DigestEvery a signed digest lists the log files finished since the previous one.
+type Writer struct {
+	cfg Config
+	log *slog.Logger
+
+	reqs chan *request // records for the writer goroutine
+	ctl  chan control  // Roll, Digest, Close
+	done chan struct{} // closed when the writer goroutine has stopped
+
+	sel atomic.Pointer[selectorBox]
+
+	// mu guards the records of the open log file as Events sees them, and the moment a log
+	// file replaces them (roll), so Events sees each record exactly once.
+	mu     sync.Mutex
+	recs   []segRecord
+	closed bool
+
+	// The rest belongs to the writer goroutine.
+	seg        *segment
+	lastStart  time.Time // start of the newest log file, so names keep increasing
+	chain      chainState
+	nextDigest time.Time
+	rollRetry  time.Time // after a failed roll, when to try again
+	sticky     error     // after a failed fsync, every Record fails
+	buf        []byte
+	batch      []*request
+}
+
+type selectorBox struct{ s DataSelector }
+
+// segRecord is one record of the open log file.
+type segRecord struct {
+	raw  []byte
+	time time.Time
+}
+
+// segment is the open log file: its journal and what it holds.
+type segment struct {
+	j     *journalFile
+	base  string
+	start time.Time
+	size  int64 // uncompressed bytes of its records
+}
+
+type request struct {
+	payload []byte
+	t       time.Time
+	done    chan error
+}
+
+type control struct {
+	fn   func() error
+	res  chan error
+	stop bool // the writer goroutine ends after fn
+}
+
+var _ Recorder = (*Writer)(nil)
+
+// Open opens the audit directory: it finishes the journals a crash left into log files,
+// reads the state of the digest chain, and starts the writer goroutine, which also rolls log
+// files and writes digests on time.
+func Open(ctx context.Context, cfg Config) (*Writer, error) {
+	if cfg.Dir == "" || cfg.Signer == nil {
+		return nil, errors.New("audit: Config.Dir and Config.Signer are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RollEvery <= 0 {
+		cfg.RollEvery = 5 * time.Minute
+	}
+	if cfg.RollSize <= 0 {
+		cfg.RollSize = 8 << 20
+	}
+	if cfg.DigestEvery <= 0 {
+		cfg.DigestEvery = time.Hour
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &Writer{cfg: cfg, log: log, reqs: make(chan *request, maxBatch), ctl: make(chan control),
+		done: make(chan struct{})}
+	for _, sub := range []string{journalDir, logsDir, digestsDir} {
+		if err := mkdirDurably(filepath.Join(cfg.Dir, sub)); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
+	}
+	logs, err := listLogs(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(logs) > 0 {
+		w.lastStart, _ = logStart(logs[len(logs)-1])
+	}
+	if err := w.recoverJournals(); err != nil {
+		return nil, err
+	}
+	if w.chain, err = loadChain(cfg.Dir, log); err != nil {
+		return nil, err
+	}
+	now := cfg.Now()
+	if w.chain.prevEnd.IsZero() {
+		w.chain.start = now
+		w.nextDigest = now.Add(cfg.DigestEvery)
+	} else {
+		w.chain.start = w.chain.prevEnd
+		w.nextDigest = w.chain.prevEnd.Add(cfg.DigestEvery)
+	}
+	go w.run()
+	return w, nil
+}
+
+// Record implements Recorder: it fills e's EventVersion, EventID and EventTime when empty,
+// and returns once e's record is fsynced in the journal.
+func (w *Writer) Record(ctx context.Context, e *Event) error {
+	now := w.cfg.Now().UTC()
+	if e.EventVersion == "" {
+		e.EventVersion = EventVersion
+	}
+	if e.EventID == "" {
+		e.EventID = newUUID()
+	}
+	if e.EventTime == "" {
+		e.EventTime = FormatTime(now)
+	}
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("audit record: %w", err)
+	}
+	if len(payload) > maxRecordSize {
+		return fmt.Errorf("audit record: %d bytes, more than %d", len(payload), maxRecordSize)
+	}
+	t, err := time.Parse(time.RFC3339, e.EventTime)
+	if err != nil {
+		t = now
+	}
+	r := &request{payload: payload, t: t.UTC(), done: make(chan error, 1)}
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	select {
+	case w.reqs <- r:
+	case <-w.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-w.done:
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	case <-ctx.Done():
+		// The record may still be written: the caller fails its request, which is safe.
+		return ctx.Err()
+	}
+}
+
+// WantsData implements Recorder: it asks the DataSelector set by SetDataSelector.
+func (w *Writer) WantsData(account, objectARN string, readOnly bool) bool {
+	b := w.sel.Load()
+	return b != nil && b.s != nil && b.s.WantsData(account, objectARN, readOnly)
+}
+
+// SetDataSelector sets what WantsData asks (nil: no data events).
+func (w *Writer) SetDataSelector(s DataSelector) { w.sel.Store(&selectorBox{s}) }
+
+// Roll finishes the open log file now; nothing happens when it holds no record.
+func (w *Writer) Roll(ctx context.Context) error { return w.do(ctx, w.roll, false) }
+
+// Digest finishes the open log file, then writes the digest of the open period now.
+func (w *Writer) Digest(ctx context.Context) error {
+	return w.do(ctx, func() error { return w.digest(ctx) }, false)
+}
+
+// Close finishes the open log file and writes a final digest for the open period, so no
+// finished log file is left outside the chain. Record fails after Close.
+func (w *Writer) Close(ctx context.Context) error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.closed = true
+	w.mu.Unlock()
+	return w.do(ctx, func() error {
+		w.drain()
+		err := w.digest(ctx)
+		if w.seg != nil {
+			w.seg.j.close()
+		}
+		return err
+	}, true)
+}
+
+// Dir is the audit directory.
+func (w *Writer) Dir() string { return w.cfg.Dir }
+
+// LogFiles describes the finished log files written after the one named after ("" for all),
+// in write order.
+func (w *Writer) LogFiles(after string) ([]LogFile, error) { return logFilesAfter(w.cfg.Dir, after) }
+
+// do runs fn on the writer goroutine and waits for it.
+func (w *Writer) do(ctx context.Context, fn func() error, stop bool) error {
+	c := control{fn: fn, res: make(chan error, 1), stop: stop}
+	select {
+	case w.ctl <- c:
+	case <-w.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-c.res:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run is the writer goroutine: it commits records in batches and rolls and digests on time.
+func (w *Writer) run() {
+	defer close(w.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		timer.Reset(w.untilDue())
+		select {
+		case r := <-w.reqs:
+			w.commit(r)
+		case c := <-w.ctl:
+			c.res <- c.fn()
+			if c.stop {
+				w.refuseQueued()
+				return
+			}
+		case <-timer.C:
+			w.onTime()
+		}
+	}
+}
+
+// untilDue is how long until the next roll or digest is due.
+func (w *Writer) untilDue() time.Duration {
+	due := w.nextDigest
+	if w.seg != nil {
+		roll := w.seg.start.Add(w.cfg.RollEvery)
+		if roll.Before(w.rollRetry) {
+			roll = w.rollRetry
+		}
+		if roll.Before(due) {
+			due = roll
+		}
+	}
+	return max(due.Sub(w.cfg.Now()), time.Millisecond)
+}
+
+// onTime rolls and digests what is due.
+func (w *Writer) onTime() {
+	ctx := context.Background()
+	now := w.cfg.Now()
+	if !now.Before(w.nextDigest) {
+		if err := w.digest(ctx); err != nil {
+			w.log.Error("audit: writing the digest failed; trying again in a minute", "err", err)
+			w.nextDigest = now.Add(time.Minute)
+		}
+		return
+	}
+	if w.seg != nil && !now.Before(w.seg.start.Add(w.cfg.RollEvery)) && !now.Before(w.rollRetry) {
+		if err := w.roll(); err != nil {
+			w.log.Error("audit: finishing the log file failed; trying again in a minute", "err", err)
+			w.rollRetry = now.Add(time.Minute)
+		}
+	}
+}
+
+// commit writes first and the records queued behind it with one write and one fsync.
+func (w *Writer) commit(first *request) {
+	batch := append(w.batch[:0], first)
+more:
+	for len(batch) < maxBatch {
+		select {
+		case r := <-w.reqs:
+			batch = append(batch, r)
+		default:
+			break more
+		}
+	}
+	err := w.write(batch)
+	for i, r := range batch {
+		r.done <- err
+		batch[i] = nil
+	}
+	w.batch = batch[:0]
+	if err == nil && w.seg.size >= w.cfg.RollSize && !w.cfg.Now().Before(w.rollRetry) {
+		if err := w.roll(); err != nil {
+			w.log.Error("audit: finishing the log file failed; trying again in a minute", "err", err)
+			w.rollRetry = w.cfg.Now().Add(time.Minute)
+		}
+	}
+}
+
+func (w *Writer) write(batch []*request) error {
+	if w.sticky != nil {
+		return w.sticky
+	}
+	if w.seg == nil {
+		if err := w.startSegment(); err != nil {
+			return err
+		}
+	}
+	buf := w.buf[:0]
+	for _, r := range batch {
+		buf = appendFrame(buf, r.payload)
+	}
+	w.buf = buf
+	if err := w.seg.j.append(buf); err != nil {
+		if errors.Is(err, errSticky) {
+			w.sticky = err
+			w.log.Error("audit: the journal could not be fsynced; no more records are taken", "err", err)
+		}
+		return err
+	}
+	w.mu.Lock()
+	for _, r := range batch {
+		w.recs = append(w.recs, segRecord{raw: r.payload, time: r.t})
+		w.seg.size += int64(len(r.payload)) + 1
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+// startSegment opens the journal of a new log file.
+func (w *Writer) startSegment() error {
+	t := w.cfg.Now()
+	if !t.After(w.lastStart) {
+		t = w.lastStart.Add(time.Nanosecond)
+	}
+	base := logBase(w.cfg.Region, t)
+	j, err := createJournal(filepath.Join(w.cfg.Dir, journalDir, base+journalExt))
+	if err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Join(w.cfg.Dir, journalDir)); err != nil {
+		j.close()
+		return err
+	}
+	w.lastStart = t
+	w.seg = &segment{j: j, base: base, start: t}
+	return nil
+}
+
+// drain commits the records already queued (before Close finishes).
+func (w *Writer) drain() {
+	for {
+		select {
+		case r := <-w.reqs:
+			w.commit(r)
+		default:
+			return
+		}
+	}
+}
+
+// refuseQueued answers the records queued after Close.
+func (w *Writer) refuseQueued() {
+	for {
+		select {
+		case r := <-w.reqs:
+			r.done <- ErrClosed
+		default:
+			return
+		}
+	}
+}
+
+// roll finishes the open log file: its records become a gzip log file under logs/, written
+// durably, and its journal is removed.
+func (w *Writer) roll() error {
+	if w.seg == nil {
+		return nil
+	}
+	w.mu.Lock()
+	recs := w.recs
+	w.mu.Unlock()
+	raw := make([][]byte, len(recs))
+	for i, r := range recs {
+		raw[i] = r.raw
+	}
+	gz := gzipBytes(logBody(raw))
+	rel, err := logPath(w.seg.base)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	err = writeFileDurably(filepath.Join(w.cfg.Dir, filepath.FromSlash(rel)), gz)
+	if err == nil {
+		w.recs = nil
+	}
+	w.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("audit: finish log file: %w", err)
+	}
+	w.seg.j.close()
+	jpath := w.seg.j.path
+	w.seg = nil
+	w.rollRetry = time.Time{}
+	if err := os.Remove(jpath); err != nil {
+		return fmt.Errorf("audit: remove finished journal: %w", err)
+	}
+	return syncDir(filepath.Dir(jpath))
+}
+
+// newUUID is a random (version 4) UUID, as CloudTrail's eventID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

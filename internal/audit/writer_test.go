@@ -1,0 +1,59 @@
+package audit
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestWriterRollDigestVerify(t *testing.T) {
+	dir := t.TempDir()
+	clk := newClock()
+	w := openTest(t, dir, clk)
+	record(t, w, 0, 3)
+	if err := w.Roll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	record(t, w, 3, 2)
+	if got, want := numbers(t, dir), []int{4, 3, 2, 1, 0}; !slices.Equal(got, want) {
+		t.Errorf("Query = %v, want %v", got, want)
+	}
+	var seen []int
+	if err := w.Events(context.Background(), Filter{}, func(e *Event) bool {
+		seen = append(seen, int(e.RequestParameters["n"].(float64)))
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{4, 3, 2, 1, 0}; !slices.Equal(seen, want) {
+		t.Errorf("Events = %v, want %v", seen, want)
+	}
+	clk.Add(time.Hour)
+	if err := w.Digest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	record(t, w, 5, 1)
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Record(context.Background(), sampleEvent(9)); err != ErrClosed {
+		t.Errorf("Record after Close = %v, want ErrClosed", err)
+	}
+	logs, err := w.LogFiles("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != 3 {
+		t.Fatalf("%d log files, want 3: %v", len(logs), logs)
+	}
+	rep, err := Verify(dir, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 0 || rep.LogFiles != 3 || rep.Digests != 2 {
+		t.Errorf("Verify = %+v, want no findings, 3 log files, 2 digests", rep)
+	}
+}
