@@ -10,10 +10,10 @@ import (
 // bucket: only the bucket's policy can allow it, as S3 lets services write into a bucket only
 // where its policy grants them.
 type ServiceAccess struct {
-	Service  string // "cloudtrail.amazonaws.com"
-	Action   string // "s3:PutObject", "s3:GetBucketAcl"
-	Bucket   string
-	Key      string // "" for an action on the bucket
+	Service string // "cloudtrail.amazonaws.com"
+	Action  string // "s3:PutObject", "s3:GetBucketAcl"
+	Bucket  string
+	Key     string // "" for an action on the bucket
 	// Conditions are the condition keys the service's request gives (aws:SourceArn,
 	// aws:SourceAccount, s3:x-amz-acl), keyed lower-cased.
 	Conditions map[string][]string
