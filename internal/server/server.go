@@ -35,6 +35,7 @@ import (
 	"github.com/coffer/coffer/internal/s3api"
 	"github.com/coffer/coffer/internal/server/objectkeys"
 	"github.com/coffer/coffer/internal/sigv4"
+	"github.com/coffer/coffer/internal/trail"
 	"github.com/coffer/coffer/internal/trail/bolttrail"
 )
 
@@ -102,6 +103,9 @@ type Server struct {
 	iam      *iam.Service
 	audit    audit.Recorder // what the wire layers record through
 	auditLog *audit.Writer  // nil with NoAudit
+	// auditSigner signs the audit digests, the trails' too; trails are CloudTrail's trails.
+	auditSigner audit.Signer
+	trails      *trail.Service
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -230,7 +234,11 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 		BodyIdleTimeout: cfg.BodyIdleTimeout,
 	})
 	iamHandler := iamapi.New(iamapi.Config{Service: s.iam, Region: cfg.Region, Logger: s.log, Lookup: lookup})
-	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, log: s.log}, nil
+	cloudtrail, err := s.openTrails(ctx, cfg, objects, lookup)
+	if err != nil {
+		return nil, errors.Join(err, s.closeAudit(ctx))
+	}
+	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log}, nil
 }
 
 // startSweep deletes, in the background, the blobs of writes that were interrupted before this
@@ -360,7 +368,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, srv := range s.servers {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
-	errs = append(errs, s.closeAudit(ctx), s.closeStores())
+	errs = append(errs, s.flushTrails(ctx), s.closeAudit(ctx), s.closeStores())
 	return errors.Join(errs...)
 }
 
