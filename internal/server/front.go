@@ -62,7 +62,7 @@ func (f *front) route(r *http.Request) int {
 	switch {
 	case f.kms != nil && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "TrentService."):
 		return routeKMS
-	case f.cloudtrail != nil && strings.HasPrefix(r.Header.Get("X-Amz-Target"), trailapi.TargetPrefix):
+	case f.cloudtrail != nil && isCloudTrail(r):
 		return routeCloudTrail
 	case f.iam != nil:
 		if s := scopeService(r); s == "iam" || s == "sts" {
@@ -70,6 +70,11 @@ func (f *front) route(r *http.Request) int {
 		}
 	}
 	return routeS3
+}
+
+func isCloudTrail(r *http.Request) bool {
+	_, ok := trailapi.Operation(r.Header.Get("X-Amz-Target"))
+	return ok
 }
 
 // scopeService returns the service named by a request's SigV4 credential scope

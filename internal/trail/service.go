@@ -124,6 +124,9 @@ func (s *Service) Create(ctx context.Context, account string, in CreateInput) (T
 		IsMultiRegionTrail:         in.IsMultiRegionTrail, LogFileValidationEnabled: in.EnableLogFileValidation,
 		Created: s.now().UTC(), Tags: in.Tags,
 	}
+	if _, err := s.cfg.Store.Get(ctx, account, in.Name); err == nil {
+		return Trail{}, errorf(ErrTrailExists, "Trail "+in.Name+" already exists for customer: "+account)
+	}
 	if err := s.checkBucket(ctx, &t); err != nil {
 		return Trail{}, err
 	}

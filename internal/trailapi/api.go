@@ -1,5 +1,5 @@
 // Package trailapi serves Coffer's CloudTrail API over AWS's JSON 1.1 protocol: POST / with
-// X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Operation>, SigV4-
+// X-Amz-Target: [com.amazonaws.cloudtrail.v20131101.]CloudTrail_20131101.<Operation>, SigV4-
 // signed for service "cloudtrail". It authenticates each request, authorizes it with the
 // caller's identity policies (cloudtrail:<Operation>; the account root may do everything),
 // calls package trail or reads the audit Writer, records the call in the audit trail
@@ -24,8 +24,21 @@ import (
 	"github.com/coffer/coffer/internal/trail"
 )
 
-// TargetPrefix starts the X-Amz-Target of every CloudTrail request.
-const TargetPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+// The X-Amz-Target of a CloudTrail request is <prefix><Operation>: botocore (the aws CLI,
+// boto3) sends the model's full target prefix, aws-sdk-go-v2 the short one.
+const (
+	targetPrefix      = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+	shortTargetPrefix = "CloudTrail_20131101."
+)
+
+// Operation returns the operation an X-Amz-Target names, and whether it is a CloudTrail
+// target at all.
+func Operation(target string) (string, bool) {
+	if op, ok := strings.CutPrefix(target, targetPrefix); ok {
+		return op, true
+	}
+	return strings.CutPrefix(target, shortTargetPrefix)
+}
 
 // MaxBody caps request bodies; the largest CloudTrail requests here (500 advanced selector
 // values of up to 2 KiB) stay below it.
@@ -118,7 +131,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authenticate checks the target, the signature and the body of a request; it returns the
 // call (nil when the caller is unknown, so there is nothing to record).
 func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, rid string) (*call, error) {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	op, ok := Operation(r.Header.Get("X-Amz-Target"))
 	if r.Method != http.MethodPost || !ok {
 		return nil, errUnknownOperation
 	}
