@@ -8,7 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-func (e *env) cloudtrailAs(c creds) *cloudtrail.Client { return cloudtrail.NewFromConfig(e.awsConfig(c)) }
+func (e *env) cloudtrailAs(c creds) *cloudtrail.Client {
+	return cloudtrail.NewFromConfig(e.awsConfig(c))
+}
 
 // trailBucketPolicy is the bucket policy AWS documents for a CloudTrail trail's bucket: the
 // service may read the bucket's ACL and write under AWSLogs/<account>/ with

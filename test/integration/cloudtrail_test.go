@@ -27,9 +27,9 @@ func TestCloudTrailTrailLifecycle(t *testing.T) {
 	}
 
 	refused := []struct {
-		name   string
-		in     cloudtrail.CreateTrailInput
-		code   string
+		name string
+		in   cloudtrail.CreateTrailInput
+		code string
 	}{
 		{"existing name", cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-logs")}, "TrailAlreadyExistsException"},
 		{"name too short", cloudtrail.CreateTrailInput{Name: aws.String("ab"), S3BucketName: aws.String("trail-logs")}, "InvalidTrailNameException"},
