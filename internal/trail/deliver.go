@@ -238,8 +238,11 @@ func (s *Service) put(ctx context.Context, t *Trail, key string, body []byte, me
 func (s *Service) writeDigest(ctx context.Context, t *Trail) error {
 	start := t.Delivery.PeriodStart
 	end := s.now().UTC().Truncate(time.Second)
-	if !end.After(start) {
-		end = start.Add(time.Second) // two digests of one trail never share a key
+	// Digest keys are to the second: two digests of one trail must never share one.
+	for _, earlier := range []time.Time{start, t.Delivery.LastDigestEnd} {
+		if !end.After(earlier) {
+			end = earlier.Add(time.Second)
+		}
 	}
 	key := s.digestKey(t, end)
 	d := &audit.Digest{AWSAccountID: t.Account, DigestStartTime: audit.FormatTime(start), DigestEndTime: audit.FormatTime(end),
@@ -283,6 +286,7 @@ func (s *Service) endPeriod(ctx context.Context, t *Trail, link *DigestLink, end
 		st.Delivery.Pending = st.Delivery.Pending[min(used, len(st.Delivery.Pending)):]
 		st.Delivery.PeriodStart, st.Delivery.Previous = end, link
 		if link != nil {
+			st.Delivery.LastDigestEnd = end
 			st.Status.LatestDigestDeliveryTime, st.Status.LatestDigestDeliveryError = s.now().UTC(), ""
 		}
 		if st.Delivery.Closing {

@@ -273,7 +273,7 @@ func (s *Service) StartLogging(ctx context.Context, account, nameOrARN string) e
 		}
 		now := s.now().UTC()
 		t.Status.IsLogging, t.Status.StartLoggingTime = true, now
-		t.Delivery = Delivery{Cursor: cursor, PeriodStart: now.Truncate(time.Second)}
+		t.Delivery = Delivery{Cursor: cursor, PeriodStart: now.Truncate(time.Second), LastDigestEnd: t.Delivery.LastDigestEnd}
 		return nil
 	})
 	s.sel.invalidate()

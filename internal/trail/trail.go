@@ -77,6 +77,9 @@ type Delivery struct {
 	// Previous is the last digest of the chain; nil when the next digest starts a chain (the
 	// first since StartLogging).
 	Previous *DigestLink `json:",omitempty"`
+	// LastDigestEnd is the end time of the trail's last digest, over all its chains: the next
+	// one ends later, so two digests never share a key.
+	LastDigestEnd time.Time
 	// Closing is set while the chain's final digest is owed: StopLogging or DeleteTrail ended
 	// the logging, and the digest of the period up to StopLoggingTime is not yet written.
 	Closing bool `json:",omitempty"`
