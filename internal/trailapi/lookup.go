@@ -57,20 +57,20 @@ type lookupToken struct {
 }
 
 // filter builds the audit filter of a LookupEvents request of account.
-func (in *lookupInput) filter(account string, now time.Time) (audit.Filter, error) {
-	f := audit.Filter{Account: account, ManagementOnly: true, From: timeOf(in.StartTime), To: timeOf(in.EndTime)}
+func (in *lookupInput) filter(account string, now time.Time) (f audit.Filter, user string, err error) {
+	f = audit.Filter{Account: account, ManagementOnly: true, From: timeOf(in.StartTime), To: timeOf(in.EndTime)}
 	if f.From.IsZero() {
 		f.From = now.Add(-lookupWindow)
 	}
 	if !f.To.IsZero() && f.From.After(f.To) {
-		return f, errTimeRange
+		return f, "", errTimeRange
 	}
 	if len(in.LookupAttributes) > 1 {
-		return f, &detail{errLookupAttributes, "You cannot specify more than one lookup attribute."}
+		return f, "", &detail{errLookupAttributes, "You cannot specify more than one lookup attribute."}
 	}
 	for _, a := range in.LookupAttributes {
 		if a.AttributeValue == "" {
-			return f, &detail{errLookupAttributes, "AttributeValue must not be empty."}
+			return f, "", &detail{errLookupAttributes, "AttributeValue must not be empty."}
 		}
 		v := a.AttributeValue
 		switch a.AttributeKey {
@@ -80,12 +80,12 @@ func (in *lookupInput) filter(account string, now time.Time) (audit.Filter, erro
 			f.EventName = v
 		case "ReadOnly":
 			if v != "true" && v != "false" {
-				return f, &detail{errLookupAttributes, "ReadOnly must be true or false."}
+				return f, "", &detail{errLookupAttributes, "ReadOnly must be true or false."}
 			}
 			b := v == "true"
 			f.ReadOnly = &b
 		case "Username":
-			f.Username = v
+			user = v // matched below as LookupEvents shows Username ("root" for the root user)
 		case "ResourceType":
 			f.ResourceType = v
 		case "ResourceName":
@@ -95,10 +95,10 @@ func (in *lookupInput) filter(account string, now time.Time) (audit.Filter, erro
 		case "AccessKeyId":
 			f.AccessKeyID = v
 		default:
-			return f, &detail{errLookupAttributes, "Invalid lookup attribute key: " + a.AttributeKey}
+			return f, "", &detail{errLookupAttributes, "Invalid lookup attribute key: " + a.AttributeKey}
 		}
 	}
-	return f, nil
+	return f, user, nil
 }
 
 // paramsHash ties a NextToken to the request it came from.
@@ -117,7 +117,7 @@ func (h *Handler) lookupEvents(c *call) (any, error) {
 	if err := h.authorize(c, "*"); err != nil {
 		return nil, err
 	}
-	f, err := in.filter(c.account(), c.req.Time)
+	f, user, err := in.filter(c.account(), c.req.Time)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +152,9 @@ func (h *Handler) lookupEvents(c *call) (any, error) {
 	// page) and the offset already returned after it.
 	anchor, found, pos, more := tok.Anchor, tok.Anchor == "", 0, false
 	err = h.cfg.Events.Events(c.ctx, f, func(e *audit.Event) bool {
+		if user != "" && username(e.UserIdentity) != user {
+			return true
+		}
 		if !found {
 			if e.EventID != anchor {
 				return true
