@@ -11,6 +11,7 @@ commands:
   server    run the S3 + KMS server (coffer server --data DIR)
   bench     load-test an S3 or KMS endpoint (coffer bench s3|kms --help)
   admin     maintenance of a stopped server's data (coffer admin check --data DIR)
+  audit     verify the audit trail offline, print its records (coffer audit verify --data DIR)
   version   print the version
 `
 
@@ -30,6 +31,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return runBench(args[1:], stdout, stderr, getenv)
 	case "admin":
 		return runAdmin(args[1:], stdout, stderr, getenv)
+	case "audit":
+		return runAudit(args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "coffer", version)
 		return 0

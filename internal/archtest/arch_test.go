@@ -69,7 +69,7 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool { return i == "internal/policy" || i == "internal/secret" }},
 		{"kms knows nothing of S3", func(p string) bool { return under(p, "internal/kms") && !boltBackend(p) },
 			func(i string) bool {
-				return under(i, "internal/kms") || i == "internal/secret" || i == "internal/policy" || i == "internal/iam"
+				return under(i, "internal/kms") || i == "internal/secret" || i == "internal/policy" || i == "internal/iam" || i == "internal/audit"
 			}},
 		{"the KMS's bbolt backend knows the KMS and the bbolt file only", func(p string) bool { return p == "internal/kms/kmsbolt" },
 			func(i string) bool { return under(i, "internal/kms") || i == "internal/boltfile" }},
@@ -83,7 +83,7 @@ func TestDependencyDirections(t *testing.T) {
 			}},
 		{"iamapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/iamapi") },
 			func(i string) bool {
-				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret"
+				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret" || i == "internal/audit"
 			}},
 		{"sigv4 imports nothing of ours", func(p string) bool { return under(p, "internal/sigv4") },
 			func(i string) bool { return false }},

@@ -228,7 +228,7 @@ func (v *verifier) checkLogs(name string, d *Digest) {
 			continue
 		}
 		if err != nil {
-			v.find(FindingModified, obj, "cannot be read: %v", err)
+			v.find(FindingModified, obj, "cannot be read: %s", strings.ReplaceAll(err.Error(), v.dir+string(filepath.Separator), ""))
 			continue
 		}
 		sum := sha256.Sum256(body)

@@ -57,7 +57,7 @@ type Writer struct {
 	// file replaces them (roll), so Events sees each record exactly once.
 	mu     sync.Mutex
 	recs   []segRecord
-	closed bool
+	closed atomic.Bool
 
 	// The rest belongs to the writer goroutine.
 	seg        *segment
@@ -183,10 +183,7 @@ func (w *Writer) Record(ctx context.Context, e *Event) error {
 		t = now
 	}
 	r := &request{payload: payload, t: t.UTC(), done: make(chan error, 1)}
-	w.mu.Lock()
-	closed := w.closed
-	w.mu.Unlock()
-	if closed {
+	if w.closed.Load() {
 		return ErrClosed
 	}
 	select {
@@ -232,13 +229,9 @@ func (w *Writer) Digest(ctx context.Context) error {
 // Close finishes the open log file and writes a final digest for the open period, so no
 // finished log file is left outside the chain. Record fails after Close.
 func (w *Writer) Close(ctx context.Context) error {
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
+	if w.closed.Swap(true) {
 		return ErrClosed
 	}
-	w.closed = true
-	w.mu.Unlock()
 	return w.do(ctx, func() error {
 		w.drain()
 		err := w.digest(ctx)

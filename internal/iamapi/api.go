@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/sigv4"
 )
@@ -43,6 +44,9 @@ type Config struct {
 	// Lookup is the request's one credential lookup (as for every wire layer).
 	Lookup func(ctx context.Context, accessKey, sessionToken string) (sigv4.Credential, error)
 	Logger *slog.Logger
+	// Audit takes one record per authenticated call, kept before the call is answered;
+	// audit.Discard when nil.
+	Audit audit.Recorder
 }
 
 // Handler is the IAM and STS wire layer.
@@ -52,15 +56,19 @@ type Handler struct {
 	ver    *sigv4.Verifier // the server's region
 	global *sigv4.Verifier // us-east-1, IAM's signing region
 	log    *slog.Logger
+	audit  audit.Recorder
 }
 
 // New returns the handler.
 func New(cfg Config) *Handler {
-	h := &Handler{svc: cfg.Service, region: cfg.Region, log: cfg.Logger,
+	h := &Handler{svc: cfg.Service, region: cfg.Region, log: cfg.Logger, audit: cfg.Audit,
 		ver:    &sigv4.Verifier{Region: cfg.Region, Lookup: cfg.Lookup, MaxBody: MaxBody},
 		global: &sigv4.Verifier{Region: globalRegion, Lookup: cfg.Lookup, MaxBody: MaxBody}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.audit == nil {
+		h.audit = audit.Discard{}
 	}
 	return h
 }
@@ -78,7 +86,10 @@ type call struct {
 // get returns a form parameter.
 func (c *call) get(name string) string { return c.form.Get(name) }
 
-// ServeHTTP implements http.Handler. The request id header is set by the front router.
+// ServeHTTP implements http.Handler. The request id header is set by the front router. Every
+// authenticated call is recorded before it is answered; one whose record cannot be kept
+// answers ServiceFailure, so no answered call (no access key or session handed out) lacks its
+// record.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := w.Header().Get("x-amz-request-id")
 	w.Header().Set("x-amzn-RequestId", rid)
@@ -91,8 +102,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c != nil && c.service == "sts" || c == nil && serviceOf(r) == "sts" {
 		ns = stsNS
 	}
+	var ae *apiError
 	if err != nil {
-		ae := classify(err)
+		ae = classify(err)
+	}
+	if c != nil {
+		if rerr := h.record(r, c, out, ae); rerr != nil {
+			h.log.Error("iam request not answered: its audit record failed", "request_id", rid, "action", c.action, "err", rerr)
+			ae = errInternal
+		}
+	}
+	if ae != nil {
 		if ae.status >= 500 {
 			h.log.Error("iam request failed", "request_id", rid, "err", err)
 		}

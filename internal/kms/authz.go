@@ -64,6 +64,7 @@ func (a ask) withTokens(tokens []string) ask {
 // permissions, and an explicit deny anywhere wins (AWS's "Determining access to an AWS KMS
 // key"). AWS managed keys are decided by their key policy like any other.
 func (s *Service) authorize(ctx context.Context, c Caller, e *entry, a ask) error {
+	s.noteKey(ctx, e.key)
 	if err := checkGrantTokens(a.tokens); err != nil {
 		return err
 	}

@@ -162,7 +162,7 @@ func (s *Service) rotateDue(ctx context.Context, id string, now time.Time) error
 		return err
 	}
 	defer clear(raw)
-	_, err = s.update(ctx, id, func(k *Key) error {
+	e, err := s.update(ctx, id, func(k *Key) error {
 		if !k.Rotation.Enabled || k.State != StateEnabled || k.Rotation.Next.IsZero() || k.Rotation.Next.After(now) {
 			return errNotDue
 		}
@@ -172,5 +172,10 @@ func (s *Service) rotateDue(ctx context.Context, id string, now time.Time) error
 		k.Rotation.Next = now.Add(time.Duration(k.Rotation.PeriodDays) * 24 * time.Hour)
 		return nil
 	})
+	if err == nil && !e.key.Owned {
+		// Service-owned keys (the SSE-S3 key) are Coffer's own, as AWS owned keys are AWS's:
+		// their rotations are in no account's trail.
+		s.serviceEvent(ctx, e.key, "RotateKey", map[string]any{"keyId": e.key.ID})
+	}
 	return err
 }

@@ -64,18 +64,24 @@ func (s *Service) destroy(ctx context.Context, id string, now time.Time) error {
 	s.grantsChanged(id)
 	s.aliasesChanged(k.Account)
 	s.log.Info("kms key deleted", "key", id)
+	if !k.Owned {
+		s.serviceEvent(ctx, k, "DeleteKey", nil)
+	}
 	return nil
 }
 
 // expireImport deletes imported material whose ValidTo has passed; the key becomes PendingImport.
 func (s *Service) expireImport(ctx context.Context, id string, now time.Time) error {
-	_, err := s.update(ctx, id, func(k *Key) error {
+	e, err := s.update(ctx, id, func(k *Key) error {
 		if k.ValidTo.IsZero() || k.ValidTo.After(now) || len(k.Versions) == 0 {
 			return errNotDue
 		}
 		dropMaterial(k)
 		return nil
 	})
+	if err == nil {
+		s.serviceEvent(ctx, e.key, "DeleteExpiredKeyMaterial", nil)
+	}
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/policy"
 )
 
@@ -29,6 +30,10 @@ type Config struct {
 	// the SSE-S3 service key; 365 when zero.
 	OwnedRotationDays int
 	Logger            *slog.Logger
+	// Audit takes the records of what the service does by itself (automatic rotations,
+	// deletions, expiry of imported material); audit.Discard when nil. The wire layers record
+	// the calls made to it.
+	Audit audit.Recorder
 }
 
 // Service is the key management service. It is safe for concurrent use.
@@ -42,6 +47,7 @@ type Service struct {
 	partition string
 	now       func() time.Time
 	log       *slog.Logger
+	audit     audit.Recorder
 	mgdDays   int
 	ownedDays int
 
@@ -68,7 +74,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		policies: policy.NewCache(policy.ResourceKind, maxCachedPolicies),
 		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
-		now: cfg.Now, log: cfg.Logger, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
+		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 	}
 	if s.partition == "" {
@@ -79,6 +85,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.audit == nil {
+		s.audit = audit.Discard{}
 	}
 	if s.mgdDays == 0 {
 		s.mgdDays = 365
@@ -240,6 +249,9 @@ func (s *Service) find(ctx context.Context, c Caller, id string, o resolveOpts) 
 	e, err = s.load(ctx, r.keyID)
 	if errors.Is(err, ErrStoreNoSuchKey) || (err == nil && (e.key.Owned || e.key.Account != account)) {
 		return nil, "", errf(ErrNotFound, "Key '%s' does not exist", s.KeyARN(account, r.keyID))
+	}
+	if err == nil {
+		s.noteKey(ctx, e.key)
 	}
 	return e, r.alias, err
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/sigv4"
@@ -36,14 +37,18 @@ type Config struct {
 	Verifier  *sigv4.Verifier
 	Directory iam.Directory
 	Logger    *slog.Logger
+	// Audit takes one record per authenticated call, kept before the call is answered;
+	// audit.Discard when nil.
+	Audit audit.Recorder
 }
 
 // Handler is the KMS wire layer.
 type Handler struct {
-	svc *kms.Service
-	ver *sigv4.Verifier
-	dir iam.Directory
-	log *slog.Logger
+	svc   *kms.Service
+	ver   *sigv4.Verifier
+	dir   iam.Directory
+	log   *slog.Logger
+	audit audit.Recorder
 }
 
 // New returns the KMS API handler.
@@ -51,9 +56,12 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Service == nil || cfg.Verifier == nil || cfg.Directory == nil {
 		return nil, errors.New("kmsapi: Service, Verifier and Directory are required")
 	}
-	h := &Handler{svc: cfg.Service, ver: cfg.Verifier, dir: cfg.Directory, log: cfg.Logger}
+	h := &Handler{svc: cfg.Service, ver: cfg.Verifier, dir: cfg.Directory, log: cfg.Logger, audit: cfg.Audit}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.audit == nil {
+		h.audit = audit.Discard{}
 	}
 	return h, nil
 }
@@ -65,7 +73,9 @@ func requestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Every authenticated call is recorded (one record, made
+// here) before it is answered; a call whose record cannot be kept answers
+// KMSInternalException, so no answered call lacks its record.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A front router may already have given the request an id; keep it so the logs agree.
 	rid := w.Header().Get("x-amzn-RequestId")
@@ -73,12 +83,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rid = requestID()
 		w.Header().Set("x-amzn-RequestId", rid)
 	}
-	opName, out, err := h.serve(w, r)
+	var c call
+	out, err := h.serve(w, r, &c)
+	var ae *apiError
 	if err != nil {
-		ae := classify(err)
+		ae = classify(err)
 		if ae == internalError {
-			h.log.Error("kms request failed", "op", opName, "request_id", rid, "err", err)
+			h.log.Error("kms request failed", "op", c.op, "request_id", rid, "err", err)
 		}
+	}
+	if c.req != nil {
+		if rerr := h.record(r, &c, out, ae); rerr != nil {
+			h.log.Error("kms request not answered: its audit record failed", "op", c.op, "request_id", rid, "err", rerr)
+			clearSecrets(out)
+			ae = internalError
+		}
+	}
+	if ae != nil {
 		writeJSON(w, ae.Status, errorBody{Type: ae.Type, Message: ae.Message})
 		return
 	}
@@ -91,11 +112,13 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, error) {
+// serve authenticates and runs one call, filling c with what its record needs.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *call) (any, error) {
 	opName, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	if r.Method != http.MethodPost || !ok {
-		return "", nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation."}
+		return nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation."}
 	}
+	c.op = opName
 	// The cap goes on a shallow copy: net/http recognises an unread Expect: 100-continue body
 	// by the type of the original request's Body, and drains anything else it does not know
 	// before replying, waiting for a body the client was never asked to send.
@@ -105,46 +128,46 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, any, er
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return opName, nil, errBodyTooLarge
+			return nil, errBodyTooLarge
 		}
-		return opName, nil, err
+		return nil, err
 	}
 	// auth.Body is not closed here: net/http closes it after flushing the response, whereas
 	// closing it first would drain a body an Expect: 100-continue client was never asked for.
 	if auth.Service != "kms" {
-		return opName, nil, errWrongService
+		return nil, errWrongService
 	}
 	if !signedPayload(auth.ContentSHA256) {
 		// UNSIGNED-PAYLOAD and the streaming modes leave the JSON body unauthenticated: a
 		// request whose body could be swapped after signing is refused.
-		return opName, nil, fmt.Errorf("%w: the KMS API needs a signed payload hash", sigv4.ErrSignatureDoesNotMatch)
+		return nil, fmt.Errorf("%w: the KMS API needs a signed payload hash", sigv4.ErrSignatureDoesNotMatch)
 	}
 	p, ok := auth.Owner.(iam.Principal)
 	if !ok {
-		return opName, nil, sigv4.ErrInvalidAccessKeyID
+		return nil, sigv4.ErrInvalidAccessKeyID
 	}
 	body, err := io.ReadAll(io.LimitReader(auth.Body, MaxBody+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return opName, nil, errBodyTooLarge
+			return nil, errBodyTooLarge
 		}
-		return opName, nil, err
+		return nil, err
 	}
 	if len(body) > MaxBody {
-		return opName, nil, errBodyTooLarge
+		return nil, errBodyTooLarge
 	}
 	ri := iam.NewRequest(p, r.RemoteAddr, r.TLS != nil, r.UserAgent(), w.Header().Get("x-amzn-RequestId"), auth.Region).Signed(iam.AuthHeader, iam.SigV4, auth.Date, auth.ContentSHA256)
-	r = r.WithContext(iam.WithRequest(r.Context(), ri))
+	c.req, c.body = ri, body
+	r = r.WithContext(kms.WithKeysUsed(iam.WithRequest(r.Context(), ri), &c.keys))
 	fn, ok := operations[opName]
 	if !ok {
-		return opName, nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation " + opName + "."}
+		return nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation " + opName + "."}
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	out, err := fn(h, r, kms.CallerFrom(ri), body)
-	return opName, out, err
+	return fn(h, r, kms.CallerFrom(ri), body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go"
+	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/kmsbolt"
@@ -35,6 +36,7 @@ type env struct {
 	srv    *httptest.Server
 	client *awskms.Client
 	clock  *kmstest.Clock
+	rec    audit.Recorder // the handler's Recorder; nil for none
 }
 
 // newEnv starts a server whose state lives in dir (a new temp dir when empty).
@@ -78,7 +80,7 @@ func (e *env) open(t testing.TB) {
 		}
 		return sigv4.Credential{Secret: c.Secret.RevealBytes(), Owner: c.Principal}, nil
 	}}
-	h, err := New(Config{Service: svc, Verifier: ver, Directory: dir})
+	h, err := New(Config{Service: svc, Verifier: ver, Directory: dir, Audit: e.rec})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,5 +80,5 @@ func realKeys(b testing.TB, db *bolt.DB, dir string) object.Keys {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return objectkeys.New(svc)
+	return objectkeys.New(svc, nil)
 }

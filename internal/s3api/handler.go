@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/sigv4"
@@ -32,6 +33,9 @@ type Config struct {
 	// BodyIdleTimeout cuts a connection whose request or response body makes no progress for
 	// this long (0: DefaultBodyIdleTimeout).
 	BodyIdleTimeout time.Duration
+	// Audit takes the records of management calls, and of the data calls it selects, kept
+	// before each call is answered (audit.go); audit.Discard when nil.
+	Audit audit.Recorder
 }
 
 // Handler serves the S3 API.
@@ -43,16 +47,20 @@ type Handler struct {
 	domains []string
 	log     *slog.Logger
 	idle    time.Duration
+	audit   audit.Recorder
 }
 
 // New returns the S3 handler.
 func New(c Config) *Handler {
-	h := &Handler{objects: c.Objects, verify: c.Verifier, dir: c.Directory, region: c.Region, domains: c.Domains, log: c.Logger, idle: c.BodyIdleTimeout}
+	h := &Handler{objects: c.Objects, verify: c.Verifier, dir: c.Directory, region: c.Region, domains: c.Domains, log: c.Logger, idle: c.BodyIdleTimeout, audit: c.Audit}
 	if h.idle <= 0 {
 		h.idle = DefaultBodyIdleTimeout
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.audit == nil {
+		h.audit = audit.Discard{}
 	}
 	return h
 }
@@ -73,6 +81,10 @@ type request struct {
 	// target is the bucket the request acts on, as the authorization that let it through read
 	// it (zero for requests on no bucket).
 	target object.Bucket
+	// op is the operation the request was routed to; fail the error it is answered with, for
+	// its audit record.
+	op   operation
+	fail *apiError
 }
 
 // ServeHTTP authenticates, routes and renders errors. The request id header must already be
@@ -93,6 +105,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var op operation
 	if err == nil {
 		op, err = h.route(q)
+	}
+	if err == nil {
+		h.watch(q, op)
 	}
 	if err == nil {
 		err = h.authorize(q, op)
@@ -195,7 +210,7 @@ func (h *Handler) route(q *request) (operation, error) {
 	switch {
 	case q.bucket == "":
 		if m == http.MethodGet {
-			return serviceOp("s3:ListAllMyBuckets", h.listBuckets), nil
+			return serviceOp("ListBuckets", "s3:ListAllMyBuckets", h.listBuckets), nil
 		}
 		return operation{}, errMethodNotAllowed
 	case q.key == "":
@@ -209,57 +224,57 @@ func (h *Handler) route(q *request) (operation, error) {
 	case http.MethodPut:
 		switch {
 		case q.has("encryption"):
-			return objectOp("s3:UpdateObjectEncryption", h.updateObjectEncryption), nil
+			return objectOp("UpdateObjectEncryption", "s3:UpdateObjectEncryption", h.updateObjectEncryption), nil
 		case q.has("partNumber") && q.has("uploadId") && q.r.Header.Get("x-amz-copy-source") != "":
-			return objectOp("s3:PutObject", h.uploadPartCopy), nil
+			return objectOp("UploadPartCopy", "s3:PutObject", h.uploadPartCopy), nil
 		case q.has("partNumber") && q.has("uploadId"):
-			return objectOp("s3:PutObject", h.uploadPart), nil
+			return objectOp("UploadPart", "s3:PutObject", h.uploadPart), nil
 		case q.has("acl"):
-			return objectOp("s3:PutObjectAcl", h.putObjectACL), nil
+			return objectOp("PutObjectAcl", "s3:PutObjectAcl", h.putObjectACL), nil
 		case hasUnsupported(q.query, objectSubresources):
 			return operation{}, errNotImplemented
 		case q.r.Header.Get("x-amz-copy-source") != "":
-			return objectOp("s3:PutObject", h.copyObject), nil
+			return objectOp("CopyObject", "s3:PutObject", h.copyObject), nil
 		}
-		return objectOp("s3:PutObject", h.putObject), nil
+		return objectOp("PutObject", "s3:PutObject", h.putObject), nil
 	case http.MethodGet, http.MethodHead:
 		if q.has("uploadId") {
 			if m == http.MethodHead {
 				return operation{}, errMethodNotAllowed
 			}
-			return objectOp("s3:ListMultipartUploadParts", h.listParts), nil
+			return objectOp("ListParts", "s3:ListMultipartUploadParts", h.listParts), nil
 		}
 		if m == http.MethodGet {
 			switch {
 			case q.has("attributes"):
-				return objectOp("s3:GetObjectAttributes", h.getObjectAttributes), nil
+				return objectOp("GetObjectAttributes", "s3:GetObjectAttributes", h.getObjectAttributes), nil
 			case q.has("acl"):
-				return objectOp("s3:GetObjectAcl", h.getObjectACL), nil
+				return objectOp("GetObjectAcl", "s3:GetObjectAcl", h.getObjectACL), nil
 			case q.has("tagging"):
-				return objectOp("s3:GetObjectTagging", h.getObjectTagging), nil
+				return objectOp("GetObjectTagging", "s3:GetObjectTagging", h.getObjectTagging), nil
 			}
 		}
 		if hasUnsupported(q.query, objectSubresources) {
 			return operation{}, errNotImplemented
 		}
 		if m == http.MethodHead {
-			return objectOp("s3:GetObject", h.headObject), nil
+			return objectOp("HeadObject", "s3:GetObject", h.headObject), nil
 		}
-		return objectOp("s3:GetObject", h.getObjectBody), nil
+		return objectOp("GetObject", "s3:GetObject", h.getObjectBody), nil
 	case http.MethodDelete:
 		if q.has("uploadId") {
-			return objectOp("s3:AbortMultipartUpload", h.abortUpload), nil
+			return objectOp("AbortMultipartUpload", "s3:AbortMultipartUpload", h.abortUpload), nil
 		}
 		if hasUnsupported(q.query, objectSubresources) {
 			return operation{}, errNotImplemented
 		}
-		return objectOp("s3:DeleteObject", h.deleteObject), nil
+		return objectOp("DeleteObject", "s3:DeleteObject", h.deleteObject), nil
 	case http.MethodPost:
 		switch {
 		case q.has("uploads"):
-			return objectOp("s3:PutObject", h.createUpload), nil
+			return objectOp("CreateMultipartUpload", "s3:PutObject", h.createUpload), nil
 		case q.has("uploadId"):
-			return objectOp("s3:PutObject", h.completeUpload), nil
+			return objectOp("CompleteMultipartUpload", "s3:PutObject", h.completeUpload), nil
 		}
 		return operation{}, errNotImplemented
 	}
@@ -276,51 +291,51 @@ func (h *Handler) routeBucket(q *request) (operation, error) {
 		if hasUnsupported(q.query, nil) {
 			return operation{}, errNotImplemented
 		}
-		return operation{action: "s3:CreateBucket", scope: scopeNewBucket, serve: h.createBucket}, nil
+		return operation{name: "CreateBucket", action: "s3:CreateBucket", scope: scopeNewBucket, serve: h.createBucket}, nil
 	case http.MethodHead:
-		return bucketOp("s3:ListBucket", h.headBucket), nil
+		return bucketOp("HeadBucket", "s3:ListBucket", h.headBucket), nil
 	case http.MethodDelete:
 		if hasUnsupported(q.query, nil) {
 			return operation{}, errNotImplemented
 		}
-		return bucketOp("s3:DeleteBucket", h.deleteBucket), nil
+		return bucketOp("DeleteBucket", "s3:DeleteBucket", h.deleteBucket), nil
 	case http.MethodPost:
 		switch {
 		case q.has("delete"):
 			// S3 decides DeleteObjects key by key: the handler asks for s3:DeleteObject on each.
-			return operation{action: "s3:DeleteObject", scope: scopeSelf, serve: h.deleteObjects}, nil
+			return operation{name: "DeleteObjects", action: "s3:DeleteObject", scope: scopeSelf, serve: h.deleteObjects}, nil
 		case isPostObject(q):
 			// The form carries the credentials: the handler authenticates, then authorizes.
-			return operation{action: "s3:PutObject", scope: scopeSelf, serve: h.postObject}, nil
+			return operation{name: "PostObject", action: "s3:PutObject", scope: scopeSelf, serve: h.postObject}, nil
 		case len(q.query) == 0:
 			// A POST Object that is not a form: refused once the caller may write at all.
-			return bucketOp("s3:PutObject", func(*request) error { return errPostEnclosure }), nil
+			return bucketOp("PostObject", "s3:PutObject", func(*request) error { return errPostEnclosure }), nil
 		}
 		return operation{}, errNotImplemented
 	case http.MethodGet:
 		switch {
 		case q.has("location"):
-			return bucketOp("s3:GetBucketLocation", h.getBucketLocation), nil
+			return bucketOp("GetBucketLocation", "s3:GetBucketLocation", h.getBucketLocation), nil
 		case q.has("uploads"):
-			return bucketOp("s3:ListBucketMultipartUploads", h.listUploads), nil
+			return bucketOp("ListMultipartUploads", "s3:ListBucketMultipartUploads", h.listUploads), nil
 		case q.has("versioning"):
-			return bucketOp("s3:GetBucketVersioning", h.getBucketVersioning), nil
+			return bucketOp("GetBucketVersioning", "s3:GetBucketVersioning", h.getBucketVersioning), nil
 		case q.has("versions"):
 			if hasUnsupported(q.query, versionListParams) {
 				return operation{}, errNotImplemented
 			}
-			return bucketOp("s3:ListBucketVersions", h.listObjectVersions), nil
+			return bucketOp("ListObjectVersions", "s3:ListBucketVersions", h.listObjectVersions), nil
 		}
 		if action, ok := unsetSubresource(q); ok {
-			return bucketOp(action, h.bucketSubresource), nil
+			return bucketOp(subresourceEvent(q), action, h.bucketSubresource), nil
 		}
 		switch {
 		case hasUnsupported(q.query, listParams):
 			return operation{}, errNotImplemented
 		case q.query.Get("list-type") == "2":
-			return bucketOp("s3:ListBucket", h.listObjectsV2), nil
+			return bucketOp("ListObjectsV2", "s3:ListBucket", h.listObjectsV2), nil
 		}
-		return bucketOp("s3:ListBucket", h.listObjects), nil
+		return bucketOp("ListObjects", "s3:ListBucket", h.listObjects), nil
 	}
 	return operation{}, errMethodNotAllowed
 }
@@ -376,6 +391,7 @@ func (h *Handler) writeXML(q *request, status int, v any) error {
 // writeError renders err as an S3 error. HEAD responses carry no body.
 func (h *Handler) writeError(q *request, err error) {
 	ae, known := toAPIError(err)
+	q.fail = ae
 	if !known {
 		h.log.Error("internal error", "request_id", q.id, "method", q.r.Method, "bucket", q.bucket, "err", err)
 	} else {

@@ -7,6 +7,7 @@ import (
 // operation is one S3 API operation as routing resolves it: the IAM action it needs, on which
 // resource, and the handler that serves it once the object service authorized the action.
 type operation struct {
+	name   string // the S3 API operation ("GetObject"), the eventName of its audit record
 	action string // "s3:GetObject": AWS's "Actions, resources, and condition keys for Amazon S3"
 	scope  scope
 	serve  func(*request) error
@@ -25,20 +26,22 @@ const (
 	scopeSelf
 )
 
-func serviceOp(action string, serve func(*request) error) operation {
-	return operation{action: action, scope: scopeService, serve: serve}
+func serviceOp(name, action string, serve func(*request) error) operation {
+	return operation{name: name, action: action, scope: scopeService, serve: serve}
 }
 
-func bucketOp(action string, serve func(*request) error) operation {
-	return operation{action: action, scope: scopeBucket, serve: serve}
+func bucketOp(name, action string, serve func(*request) error) operation {
+	return operation{name: name, action: action, scope: scopeBucket, serve: serve}
 }
 
-func objectOp(action string, serve func(*request) error) operation {
-	return operation{action: action, scope: scopeObject, serve: serve}
+func objectOp(name, action string, serve func(*request) error) operation {
+	return operation{name: name, action: action, scope: scopeObject, serve: serve}
 }
 
-// bucketMethod is one method of a bucket configuration sub-resource: its action and handler.
+// bucketMethod is one method of a bucket configuration sub-resource: its operation name,
+// action and handler.
 type bucketMethod struct {
+	name   string
 	action string
 	serve  func(*Handler, *request) error
 }
@@ -54,28 +57,29 @@ type bucketConfig struct {
 // for S3's permissions, writing it (DeleteBucketEncryption needs s3:PutEncryptionConfiguration).
 var bucketConfigs = []bucketConfig{
 	{"encryption",
-		bucketMethod{"s3:GetEncryptionConfiguration", (*Handler).getBucketEncryption},
-		bucketMethod{"s3:PutEncryptionConfiguration", (*Handler).putBucketEncryption},
-		bucketMethod{"s3:PutEncryptionConfiguration", (*Handler).deleteBucketEncryption}},
+		bucketMethod{"GetBucketEncryption", "s3:GetEncryptionConfiguration", (*Handler).getBucketEncryption},
+		bucketMethod{"PutBucketEncryption", "s3:PutEncryptionConfiguration", (*Handler).putBucketEncryption},
+		bucketMethod{"DeleteBucketEncryption", "s3:PutEncryptionConfiguration", (*Handler).deleteBucketEncryption}},
 	{"acl",
-		bucketMethod{"s3:GetBucketAcl", (*Handler).getBucketACL},
-		bucketMethod{"s3:PutBucketAcl", (*Handler).putBucketACL},
+		bucketMethod{"GetBucketAcl", "s3:GetBucketAcl", (*Handler).getBucketACL},
+		bucketMethod{"PutBucketAcl", "s3:PutBucketAcl", (*Handler).putBucketACL},
 		bucketMethod{}},
 	{"ownershipControls",
-		bucketMethod{"s3:GetBucketOwnershipControls", (*Handler).getOwnershipControls},
-		bucketMethod{"s3:PutBucketOwnershipControls", (*Handler).putOwnershipControls},
-		bucketMethod{"s3:PutBucketOwnershipControls", (*Handler).deleteOwnershipControls}},
+		bucketMethod{"GetBucketOwnershipControls", "s3:GetBucketOwnershipControls", (*Handler).getOwnershipControls},
+		bucketMethod{"PutBucketOwnershipControls", "s3:PutBucketOwnershipControls", (*Handler).putOwnershipControls},
+		bucketMethod{"DeleteBucketOwnershipControls", "s3:PutBucketOwnershipControls", (*Handler).deleteOwnershipControls}},
 	{"policy",
-		bucketMethod{"s3:GetBucketPolicy", (*Handler).getBucketPolicy},
-		bucketMethod{"s3:PutBucketPolicy", (*Handler).putBucketPolicy},
-		bucketMethod{"s3:DeleteBucketPolicy", (*Handler).deleteBucketPolicy}},
+		bucketMethod{"GetBucketPolicy", "s3:GetBucketPolicy", (*Handler).getBucketPolicy},
+		bucketMethod{"PutBucketPolicy", "s3:PutBucketPolicy", (*Handler).putBucketPolicy},
+		bucketMethod{"DeleteBucketPolicy", "s3:DeleteBucketPolicy", (*Handler).deleteBucketPolicy}},
 	{"policyStatus",
-		bucketMethod{"s3:GetBucketPolicyStatus", (*Handler).getBucketPolicyStatus},
+		bucketMethod{"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", (*Handler).getBucketPolicyStatus},
 		bucketMethod{}, bucketMethod{}},
+	// CloudTrail names the Block Public Access operations of a bucket *BucketPublicAccessBlock.
 	{"publicAccessBlock",
-		bucketMethod{"s3:GetBucketPublicAccessBlock", (*Handler).getPublicAccessBlock},
-		bucketMethod{"s3:PutBucketPublicAccessBlock", (*Handler).putPublicAccessBlock},
-		bucketMethod{"s3:PutBucketPublicAccessBlock", (*Handler).deletePublicAccessBlock}},
+		bucketMethod{"GetBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock", (*Handler).getPublicAccessBlock},
+		bucketMethod{"PutBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", (*Handler).putPublicAccessBlock},
+		bucketMethod{"DeleteBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", (*Handler).deletePublicAccessBlock}},
 }
 
 // configOp returns the operation of a request to a bucket configuration sub-resource, or
@@ -98,7 +102,7 @@ func (h *Handler) configOp(q *request) (operation, bool) {
 			return operation{}, false
 		}
 		serve := m.serve
-		return bucketOp(m.action, func(q *request) error { return serve(h, q) }), true
+		return bucketOp(m.name, m.action, func(q *request) error { return serve(h, q) }), true
 	}
 	return operation{}, false
 }

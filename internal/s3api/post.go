@@ -73,7 +73,7 @@ func (h *Handler) postObject(q *request) error {
 	h.identify(q, a, p, iam.AuthPOST)
 	fq := formRequest(q, form.fields)
 	// The form's fields stand for the request's headers, also as condition keys.
-	if err := h.authorize(fq, objectOp("s3:PutObject", nil)); err != nil {
+	if err := h.authorize(fq, objectOp("PostObject", "s3:PutObject", nil)); err != nil {
 		return err
 	}
 	if _, err := h.writeTarget(fq); err != nil {

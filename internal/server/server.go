@@ -190,7 +190,6 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	if err != nil {
 		return nil, err
 	}
-	s.startKMSJobs(ctx, keySvc)
 	iamCfg := root.iamConfig()
 	iamCfg.Now, iamCfg.Logger = cfg.IAMNow, s.log
 	// The identities are read at start outside any request: a damaged record must refuse the
@@ -213,14 +212,17 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	if err := s.openAudit(ctx, cfg, keySvc); err != nil {
 		return nil, err
 	}
+	// The scheduler starts once the audit trail is open: its rotations and deletions are
+	// recorded.
+	s.startKMSJobs(ctx, keySvc)
 	lookup := credentialLookup(s.iam)
-	kmsHandler, err := kmsapi.New(kmsapi.Config{Service: keySvc, Logger: s.log, Directory: s.iam,
+	kmsHandler, err := kmsapi.New(kmsapi.Config{Service: keySvc, Logger: s.log, Directory: s.iam, Audit: s.audit,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Service: "kms", Lookup: lookup}})
 	if err != nil {
 		return nil, errors.Join(err, s.closeAudit(ctx))
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
-	s.kms, s.keys = keySvc, objectkeys.New(keySvc)
+	s.kms, s.keys = keySvc, objectkeys.New(keySvc, s.audit)
 	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: s.keys, Logger: s.log,
 		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
 	s.startSweep(ctx, objects)
@@ -232,8 +234,9 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 		Domains:         domains,
 		Logger:          s.log,
 		BodyIdleTimeout: cfg.BodyIdleTimeout,
+		Audit:           s.audit,
 	})
-	iamHandler := iamapi.New(iamapi.Config{Service: s.iam, Region: cfg.Region, Logger: s.log, Lookup: lookup})
+	iamHandler := iamapi.New(iamapi.Config{Service: s.iam, Region: cfg.Region, Logger: s.log, Lookup: lookup, Audit: s.audit})
 	cloudtrail, err := s.openTrails(ctx, cfg, objects, lookup)
 	if err != nil {
 		return nil, errors.Join(err, s.closeAudit(ctx))
@@ -286,7 +289,7 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 		return nil, fmt.Errorf("kms store: %w", err)
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
-		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow})
+		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}})
 	if err != nil {
 		return nil, err
 	}

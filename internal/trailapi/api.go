@@ -219,7 +219,7 @@ func (h *Handler) record(c *call, err error) error {
 	}
 	if err != nil {
 		ae := classify(err)
-		c.event.ErrorCode, c.event.ErrorMessage = ae.Type, ae.Message
+		c.event.Fail(ae.Type, ae.Message)
 		c.event.ResponseElements = nil
 	}
 	return h.cfg.Audit.Record(c.ctx, c.event)

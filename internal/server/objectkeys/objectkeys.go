@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/object"
@@ -31,8 +32,17 @@ const managedS3Alias = "alias/aws/s3"
 //
 // SSE-KMS data keys are made and opened by GenerateDataKey and Decrypt as the requester, with
 // kms:ViaService = s3.<region>.amazonaws.com.
+//
+// Every KMS call made here is on a requester's behalf and is recorded as CloudTrail records
+// the KMS calls S3 makes: a KMS event (GenerateDataKey, Decrypt, Encrypt; SSE-S3 seals as
+// Encrypt and unseals as Decrypt under the service key) with the requester's identity invoked
+// by s3.amazonaws.com, the encryption context naming the object (aws:s3:arn), and the key as
+// its resource — kept before S3 goes on, so a request whose KMS records cannot be kept fails.
+// The server's own uses of service keys that are on nobody's behalf (sealing IAM credentials,
+// the audit signing key) do not come through here and are not recorded.
 type Keys struct {
 	kms        *kms.Service
+	audit      audit.Recorder
 	viaService string
 
 	mu    sync.Mutex
@@ -43,9 +53,12 @@ type Keys struct {
 
 var _ object.Keys = (*Keys)(nil)
 
-// New returns Keys over svc.
-func New(svc *kms.Service) *Keys {
-	return &Keys{kms: svc, viaService: "s3." + svc.Region() + ".amazonaws.com"}
+// New returns Keys over svc, recording its calls to rec (audit.Discard when nil).
+func New(svc *kms.Service, rec audit.Recorder) *Keys {
+	if rec == nil {
+		rec = audit.Discard{}
+	}
+	return &Keys{kms: svc, audit: rec, viaService: "s3." + svc.Region() + ".amazonaws.com"}
 }
 
 // Calls counts the cryptographic KMS calls made on requesters' behalf: GenerateDataKey,
@@ -78,12 +91,36 @@ func (k *Keys) SealServiceKey(ctx context.Context, objectKey secret.Key, ec map[
 	if err != nil {
 		return nil, err
 	}
-	return k.kms.EncryptOwned(ctx, id, objectKey.RevealBytes(), ec)
+	sealed, err := k.kms.EncryptOwned(ctx, id, objectKey.RevealBytes(), ec)
+	if err := k.recordOwned(ctx, "Encrypt", id, ec, err); err != nil {
+		return nil, err
+	}
+	return sealed, err
+}
+
+// recordOwned records an SSE-S3 seal or unseal under the service key id as the KMS call it
+// stands for, for the requester of ctx. Calls without a requester (none so far) are not
+// recorded.
+func (k *Keys) recordOwned(ctx context.Context, name, id string, ec map[string]string, callErr error) error {
+	r := iam.RequestFrom(ctx)
+	if r == nil {
+		return nil
+	}
+	arn := k.kms.KeyARN("", id)
+	kc := &kmsCall{name: name, params: map[string]any{"keyId": arn, "encryptionContext": encryptionContext(ec),
+		"encryptionAlgorithm": kms.SpecSymmetric}, keys: kms.KeysUsed{ARNs: []string{arn}}}
+	return k.record(ctx, object.Caller{Account: r.Principal.AccountID, ARN: r.Principal.ARN}, kc, callErr)
 }
 
 // UnsealServiceKey implements object.Keys.
 func (k *Keys) UnsealServiceKey(ctx context.Context, sealed []byte, ec map[string]string) (secret.Key, error) {
 	raw, err := k.kms.DecryptOwned(ctx, sealed, ec)
+	if id, kerr := k.serviceKey(ctx); kerr == nil {
+		if rerr := k.recordOwned(ctx, "Decrypt", id, ec, err); rerr != nil {
+			clear(raw)
+			return secret.Key{}, rerr
+		}
+	}
 	if err != nil {
 		return secret.Key{}, err
 	}
@@ -109,8 +146,13 @@ func (k *Keys) DataKey(ctx context.Context, c object.Caller, keyID string, ec ma
 		keyID = managedS3Alias
 	}
 	k.dataKeys.Add(1)
-	out, err := k.kms.GenerateDataKey(ctx, k.caller(ctx, c),
+	kc, kctx := newCall(ctx, "GenerateDataKey", map[string]any{"keyId": keyID, "encryptionContext": encryptionContext(ec), "keySpec": "AES_256"})
+	out, err := k.kms.GenerateDataKey(kctx, k.caller(ctx, c),
 		kms.GenerateDataKeyInput{KeyId: keyID, KeySpec: "AES_256", EncryptionContext: ec})
+	if rerr := k.record(ctx, c, kc, err); rerr != nil {
+		clear(out.Plaintext)
+		return object.DataKey{}, rerr
+	}
 	if err != nil {
 		return object.DataKey{}, classify(err)
 	}
@@ -120,8 +162,13 @@ func (k *Keys) DataKey(ctx context.Context, c object.Caller, keyID string, ec ma
 // Unwrap implements object.Keys.
 func (k *Keys) Unwrap(ctx context.Context, c object.Caller, keyARN string, wrapped []byte, ec map[string]string) (secret.Bytes, error) {
 	k.unwraps.Add(1)
-	out, err := k.kms.Decrypt(ctx, k.caller(ctx, c),
+	kc, kctx := newCall(ctx, "Decrypt", map[string]any{"keyId": keyARN, "encryptionContext": encryptionContext(ec), "encryptionAlgorithm": kms.SpecSymmetric})
+	out, err := k.kms.Decrypt(kctx, k.caller(ctx, c),
 		kms.DecryptInput{CiphertextBlob: wrapped, KeyId: keyARN, EncryptionContext: ec})
+	if rerr := k.record(ctx, c, kc, err); rerr != nil {
+		clear(out.Plaintext)
+		return secret.Bytes{}, rerr
+	}
 	if err != nil {
 		return secret.Bytes{}, classify(err)
 	}
@@ -132,8 +179,12 @@ func (k *Keys) Unwrap(ctx context.Context, c object.Caller, keyARN string, wrapp
 // asymmetric key is refused (InvalidKeyUsageException) as GenerateDataKey refuses it.
 func (k *Keys) Wrap(ctx context.Context, c object.Caller, keyID string, key secret.Key, ec map[string]string) (string, []byte, error) {
 	k.wraps.Add(1)
-	out, err := k.kms.Encrypt(ctx, k.caller(ctx, c), kms.EncryptInput{KeyId: keyID, Plaintext: key.RevealBytes(),
+	kc, kctx := newCall(ctx, "Encrypt", map[string]any{"keyId": keyID, "encryptionContext": encryptionContext(ec), "encryptionAlgorithm": kms.SpecSymmetric})
+	out, err := k.kms.Encrypt(kctx, k.caller(ctx, c), kms.EncryptInput{KeyId: keyID, Plaintext: key.RevealBytes(),
 		EncryptionContext: ec, EncryptionAlgorithm: kms.SpecSymmetric})
+	if rerr := k.record(ctx, c, kc, err); rerr != nil {
+		return "", nil, rerr
+	}
 	if err != nil {
 		return "", nil, classify(err)
 	}

@@ -38,7 +38,7 @@ func TestServiceKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := objectkeys.New(svc)
+	keys := objectkeys.New(svc, nil)
 	type sealed struct {
 		key  secret.Key
 		blob []byte
