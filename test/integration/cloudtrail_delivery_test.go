@@ -12,6 +12,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -289,4 +290,61 @@ func TestCloudTrailDataEventSelection(t *testing.T) {
 	}
 	must[*cloudtrail.StopLoggingOutput](t)(ct.StopLogging(ctx(t), &cloudtrail.StopLoggingInput{Name: aws.String("main")}))
 	check(t, acct, obj, false, false)
+}
+
+// TestCloudTrailDataEventsDelivered: S3 object writes a trail selects reach its bucket as data
+// events; reads it does not select, and writes elsewhere, do not.
+func TestCloudTrailDataEventsDelivered(t *testing.T) {
+	e := startServer(t)
+	acct := e.account(t, rootCreds)
+	ct := e.cloudtrailAs(rootCreds)
+	sc := e.s3As(rootCreds)
+	e.trailBucket(t, rootCreds, "trail-logs", "", acct)
+	must[*s3.CreateBucketOutput](t)(sc.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("data")}))
+	e.newTrail(t, rootCreds, "main", "trail-logs", "")
+	must[*cloudtrail.PutEventSelectorsOutput](t)(ct.PutEventSelectors(ctx(t), &cloudtrail.PutEventSelectorsInput{TrailName: aws.String("main"),
+		EventSelectors: []cttypes.EventSelector{{ReadWriteType: "WriteOnly", IncludeManagementEvents: aws.Bool(true),
+			DataResources: []cttypes.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{"arn:aws:s3:::data/in/"}}}}}}))
+	must[*cloudtrail.StartLoggingOutput](t)(ct.StartLogging(ctx(t), &cloudtrail.StartLoggingInput{Name: aws.String("main")}))
+	for _, key := range []string{"in/a.txt", "out/b.txt"} {
+		must[*s3.PutObjectOutput](t)(sc.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String(key), Body: strings.NewReader("x")}))
+	}
+	out := must[*s3.GetObjectOutput](t)(sc.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("data"), Key: aws.String("in/a.txt")}))
+	out.Body.Close()
+	must[*cloudtrail.StopLoggingOutput](t)(ct.StopLogging(ctx(t), &cloudtrail.StopLoggingInput{Name: aws.String("main")}))
+
+	data := map[string]int{}
+	for _, k := range e.trailKeys(t, sc, "trail-logs") {
+		if !strings.Contains(k, "/CloudTrail/") {
+			continue
+		}
+		body, _ := e.getGunzipped(t, sc, "trail-logs", k)
+		var f struct {
+			Records []struct {
+				EventName     string `json:"eventName"`
+				EventCategory string `json:"eventCategory"`
+				Resources     []struct {
+					Type string `json:"type"`
+					ARN  string `json:"ARN"`
+				} `json:"resources"`
+			}
+		}
+		if err := json.Unmarshal(body, &f); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range f.Records {
+			if r.EventCategory != "Data" {
+				continue
+			}
+			for _, res := range r.Resources {
+				if res.Type == "AWS::S3::Object" {
+					data[r.EventName+" "+res.ARN]++
+				}
+			}
+		}
+	}
+	want := map[string]int{"PutObject arn:aws:s3:::data/in/a.txt": 1}
+	if len(data) != len(want) || data["PutObject arn:aws:s3:::data/in/a.txt"] != 1 {
+		t.Fatalf("delivered data events %v, want %v", data, want)
+	}
 }
