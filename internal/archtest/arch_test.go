@@ -77,6 +77,14 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool { return !under(i, "internal/kmsapi") && !under(i, "internal/server") }},
 		{"s3api never imports meta: object hands it views without key material", func(p string) bool { return under(p, "internal/s3api") },
 			func(i string) bool { return !under(i, "internal/meta") }},
+		{"trail knows the audit records and the object service, no wire layer", func(p string) bool { return p == "internal/trail" },
+			func(i string) bool { return i == "internal/audit" || i == "internal/object" }},
+		{"the trails' bbolt backend knows the trails and the bbolt file only", func(p string) bool { return p == "internal/trail/bolttrail" },
+			func(i string) bool { return under(i, "internal/trail") || i == "internal/boltfile" }},
+		{"trailapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/trailapi") },
+			func(i string) bool {
+				return i == "internal/trail" || i == "internal/audit" || i == "internal/iam" || i == "internal/sigv4" || i == "internal/policy"
+			}},
 		{"kmsapi never imports s3api", func(p string) bool { return under(p, "internal/kmsapi") },
 			func(i string) bool {
 				return !under(i, "internal/s3api") && !under(i, "internal/object") && !under(i, "internal/server")

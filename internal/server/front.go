@@ -12,7 +12,7 @@ import (
 	"github.com/coffer/coffer/internal/trailapi"
 )
 
-// front routes each request to the S3, KMS or IAM/STS wire layer, gives every response its
+// front routes each request to the S3, KMS, IAM/STS or CloudTrail wire layer, gives every response its
 // request id, and turns a panic (a bug, or a damaged page of meta.db read through bbolt's mmap) into a
 // logged 500 instead of a dead connection or process.
 type front struct {

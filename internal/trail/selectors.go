@@ -203,6 +203,12 @@ func (es *EventSelector) selects(r *record) bool {
 }
 
 func (a *AdvancedEventSelector) selects(r *record, partial bool) bool {
+	var types []string // the resource types the selector names: resources.ARN tests their ARNs
+	for _, f := range a.FieldSelectors {
+		if f.Field == "resources.type" {
+			types = f.Equals
+		}
+	}
 	for _, f := range a.FieldSelectors {
 		var values []string
 		switch f.Field {
@@ -214,11 +220,13 @@ func (a *AdvancedEventSelector) selects(r *record, partial bool) bool {
 			values = []string{r.EventType}
 		case "readOnly":
 			values = []string{fmt.Sprint(r.ReadOnly)}
-		case "resources.type", "resources.ARN":
+		case "resources.type":
 			for _, res := range r.Resources {
-				if f.Field == "resources.type" {
-					values = append(values, res.Type)
-				} else {
+				values = append(values, res.Type)
+			}
+		case "resources.ARN":
+			for _, res := range r.Resources {
+				if len(types) == 0 || slices.Contains(types, res.Type) {
 					values = append(values, res.ARN)
 				}
 			}
@@ -230,30 +238,30 @@ func (a *AdvancedEventSelector) selects(r *record, partial bool) bool {
 		default:
 			continue // fields no Coffer record carries: not a condition Coffer can test
 		}
-		if !slices.ContainsFunc(values, f.matches) {
+		if !f.matches(values) {
 			return false
 		}
 	}
 	return true
 }
 
-// matches reports whether v meets every condition of f (Equals/StartsWith/EndsWith: one of
-// the listed values; the Not* operators: none of them).
-func (f *FieldSelector) matches(v string) bool {
-	anyOf := func(vals []string, fn func(string, string) bool) bool {
+// matches reports whether a field with values meets f: one of the values meets the positive
+// operators (Equals, StartsWith, EndsWith: one of the listed strings each), and none of them
+// meets a negative one (NotEquals, NotStartsWith, NotEndsWith).
+func (f *FieldSelector) matches(values []string) bool {
+	anyOf := func(v string, vals []string, fn func(string, string) bool) bool {
 		return slices.ContainsFunc(vals, func(x string) bool { return fn(v, x) })
 	}
 	eq := func(a, b string) bool { return a == b }
-	switch {
-	case len(f.Equals) > 0 && !anyOf(f.Equals, eq),
-		len(f.StartsWith) > 0 && !anyOf(f.StartsWith, strings.HasPrefix),
-		len(f.EndsWith) > 0 && !anyOf(f.EndsWith, strings.HasSuffix),
-		anyOf(f.NotEquals, eq),
-		anyOf(f.NotStartsWith, strings.HasPrefix),
-		anyOf(f.NotEndsWith, strings.HasSuffix):
-		return false
+	positive := func(v string) bool {
+		return (len(f.Equals) == 0 || anyOf(v, f.Equals, eq)) &&
+			(len(f.StartsWith) == 0 || anyOf(v, f.StartsWith, strings.HasPrefix)) &&
+			(len(f.EndsWith) == 0 || anyOf(v, f.EndsWith, strings.HasSuffix))
 	}
-	return true
+	negative := func(v string) bool {
+		return anyOf(v, f.NotEquals, eq) || anyOf(v, f.NotStartsWith, strings.HasPrefix) || anyOf(v, f.NotEndsWith, strings.HasSuffix)
+	}
+	return slices.ContainsFunc(values, positive) && !slices.ContainsFunc(values, negative)
 }
 
 // WantsData implements audit.DataSelector: whether a logging trail of account selects the
