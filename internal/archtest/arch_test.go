@@ -83,7 +83,7 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool { return under(i, "internal/trail") || i == "internal/boltfile" }},
 		{"trailapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/trailapi") },
 			func(i string) bool {
-				return i == "internal/trail" || i == "internal/audit" || i == "internal/iam" || i == "internal/sigv4" || i == "internal/policy"
+				return i == "internal/trail" || i == "internal/audit" || i == "internal/iam" || i == "internal/sigv4" || i == "internal/policy" || i == "internal/awsjson"
 			}},
 		{"kmsapi never imports s3api", func(p string) bool { return under(p, "internal/kmsapi") },
 			func(i string) bool {
@@ -93,6 +93,8 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool {
 				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret" || i == "internal/audit"
 			}},
+		{"awsjson knows only sigv4", func(p string) bool { return p == "internal/awsjson" },
+			func(i string) bool { return i == "internal/sigv4" }},
 		{"sigv4 imports nothing of ours", func(p string) bool { return under(p, "internal/sigv4") },
 			func(i string) bool { return false }},
 		{"only server and cmd name backends", func(p string) bool {

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/coffer/coffer/internal/audit"
+	"github.com/coffer/coffer/internal/awsjson"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/sigv4"
 	"github.com/coffer/coffer/internal/trail"
@@ -144,7 +145,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, rid strin
 	if auth.Service != "cloudtrail" {
 		return nil, errWrongService
 	}
-	if !signedPayload(auth.ContentSHA256) {
+	if !awsjson.SignedPayload(auth.ContentSHA256) {
 		return nil, fmt.Errorf("%w: the CloudTrail API needs a signed payload hash", sigv4.ErrSignatureDoesNotMatch)
 	}
 	p, ok := auth.Owner.(iam.Principal)
@@ -238,18 +239,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	w.Write(b)
-}
-
-// signedPayload reports whether a request's payload hash is a hex SHA-256 the signature covers.
-func signedPayload(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

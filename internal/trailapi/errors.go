@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/coffer/coffer/internal/awsjson"
 	"github.com/coffer/coffer/internal/iam"
-	"github.com/coffer/coffer/internal/sigv4"
 	"github.com/coffer/coffer/internal/trail"
 )
 
@@ -21,6 +21,7 @@ func (e *apiError) Error() string { return e.Type + ": " + e.Message }
 
 // errorTable is the one table from error class to CloudTrail exception and HTTP status.
 // Service errors (trail.Error, iam.Error) carry their own message; the others get a fixed one.
+// Authentication errors are named by awsjson.AuthError, as every JSON service names them.
 var errorTable = []struct {
 	class   error
 	typ     string
@@ -50,26 +51,6 @@ var errorTable = []struct {
 	{errInvalidToken, "InvalidTokenException", 400, "Invalid token."},
 	// package iam
 	{iam.ErrAccessDenied, "AccessDeniedException", 400, ""},
-	// package sigv4
-	{sigv4.ErrMissingAuth, "MissingAuthenticationTokenException", 400, "Missing Authentication Token"},
-	{sigv4.ErrInvalidAccessKeyID, "UnrecognizedClientException", 400, "The security token included in the request is invalid."},
-	{sigv4.ErrInvalidToken, "UnrecognizedClientException", 400, "The security token included in the request is invalid."},
-	{sigv4.ErrExpiredToken, "ExpiredTokenException", 400, "The security token included in the request is expired"},
-	{sigv4.ErrSignatureDoesNotMatch, "InvalidSignatureException", 400, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."},
-	{sigv4.ErrRequestExpired, "InvalidSignatureException", 400, "Signature expired."},
-	{sigv4.ErrRequestNotYetValid, "InvalidSignatureException", 400, "Signature not yet current."},
-	{sigv4.ErrTimeSkewed, "InvalidSignatureException", 400, "Signature expired: the request time is too skewed from the server time."},
-	{sigv4.ErrContentSHA256Mismatch, "InvalidSignatureException", 400, "The request signature we calculated does not match the signature you provided."},
-	{sigv4.ErrInvalidContentSHA256, "InvalidSignatureException", 400, "The x-amz-content-sha256 header is not valid."},
-	{sigv4.ErrMissingContentSHA256, "InvalidSignatureException", 400, "Missing x-amz-content-sha256."},
-	{sigv4.ErrAuthHeaderMalformed, "IncompleteSignatureException", 400, "The authorization header is malformed."},
-	{sigv4.ErrQueryMalformed, "IncompleteSignatureException", 400, "The authorization query parameters are malformed."},
-	{sigv4.ErrUnsupportedSignature, "IncompleteSignatureException", 400, "Unsupported signature algorithm."},
-	{sigv4.ErrMissingDate, "IncompleteSignatureException", 400, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."},
-	{sigv4.ErrHeadersNotSigned, "IncompleteSignatureException", 400, "Headers present in the request were not signed."},
-	{sigv4.ErrIncompleteBody, "SerializationException", 400, "The request body is incomplete."},
-	{sigv4.ErrMalformedChunk, "SerializationException", 400, "The request body is malformed."},
-	{sigv4.ErrBodyTooLarge, "ValidationException", 400, "The request body is too large."},
 	// package trailapi: the request itself
 	{errWrongService, "InvalidSignatureException", 400, "Credential should be scoped to correct service: 'cloudtrail'."},
 	{errSerialization, "SerializationException", 400, "The request body could not be parsed."},
@@ -104,9 +85,8 @@ var internalError = &apiError{Type: "InternalFailure", Status: http.StatusIntern
 // classify turns any error into what the client sees. Unknown errors are internal: their text
 // never reaches the client.
 func classify(err error) *apiError {
-	var re *sigv4.RegionError
-	if errors.As(err, &re) {
-		return &apiError{Type: "InvalidSignatureException", Status: 400, Message: "Credential should be scoped to a valid region."}
+	if typ, msg, ok := awsjson.AuthError(err); ok {
+		return &apiError{Type: typ, Status: 400, Message: msg}
 	}
 	msg := ""
 	var te *trail.Error
