@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/coffer/coffer/internal/audit"
 )
 
 // getGunzipped reads an object and decompresses it, returning its metadata too.
@@ -52,23 +54,29 @@ func (e *env) trailKeys(t *testing.T, c *s3.Client, bucket string) []string {
 	return keys
 }
 
-// digestFile is the part of a digest file the chain check reads.
-type digestFile struct {
-	AWSAccountID               string  `json:"awsAccountId"`
-	DigestStartTime            string  `json:"digestStartTime"`
-	DigestEndTime              string  `json:"digestEndTime"`
-	DigestS3Bucket             string  `json:"digestS3Bucket"`
-	DigestS3Object             string  `json:"digestS3Object"`
-	DigestPublicKeyFingerprint string  `json:"digestPublicKeyFingerprint"`
-	DigestSignatureAlgorithm   string  `json:"digestSignatureAlgorithm"`
-	PreviousDigestS3Object     *string `json:"previousDigestS3Object"`
-	PreviousDigestHashValue    *string `json:"previousDigestHashValue"`
-	PreviousDigestSignature    *string `json:"previousDigestSignature"`
-	LogFiles                   []struct {
-		S3Bucket  string `json:"s3Bucket"`
-		S3Object  string `json:"s3Object"`
-		HashValue string `json:"hashValue"`
-	} `json:"logFiles"`
+// trailRecord is the part of a delivered record the tests read.
+type trailRecord struct {
+	EventID            string `json:"eventID"`
+	EventName          string `json:"eventName"`
+	EventSource        string `json:"eventSource"`
+	EventTime          string `json:"eventTime"`
+	EventCategory      string `json:"eventCategory"`
+	RecipientAccountID string `json:"recipientAccountId"`
+	Resources          []struct {
+		Type string `json:"type"`
+		ARN  string `json:"ARN"`
+	} `json:"resources"`
+}
+
+// trailRecords reads the records of a delivered log file.
+func (e *env) trailRecords(t *testing.T, sc *s3.Client, bucket, key string) []trailRecord {
+	t.Helper()
+	body, _ := e.getGunzipped(t, sc, bucket, key)
+	var f struct{ Records []trailRecord }
+	if err := json.Unmarshal(body, &f); err != nil || !bytes.HasPrefix(body, []byte(`{"Records":[`)) {
+		t.Fatalf("log file %s: %v: %.100s", key, err, body)
+	}
+	return f.Records
 }
 
 // verifyDigestChain checks a trail's digests (given oldest first) as aws-cli's validate-logs
@@ -93,7 +101,7 @@ func (e *env) verifyDigestChain(t *testing.T, ct *cloudtrail.Client, sc *s3.Clie
 	prevKey, prevSig := "", ""
 	for i, key := range digests {
 		body, meta := e.getGunzipped(t, sc, bucket, key)
-		var d digestFile
+		var d audit.Digest
 		if err := json.Unmarshal(body, &d); err != nil {
 			t.Fatalf("digest %s: %v", key, err)
 		}
@@ -201,19 +209,7 @@ func TestCloudTrailDelivery(t *testing.T) {
 
 	names := map[string]int{}
 	for _, k := range logs {
-		body, _ := e.getGunzipped(t, sc, "trail-logs", k)
-		var f struct {
-			Records []struct {
-				EventName          string `json:"eventName"`
-				EventSource        string `json:"eventSource"`
-				EventTime          string `json:"eventTime"`
-				RecipientAccountID string `json:"recipientAccountId"`
-			}
-		}
-		if err := json.Unmarshal(body, &f); err != nil || !bytes.HasPrefix(body, []byte(`{"Records":[`)) {
-			t.Fatalf("log file %s: %v: %.100s", k, err, body)
-		}
-		for _, r := range f.Records {
+		for _, r := range e.trailRecords(t, sc, "trail-logs", k) {
 			if r.RecipientAccountID != acct {
 				t.Fatalf("log file %s holds a record of account %s", k, r.RecipientAccountID)
 			}
@@ -318,21 +314,7 @@ func TestCloudTrailDataEventsDelivered(t *testing.T) {
 		if !strings.Contains(k, "/CloudTrail/") {
 			continue
 		}
-		body, _ := e.getGunzipped(t, sc, "trail-logs", k)
-		var f struct {
-			Records []struct {
-				EventName     string `json:"eventName"`
-				EventCategory string `json:"eventCategory"`
-				Resources     []struct {
-					Type string `json:"type"`
-					ARN  string `json:"ARN"`
-				} `json:"resources"`
-			}
-		}
-		if err := json.Unmarshal(body, &f); err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range f.Records {
+		for _, r := range e.trailRecords(t, sc, "trail-logs", k) {
 			if r.EventCategory != "Data" {
 				continue
 			}

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -131,16 +130,7 @@ func TestCloudTrailShutdownDigestAndRedelivery(t *testing.T) {
 	// record is in two log files, and only the third run's own records can add a file.
 	seen := map[string]string{}
 	for _, k := range logs {
-		body, _ := e.getGunzipped(t, sc, "trail-logs", k)
-		var f struct {
-			Records []struct {
-				EventID string `json:"eventID"`
-			}
-		}
-		if err := json.Unmarshal(body, &f); err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range f.Records {
+		for _, r := range e.trailRecords(t, sc, "trail-logs", k) {
 			if other, ok := seen[r.EventID]; ok {
 				t.Fatalf("record %s delivered twice: in %s and %s", r.EventID, other, k)
 			}
