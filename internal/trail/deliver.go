@@ -201,7 +201,7 @@ func (s *Service) deliverLog(ctx context.Context, t *Trail, f audit.LogFile) err
 		}
 		st.Delivery.Cursor = f.Name
 		if delivered != nil {
-			st.Status.LatestDeliveryTime, st.Status.LatestDeliveryError = now, ""
+			st.Status.LatestDeliveryTime, st.Status.LatestDeliveryAttemptTime, st.Status.LatestDeliveryError = now, now, ""
 			if st.LogFileValidationEnabled && !listed(st.Delivery.Pending, delivered.S3Object) {
 				st.Delivery.Pending = append(st.Delivery.Pending, *delivered)
 			}

@@ -140,6 +140,10 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, rid strin
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	auth, err := h.cfg.Verifier.Verify(r)
 	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errBodyTooLarge
+		}
 		return nil, err
 	}
 	if auth.Service != "cloudtrail" {

@@ -330,3 +330,48 @@ func TestCloudTrailDataEventsDelivered(t *testing.T) {
 		t.Fatalf("delivered data events %v, want %v", data, want)
 	}
 }
+
+// TestCloudTrailDeliveryError: while the bucket's policy no longer lets CloudTrail write,
+// delivery fails, GetTrailStatus says AccessDenied and nothing is lost: once the policy is
+// back, the records are delivered.
+func TestCloudTrailDeliveryError(t *testing.T) {
+	e := startServer(t)
+	acct := e.account(t, rootCreds)
+	ct := e.cloudtrailAs(rootCreds)
+	sc := e.s3As(rootCreds)
+	e.trailBucket(t, rootCreds, "trail-logs", "", acct)
+	e.newTrail(t, rootCreds, "main", "trail-logs", "")
+	must[*cloudtrail.StartLoggingOutput](t)(ct.StartLogging(ctx(t), &cloudtrail.StartLoggingInput{Name: aws.String("main")}))
+	must[*s3.DeleteBucketPolicyOutput](t)(sc.DeleteBucketPolicy(ctx(t), &s3.DeleteBucketPolicyInput{Bucket: aws.String("trail-logs")}))
+	must[*cloudtrail.DescribeTrailsOutput](t)(ct.DescribeTrails(ctx(t), &cloudtrail.DescribeTrailsInput{}))
+	if err := e.srv.DeliverTrails(ctx(t)); err == nil {
+		t.Fatal("delivery into a bucket that refuses CloudTrail succeeded")
+	}
+	st := must[*cloudtrail.GetTrailStatusOutput](t)(ct.GetTrailStatus(ctx(t), &cloudtrail.GetTrailStatusInput{Name: aws.String("main")}))
+	if aws.ToString(st.LatestDeliveryError) != "AccessDenied" || st.LatestDeliveryTime != nil {
+		t.Fatalf("status %+v, want LatestDeliveryError AccessDenied and no delivery", st)
+	}
+	if n := len(e.trailKeys(t, sc, "trail-logs")); n != 0 {
+		t.Fatalf("%d objects delivered against the bucket's policy", n)
+	}
+	must[*s3.PutBucketPolicyOutput](t)(sc.PutBucketPolicy(ctx(t), &s3.PutBucketPolicyInput{Bucket: aws.String("trail-logs"),
+		Policy: aws.String(trailBucketPolicy("trail-logs", "", acct))}))
+	if err := e.srv.DeliverTrails(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	st = must[*cloudtrail.GetTrailStatusOutput](t)(ct.GetTrailStatus(ctx(t), &cloudtrail.GetTrailStatusInput{Name: aws.String("main")}))
+	if aws.ToString(st.LatestDeliveryError) != "" || st.LatestDeliveryTime == nil {
+		t.Fatalf("status after the policy is back: %+v", st)
+	}
+	found := false
+	for _, k := range e.trailKeys(t, sc, "trail-logs") {
+		if strings.Contains(k, "/CloudTrail/") {
+			for _, r := range e.trailRecords(t, sc, "trail-logs", k) {
+				found = found || r.EventName == "DescribeTrails"
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the DescribeTrails made while delivery failed was never delivered")
+	}
+}
