@@ -106,6 +106,10 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "coffer audit verify: %v\n", oneLine(err))
 		return 1
 	}
+	if rep.Digests == 0 && len(rep.Findings) == 0 {
+		fmt.Fprintf(stderr, "coffer audit verify: no digest to check under %s (in the range asked)\n", dir)
+		return 1
+	}
 	for _, f := range rep.Valid {
 		fmt.Fprintln(stdout, "valid:", f)
 	}

@@ -120,3 +120,12 @@ func ServiceEvent(account, region, source, name string) *Event {
 		EventCategory:      CategoryManagement,
 	}
 }
+
+// MemberName returns the name CloudTrail gives a request or response member in a record: the
+// wire name with its first letter in lower case (KeyId → keyId, AWSAccountId → aWSAccountId).
+func MemberName(name string) string {
+	if name == "" || name[0] < 'A' || name[0] > 'Z' {
+		return name
+	}
+	return string(name[0]+'a'-'A') + name[1:]
+}

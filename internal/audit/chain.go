@@ -118,7 +118,8 @@ func loadChain(dir string, log *slog.Logger) (chainState, error) {
 // the log files finished since the previous digest. Its signature is written first, beside
 // it, so a digest on disk always has one.
 func (w *Writer) digest(ctx context.Context) error {
-	if err := w.roll(); err != nil {
+	w.roll()
+	if err := w.finishRolls(); err != nil {
 		return err
 	}
 	c := &w.chain

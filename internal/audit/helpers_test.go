@@ -2,14 +2,9 @@ package audit
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -121,38 +116,4 @@ func numbers(t testing.TB, dir string) []int {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// aesSealer is a Sealer for tests: AES-GCM under a random key, binding the encryption
-// context (the server's is the KMS).
-type aesSealer struct{ aead cipher.AEAD }
-
-func newAESSealer(t testing.TB) *aesSealer {
-	k := make([]byte, 32)
-	rand.Read(k)
-	b, err := aes.NewCipher(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := cipher.NewGCM(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &aesSealer{a}
-}
-
-func (s *aesSealer) Seal(_ context.Context, pt []byte, ec map[string]string) ([]byte, error) {
-	aad, _ := json.Marshal(ec)
-	nonce := make([]byte, s.aead.NonceSize())
-	rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, pt, aad), nil
-}
-
-func (s *aesSealer) Open(_ context.Context, sealed []byte, ec map[string]string) ([]byte, error) {
-	aad, _ := json.Marshal(ec)
-	n := s.aead.NonceSize()
-	if len(sealed) < n {
-		return nil, errors.New("short")
-	}
-	return s.aead.Open(nil, sealed[:n], sealed[n:], aad)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
+	"slices"
 )
 
 // The journal holds the records of the open log file, each fsynced before Record returns. A
@@ -57,13 +58,11 @@ func readJournal(path string) (journalRead, error) {
 	return parseJournal(data)
 }
 
-// parseJournal parses the bytes of a journal segment, stopping at a torn tail. A segment cut
-// inside its header (a crash right after its creation) holds no records.
+// parseJournal parses the bytes of a journal segment, stopping at a torn tail. A segment
+// whose header is cut short or still zeros (a crash during its creation) holds no records.
 func parseJournal(data []byte) (journalRead, error) {
-	if len(data) < len(journalMagic) {
-		if !bytes.HasPrefix([]byte(journalMagic), data) {
-			return journalRead{}, ErrJournal
-		}
+	head := data[:min(len(data), len(journalMagic))]
+	if len(head) < len(journalMagic) && bytes.HasPrefix([]byte(journalMagic), head) || !slices.ContainsFunc(head, func(b byte) bool { return b != 0 }) {
 		return journalRead{torn: int64(len(data))}, nil
 	}
 	if string(data[:len(journalMagic)]) != journalMagic {
@@ -92,12 +91,19 @@ func parseJournal(data []byte) (journalRead, error) {
 	return r, nil
 }
 
-// journalFile is the open journal segment, appended to by the writer goroutine only.
+// journalFile is the open journal segment, appended to by the writer goroutine only. Its
+// file is preallocated ahead of the records (reading as zeros: a zero length ends the
+// frames), so an append changes no file size and an fdatasync flushes only the data: half
+// the cost of an fsync that must also commit a new size.
 type journalFile struct {
-	f    *os.File
-	path string
-	size int64 // bytes known written and fsynced
+	f         *os.File
+	path      string
+	size      int64 // bytes of header and frames written and fsynced
+	allocated int64 // bytes of the file (zeros after size)
 }
+
+// journalChunk is how much the journal grows by at a time.
+const journalChunk = 1 << 20
 
 // createJournal makes a new segment, its header fsynced and its directory entry durable.
 func createJournal(path string) (*journalFile, error) {
@@ -114,18 +120,40 @@ func createJournal(path string) (*journalFile, error) {
 	return j, nil
 }
 
-// append writes b at the end of the segment and fsyncs it. A failed write is cut back off so
-// the next append starts on a frame boundary; a failed fsync is returned as is (the caller
-// then stops writing: the kernel may have dropped the pages).
+// append writes b after the last frame and flushes it to the disk. A failed write is zeroed
+// back out so the next append starts on a frame boundary; a failed flush is returned marked
+// errSticky (the caller then stops writing: the kernel may have dropped the pages).
 func (j *journalFile) append(b []byte) error {
+	if end := j.size + int64(len(b)); end > j.allocated {
+		if err := j.grow(end); err != nil {
+			return err
+		}
+	}
 	if _, err := j.f.WriteAt(b, j.size); err != nil {
-		_ = j.f.Truncate(j.size)
+		_, _ = j.f.WriteAt(make([]byte, len(b)), j.size)
 		return fmt.Errorf("audit journal write: %w", err)
+	}
+	if err := fdatasync(j.f); err != nil {
+		return fmt.Errorf("%w: audit journal fsync: %w", errSticky, err)
+	}
+	j.size += int64(len(b))
+	return nil
+}
+
+// grow extends the file (blocks that read as zeros: fallocate, or zeros written where it is
+// not supported) to hold at least end bytes, and fsyncs its new size.
+func (j *journalFile) grow(end int64) error {
+	n := (end + journalChunk - 1) / journalChunk * journalChunk
+	if err := preallocate(j.f, j.allocated, n-j.allocated); err != nil {
+		if _, err := j.f.WriteAt(make([]byte, n-j.allocated), j.allocated); err != nil {
+			_ = j.f.Truncate(j.allocated)
+			return fmt.Errorf("audit journal grow: %w", err)
+		}
 	}
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("%w: audit journal fsync: %w", errSticky, err)
 	}
-	j.size += int64(len(b))
+	j.allocated = n
 	return nil
 }
 

@@ -76,52 +76,71 @@ func matchResource(e *Event, name string) bool {
 	return false
 }
 
-// Events calls fn with the records f selects, newest first (by write order), the records of
-// the open log file included, until fn returns false.
+// Events calls fn with the records f selects, newest first (by write order), those of log
+// files not yet finished included, until fn returns false.
 func (w *Writer) Events(ctx context.Context, f Filter, fn func(*Event) bool) error {
 	w.mu.Lock()
-	recs := w.recs[:len(w.recs):len(w.recs)]
-	logs, err := listLogs(w.cfg.Dir)
+	segs := make([]journal, len(w.segs))
+	for i, s := range w.segs {
+		segs[i] = journal{s.log, s.recs[:len(s.recs):len(s.recs)]}
+	}
 	w.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	raw := make([][]byte, len(recs))
-	for i, r := range recs {
-		raw[i] = r.raw
-	}
-	return scanEvents(ctx, w.cfg.Dir, [][][]byte{raw}, logs, f, fn)
+	return scanDir(ctx, w.cfg.Dir, segs, f, fn)
 }
 
-// Query calls fn with the records of the audit directory dir that f selects, newest first,
-// those still in journals included, until fn returns false. It reads only: it works on a
-// stopped server's directory or a copy of it (a running server may roll a journal meanwhile).
-func Query(dir string, f Filter, fn func(*Event) bool) error {
+// journal is the records of a log file not yet finished, and its path once finished.
+type journal struct {
+	log     string
+	records [][]byte
+}
+
+// scanDir lists the finished log files of dir after taking js, and walks the records of js
+// whose log file is not among them, then those of the log files: a log file finished between
+// the two is read once, from the file.
+func scanDir(ctx context.Context, dir string, js []journal, f Filter, fn func(*Event) bool) error {
 	logs, err := listLogs(dir)
 	if err != nil {
 		return err
 	}
-	var journals [][][]byte
+	var recs [][][]byte
+	for i := len(js) - 1; i >= 0; i-- { // newest first
+		if !slices.Contains(logs, js[i].log) {
+			recs = append(recs, js[i].records)
+		}
+	}
+	return scanEvents(ctx, dir, recs, logs, f, fn)
+}
+
+// Query calls fn with the records of the audit directory dir that f selects, newest first,
+// those still in journals included, until fn returns false. It only reads, so it works on a
+// running server's directory, a stopped one's, or a copy: journals are read before the log
+// files are listed, and a journal whose log file is listed then is skipped (a roll finished
+// it meanwhile), so each record is seen once.
+func Query(dir string, f Filter, fn func(*Event) bool) error {
 	ents, err := os.ReadDir(filepath.Join(dir, journalDir))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("audit: %w", err)
 	}
+	var js []journal
 	for _, e := range ents {
 		base, ok := strings.CutSuffix(e.Name(), journalExt)
 		if !ok {
 			continue
 		}
-		if rel, err := logPath(base); err == nil && slices.Contains(logs, rel) {
-			continue // finished already; the crash came before its removal
+		rel, err := logPath(base)
+		if err != nil {
+			continue // not a journal of ours
 		}
 		jr, err := readJournal(filepath.Join(dir, journalDir, e.Name()))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // finished and removed meanwhile: its log file is listed below
+		}
 		if err != nil {
 			return fmt.Errorf("audit: %s: %w", e.Name(), err)
 		}
-		journals = append(journals, jr.records)
+		js = append(js, journal{rel, jr.records})
 	}
-	slices.Reverse(journals) // journal names sort by start, like log names
-	return scanEvents(context.Background(), dir, journals, logs, f, fn)
+	return scanDir(context.Background(), dir, js, f, fn)
 }
 
 // scanEvents walks the journals' records (newest journal first), then the log files (newest

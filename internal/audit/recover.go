@@ -56,7 +56,7 @@ func (w *Writer) recoverJournal(path, base string) error {
 			"journal", path, "bytes", jr.torn, "records kept", len(jr.records))
 	}
 	if len(jr.records) > 0 {
-		if err := writeFileDurably(logFile, gzipBytes(logBody(jr.records))); err != nil {
+		if err := writeFileDurably(logFile, gzipRecords(jr.records)); err != nil {
 			return fmt.Errorf("audit: recover journal %s: %w", path, err)
 		}
 		w.log.Info("audit: finished a journal left by a crash", "log", rel, "records", len(jr.records))

@@ -146,7 +146,7 @@ func (v *verifier) walk(name string) {
 			}
 			return
 		case !ok:
-			if check || v.inRange(r.end.Add(-time.Hour), r.end) {
+			if check {
 				v.find(FindingDigestDeleted, prev, "deleted: %s chains to it", name)
 			}
 			return
@@ -194,11 +194,6 @@ func (v *verifier) checkDigest(name string, r *digestRead, sig, sigFrom string) 
 	if !ok {
 		v.find(FindingUnknownKey, name, "signed by key %q, which is not published under keys/", d.DigestPublicKeyFingerprint)
 		return
-	}
-	if !key.ValidFrom.IsZero() {
-		if end, err := time.Parse(time.RFC3339, d.DigestEndTime); err == nil && end.Before(key.ValidFrom.Add(-time.Second)) {
-			v.find(FindingBadSignature, name, "signed by key %s, made only after the digest's end", key.Fingerprint)
-		}
 	}
 	sum := sha256.Sum256(r.body)
 	if err := verifySignature(key.DER, StringToSign(d, sum[:]), sig); err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -53,42 +52,44 @@ type Writer struct {
 
 	sel atomic.Pointer[selectorBox]
 
-	// mu guards the records of the open log file as Events sees them, and the moment a log
-	// file replaces them (roll), so Events sees each record exactly once.
+	// mu guards segs: the log files not yet finished (those the roller works on, then the
+	// open one), whose records Events reads.
 	mu     sync.Mutex
-	recs   []segRecord
+	segs   []*segment
 	closed atomic.Bool
+	syncs  atomic.Int64 // journal flushes, for tests and benchmarks
+
+	rolls      chan *segment // log files for the roller goroutine to finish
+	rollerDone chan struct{}
 
 	// The rest belongs to the writer goroutine.
-	seg        *segment
-	lastStart  time.Time // start of the newest log file, so names keep increasing
+	seg        *segment   // the open log file, nil before the next record
+	pending    []*segment // handed to the roller, not yet seen finished
+	lastStart  time.Time  // start of the newest log file, so names keep increasing
 	chain      chainState
 	nextDigest time.Time
-	rollRetry  time.Time // after a failed roll, when to try again
-	sticky     error     // after a failed fsync, every Record fails
+	sticky     error // after a failed fsync, every Record fails
 	buf        []byte
 	batch      []*request
 }
 
 type selectorBox struct{ s DataSelector }
 
-// segRecord is one record of the open log file.
-type segRecord struct {
-	raw  []byte
-	time time.Time
-}
-
-// segment is the open log file: its journal and what it holds.
+// segment is a log file not yet finished: its journal and its records.
 type segment struct {
 	j     *journalFile
-	base  string
+	log   string // its path once finished, relative to the audit directory
 	start time.Time
-	size  int64 // uncompressed bytes of its records
+	size  int64    // uncompressed bytes of its records
+	recs  [][]byte // guarded by Writer.mu while the segment is in Writer.segs
+
+	done    chan struct{} // closed once the roller tried to finish it
+	err     error         // what the roller's try returned
+	written bool          // its log file is in place (finish tries only what is left)
 }
 
 type request struct {
 	payload []byte
-	t       time.Time
 	done    chan error
 }
 
@@ -127,7 +128,7 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	w := &Writer{cfg: cfg, log: log, reqs: make(chan *request, maxBatch), ctl: make(chan control),
-		done: make(chan struct{})}
+		done: make(chan struct{}), rolls: make(chan *segment, 4), rollerDone: make(chan struct{})}
 	for _, sub := range []string{journalDir, logsDir, digestsDir} {
 		if err := mkdirDurably(filepath.Join(cfg.Dir, sub)); err != nil {
 			return nil, fmt.Errorf("audit: %w", err)
@@ -155,6 +156,7 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 		w.nextDigest = w.chain.prevEnd.Add(cfg.DigestEvery)
 	}
 	go w.run()
+	go w.runRoller()
 	return w, nil
 }
 
@@ -178,11 +180,7 @@ func (w *Writer) Record(ctx context.Context, e *Event) error {
 	if len(payload) > maxRecordSize {
 		return fmt.Errorf("audit record: %d bytes, more than %d", len(payload), maxRecordSize)
 	}
-	t, err := time.Parse(time.RFC3339, e.EventTime)
-	if err != nil {
-		t = now
-	}
-	r := &request{payload: payload, t: t.UTC(), done: make(chan error, 1)}
+	r := &request{payload: payload, done: make(chan error, 1)}
 	if w.closed.Load() {
 		return ErrClosed
 	}
@@ -218,8 +216,11 @@ func (w *Writer) WantsData(account, objectARN string, readOnly bool) bool {
 // SetDataSelector sets what WantsData asks (nil: no data events).
 func (w *Writer) SetDataSelector(s DataSelector) { w.sel.Store(&selectorBox{s}) }
 
-// Roll finishes the open log file now; nothing happens when it holds no record.
-func (w *Writer) Roll(ctx context.Context) error { return w.do(ctx, w.roll, false) }
+// Roll finishes the open log file now, and returns once every log file started before is
+// finished; nothing happens when it holds no record.
+func (w *Writer) Roll(ctx context.Context) error {
+	return w.do(ctx, func() error { w.roll(); return w.finishRolls() }, false)
+}
 
 // Digest finishes the open log file, then writes the digest of the open period now.
 func (w *Writer) Digest(ctx context.Context) error {
@@ -234,10 +235,9 @@ func (w *Writer) Close(ctx context.Context) error {
 	}
 	return w.do(ctx, func() error {
 		w.drain()
-		err := w.digest(ctx)
-		if w.seg != nil {
-			w.seg.j.close()
-		}
+		err := w.digest(ctx) // on failure, Open recovers the journals left
+		close(w.rolls)
+		<-w.rollerDone
 		return err
 	}, true)
 }
@@ -293,11 +293,7 @@ func (w *Writer) run() {
 func (w *Writer) untilDue() time.Duration {
 	due := w.nextDigest
 	if w.seg != nil {
-		roll := w.seg.start.Add(w.cfg.RollEvery)
-		if roll.Before(w.rollRetry) {
-			roll = w.rollRetry
-		}
-		if roll.Before(due) {
+		if roll := w.seg.start.Add(w.cfg.RollEvery); roll.Before(due) {
 			due = roll
 		}
 	}
@@ -306,20 +302,16 @@ func (w *Writer) untilDue() time.Duration {
 
 // onTime rolls and digests what is due.
 func (w *Writer) onTime() {
-	ctx := context.Background()
 	now := w.cfg.Now()
 	if !now.Before(w.nextDigest) {
-		if err := w.digest(ctx); err != nil {
+		if err := w.digest(context.Background()); err != nil {
 			w.log.Error("audit: writing the digest failed; trying again in a minute", "err", err)
 			w.nextDigest = now.Add(time.Minute)
 		}
 		return
 	}
-	if w.seg != nil && !now.Before(w.seg.start.Add(w.cfg.RollEvery)) && !now.Before(w.rollRetry) {
-		if err := w.roll(); err != nil {
-			w.log.Error("audit: finishing the log file failed; trying again in a minute", "err", err)
-			w.rollRetry = now.Add(time.Minute)
-		}
+	if w.seg != nil && !now.Before(w.seg.start.Add(w.cfg.RollEvery)) {
+		w.roll()
 	}
 }
 
@@ -341,11 +333,8 @@ more:
 		batch[i] = nil
 	}
 	w.batch = batch[:0]
-	if err == nil && w.seg.size >= w.cfg.RollSize && !w.cfg.Now().Before(w.rollRetry) {
-		if err := w.roll(); err != nil {
-			w.log.Error("audit: finishing the log file failed; trying again in a minute", "err", err)
-			w.rollRetry = w.cfg.Now().Add(time.Minute)
-		}
+	if err == nil && w.seg.size >= w.cfg.RollSize {
+		w.roll()
 	}
 }
 
@@ -363,6 +352,7 @@ func (w *Writer) write(batch []*request) error {
 		buf = appendFrame(buf, r.payload)
 	}
 	w.buf = buf
+	w.syncs.Add(1)
 	if err := w.seg.j.append(buf); err != nil {
 		if errors.Is(err, errSticky) {
 			w.sticky = err
@@ -372,30 +362,10 @@ func (w *Writer) write(batch []*request) error {
 	}
 	w.mu.Lock()
 	for _, r := range batch {
-		w.recs = append(w.recs, segRecord{raw: r.payload, time: r.t})
+		w.seg.recs = append(w.seg.recs, r.payload)
 		w.seg.size += int64(len(r.payload)) + 1
 	}
 	w.mu.Unlock()
-	return nil
-}
-
-// startSegment opens the journal of a new log file.
-func (w *Writer) startSegment() error {
-	t := w.cfg.Now()
-	if !t.After(w.lastStart) {
-		t = w.lastStart.Add(time.Nanosecond)
-	}
-	base := logBase(w.cfg.Region, t)
-	j, err := createJournal(filepath.Join(w.cfg.Dir, journalDir, base+journalExt))
-	if err != nil {
-		return err
-	}
-	if err := syncDir(filepath.Join(w.cfg.Dir, journalDir)); err != nil {
-		j.close()
-		return err
-	}
-	w.lastStart = t
-	w.seg = &segment{j: j, base: base, start: t}
 	return nil
 }
 
@@ -421,43 +391,6 @@ func (w *Writer) refuseQueued() {
 			return
 		}
 	}
-}
-
-// roll finishes the open log file: its records become a gzip log file under logs/, written
-// durably, and its journal is removed.
-func (w *Writer) roll() error {
-	if w.seg == nil {
-		return nil
-	}
-	w.mu.Lock()
-	recs := w.recs
-	w.mu.Unlock()
-	raw := make([][]byte, len(recs))
-	for i, r := range recs {
-		raw[i] = r.raw
-	}
-	gz := gzipBytes(logBody(raw))
-	rel, err := logPath(w.seg.base)
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
-	err = writeFileDurably(filepath.Join(w.cfg.Dir, filepath.FromSlash(rel)), gz)
-	if err == nil {
-		w.recs = nil
-	}
-	w.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("audit: finish log file: %w", err)
-	}
-	w.seg.j.close()
-	jpath := w.seg.j.path
-	w.seg = nil
-	w.rollRetry = time.Time{}
-	if err := os.Remove(jpath); err != nil {
-		return fmt.Errorf("audit: remove finished journal: %w", err)
-	}
-	return syncDir(filepath.Dir(jpath))
 }
 
 // newUUID is a random (version 4) UUID, as CloudTrail's eventID.

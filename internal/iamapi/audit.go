@@ -79,7 +79,7 @@ func requestParameters(form url.Values) map[string]any {
 		n, err := strconv.Atoi(idx)
 		switch {
 		case !isList || err != nil:
-			params[camel(k)] = value(k, vs[0])
+			params[audit.MemberName(k)] = value(k, vs[0])
 		case field == "":
 			lists[name] = append(lists[name], item{n, vs[0]})
 		default:
@@ -92,7 +92,7 @@ func requestParameters(form url.Values) map[string]any {
 			if structs[name][n] == nil {
 				structs[name][n] = map[string]any{}
 			}
-			structs[name][n][camel(field)] = vs[0]
+			structs[name][n][audit.MemberName(field)] = vs[0]
 		}
 	}
 	for name, m := range structs {
@@ -106,7 +106,7 @@ func requestParameters(form url.Values) map[string]any {
 		for i, it := range items {
 			vals[i] = it.v
 		}
-		params[camel(name)] = vals
+		params[audit.MemberName(name)] = vals
 	}
 	if len(params) == 0 {
 		return nil
@@ -121,14 +121,6 @@ func value(name, v string) any {
 		}
 	}
 	return v
-}
-
-// camel lower-cases the first letter of a name: UserName → userName.
-func camel(name string) string {
-	if name == "" || name[0] < 'A' || name[0] > 'Z' {
-		return name
-	}
-	return string(name[0]+'a'-'A') + name[1:]
 }
 
 // responseElements renders a result as CloudTrail shows it: its XML elements as members in
@@ -186,7 +178,7 @@ func elementValue(d *xml.Decoder) (any, error) {
 			if m == nil {
 				m = map[string]any{}
 			}
-			m[camel(t.Name.Local)] = child
+			m[audit.MemberName(t.Name.Local)] = child
 		case xml.EndElement:
 			switch {
 			case list != nil:

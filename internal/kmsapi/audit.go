@@ -86,7 +86,7 @@ func requestParameters(body []byte) map[string]any {
 		if secretMember(name) {
 			continue
 		}
-		params[camel(name)] = v
+		params[audit.MemberName(name)] = v
 	}
 	return params
 }
@@ -98,14 +98,6 @@ func secretMember(name string) bool {
 		}
 	}
 	return false
-}
-
-// camel lower-cases the first letter of a member name: KeyId → keyId.
-func camel(name string) string {
-	if name == "" || name[0] < 'A' || name[0] > 'Z' {
-		return name
-	}
-	return string(name[0]+'a'-'A') + name[1:]
 }
 
 // responseElements returns what CloudTrail shows of a successful answer: the key metadata of
@@ -150,7 +142,7 @@ func camelTree(m map[string]any) map[string]any {
 				v = time.Unix(sec, int64((x-float64(sec))*1e9)).UTC().Format("Jan 2, 2006, 3:04:05 PM")
 			}
 		}
-		out[camel(k)] = v
+		out[audit.MemberName(k)] = v
 	}
 	return out
 }

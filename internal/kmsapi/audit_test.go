@@ -4,47 +4,26 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/coffer/coffer/internal/audit"
+	"github.com/coffer/coffer/internal/audit/audittest"
 	"github.com/coffer/coffer/internal/kms/kmstest"
 )
 
-// memRecorder collects records in memory (for unit tests of record shapes; the Writer is
-// tested through the server), failing every Record while fail is set.
-type memRecorder struct {
-	mu     sync.Mutex
-	events []audit.Event
-	fail   bool
-}
-
-func (m *memRecorder) Record(_ context.Context, e *audit.Event) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fail {
-		return errors.New("disk full")
-	}
-	m.events = append(m.events, *e)
-	return nil
-}
-
-func (m *memRecorder) WantsData(string, string, bool) bool { return false }
-
-// last returns the JSON of the last record.
-func (m *memRecorder) last(t *testing.T) (audit.Event, string) {
+// lastRecord returns the last record of rec, and its JSON.
+func lastRecord(t *testing.T, rec *audittest.Recorder) (audit.Event, string) {
 	t.Helper()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.events) == 0 {
+	evs := rec.Events()
+	if len(evs) == 0 {
 		t.Fatal("no record")
 	}
-	e := m.events[len(m.events)-1]
+	e := evs[len(evs)-1]
 	b, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)
@@ -52,12 +31,26 @@ func (m *memRecorder) last(t *testing.T) (audit.Event, string) {
 	return e, string(b)
 }
 
-func newAuditedEnv(t *testing.T) (*env, *memRecorder) {
-	rec := &memRecorder{}
-	e := &env{dir: t.TempDir(), rec: rec, clock: kmstest.NewClock(time.Now().UTC())}
-	e.open(t)
-	t.Cleanup(e.close)
-	return e, rec
+func newAuditedEnv(t *testing.T) (*env, *audittest.Recorder) {
+	rec := &audittest.Recorder{}
+	return newRecordedEnv(t, rec), rec
+}
+
+// newRecordedEnv starts a KMS whose calls rec records.
+func newRecordedEnv(tb testing.TB, rec audit.Recorder) *env {
+	e := &env{dir: tb.TempDir(), rec: rec, clock: kmstest.NewClock(time.Now().UTC())}
+	e.open(tb)
+	tb.Cleanup(e.close)
+	return e
+}
+
+// benchGenerateDataKeys runs BenchmarkGenerateDataKey's load on a KMS whose calls rec records.
+func benchGenerateDataKeys(b *testing.B, rec audit.Recorder) {
+	e := newRecordedEnv(b, rec)
+	c := benchClient(e)
+	id := e.createKey(b, nil)
+	b.ResetTimer()
+	generateDataKeys(b, c, id)
 }
 
 func TestAuditRecordShapes(t *testing.T) {
@@ -67,7 +60,7 @@ func TestAuditRecordShapes(t *testing.T) {
 	plaintext := []byte("the known plaintext 0123456789")
 
 	t.Run("CreateKey", func(t *testing.T) {
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		km, _ := ev.ResponseElements["keyMetadata"].(map[string]any)
 		if ev.EventName != "CreateKey" || km["keyId"] != id || km["arn"] != arn || km["aWSAccountId"] != testAccount || ev.ReadOnly {
 			t.Errorf("record: %s", js)
@@ -84,7 +77,7 @@ func TestAuditRecordShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		p := ev.RequestParameters
 		if ev.EventName != "Encrypt" || ev.EventSource != "kms.amazonaws.com" || !ev.ReadOnly || ev.ResponseElements != nil || ev.ErrorCode != "" {
 			t.Errorf("record: %s", js)
@@ -109,7 +102,7 @@ func TestAuditRecordShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		if ev.EventName != "GenerateDataKey" || string(ev.RequestParameters["numberOfBytes"].(json.RawMessage)) != "32" || ev.ResponseElements != nil {
 			t.Errorf("record: %s", js)
 		}
@@ -131,7 +124,7 @@ func TestAuditRecordShapes(t *testing.T) {
 		}
 		_, err := e.client.Encrypt(ctx(), &awskms.EncryptInput{KeyId: &id, Plaintext: plaintext})
 		wantCode(t, err, "DisabledException")
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		if ev.ErrorCode != "DisabledException" || ev.ErrorMessage == "" || len(ev.Resources) != 1 || ev.Resources[0].ARN != arn {
 			t.Errorf("record: %s", js)
 		}
@@ -140,7 +133,7 @@ func TestAuditRecordShapes(t *testing.T) {
 		if _, err := e.client.ScheduleKeyDeletion(ctx(), &awskms.ScheduleKeyDeletionInput{KeyId: &id, PendingWindowInDays: aws.Int32(7)}); err != nil {
 			t.Fatal(err)
 		}
-		ev, js := rec.last(t)
+		ev, js := lastRecord(t, rec)
 		r := ev.ResponseElements
 		if r["keyId"] != arn || r["keyState"] != "PendingDeletion" || r["pendingWindowInDays"] != float64(7) || r["deletionDate"] == nil || ev.ReadOnly {
 			t.Errorf("record: %s", js)
@@ -156,9 +149,7 @@ func TestAuditRecordShapes(t *testing.T) {
 func TestAuditRecordFailureAnswers500(t *testing.T) {
 	e, rec := newAuditedEnv(t)
 	id := e.createKey(t, nil)
-	rec.mu.Lock()
-	rec.fail = true
-	rec.mu.Unlock()
+	rec.Fail(true)
 	out, err := e.client.GenerateDataKey(ctx(), &awskms.GenerateDataKeyInput{KeyId: &id, NumberOfBytes: aws.Int32(32)})
 	wantCode(t, err, "KMSInternalException")
 	if out != nil {
@@ -179,12 +170,20 @@ func (countRecorder) WantsData(string, string, bool) bool { return false }
 
 // BenchmarkGenerateDataKeyAudited is BenchmarkGenerateDataKey with every call's record made
 // and marshalled (compare the two for the cost of building records).
-func BenchmarkGenerateDataKeyAudited(b *testing.B) {
-	e := &env{dir: b.TempDir(), rec: countRecorder{}, clock: kmstest.NewClock(time.Now().UTC())}
-	e.open(b)
-	b.Cleanup(e.close)
-	c := benchClient(e)
-	id := e.createKey(b, nil)
-	b.ResetTimer()
-	generateDataKeys(b, c, id)
+func BenchmarkGenerateDataKeyAudited(b *testing.B) { benchGenerateDataKeys(b, countRecorder{}) }
+
+// BenchmarkGenerateDataKeyWriter is BenchmarkGenerateDataKey with every call recorded by a
+// real Writer (fsynced group commits) on the test's disk: the cost of auditing a call.
+func BenchmarkGenerateDataKeyWriter(b *testing.B) {
+	dir := b.TempDir()
+	signer, err := audit.OpenSigner(ctx(), filepath.Join(dir, "audit"), audittest.NewSealer())
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := audit.Open(ctx(), audit.Config{Dir: filepath.Join(dir, "audit"), Region: testRegion, AccountID: testAccount, Signer: signer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { w.Close(ctx()) })
+	benchGenerateDataKeys(b, w)
 }

@@ -68,6 +68,14 @@ func (h *Handler) watch(q *request, op operation) {
 	q.w = &auditWriter{ResponseWriter: q.w, h: h, q: q}
 }
 
+// finish records a call whose handler wrote nothing (net/http would answer 200 by itself,
+// past the recording writer) by starting its 200 answer here.
+func (h *Handler) finish(q *request) {
+	if w, ok := q.w.(*auditWriter); ok && !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
 // writeUnrecorded answers 500 InternalError on w, in place of an answer whose record failed.
 func (h *Handler) writeUnrecorded(q *request, w http.ResponseWriter) {
 	for k := range w.Header() {

@@ -118,6 +118,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.writeError(q, err)
 	}
+	h.finish(q)
 	// The request body is left to net/http, which closes it only after flushing the response.
 	// Closing it here, with the response still buffered, would drain a body that a client
 	// sending Expect: 100-continue was never told to send, and both sides would wait.

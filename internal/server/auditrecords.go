@@ -25,11 +25,3 @@ func (r laterRecorder) Record(ctx context.Context, e *audit.Event) error {
 func (r laterRecorder) WantsData(account, objectARN string, readOnly bool) bool {
 	return r.s.audit != nil && r.s.audit.WantsData(account, objectARN, readOnly)
 }
-
-// SetAuditDataSelector makes the audit trail record the S3 data events sel selects, as the
-// trails' event selectors do; a no-op without an audit trail.
-func (s *Server) SetAuditDataSelector(sel audit.DataSelector) {
-	if s.auditLog != nil {
-		s.auditLog.SetDataSelector(sel)
-	}
-}

@@ -371,17 +371,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, srv := range s.servers {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
+	s.stopBackground() // background jobs record too: they stop before the trail closes
+	// The trails get their records and a digest of their open period before the Writer
+	// writes its final digest and closes.
 	errs = append(errs, s.flushTrails(ctx), s.closeAudit(ctx), s.closeStores())
 	return errors.Join(errs...)
 }
 
 // closeStores stops the background jobs, then closes the database they use.
 func (s *Server) closeStores() error {
+	s.stopBackground()
+	return s.db.Close()
+}
+
+// stopBackground stops the background jobs and waits for them.
+func (s *Server) stopBackground() {
 	if s.stopJobs != nil {
 		s.stopJobs()
 		s.jobs.Wait()
 	}
-	return s.db.Close()
 }
 
 func newRequestID() string {

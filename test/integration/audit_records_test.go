@@ -239,7 +239,7 @@ func TestAuditRecords(t *testing.T) {
 	})
 	t.Run("S3 data events only when selected", func(t *testing.T) {
 		sel := &selectAll{}
-		e.srv.SetAuditDataSelector(sel)
+		e.srv.AuditLog().SetDataSelector(sel)
 		put := func(key string) {
 			must[*s3.PutObjectOutput](t)(s3c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(key), Body: bytes.NewReader([]byte("data"))}))
 		}

@@ -3,8 +3,10 @@ package secrettest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,9 +14,9 @@ import (
 	"testing"
 )
 
-// ScanDir fails t if any file under dir contains any of secrets, raw, in hex (either case) or
-// in base64, and fails if fewer than minFiles files were scanned (a scan of nothing proves
-// nothing).
+// ScanDir fails t if any file under dir contains any of secrets in any of its Forms — a gzip
+// file also once decompressed — and fails if fewer than minFiles files were scanned (a scan of
+// nothing proves nothing).
 func ScanDir(t testing.TB, dir string, secrets map[string][]byte, minFiles int) {
 	t.Helper()
 	files := 0
@@ -27,13 +29,17 @@ func ScanDir(t testing.TB, dir string, secrets map[string][]byte, minFiles int) 
 			return err
 		}
 		files++
-		for name, s := range secrets {
-			forms := [][]byte{s, []byte(hex.EncodeToString(s)), []byte(strings.ToUpper(hex.EncodeToString(s))), []byte(base64.StdEncoding.EncodeToString(s))}
-			for _, f := range forms {
-				if bytes.Contains(data, f) {
-					t.Errorf("%s found in %s", name, path)
-				}
+		Scan(t, path, data, secrets)
+		if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				return nil // not gzip after all: scanned as it is
 			}
+			plain, err := io.ReadAll(zr)
+			if err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+			Scan(t, path+" (decompressed)", plain, secrets)
 		}
 		return nil
 	})
@@ -43,4 +49,26 @@ func ScanDir(t testing.TB, dir string, secrets map[string][]byte, minFiles int) 
 	if files < minFiles {
 		t.Fatalf("scanned only %d files under %s", files, dir)
 	}
+}
+
+// Scan fails t for each of secrets that data (found at where) holds in any of its Forms.
+func Scan(t testing.TB, where string, data []byte, secrets map[string][]byte) {
+	t.Helper()
+	for name, s := range secrets {
+		for _, f := range Forms(s) {
+			if bytes.Contains(data, f) {
+				t.Errorf("%s found in %s", name, where)
+				break
+			}
+		}
+	}
+}
+
+// Forms are the ways a secret could be written: raw, hex (either case) and base64 (standard
+// and URL alphabets, padded or not).
+func Forms(s []byte) [][]byte {
+	h := hex.EncodeToString(s)
+	return [][]byte{s, []byte(h), []byte(strings.ToUpper(h)),
+		[]byte(base64.StdEncoding.EncodeToString(s)), []byte(base64.RawStdEncoding.EncodeToString(s)),
+		[]byte(base64.URLEncoding.EncodeToString(s)), []byte(base64.RawURLEncoding.EncodeToString(s))}
 }

@@ -19,25 +19,8 @@ import (
 // only.
 func TestServiceKeyRotation(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st, err := kmsbolt.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := kms.OpenFileRootKey(filepath.Join(dir, "root.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := kmstest.NewClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	svc, err := kms.New(kms.Config{Store: st, Root: root, Region: "us-east-1", Now: clk.Now, OwnedRotationDays: 30})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := newKMS(t, kms.Config{Now: clk.Now, OwnedRotationDays: 30})
 	keys := objectkeys.New(svc, nil)
 	type sealed struct {
 		key  secret.Key
@@ -75,4 +58,28 @@ func TestServiceKeyRotation(t *testing.T) {
 			t.Fatal("the service key did not rotate")
 		}
 	})
+}
+
+// newKMS returns a key service configured as cfg on a fresh bbolt store and root key in
+// us-east-1.
+func newKMS(t *testing.T, cfg kms.Config) *kms.Service {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if cfg.Store, err = kmsbolt.New(db); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Root, err = kms.OpenFileRootKey(filepath.Join(dir, "root.key")); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Region = "us-east-1"
+	svc, err := kms.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
