@@ -33,10 +33,19 @@ func TestGroupCommit(t *testing.T) {
 			}
 		})
 	}
-	// Events and LogFiles run meanwhile, as LookupEvents and trail delivery do.
+	// Events and LogFiles run meanwhile, as LookupEvents and trail delivery do: while log
+	// files are finished, Events sees each record once.
 	wg.Go(func() {
 		for range 20 {
-			if err := w.Events(context.Background(), Filter{EventName: "Decrypt"}, func(*Event) bool { return true }); err != nil {
+			seen := map[int]bool{}
+			if err := w.Events(context.Background(), Filter{EventName: "Decrypt"}, func(e *Event) bool {
+				n := int(e.RequestParameters["n"].(float64))
+				if seen[n] {
+					errs <- fmt.Errorf("Events gave record %d twice", n)
+				}
+				seen[n] = true
+				return true
+			}); err != nil {
 				errs <- err
 			}
 			if _, err := w.LogFiles(""); err != nil {

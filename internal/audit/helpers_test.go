@@ -104,6 +104,19 @@ func record(t testing.TB, w *Writer, first, n int) {
 	}
 }
 
+// eventNumbers returns the "n" request parameter of the records w.Events gives, newest first.
+func eventNumbers(t testing.TB, w *Writer) []int {
+	t.Helper()
+	var out []int
+	if err := w.Events(context.Background(), Filter{}, func(e *Event) bool {
+		out = append(out, int(e.RequestParameters["n"].(float64)))
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // numbers returns the "n" request parameter of the records f selects in dir, newest first.
 func numbers(t testing.TB, dir string) []int {
 	t.Helper()

@@ -322,13 +322,7 @@ func TestRollFailure(t *testing.T) {
 	if err := w.Digest(context.Background()); err == nil {
 		t.Fatal("Digest succeeded though the log file could not be written")
 	}
-	var seen []int
-	if err := w.Events(context.Background(), Filter{}, func(e *Event) bool {
-		seen = append(seen, int(e.RequestParameters["n"].(float64)))
-		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
+	seen := eventNumbers(t, w)
 	if !slices.Equal(seen, countdown(0, 3)) {
 		t.Errorf("Events after a failed roll = %v", seen)
 	}

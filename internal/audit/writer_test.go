@@ -20,13 +20,7 @@ func TestWriterRollDigestVerify(t *testing.T) {
 	if got, want := numbers(t, dir), []int{4, 3, 2, 1, 0}; !slices.Equal(got, want) {
 		t.Errorf("Query = %v, want %v", got, want)
 	}
-	var seen []int
-	if err := w.Events(context.Background(), Filter{}, func(e *Event) bool {
-		seen = append(seen, int(e.RequestParameters["n"].(float64)))
-		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
+	seen := eventNumbers(t, w)
 	if want := []int{4, 3, 2, 1, 0}; !slices.Equal(seen, want) {
 		t.Errorf("Events = %v, want %v", seen, want)
 	}
