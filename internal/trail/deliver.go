@@ -113,18 +113,15 @@ func (s *Service) Deliver(ctx context.Context, final bool) error {
 	var errs []error
 	for _, t := range trails {
 		if t.Status.IsLogging || t.Delivery.Closing {
-			errs = append(errs, s.deliverTrailDigest(ctx, t, final))
+			errs = append(errs, s.deliverTrail(ctx, t, final))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// deliverTrail delivers what t is owed now (its caller holds s.deliver).
-func (s *Service) deliverTrail(ctx context.Context, t Trail) error {
-	return s.deliverTrailDigest(ctx, t, false)
-}
-
-func (s *Service) deliverTrailDigest(ctx context.Context, t Trail, forceDigest bool) error {
+// deliverTrail delivers what t is owed now: its log files, and its digest when the period is
+// over, t is closing, or forceDigest. The caller holds s.deliver.
+func (s *Service) deliverTrail(ctx context.Context, t Trail, forceDigest bool) error {
 	if s.cfg.Logs == nil {
 		return nil
 	}

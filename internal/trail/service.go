@@ -263,7 +263,7 @@ func (s *Service) StartLogging(ctx context.Context, account, nameOrARN string) e
 	if t.Delivery.Closing {
 		// The final digest of the previous logging period is still owed: write it first, so
 		// that no delivered file is left outside a chain.
-		if err := s.deliverTrail(ctx, t); err != nil {
+		if err := s.deliverTrail(ctx, t, false); err != nil {
 			return err
 		}
 	}
@@ -327,7 +327,7 @@ func (s *Service) closeTrail(ctx context.Context, t Trail) {
 		s.log.Error("trail: finishing the open log file failed", "trail", t.ARN(), "err", err)
 		return
 	}
-	if err := s.deliverTrail(ctx, t); err != nil {
+	if err := s.deliverTrail(ctx, t, false); err != nil {
 		s.log.Error("trail: final delivery failed; retried in the background", "trail", t.ARN(), "err", err)
 	}
 }
