@@ -79,6 +79,9 @@ type Config struct {
 	AuditRollEvery   time.Duration
 	AuditRollSize    int64
 	AuditDigestEvery time.Duration
+	// TrailDeliverEvery is how often the CloudTrail trails deliver their log files and, when
+	// their period (AuditDigestEvery) is over, digests (0: one minute).
+	TrailDeliverEvery time.Duration
 }
 
 // Server is a running Coffer.

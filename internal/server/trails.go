@@ -14,8 +14,8 @@ import (
 	"github.com/coffer/coffer/internal/trailapi"
 )
 
-// trailDeliverEvery is how often the trails' delivery runs: log files reach the trails'
-// buckets within this of being finished (the Writer finishes one within RollEvery).
+// trailDeliverEvery is how often the trails' delivery runs by default: log files reach the
+// trails' buckets within this of being finished (the Writer finishes one within RollEvery).
 const trailDeliverEvery = time.Minute
 
 // openTrails builds the trails (CloudTrail's API and its delivery into buckets), makes them
@@ -37,8 +37,12 @@ func (s *Server) openTrails(ctx context.Context, cfg Config, objects *object.Ser
 	api.Trails = s.trails
 	if w := s.auditLog; w != nil {
 		w.SetDataSelector(s.trails)
+		every := cfg.TrailDeliverEvery
+		if every <= 0 {
+			every = trailDeliverEvery
+		}
 		s.jobs.Go(func() {
-			if err := boltfile.Safely(func() error { s.trails.Run(ctx, trailDeliverEvery); return nil }); err != nil {
+			if err := boltfile.Safely(func() error { s.trails.Run(ctx, every); return nil }); err != nil {
 				s.log.Error("trail delivery stopped: reading the store failed", "err", err)
 			}
 		})

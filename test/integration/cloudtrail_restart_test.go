@@ -141,3 +141,40 @@ func TestCloudTrailShutdownDigestAndRedelivery(t *testing.T) {
 		t.Fatalf("%d log files after the redelivery, %d before it", len(logs), logsBefore)
 	}
 }
+
+// TestCloudTrailPeriodicDigests: without StopLogging or shutdown, the background delivery
+// writes a logging trail's log files and a digest each period (AuditDigestEvery, an hour by
+// default), chained.
+func TestCloudTrailPeriodicDigests(t *testing.T) {
+	e := startServerWith(t, server.Config{Dir: t.TempDir(), AuditRollEvery: 200 * time.Millisecond, AuditDigestEvery: time.Second,
+		TrailDeliverEvery: 100 * time.Millisecond})
+	acct := e.account(t, rootCreds)
+	ct := e.cloudtrailAs(rootCreds)
+	sc := e.s3As(rootCreds)
+	e.trailBucket(t, rootCreds, "trail-logs", "", acct)
+	e.newTrail(t, rootCreds, "main", "trail-logs", "")
+	started := time.Now()
+	must[*cloudtrail.StartLoggingOutput](t)(ct.StartLogging(ctx(t), &cloudtrail.StartLoggingInput{Name: aws.String("main")}))
+	must[*cloudtrail.DescribeTrailsOutput](t)(ct.DescribeTrails(ctx(t), &cloudtrail.DescribeTrailsInput{}))
+	var logs, digests []string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		logs, digests = nil, nil
+		for _, k := range e.trailKeys(t, sc, "trail-logs") {
+			if strings.Contains(k, "/CloudTrail-Digest/") {
+				digests = append(digests, k)
+			} else {
+				logs = append(logs, k)
+			}
+		}
+		if len(digests) >= 2 && len(logs) > 0 {
+			break
+		}
+	}
+	if len(digests) < 2 || len(logs) == 0 {
+		t.Fatalf("after 30s of 1s periods: %d digests and %d log files", len(digests), len(logs))
+	}
+	listed := e.verifyDigestChain(t, ct, sc, "trail-logs", digests, started.Add(-time.Minute))
+	if len(listed) == 0 {
+		t.Fatal("no digest lists the delivered log files")
+	}
+}
