@@ -31,10 +31,10 @@ func deps(t *testing.T) map[string][]string {
 	return m
 }
 
-// boltBackend reports the bbolt backends of the KMS and IAM stores, which open their buckets
+// boltBackend reports the bbolt backends of the KMS, IAM and trail stores, which open their buckets
 // in meta.db through internal/boltfile as the metadata store's backend (boltmeta) does.
 func boltBackend(pkg string) bool {
-	return pkg == "internal/kms/kmsbolt" || pkg == "internal/iam/boltiam"
+	return pkg == "internal/kms/kmsbolt" || pkg == "internal/iam/boltiam" || pkg == "internal/trail/bolttrail"
 }
 
 func under(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }
@@ -77,6 +77,14 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool { return !under(i, "internal/kmsapi") && !under(i, "internal/server") }},
 		{"s3api never imports meta: object hands it views without key material", func(p string) bool { return under(p, "internal/s3api") },
 			func(i string) bool { return !under(i, "internal/meta") }},
+		{"trail knows the audit records and the object service, no wire layer", func(p string) bool { return p == "internal/trail" },
+			func(i string) bool { return i == "internal/audit" || i == "internal/object" }},
+		{"the trails' bbolt backend knows the trails and the bbolt file only", func(p string) bool { return p == "internal/trail/bolttrail" },
+			func(i string) bool { return under(i, "internal/trail") || i == "internal/boltfile" }},
+		{"trailapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/trailapi") },
+			func(i string) bool {
+				return i == "internal/trail" || i == "internal/audit" || i == "internal/iam" || i == "internal/sigv4" || i == "internal/policy" || i == "internal/awsjson"
+			}},
 		{"kmsapi never imports s3api", func(p string) bool { return under(p, "internal/kmsapi") },
 			func(i string) bool {
 				return !under(i, "internal/s3api") && !under(i, "internal/object") && !under(i, "internal/server")
@@ -85,6 +93,8 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool {
 				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret" || i == "internal/audit"
 			}},
+		{"awsjson knows only sigv4", func(p string) bool { return p == "internal/awsjson" },
+			func(i string) bool { return i == "internal/sigv4" }},
 		{"sigv4 imports nothing of ours", func(p string) bool { return under(p, "internal/sigv4") },
 			func(i string) bool { return false }},
 		{"only server and cmd name backends", func(p string) bool {

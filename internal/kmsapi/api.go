@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/coffer/coffer/internal/audit"
+	"github.com/coffer/coffer/internal/awsjson"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/sigv4"
@@ -137,7 +138,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *call) (any, e
 	if auth.Service != "kms" {
 		return nil, errWrongService
 	}
-	if !signedPayload(auth.ContentSHA256) {
+	if !awsjson.SignedPayload(auth.ContentSHA256) {
 		// UNSIGNED-PAYLOAD and the streaming modes leave the JSON body unauthenticated: a
 		// request whose body could be swapped after signing is refused.
 		return nil, fmt.Errorf("%w: the KMS API needs a signed payload hash", sigv4.ErrSignatureDoesNotMatch)
@@ -187,18 +188,4 @@ func decode(body []byte, v any) error {
 		return errSerialization
 	}
 	return nil
-}
-
-// signedPayload reports whether a request's payload hash is a hex SHA-256 the signature covers.
-func signedPayload(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

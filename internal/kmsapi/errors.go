@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/coffer/coffer/internal/awsjson"
 	"github.com/coffer/coffer/internal/kms"
-	"github.com/coffer/coffer/internal/sigv4"
 )
 
 // apiError is an error as the client sees it: an AWS exception name, a status and a message.
@@ -17,8 +17,9 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Type + ": " + e.Message }
 
-// errorTable is the one table from error class to AWS exception name and HTTP status. Service
-// errors (kms.Error) carry their own AWS message; authentication errors get a fixed one.
+// errorTable is the one table from error class to AWS exception name and HTTP status; service
+// errors (kms.Error) carry their own AWS message. Authentication errors are named by
+// awsjson.AuthError, as every JSON service names them.
 var errorTable = []struct {
 	class   error
 	typ     string
@@ -52,26 +53,6 @@ var errorTable = []struct {
 	{kms.ErrDryRun, "DryRunOperationException", 400, ""},
 	{kms.ErrNotAuthorized, "NotAuthorizedException", 400, ""},
 	{kms.ErrAccessDenied, "AccessDeniedException", 400, ""},
-	// package sigv4
-	{sigv4.ErrMissingAuth, "MissingAuthenticationTokenException", 400, "Missing Authentication Token"},
-	{sigv4.ErrInvalidAccessKeyID, "UnrecognizedClientException", 400, "The security token included in the request is invalid."},
-	{sigv4.ErrInvalidToken, "UnrecognizedClientException", 400, "The security token included in the request is invalid."},
-	{sigv4.ErrExpiredToken, "ExpiredTokenException", 400, "The security token included in the request is expired"},
-	{sigv4.ErrSignatureDoesNotMatch, "InvalidSignatureException", 400, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."},
-	{sigv4.ErrRequestExpired, "InvalidSignatureException", 400, "Signature expired."},
-	{sigv4.ErrRequestNotYetValid, "InvalidSignatureException", 400, "Signature not yet current."},
-	{sigv4.ErrTimeSkewed, "InvalidSignatureException", 400, "Signature expired: the request time is too skewed from the server time."},
-	{sigv4.ErrContentSHA256Mismatch, "InvalidSignatureException", 400, "The request signature we calculated does not match the signature you provided."},
-	{sigv4.ErrInvalidContentSHA256, "InvalidSignatureException", 400, "The x-amz-content-sha256 header is not valid."},
-	{sigv4.ErrMissingContentSHA256, "InvalidSignatureException", 400, "Missing x-amz-content-sha256."},
-	{sigv4.ErrAuthHeaderMalformed, "IncompleteSignatureException", 400, "The authorization header is malformed."},
-	{sigv4.ErrQueryMalformed, "IncompleteSignatureException", 400, "The authorization query parameters are malformed."},
-	{sigv4.ErrUnsupportedSignature, "IncompleteSignatureException", 400, "Unsupported signature algorithm."},
-	{sigv4.ErrMissingDate, "IncompleteSignatureException", 400, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."},
-	{sigv4.ErrHeadersNotSigned, "IncompleteSignatureException", 400, "Headers present in the request were not signed."},
-	{sigv4.ErrIncompleteBody, "SerializationException", 400, "The request body is incomplete."},
-	{sigv4.ErrMalformedChunk, "SerializationException", 400, "The request body is malformed."},
-	{sigv4.ErrBodyTooLarge, "ValidationException", 400, "The request body is too large."},
 	// package kmsapi
 	{errWrongService, "InvalidSignatureException", 400, "Credential should be scoped to correct service: 'kms'."},
 	{errSerialization, "SerializationException", 400, "The request body could not be parsed."},
@@ -93,9 +74,8 @@ var internalError = &apiError{Type: "KMSInternalException", Status: http.StatusI
 func classify(err error) *apiError {
 	var ke *kms.Error
 	hasMsg := errors.As(err, &ke)
-	var re *sigv4.RegionError
-	if errors.As(err, &re) {
-		return &apiError{Type: "InvalidSignatureException", Status: 400, Message: "Credential should be scoped to a valid region."}
+	if typ, msg, ok := awsjson.AuthError(err); ok {
+		return &apiError{Type: typ, Status: 400, Message: msg}
 	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.class) {

@@ -1,40 +1,18 @@
 package kmsapi
 
 import (
-	"strconv"
 	"time"
+
+	"github.com/coffer/coffer/internal/awsjson"
 
 	"github.com/coffer/coffer/internal/kms"
 )
 
 // epoch is a timestamp on the wire: seconds since the epoch as a JSON number.
-type epoch time.Time
-
-// MarshalJSON writes seconds with millisecond precision.
-func (e epoch) MarshalJSON() ([]byte, error) {
-	ms := time.Time(e).UnixMilli()
-	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64), nil
-}
-
-// UnmarshalJSON reads a JSON number of (possibly fractional) seconds.
-func (e *epoch) UnmarshalJSON(b []byte) error {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return errSerialization
-	}
-	sec := int64(f)
-	*e = epoch(time.Unix(sec, int64((f-float64(sec))*1e9)).UTC())
-	return nil
-}
+type epoch = awsjson.Epoch
 
 // ts returns nil for the zero time so that omitempty drops it.
-func ts(t time.Time) *epoch {
-	if t.IsZero() {
-		return nil
-	}
-	e := epoch(t)
-	return &e
-}
+func ts(t time.Time) *epoch { return awsjson.Time(t) }
 
 type keyMetadata struct {
 	AWSAccountId                string

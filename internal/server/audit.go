@@ -46,7 +46,7 @@ func (s *Server) openAudit(ctx context.Context, cfg Config, keySvc *kms.Service)
 	if err != nil {
 		return err
 	}
-	s.audit, s.auditLog = w, w
+	s.audit, s.auditLog, s.auditSigner = w, w, signer
 	return nil
 }
 

@@ -8,16 +8,20 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+
+	"github.com/coffer/coffer/internal/trailapi"
 )
 
-// front routes each request to the S3, KMS or IAM/STS wire layer, gives every response its
+// front routes each request to the S3, KMS, IAM/STS or CloudTrail wire layer, gives every response its
 // request id, and turns a panic (a bug, or a damaged page of meta.db read through bbolt's mmap) into a
 // logged 500 instead of a dead connection or process.
 type front struct {
 	s3  http.Handler
 	kms http.Handler
 	iam http.Handler // IAM and STS
-	log *slog.Logger
+	// cloudtrail is CloudTrail's API.
+	cloudtrail http.Handler
+	log        *slog.Logger
 }
 
 // wire layers, as front routes them.
@@ -25,6 +29,7 @@ const (
 	routeS3 = iota
 	routeKMS
 	routeIAM
+	routeCloudTrail
 )
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -43,23 +48,33 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.kms.ServeHTTP(tw, r)
 	case routeIAM:
 		f.iam.ServeHTTP(tw, r)
+	case routeCloudTrail:
+		w.Header().Set("x-amzn-RequestId", id)
+		f.cloudtrail.ServeHTTP(tw, r)
 	default:
 		f.s3.ServeHTTP(tw, r)
 	}
 }
 
-// route picks the wire layer: the KMS by its X-Amz-Target, IAM and STS by the service of the
+// route picks the wire layer: the KMS and CloudTrail by their X-Amz-Target, IAM and STS by the service of the
 // SigV4 credential scope, S3 otherwise.
 func (f *front) route(r *http.Request) int {
 	switch {
 	case f.kms != nil && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "TrentService."):
 		return routeKMS
+	case f.cloudtrail != nil && isCloudTrail(r):
+		return routeCloudTrail
 	case f.iam != nil:
 		if s := scopeService(r); s == "iam" || s == "sts" {
 			return routeIAM
 		}
 	}
 	return routeS3
+}
+
+func isCloudTrail(r *http.Request) bool {
+	_, ok := trailapi.Operation(r.Header.Get("X-Amz-Target"))
+	return ok
 }
 
 // scopeService returns the service named by a request's SigV4 credential scope
@@ -116,6 +131,11 @@ func (f *front) recover(w *trackingWriter, r *http.Request, id string, route int
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(http.StatusInternalServerError)
 		fmt.Fprint(w, `{"__type":"KMSInternalException","message":"An internal error occurred."}`)
+		return
+	case routeCloudTrail:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprint(w, `{"__type":"InternalFailure","message":"An internal error occurred."}`)
 		return
 	}
 	w.Header().Set("Content-Type", "application/xml")

@@ -35,6 +35,8 @@ import (
 	"github.com/coffer/coffer/internal/s3api"
 	"github.com/coffer/coffer/internal/server/objectkeys"
 	"github.com/coffer/coffer/internal/sigv4"
+	"github.com/coffer/coffer/internal/trail"
+	"github.com/coffer/coffer/internal/trail/bolttrail"
 )
 
 // Config is what `coffer server` is told.
@@ -81,6 +83,9 @@ type Config struct {
 	// every record before its request is answered; a positive window writes it before the
 	// answer (it survives kill -9) and flushes within the window.
 	AuditSyncEvery time.Duration
+	// TrailDeliverEvery is how often the CloudTrail trails deliver their log files and, when
+	// their period (AuditDigestEvery) is over, digests (0: one minute).
+	TrailDeliverEvery time.Duration
 }
 
 // Server is a running Coffer.
@@ -105,6 +110,9 @@ type Server struct {
 	iam      *iam.Service
 	audit    audit.Recorder // what the wire layers record through
 	auditLog *audit.Writer  // nil with NoAudit
+	// auditSigner signs the audit digests, the trails' too; trails are CloudTrail's trails.
+	auditSigner audit.Signer
+	trails      *trail.Service
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -236,7 +244,11 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 		Audit:           s.audit,
 	})
 	iamHandler := iamapi.New(iamapi.Config{Service: s.iam, Region: cfg.Region, Logger: s.log, Lookup: lookup, Audit: s.audit})
-	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, log: s.log}, nil
+	cloudtrail, err := s.openTrails(ctx, cfg, objects, lookup)
+	if err != nil {
+		return nil, errors.Join(err, s.closeAudit(ctx))
+	}
+	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log}, nil
 }
 
 // startSweep deletes, in the background, the blobs of writes that were interrupted before this
@@ -370,7 +382,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
 	s.stopBackground() // background jobs record too: they stop before the trail closes
-	errs = append(errs, s.closeAudit(ctx), s.closeStores())
+	// The trails get their records and a digest of their open period before the Writer
+	// writes its final digest and closes.
+	errs = append(errs, s.flushTrails(ctx), s.closeAudit(ctx), s.closeStores())
 	return errors.Join(errs...)
 }
 
@@ -396,7 +410,7 @@ func newRequestID() string {
 
 // TopBuckets names every top-level bucket of meta.db, for its format record.
 func TopBuckets() []string {
-	return slices.Concat(boltmeta.TopBuckets(), kmsbolt.TopBuckets(), boltiam.TopBuckets())
+	return slices.Concat(boltmeta.TopBuckets(), kmsbolt.TopBuckets(), boltiam.TopBuckets(), bolttrail.TopBuckets())
 }
 
 // checkWritable fails early, with a clear message, on a data directory we cannot write.
