@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -114,6 +115,13 @@ func generateMaterial(specName string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		return x509.MarshalPKCS8PrivateKey(k)
+	case sp.edwards:
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		defer clear(k)
 		return x509.MarshalPKCS8PrivateKey(k)
 	case sp.curve == "secp256k1":
 		k, err := secp256k1.GeneratePrivateKey()
