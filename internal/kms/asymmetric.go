@@ -134,6 +134,10 @@ func (s *Service) signDigest(ctx context.Context, c Caller, in SignInput, opName
 		if digest, err = edwardsInput(in); err != nil {
 			return nil, nil, nil, 0, false, err
 		}
+	case specs[e.key.Spec].mldsa != nil:
+		if digest, err = mldsaInput(in); err != nil {
+			return nil, nil, nil, 0, false, err
+		}
 	case in.MessageType == "" || in.MessageType == "RAW":
 		hh := h.New()
 		hh.Write(in.Message)
@@ -166,6 +170,8 @@ func (s *Service) Sign(ctx context.Context, c Caller, in SignInput) (SignOutput,
 	switch {
 	case m.k1 != nil:
 		sig = k1ecdsa.Sign(m.k1, digest).Serialize()
+	case m.ml != nil:
+		sig, err = m.ml.sign(digest)
 	case specs[e.key.Spec].edwards:
 		sig, err = m.priv.Sign(rand.Reader, digest, edwardsOptions(in.SigningAlgorithm))
 	case pss:
@@ -195,6 +201,8 @@ func (s *Service) Verify(ctx context.Context, c Caller, in SignInput) (SignOutpu
 		if sig, err := k1ecdsa.ParseDERSignature(in.Signature); err == nil {
 			ok = sig.Verify(digest, m.k1.PubKey())
 		}
+	case m.ml != nil:
+		ok = m.ml.verify(digest, in.Signature)
 	default:
 		switch pub := m.priv.Public().(type) {
 		case ed25519.PublicKey:
@@ -254,6 +262,9 @@ func (s *Service) GetPublicKey(ctx context.Context, c Caller, keyID string) (Pub
 func publicDER(m *material) ([]byte, error) {
 	if m.k1 != nil {
 		return marshalK1PublicKey(m.k1.PubKey())
+	}
+	if m.ml != nil {
+		return m.ml.publicDER()
 	}
 	return x509.MarshalPKIXPublicKey(m.priv.Public())
 }

@@ -36,6 +36,7 @@ type material struct {
 	hmac []byte        // HMAC_*: raw key bytes
 	priv crypto.Signer // RSA and NIST ECC
 	k1   *secp256k1.PrivateKey
+	ml   *mldsaKey // ML_DSA_*
 }
 
 func (*material) String() string { return "REDACTED" }
@@ -116,6 +117,8 @@ func generateMaterial(specName string) ([]byte, error) {
 			return nil, err
 		}
 		return x509.MarshalPKCS8PrivateKey(k)
+	case sp.mldsa != nil:
+		return newMLDSASeed(), nil
 	case sp.edwards:
 		_, k, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -169,6 +172,12 @@ func decodeMaterial(specName string, raw []byte) (*material, error) {
 			return nil, errors.New("kms: hmac material length")
 		}
 		return &material{hmac: append([]byte(nil), raw...)}, nil
+	case sp.mldsa != nil:
+		k, err := decodeMLDSA(sp.mldsa, raw)
+		if err != nil {
+			return nil, err
+		}
+		return &material{ml: k}, nil
 	case sp.curve == "secp256k1":
 		if len(raw) != 32 {
 			return nil, errors.New("kms: secp256k1 material length")
