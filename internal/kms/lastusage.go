@@ -86,6 +86,10 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
+	// The store's tracking start is set before any use is stored, so no stored use predates it.
+	if _, err := s.trackingStart(ctx); err != nil {
+		return err
+	}
 	s.usage.mu.Lock()
 	batch := s.usage.dirty
 	s.usage.dirty = make(map[string]KeyUsage)
