@@ -428,6 +428,10 @@ func (w *Writer) refuseQueued() {
 	}
 }
 
+// NewEventID returns a new event id (CloudTrail's eventID): a caller that needs a record's id
+// sets it before Record, which keeps it.
+func NewEventID() string { return newUUID() }
+
 // newUUID is a random (version 4) UUID, as CloudTrail's eventID.
 func newUUID() string {
 	var b [16]byte

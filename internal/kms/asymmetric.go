@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -128,18 +129,26 @@ func (s *Service) signDigest(ctx context.Context, c Caller, in SignInput, opName
 		return nil, nil, nil, 0, false, s.badAlgorithm(e.key, in.SigningAlgorithm)
 	}
 	var digest []byte
-	switch in.MessageType {
-	case "", "RAW":
+	switch {
+	case specs[e.key.Spec].edwards:
+		if digest, err = edwardsInput(in); err != nil {
+			return nil, nil, nil, 0, false, err
+		}
+	case specs[e.key.Spec].mldsa != nil:
+		if digest, err = mldsaInput(in); err != nil {
+			return nil, nil, nil, 0, false, err
+		}
+	case in.MessageType == "" || in.MessageType == "RAW":
 		hh := h.New()
 		hh.Write(in.Message)
 		digest = hh.Sum(nil)
-	case "DIGEST":
+	case in.MessageType == "DIGEST":
 		if len(in.Message) != h.Size() {
 			return nil, nil, nil, 0, false, errValidation("Digest is invalid length for algorithm %s.", in.SigningAlgorithm)
 		}
 		digest = in.Message
 	default:
-		return nil, nil, nil, 0, false, errConstraint(in.MessageType, "messageType", "Member must satisfy enum value set: [RAW, DIGEST]")
+		return nil, nil, nil, 0, false, errMessageType(in.MessageType)
 	}
 	if in.DryRun {
 		return nil, nil, nil, 0, false, errDryRun
@@ -161,6 +170,10 @@ func (s *Service) Sign(ctx context.Context, c Caller, in SignInput) (SignOutput,
 	switch {
 	case m.k1 != nil:
 		sig = k1ecdsa.Sign(m.k1, digest).Serialize()
+	case m.ml != nil:
+		sig, err = m.ml.sign(digest)
+	case specs[e.key.Spec].edwards:
+		sig, err = m.priv.Sign(rand.Reader, digest, edwardsOptions(in.SigningAlgorithm))
 	case pss:
 		sig, err = m.priv.Sign(rand.Reader, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h})
 	default:
@@ -188,8 +201,12 @@ func (s *Service) Verify(ctx context.Context, c Caller, in SignInput) (SignOutpu
 		if sig, err := k1ecdsa.ParseDERSignature(in.Signature); err == nil {
 			ok = sig.Verify(digest, m.k1.PubKey())
 		}
+	case m.ml != nil:
+		ok = m.ml.verify(digest, in.Signature)
 	default:
 		switch pub := m.priv.Public().(type) {
+		case ed25519.PublicKey:
+			ok = ed25519.VerifyWithOptions(pub, digest, in.Signature, edwardsOptions(in.SigningAlgorithm)) == nil
 		case *ecdsa.PublicKey:
 			ok = ecdsa.VerifyASN1(pub, digest, in.Signature)
 		case *rsa.PublicKey:
@@ -246,6 +263,9 @@ func publicDER(m *material) ([]byte, error) {
 	if m.k1 != nil {
 		return marshalK1PublicKey(m.k1.PubKey())
 	}
+	if m.ml != nil {
+		return m.ml.publicDER()
+	}
 	return x509.MarshalPKIXPublicKey(m.priv.Public())
 }
 
@@ -263,8 +283,8 @@ type DataKeyPairOutput struct {
 // a symmetric key.
 func (s *Service) GenerateDataKeyPair(ctx context.Context, c Caller, keyID, pairSpec string, ec map[string]string, plain, dryRun bool) (DataKeyPairOutput, error) {
 	sp, ok := specs[pairSpec]
-	if !ok || (sp.rsaBits == 0 && sp.curve == "") {
-		return DataKeyPairOutput{}, errConstraint(pairSpec, "keyPairSpec", "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1]")
+	if !ok || (sp.rsaBits == 0 && sp.curve == "" && !sp.edwards) {
+		return DataKeyPairOutput{}, errConstraint(pairSpec, "keyPairSpec", "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, SM2, ECC_NIST_EDWARDS25519]")
 	}
 	opName := "GenerateDataKeyPair"
 	if !plain {

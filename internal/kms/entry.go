@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -35,6 +36,7 @@ type material struct {
 	hmac []byte        // HMAC_*: raw key bytes
 	priv crypto.Signer // RSA and NIST ECC
 	k1   *secp256k1.PrivateKey
+	ml   *mldsaKey // ML_DSA_*
 }
 
 func (*material) String() string { return "REDACTED" }
@@ -115,6 +117,15 @@ func generateMaterial(specName string) ([]byte, error) {
 			return nil, err
 		}
 		return x509.MarshalPKCS8PrivateKey(k)
+	case sp.mldsa != nil:
+		return newMLDSASeed(), nil
+	case sp.edwards:
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		defer clear(k)
+		return x509.MarshalPKCS8PrivateKey(k)
 	case sp.curve == "secp256k1":
 		k, err := secp256k1.GeneratePrivateKey()
 		if err != nil {
@@ -161,6 +172,12 @@ func decodeMaterial(specName string, raw []byte) (*material, error) {
 			return nil, errors.New("kms: hmac material length")
 		}
 		return &material{hmac: append([]byte(nil), raw...)}, nil
+	case sp.mldsa != nil:
+		k, err := decodeMLDSA(sp.mldsa, raw)
+		if err != nil {
+			return nil, err
+		}
+		return &material{ml: k}, nil
 	case sp.curve == "secp256k1":
 		if len(raw) != 32 {
 			return nil, errors.New("kms: secp256k1 material length")

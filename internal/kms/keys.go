@@ -75,6 +75,9 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 	if !ok {
 		return KeyMetadata{}, errConstraint(specName, "keySpec", "Member must satisfy enum value set")
 	}
+	if in.CustomerMasterKeySpec != "" && (sp.edwards || sp.mldsa != nil) { // the deprecated twin never gained the newer specs
+		return KeyMetadata{}, errConstraint(specName, "customerMasterKeySpec", "Member must satisfy enum value set")
+	}
 	usage := in.KeyUsage
 	if usage == "" {
 		if specName != SpecSymmetric {

@@ -61,6 +61,7 @@ func (s *Service) destroy(ctx context.Context, id string, now time.Time) error {
 		return err
 	}
 	s.forget(id)
+	s.forgetUsage(id)
 	s.grantsChanged(id)
 	s.aliasesChanged(k.Account)
 	s.log.Info("kms key deleted", "key", id)

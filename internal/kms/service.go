@@ -66,6 +66,7 @@ type Service struct {
 	policies *policy.Cache // compiled key policies by text
 	index    authIndex     // grants and aliases as authorization reads them
 	condMaps sync.Pool     // condition-key maps of authorizations (callerConditions)
+	usage    usageTracker  // the last use of each key (GetKeyLastUsage)
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -81,6 +82,7 @@ func New(cfg Config) (*Service, error) {
 		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
+		usage: usageTracker{last: make(map[string]KeyUsage), dirty: make(map[string]KeyUsage)},
 	}
 	s.raw, s.store = cfg.Store, newMACStore(cfg.Store, cfg.Root)
 	if s.partition == "" {
@@ -92,6 +94,7 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.usage.began = s.now().UTC().Truncate(time.Second)
 	if s.audit == nil {
 		s.audit = audit.Discard{}
 	}

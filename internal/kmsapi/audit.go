@@ -39,6 +39,7 @@ func readOnly(op string) bool {
 // client is about to get, nil on success.
 func (h *Handler) record(r *http.Request, c *call, out any, ae *apiError) error {
 	e := audit.NewEvent(c.req, audit.SourceKMS, c.op)
+	e.EventID = audit.NewEventID()
 	e.TLSDetails = audit.TLS(r.TLS, r.Host)
 	e.ReadOnly = readOnly(c.op)
 	e.RequestParameters = requestParameters(c.body)
@@ -58,7 +59,13 @@ func (h *Handler) record(r *http.Request, c *call, out any, ae *apiError) error 
 		}
 	}
 	e.Resources = kms.KeyResources(arns)
-	return h.audit.Record(r.Context(), e)
+	if err := h.audit.Record(r.Context(), e); err != nil {
+		return err
+	}
+	if ae == nil {
+		h.svc.NoteUse(arns, c.op, c.req.Time, e.EventID, c.req.RequestID)
+	}
+	return nil
 }
 
 func encryptionAlgorithm(out any) string {

@@ -75,7 +75,7 @@ var operations = map[string]opFunc{
 	"DisconnectCustomKeyStore": opUnsupported,
 	"ReplicateKey":             opUnsupported,
 	"UpdatePrimaryRegion":      opUnsupported,
-	"GetKeyLastUsage":          opUnsupported,
+	"GetKeyLastUsage":          opGetKeyLastUsage,
 }
 
 func opUnsupported(*Handler, *http.Request, kms.Caller, []byte) (any, error) {

@@ -249,3 +249,32 @@ func opListResourceTags(h *Handler, r *http.Request, c kms.Caller, body []byte) 
 		page
 	}{tags, pageOut(next)}, nil
 }
+
+// keyLastUsage is KeyLastUsageData: an empty object when the key has not been used.
+type keyLastUsage struct {
+	Operation         string `json:",omitempty"`
+	Timestamp         *epoch `json:",omitempty"`
+	CloudTrailEventId string `json:",omitempty"`
+	KmsRequestId      string `json:",omitempty"`
+}
+
+func opGetKeyLastUsage(h *Handler, r *http.Request, c kms.Caller, body []byte) (any, error) {
+	var in keyIDIn
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	out, err := h.svc.GetKeyLastUsage(r.Context(), c, in.KeyId)
+	if err != nil {
+		return nil, err
+	}
+	var last keyLastUsage
+	if u := out.Usage; u != nil {
+		last = keyLastUsage{Operation: u.Operation, Timestamp: ts(u.Time), CloudTrailEventId: u.EventID, KmsRequestId: u.RequestID}
+	}
+	return struct {
+		KeyId             string
+		KeyCreationDate   *epoch
+		TrackingStartDate *epoch
+		KeyLastUsage      keyLastUsage
+	}{out.KeyId, ts(out.KeyCreationDate), ts(out.TrackingStartDate), last}, nil
+}

@@ -52,10 +52,20 @@ func TestRestartAndNoPlaintextOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	signer := e.createKey(t, &awskms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256, KeyUsage: types.KeyUsageTypeSignVerify})
-	pub, err := e.client.GetPublicKey(ctx(), &awskms.GetPublicKeyInput{KeyId: &signer})
+	edPair, err := e.client.GenerateDataKeyPair(ctx(), &awskms.GenerateDataKeyPairInput{KeyId: &sym, KeyPairSpec: types.DataKeyPairSpecEccNistEdwards25519})
 	if err != nil {
 		t.Fatal(err)
+	}
+	secrets = append(secrets, edPair.PrivateKeyPlaintext)
+	// The material of every kind of signing key is sealed in the store and opens after a restart.
+	signers := map[string][]byte{}
+	for _, spec := range []types.KeySpec{types.KeySpecEccNistP256, types.KeySpecEccNistEdwards25519, types.KeySpecMlDsa44, types.KeySpecMlDsa87} {
+		id := e.createKey(t, &awskms.CreateKeyInput{KeySpec: spec, KeyUsage: types.KeyUsageTypeSignVerify})
+		pub, err := e.client.GetPublicKey(ctx(), &awskms.GetPublicKeyInput{KeyId: &id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signers[id] = pub.PublicKey
 	}
 	mac := e.createKey(t, &awskms.CreateKeyInput{KeySpec: types.KeySpecHmac256, KeyUsage: types.KeyUsageTypeGenerateVerifyMac})
 	m1, err := e.client.GenerateMac(ctx(), &awskms.GenerateMacInput{KeyId: &mac, Message: []byte("m"), MacAlgorithm: types.MacAlgorithmSpecHmacSha256})
@@ -108,9 +118,18 @@ func TestRestartAndNoPlaintextOnDisk(t *testing.T) {
 		if err != nil || len(r.Rotations) != 1 {
 			t.Fatalf("rotations: %v", err)
 		}
-		pub2, err := e.client.GetPublicKey(ctx(), &awskms.GetPublicKeyInput{KeyId: &signer})
-		if err != nil || !bytes.Equal(pub2.PublicKey, pub.PublicKey) {
-			t.Fatalf("public key changed: %v", err)
+		for id, pub := range signers {
+			pub2, err := e.client.GetPublicKey(ctx(), &awskms.GetPublicKeyInput{KeyId: &id})
+			if err != nil || !bytes.Equal(pub2.PublicKey, pub) {
+				t.Fatalf("public key of %s changed: %v", pub2.KeySpec, err)
+			}
+			s, err := e.client.Sign(ctx(), &awskms.SignInput{KeyId: &id, Message: []byte("m"), SigningAlgorithm: pub2.SigningAlgorithms[0]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.client.Verify(ctx(), &awskms.VerifyInput{KeyId: &id, Message: []byte("m"), Signature: s.Signature, SigningAlgorithm: pub2.SigningAlgorithms[0]}); err != nil {
+				t.Fatalf("%s: %v", pub2.KeySpec, err)
+			}
 		}
 		m2, err := e.client.GenerateMac(ctx(), &awskms.GenerateMacInput{KeyId: &mac, Message: []byte("m"), MacAlgorithm: types.MacAlgorithmSpecHmacSha256})
 		if err != nil || !bytes.Equal(m1.Mac, m2.Mac) {

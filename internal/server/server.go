@@ -309,14 +309,24 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 	return svc, nil
 }
 
-// startKMSJobs runs the KMS scheduler (deletions, rotations, expiry of imported material).
+// startKMSJobs runs the KMS scheduler (deletions, rotations, expiry of imported material) and
+// the flush of key usage.
 func (s *Server) startKMSJobs(ctx context.Context, svc *kms.Service) {
 	s.jobs.Go(func() {
 		if err := boltfile.Safely(func() error { svc.Run(ctx, time.Minute); return nil }); err != nil {
 			s.log.Error("kms scheduler stopped: reading the store failed", "err", err)
 		}
 	})
+	s.jobs.Go(func() {
+		if err := boltfile.Safely(func() error { svc.RunUsageFlush(ctx, kmsUsageFlushEvery); return nil }); err != nil {
+			s.log.Error("kms usage flush stopped: writing the store failed", "err", err)
+		}
+	})
 }
+
+// kmsUsageFlushEvery bounds how long the last use of a key (GetKeyLastUsage) stays only in
+// memory: a crash loses at most this much of it; Shutdown flushes it all.
+const kmsUsageFlushEvery = 5 * time.Second
 
 // listeners are a server's bound addresses; http and admin are nil when not configured.
 type listeners struct{ https, http, admin net.Listener }

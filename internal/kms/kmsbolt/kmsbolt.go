@@ -20,7 +20,7 @@ var (
 	bucketAliases   = []byte("kms.aliases")   // account 0x00 alias name → JSON Alias
 	bucketGrants    = []byte("kms.grants")    // key id 0x00 grant id → JSON Grant
 	bucketRoot      = []byte("kms.root")      // "canary" → the sealed root-key canary
-	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants, bucketRoot}
+	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants, bucketRoot, bucketUsage}
 
 	keyCanary = []byte("canary")
 	// keyRecordFormat names the record format UpgradeRecords last brought the store to.
@@ -209,6 +209,9 @@ func (s *Store) DeleteKey(_ context.Context, id string) error {
 			return err
 		}
 		if err := deleteAliasesOf(tx, k.Account, id); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketUsage).Delete([]byte(id)); err != nil {
 			return err
 		}
 		return deletePrefix(tx.Bucket(bucketGrants), join(id, ""))
@@ -471,7 +474,7 @@ func (s *Store) PutCanary(_ context.Context, sealed []byte) error {
 func Check(db *bolt.DB, finding func(string)) error {
 	return db.View(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
-			if tx.Bucket(b) == nil && !bytes.Equal(b, bucketRoot) {
+			if tx.Bucket(b) == nil && !bytes.Equal(b, bucketRoot) && !bytes.Equal(b, bucketUsage) {
 				finding(fmt.Sprintf("kms: top-level bucket %s is missing", b))
 				return nil
 			}

@@ -35,6 +35,7 @@ func (k *Keys) record(ctx context.Context, c object.Caller, kc *kmsCall, callErr
 		r = &iam.Request{Principal: iam.Principal{AccountID: c.Account, ARN: c.ARN, Type: iam.PrincipalUser}, Time: time.Now(), Region: k.kms.Region()}
 	}
 	e := audit.NewEvent(r, audit.SourceKMS, kc.name).InvokedBy(audit.InvokedByS3)
+	e.EventID = audit.NewEventID()
 	e.AWSRegion = k.kms.Region()
 	e.ReadOnly = true // GenerateDataKey, Decrypt and Encrypt change no key
 	e.RequestParameters = kc.params
@@ -44,6 +45,9 @@ func (k *Keys) record(ctx context.Context, c object.Caller, kc *kmsCall, callErr
 	}
 	if err := k.audit.Record(ctx, e); err != nil {
 		return fmt.Errorf("objectkeys: recording %s: %w", kc.name, err)
+	}
+	if callErr == nil {
+		k.kms.NoteUse(kc.keys.ARNs, kc.name, r.Time, e.EventID, r.RequestID)
 	}
 	return nil
 }
