@@ -169,8 +169,10 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 }
 
 // Record implements Recorder: it fills e's EventVersion, EventID and EventTime when empty,
-// and returns once e's record is fsynced in the journal.
-func (w *Writer) Record(ctx context.Context, e *Event) error {
+// and returns once e's record is in the journal (see Config.SyncEvery). ctx does not abandon
+// the record: the call it describes has already happened, and a caller that goes away (a
+// client closing its connection right after a PutKeyPolicy) must not leave it unrecorded.
+func (w *Writer) Record(_ context.Context, e *Event) error {
 	now := w.cfg.Now().UTC()
 	if e.EventVersion == "" {
 		e.EventVersion = EventVersion
@@ -196,8 +198,6 @@ func (w *Writer) Record(ctx context.Context, e *Event) error {
 	case w.reqs <- r:
 	case <-w.done:
 		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 	select {
 	case err := <-r.done:
@@ -209,9 +209,6 @@ func (w *Writer) Record(ctx context.Context, e *Event) error {
 		default:
 			return ErrClosed
 		}
-	case <-ctx.Done():
-		// The record may still be written: the caller fails its request, which is safe.
-		return ctx.Err()
 	}
 }
 

@@ -51,3 +51,22 @@ func TestWriterRollDigestVerify(t *testing.T) {
 		t.Errorf("Verify = %+v, want no findings, 3 log files, 2 digests", rep)
 	}
 }
+
+// TestRecordOutlivesCanceledRequest: the call a record describes has already happened when
+// it is recorded, so a caller that goes away (its request context canceled: the client
+// closed the connection right after sending a PutKeyPolicy, say) must not leave it without
+// a record. Record keeps the record and returns its outcome, whatever the context.
+func TestRecordOutlivesCanceledRequest(t *testing.T) {
+	w := openTest(t, t.TempDir(), newClock())
+	defer w.Close(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 20 { // the select that abandoned a record chose at random
+		if err := w.Record(ctx, sampleEvent(i)); err != nil {
+			t.Fatalf("Record %d with a canceled context = %v, want the record kept", i, err)
+		}
+	}
+	if got := eventNumbers(t, w); len(got) != 20 {
+		t.Errorf("%d records kept, want 20: %v", len(got), got)
+	}
+}
