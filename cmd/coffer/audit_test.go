@@ -58,6 +58,27 @@ func TestAuditVerifyCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a key planted under keys/", func(t *testing.T) {
+		// Every key under keys/ is trusted unless the fingerprints ListPublicKeys gives are
+		// pinned: with the server's own pinned, the digest signed by the planted key is found.
+		keys, err := audit.PublicKeys(filepath.Join(data, "audit"))
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("PublicKeys = %v, %v", keys, err)
+		}
+		cp := t.TempDir()
+		audittest.CopyDir(t, data, cp)
+		file := audittest.PlantKey(t, filepath.Join(cp, "audit"))
+		if code, out, errs := runCoffer("audit", "verify", "--data", cp); code != 0 {
+			t.Fatalf("unpinned: exit %d (want 0: the planted key is under keys/), stdout %q, stderr %q", code, out, errs)
+		}
+		code, out, errs := runCoffer("audit", "verify", "--data", cp, "--public-key", strings.ToUpper(keys[0].Fingerprint))
+		if code != 1 || !strings.Contains(out, audit.FindingUnknownKey+": "+file+": ") {
+			t.Fatalf("pinned: exit %d (want 1), stdout %q (want %s: %s), stderr %q", code, out, audit.FindingUnknownKey, file, errs)
+		}
+		if code, out, errs := runCoffer("audit", "verify", "--data", data, "--public-key", keys[0].Fingerprint); code != 0 {
+			t.Fatalf("pinned, untouched chain: exit %d, stdout %q, stderr %q", code, out, errs)
+		}
+	})
 	t.Run("nothing to check", func(t *testing.T) {
 		for _, args := range [][]string{{"--data", t.TempDir()}, {"--data", data, "--from", "2027-01-01T00:00:00Z"}} {
 			if code, _, errs := runCoffer(append([]string{"audit", "verify"}, args...)...); code != 1 || !strings.Contains(errs, "no digest to check") {

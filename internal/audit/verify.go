@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -67,9 +68,20 @@ type verifier struct {
 // whose period meets [from, to] (zero: unbounded) are checked. It reports every finding,
 // never stopping at the first; its error is for a directory it cannot read at all.
 func Verify(dir string, from, to time.Time) (*Report, error) {
+	return VerifyTrusting(dir, from, to, nil)
+}
+
+// VerifyTrusting is Verify trusting only the signing keys whose fingerprints are in trusted
+// (those ListPublicKeys publishes, say); nil trusts every key published under dir/keys. A
+// digest signed by any other key is an unknown-key finding: someone who could write dir
+// planted its key.
+func VerifyTrusting(dir string, from, to time.Time, trusted []string) (*Report, error) {
 	keys, err := PublicKeys(dir)
 	if err != nil {
 		return nil, err
+	}
+	if trusted != nil {
+		keys = slices.DeleteFunc(keys, func(k PublicKey) bool { return !slices.Contains(trusted, k.Fingerprint) })
 	}
 	names, err := listDigests(dir)
 	if err != nil {
@@ -192,7 +204,7 @@ func (v *verifier) checkDigest(name string, r *digestRead, sig, sigFrom string) 
 	}
 	key, ok := v.keys[d.DigestPublicKeyFingerprint]
 	if !ok {
-		v.find(FindingUnknownKey, name, "signed by key %q, which is not published under keys/", d.DigestPublicKeyFingerprint)
+		v.find(FindingUnknownKey, name, "signed by key %q, which is not published under keys/ (or not trusted)", d.DigestPublicKeyFingerprint)
 		return
 	}
 	sum := sha256.Sum256(r.body)
