@@ -33,7 +33,9 @@ func (s *Server) openTrails(ctx context.Context, cfg Config, objects *object.Ser
 		api.Events = w
 		// Only keys whose private half the KMS holds sealed: a key planted under keys/ is
 		// never published to vouch for digests its owner signed.
-		api.PublicKeys = func(ctx context.Context) ([]audit.PublicKey, error) { return audit.TrustedKeys(ctx, w.Dir(), s.auditSealer) }
+		api.PublicKeys = func(ctx context.Context) ([]audit.PublicKey, error) {
+			return audit.TrustedKeys(ctx, w.Dir(), s.auditSealer)
+		}
 	}
 	s.trails = trail.New(tc)
 	api.Trails = s.trails
