@@ -187,6 +187,11 @@ func (w *Writer) Record(_ context.Context, e *Event) error {
 	if err != nil {
 		return fmt.Errorf("audit record: %w", err)
 	}
+	if len(payload) > maxFieldSize && omitLargeFields(e) {
+		if payload, err = json.Marshal(e); err != nil {
+			return fmt.Errorf("audit record: %w", err)
+		}
+	}
 	if len(payload) > maxRecordSize {
 		return fmt.Errorf("audit record: %d bytes, more than %d", len(payload), maxRecordSize)
 	}
@@ -210,6 +215,38 @@ func (w *Writer) Record(_ context.Context, e *Event) error {
 			return ErrClosed
 		}
 	}
+}
+
+// maxFieldSize bounds the JSON of a record's requestParameters, responseElements and
+// additionalEventData, as CloudTrail bounds them (100 KB).
+const maxFieldSize = 100 << 10
+
+// omitLargeFields empties each of e's requestParameters, responseElements and
+// additionalEventData whose JSON is over maxFieldSize — noting which in additionalEventData
+// ("requestParametersOmitted": true ...) — and reports whether it emptied any. The record of a
+// call whose parameters are too large to keep is kept without them, rather than the call,
+// already made, failing for want of a record.
+func omitLargeFields(e *Event) bool {
+	var omitted []string
+	for _, f := range []struct {
+		name string
+		m    *map[string]any
+	}{{"requestParameters", &e.RequestParameters}, {"responseElements", &e.ResponseElements}, {"additionalEventData", &e.AdditionalEventData}} {
+		if b, err := json.Marshal(*f.m); err != nil || len(b) > maxFieldSize {
+			*f.m = nil
+			omitted = append(omitted, f.name)
+		}
+	}
+	if len(omitted) == 0 {
+		return false
+	}
+	if e.AdditionalEventData == nil {
+		e.AdditionalEventData = map[string]any{}
+	}
+	for _, name := range omitted {
+		e.AdditionalEventData[name+"Omitted"] = true
+	}
+	return true
 }
 
 // WantsData implements Recorder: it asks the DataSelector set by SetDataSelector.
