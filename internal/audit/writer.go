@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,7 +98,7 @@ type segment struct {
 }
 
 type request struct {
-	payload []byte
+	payloads [][]byte // a record, and its copies for other accounts (committed together)
 	done    chan error
 }
 
@@ -183,19 +184,11 @@ func (w *Writer) Record(_ context.Context, e *Event) error {
 	if e.EventTime == "" {
 		e.EventTime = FormatTime(now)
 	}
-	payload, err := json.Marshal(e)
+	payloads, err := marshalCopies(e)
 	if err != nil {
-		return fmt.Errorf("audit record: %w", err)
+		return err
 	}
-	if len(payload) > maxFieldSize && omitLargeFields(e) {
-		if payload, err = json.Marshal(e); err != nil {
-			return fmt.Errorf("audit record: %w", err)
-		}
-	}
-	if len(payload) > maxRecordSize {
-		return fmt.Errorf("audit record: %d bytes, more than %d", len(payload), maxRecordSize)
-	}
-	r := &request{payload: payload, done: make(chan error, 1)}
+	r := &request{payloads: payloads, done: make(chan error, 1)}
 	if w.closed.Load() {
 		return ErrClosed
 	}
@@ -215,6 +208,60 @@ func (w *Writer) Record(_ context.Context, e *Event) error {
 			return ErrClosed
 		}
 	}
+}
+
+// marshalCopies returns the record of e and, when e concerns other accounts than its
+// recipient (the caller's account and a resource's owner differ: a key of another account
+// used, a role of another account assumed, a bucket of another account written), a copy for
+// each of them — its own eventID and recipientAccountId, the sharedEventID of all — as
+// CloudTrail delivers a cross-account event to every account it concerns.
+func marshalCopies(e *Event) ([][]byte, error) {
+	others := e.otherRecipients()
+	if len(others) > 0 && e.SharedEventID == "" {
+		e.SharedEventID = newUUID()
+	}
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("audit record: %w", err)
+	}
+	if len(payload) > maxFieldSize && omitLargeFields(e) {
+		if payload, err = json.Marshal(e); err != nil {
+			return nil, fmt.Errorf("audit record: %w", err)
+		}
+	}
+	if len(payload) > maxRecordSize {
+		return nil, fmt.Errorf("audit record: %d bytes, more than %d", len(payload), maxRecordSize)
+	}
+	out := [][]byte{payload}
+	for _, account := range others {
+		c := *e
+		c.EventID, c.RecipientAccountID = newUUID(), account
+		b, err := json.Marshal(&c)
+		if err != nil {
+			return nil, fmt.Errorf("audit record: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// otherRecipients are the accounts besides e's recipient that an API call concerns: the
+// caller's, and the owners of its resources.
+func (e *Event) otherRecipients() []string {
+	if e.EventType != TypeAPICall || e.RecipientAccountID == "" {
+		return nil
+	}
+	var out []string
+	add := func(account string) {
+		if account != "" && account != anonymousAccount && account != e.RecipientAccountID && !slices.Contains(out, account) {
+			out = append(out, account)
+		}
+	}
+	add(e.UserIdentity.AccountID)
+	for _, r := range e.Resources {
+		add(r.AccountID)
+	}
+	return out
 }
 
 // maxFieldSize bounds the JSON of a record's requestParameters, responseElements and
@@ -398,7 +445,9 @@ func (w *Writer) write(batch []*request) error {
 	}
 	buf := w.buf[:0]
 	for _, r := range batch {
-		buf = appendFrame(buf, r.payload)
+		for _, p := range r.payloads {
+			buf = appendFrame(buf, p)
+		}
 	}
 	w.buf = buf
 	flush := w.cfg.SyncEvery <= 0
@@ -416,8 +465,10 @@ func (w *Writer) write(batch []*request) error {
 	}
 	w.mu.Lock()
 	for _, r := range batch {
-		w.seg.recs = append(w.seg.recs, r.payload)
-		w.seg.size += int64(len(r.payload)) + 1
+		for _, p := range r.payloads {
+			w.seg.recs = append(w.seg.recs, p)
+			w.seg.size += int64(len(p)) + 1
+		}
 	}
 	w.mu.Unlock()
 	return nil

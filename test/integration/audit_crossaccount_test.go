@@ -1,0 +1,60 @@
+package integration
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/coffer/coffer/internal/audit"
+)
+
+// TestAuditCrossAccountKeyUse: a key used from another account is an event of both accounts,
+// as CloudTrail logs cross-account KMS calls in the caller's and the key owner's: the key's
+// owner sees in LookupEvents who used its key (the promise of SSE-KMS's audit trail), the
+// caller its own call; the two copies share a sharedEventID and have their own eventIDs.
+func TestAuditCrossAccountKeyUse(t *testing.T) {
+	e := startServer(t)
+	acct1 := e.account(t, rootCreds)
+	a2, k2, err := e.srv.CreateAccount(ctx(t), "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root2 := creds{k2.ID, k2.Secret, ""}
+	_, arn := e.keyWithPolicy(t, rootCreds, acct1,
+		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+a2.ID+`:root"},"Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*"}`)
+	user2, _ := e.newUser(t, root2, "app")
+	e.putUserPolicy(t, root2, "app", "use-key", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Encrypt"],"Resource":"`+arn+`"}]}`)
+	must[*kms.EncryptOutput](t)(e.kmsAs(user2).Encrypt(ctx(t), &kms.EncryptInput{KeyId: aws.String(arn), Plaintext: []byte("x")}))
+
+	copies := map[string]audit.Event{}
+	for _, who := range []struct {
+		account string
+		c       creds
+	}{{acct1, rootCreds}, {a2.ID, root2}} {
+		out := must[*cloudtrail.LookupEventsOutput](t)(e.cloudtrailAs(who.c).LookupEvents(ctx(t), &cloudtrail.LookupEventsInput{
+			LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("Encrypt")}}}))
+		var found []audit.Event
+		for _, ev := range out.Events {
+			var r audit.Event
+			if err := json.Unmarshal([]byte(aws.ToString(ev.CloudTrailEvent)), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.UserIdentity.UserName == "app" {
+				found = append(found, r)
+			}
+		}
+		if len(found) != 1 {
+			t.Fatalf("account %s sees %d records of app's Encrypt, want 1", who.account, len(found))
+		}
+		copies[who.account] = found[0]
+	}
+	owner, caller := copies[acct1], copies[a2.ID]
+	if owner.RecipientAccountID != acct1 || caller.RecipientAccountID != a2.ID || owner.UserIdentity.AccountID != a2.ID ||
+		owner.SharedEventID == "" || owner.SharedEventID != caller.SharedEventID || owner.EventID == caller.EventID {
+		t.Errorf("the key owner's copy %+v\nthe caller's copy %+v", owner, caller)
+	}
+}
