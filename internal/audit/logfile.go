@@ -133,8 +133,42 @@ func gunzipFile(name string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// maxLogBody bounds what reading a log or digest file decompresses: well above RollSize.
+// maxLogBody bounds what reading a log file decompresses: well above RollSize.
 const maxLogBody = 1 << 30
+
+// maxDigestBody bounds what reading a digest decompresses: a digest of tens of thousands of
+// log files stays well below it.
+const maxDigestBody = 64 << 20
+
+// hashGzipFile returns the SHA-256 of a regular gzip file's decompressed bytes, reading them
+// as a stream (a gzip bomb costs time, not memory) and refusing more than limit bytes.
+func hashGzipFile(name string, limit int64) ([]byte, error) {
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", name, fi.Mode().Type())
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(zr, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes uncompressed", name, limit)
+	}
+	return h.Sum(nil), nil
+}
 
 // ReadLogFile returns the records of one gzip log file, in order.
 func ReadLogFile(path string) ([]json.RawMessage, error) {

@@ -44,11 +44,11 @@ type Finding struct {
 func (f Finding) String() string { return f.Kind + ": " + f.File + ": " + f.Detail }
 
 type digestRead struct {
-	body []byte
-	d    *Digest
-	sig  string
-	end  time.Time
-	err  error
+	sum [sha256.Size]byte // of the uncompressed digest (the body itself is not kept)
+	d   *Digest
+	sig string
+	end time.Time
+	err error
 }
 
 // verifier walks a local chain.
@@ -95,7 +95,9 @@ func VerifyTrusting(dir string, from, to time.Time, trusted []string) (*Report, 
 	var newestEnd time.Time
 	for _, n := range names {
 		r := &digestRead{}
-		r.body, r.d, r.sig, r.err = readDigest(dir, n)
+		var body []byte
+		body, r.d, r.sig, r.err = readDigest(dir, n)
+		r.sum = sha256.Sum256(body)
 		r.end, _ = digestEnd(n)
 		v.digests[n] = r
 		newestEnd = r.end
@@ -170,8 +172,7 @@ func (v *verifier) walk(name string) {
 		}
 		inPrev := v.inRange(pr.end, pr.end) || check
 		if pr.err == nil && d.PreviousDigestHashValue != nil {
-			sum := sha256.Sum256(pr.body)
-			if hex.EncodeToString(sum[:]) != *d.PreviousDigestHashValue && inPrev {
+			if hex.EncodeToString(pr.sum[:]) != *d.PreviousDigestHashValue && inPrev {
 				v.find(FindingDigestModified, prev, "replaced: its SHA-256 is not the previousDigestHashValue of %s", name)
 			}
 		}
@@ -207,8 +208,7 @@ func (v *verifier) checkDigest(name string, r *digestRead, sig, sigFrom string) 
 		v.find(FindingUnknownKey, name, "signed by key %q, which is not published under keys/ (or not trusted)", d.DigestPublicKeyFingerprint)
 		return
 	}
-	sum := sha256.Sum256(r.body)
-	if err := verifySignature(key.DER, StringToSign(d, sum[:]), sig); err != nil {
+	if err := verifySignature(key.DER, StringToSign(d, r.sum[:]), sig); err != nil {
 		v.find(FindingBadSignature, name, "the signature (from %s) does not verify: %v", sigFrom, err)
 	}
 }
@@ -229,7 +229,7 @@ func (v *verifier) checkLogs(name string, d *Digest) {
 			v.find(FindingModified, name, "lists %s/%s, outside the local logs", lf.S3Bucket, obj)
 			continue
 		}
-		body, err := gunzipFile(filepath.Join(v.dir, filepath.FromSlash(obj)), maxLogBody)
+		sum, err := hashGzipFile(filepath.Join(v.dir, filepath.FromSlash(obj)), maxLogBody)
 		if errors.Is(err, os.ErrNotExist) {
 			v.find(FindingDeleted, obj, "listed in %s, but gone", name)
 			continue
@@ -238,9 +238,8 @@ func (v *verifier) checkLogs(name string, d *Digest) {
 			v.find(FindingModified, obj, "cannot be read: %s", strings.ReplaceAll(err.Error(), v.dir+string(filepath.Separator), ""))
 			continue
 		}
-		sum := sha256.Sum256(body)
 		want, err := hex.DecodeString(lf.HashValue)
-		if err != nil || !bytes.Equal(sum[:], want) {
+		if err != nil || !bytes.Equal(sum, want) {
 			v.find(FindingModified, obj, "its SHA-256 is not the one %s lists", name)
 			continue
 		}

@@ -99,7 +99,7 @@ type segment struct {
 
 type request struct {
 	payloads [][]byte // a record, and its copies for other accounts (committed together)
-	done    chan error
+	done     chan error
 }
 
 type control struct {
