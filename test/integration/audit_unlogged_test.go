@@ -3,6 +3,7 @@ package integration
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/secret/secrettest"
@@ -84,4 +87,55 @@ func TestAuditRecordsHoldNoSecretsOfOtherCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	secrettest.ScanDir(t, e.srv.AuditDir(), secrets, 4)
+}
+
+// TestAuditPresignedRequestsHoldNoSignatures: presigned GETs (SigV4 by a role session, so with
+// its token in the query, and SigV2) are recorded with their query parameters, but never the
+// signature, credential or session token the URL carries.
+func TestAuditPresignedRequestsHoldNoSignatures(t *testing.T) {
+	e := startServer(t)
+	sel := &selectAll{}
+	sel.on.Store(true)
+	e.srv.AuditLog().SetDataSelector(sel)
+	alice, _ := e.newUser(t, rootCreds, "alice")
+	e.putUserPolicy(t, rootCreds, "alice", "all", allowAll)
+	role := e.createRole(t, rootCreds, "App", trustPolicy(e.srv.Identity.AccountID))
+	must[*iam.PutRolePolicyOutput](t)(e.iamAs(rootCreds).PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("App"),
+		PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)}))
+	sess, _, err := e.assumeRole(t, alice, role, "job", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must[*s3.CreateBucketOutput](t)(e.s3.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("pre")}))
+	must[*s3.PutObjectOutput](t)(e.s3.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("pre"), Key: aws.String("k"), Body: strings.NewReader("data")}))
+	v4url := must[*s3PresignedRequest](t)(s3.NewPresignClient(e.s3As(sess)).PresignGetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("pre"),
+		Key: aws.String("k"), ResponseContentType: aws.String("text/plain")}, s3.WithPresignExpires(time.Minute))).URL
+	v2url := e.srv.URL + "/pre/k" + presignV2GetQuery("/pre/k")
+	secrets := map[string][]byte{"session token": []byte(sess.Token)}
+	for i, u := range []string{v4url, v2url} {
+		q := must[*url.URL](t)(url.Parse(u)).Query()
+		for _, p := range []string{"X-Amz-Signature", "X-Amz-Credential", "Signature"} {
+			if v := q.Get(p); v != "" {
+				secrets[fmt.Sprintf("%s of URL %d", p, i)] = []byte(v)
+			}
+		}
+		resp := must[*http.Response](t)(e.http.Get(u))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", u, resp.StatusCode)
+		}
+	}
+	gets := e.auditEvents(t, audit.Filter{EventName: "GetObject"})
+	if len(gets) != 2 {
+		t.Fatalf("%d GetObject records, want 2", len(gets))
+	}
+	for _, ev := range gets {
+		if ev.AdditionalEventData["AuthenticationMethod"] != "QueryString" {
+			t.Errorf("record %s", recordJSON(ev))
+		}
+		secrettest.Scan(t, "record "+ev.EventID, []byte(recordJSON(ev)), secrets)
+	}
+	if param(gets[1], "response-content-type") != "text/plain" {
+		t.Errorf("the query parameters are not recorded: %s", recordJSON(gets[1]))
+	}
 }
