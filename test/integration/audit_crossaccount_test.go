@@ -2,12 +2,14 @@ package integration
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/coffer/coffer/internal/audit"
 )
@@ -56,5 +58,34 @@ func TestAuditCrossAccountKeyUse(t *testing.T) {
 	if owner.RecipientAccountID != acct1 || caller.RecipientAccountID != a2.ID || owner.UserIdentity.AccountID != a2.ID ||
 		owner.SharedEventID == "" || owner.SharedEventID != caller.SharedEventID || owner.EventID == caller.EventID {
 		t.Errorf("the key owner's copy %+v\nthe caller's copy %+v", owner, caller)
+	}
+}
+
+// selectAccount selects the data events of one account's trails.
+type selectAccount struct{ account string }
+
+func (s selectAccount) WantsData(account, _ string, _ bool) bool { return account == s.account }
+
+// TestAuditCrossAccountDataEvent: an object written by another account into a bucket it may
+// write is a data event of the writer's account too: when only the writer's trails select
+// it, it is recorded, for both accounts.
+func TestAuditCrossAccountDataEvent(t *testing.T) {
+	e := startServer(t)
+	acct1 := e.account(t, rootCreds)
+	a2, k2, err := e.srv.CreateAccount(ctx(t), "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root2 := creds{k2.ID, k2.Secret, ""}
+	must[*s3.CreateBucketOutput](t)(e.s3.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("shared")}))
+	must[*s3.PutBucketPolicyOutput](t)(e.s3.PutBucketPolicy(ctx(t), &s3.PutBucketPolicyInput{Bucket: aws.String("shared"), Policy: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + a2.ID + `:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::shared/*"}]}`)}))
+	e.srv.AuditLog().SetDataSelector(selectAccount{a2.ID})
+	must[*s3.PutObjectOutput](t)(e.s3As(root2).PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("shared"), Key: aws.String("k"), Body: strings.NewReader("x")}))
+	for _, account := range []string{a2.ID, acct1} {
+		evs := e.auditEvents(t, audit.Filter{EventName: "PutObject", Account: account})
+		if len(evs) != 1 || evs[0].UserIdentity.AccountID != a2.ID {
+			t.Errorf("account %s: %d PutObject records, want the second account's one", account, len(evs))
+		}
 	}
 }
