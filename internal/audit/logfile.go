@@ -114,23 +114,11 @@ func gzipBytes(b []byte) []byte {
 
 // gunzipFile reads and decompresses a gzip file, refusing more than limit bytes.
 func gunzipFile(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
+	var b bytes.Buffer
+	if err := copyGunzipped(&b, name, limit); err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	b, err := io.ReadAll(io.LimitReader(zr, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes uncompressed", name, limit)
-	}
-	return b, nil
+	return b.Bytes(), nil
 }
 
 // maxLogBody bounds what reading a log file decompresses: well above RollSize.
@@ -150,24 +138,32 @@ func hashGzipFile(name string, limit int64) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", name, fi.Mode().Type())
 	}
+	h := sha256.New()
+	if err := copyGunzipped(h, name, limit); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+// copyGunzipped decompresses the gzip file name into w, refusing more than limit bytes.
+func copyGunzipped(w io.Writer, name string, limit int64) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(zr, limit+1))
+	n, err := io.Copy(w, io.LimitReader(zr, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if n > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes uncompressed", name, limit)
+		return fmt.Errorf("%s: larger than %d bytes uncompressed", name, limit)
 	}
-	return h.Sum(nil), nil
+	return nil
 }
 
 // ReadLogFile returns the records of one gzip log file, in order.
