@@ -221,3 +221,34 @@ func TestAuditOfRealServer(t *testing.T) {
 		t.Errorf("%d digests after a run with NoAudit, want still 2", n)
 	}
 }
+
+// TestAuditEventsTableEscapes: what a caller chose (an object key with a newline and terminal
+// escapes, recorded as a resource) can neither add a forged row to the table nor reach the
+// terminal raw.
+func TestAuditEventsTableEscapes(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "audit")
+	s, err := audit.OpenSigner(context.Background(), dir, audittest.NewSealer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := audit.Open(context.Background(), audit.Config{Dir: dir, Signer: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := audittest.Event(1)
+	e.Resources = []audit.Resource{{Type: "AWS::S3::Object", ARN: "arn:aws:s3:::b/x\n2026-12-02T10:00:00Z\tkms\tScheduleKeyDeletion\troot\t\t\x1b]0;owned\x07"}}
+	if err := w.Record(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCoffer("audit", "events", "--data", data, "--output", "table")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); len(lines) != 2 || strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("table %q: want a header and one row, no control characters", out)
+	}
+}
