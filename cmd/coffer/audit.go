@@ -8,11 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/coffer/coffer/internal/audit"
 )
@@ -120,7 +118,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	for _, f := range rep.Valid {
-		fmt.Fprintln(stdout, "valid:", f)
+		fmt.Fprintln(stdout, "valid:", audit.Printable(f))
 	}
 	for _, f := range rep.Findings {
 		fmt.Fprintln(stdout, f.String())
@@ -163,8 +161,8 @@ func runAuditEvents(args []string, stdout, stderr io.Writer) int {
 	n := 0
 	err := audit.Query(auditDir(*data), f, func(e *audit.Event) bool {
 		if tw != nil {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(e.EventTime), cell(strings.TrimSuffix(e.EventSource, ".amazonaws.com")),
-				cell(e.EventName), cell(who(e)), cell(e.ErrorCode), cell(resources(e)))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", audit.Printable(e.EventTime), audit.Printable(strings.TrimSuffix(e.EventSource, ".amazonaws.com")),
+				audit.Printable(e.EventName), audit.Printable(who(e)), audit.Printable(e.ErrorCode), audit.Printable(resources(e)))
 		} else if err := enc.Encode(e); err != nil {
 			return false
 		}
@@ -179,16 +177,6 @@ func runAuditEvents(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// cell is a table cell of a record's value: quoted, with Go escapes, when it holds anything
-// but printable characters, so that what a caller chose (an object key, a user agent) can
-// neither forge a row (a newline, a tab) nor reach the terminal raw (escape sequences).
-func cell(v string) string {
-	if strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) {
-		return strconv.QuoteToGraphic(v)
-	}
-	return v
 }
 
 // who names the principal of a record for the table.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,6 +78,21 @@ func TestAuditVerifyCommand(t *testing.T) {
 		}
 		if code, out, errs := runCoffer("audit", "verify", "--data", data, "--public-key", keys[0].Fingerprint); code != 0 {
 			t.Fatalf("pinned, untouched chain: exit %d, stdout %q, stderr %q", code, out, errs)
+		}
+	})
+	t.Run("a file name forging a line", func(t *testing.T) {
+		// A file no digest lists, named to print as another line of the report: it is
+		// reported on one line, its name quoted.
+		cp := t.TempDir()
+		audittest.CopyDir(t, data, cp)
+		logs := audittest.Files(t, filepath.Join(cp, "audit"), "logs", ".json.gz")
+		forged := filepath.Join(cp, "audit", filepath.Dir(logs[0]), "x\nvalid: forged.json.gz")
+		if err := os.WriteFile(forged, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := runCoffer("audit", "verify", "--data", cp)
+		if code != 1 || strings.Contains(out, "\nvalid: forged") || !strings.Contains(out, `x\nvalid: forged.json.gz"`) {
+			t.Fatalf("exit %d, stdout %q", code, out)
 		}
 	})
 	t.Run("nothing to check", func(t *testing.T) {

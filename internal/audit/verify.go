@@ -10,8 +10,10 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Kinds of Verify findings.
@@ -41,7 +43,22 @@ type Finding struct {
 	Detail string
 }
 
-func (f Finding) String() string { return f.Kind + ": " + f.File + ": " + f.Detail }
+// String is the finding on one line: a file name or a detail holding anything but printable
+// characters (a digest may name any path) is quoted with escapes, so no finding can forge
+// another line of a report.
+func (f Finding) String() string {
+	return f.Kind + ": " + Printable(f.File) + ": " + Printable(f.Detail)
+}
+
+// Printable returns v as it is when it holds only printable characters, else quoted with Go
+// escapes: how a value someone else chose (a path in a digest, an object key in a record) is
+// shown on a terminal or in a line-based report.
+func Printable(v string) string {
+	if strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.QuoteToGraphic(v)
+	}
+	return v
+}
 
 type digestRead struct {
 	sum [sha256.Size]byte // of the uncompressed digest (the body itself is not kept)
