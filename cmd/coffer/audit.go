@@ -18,10 +18,12 @@ import (
 const auditUsage = `usage: coffer audit <command> [flags]
 
 commands:
-  verify --data DIR [--from T] [--to T]
+  verify --data DIR [--from T] [--to T] [--public-key FP]...
                      walk the signed digest chain of DIR/audit offline (a copy will do) and
                      report each log file valid, modified, deleted or unexpected and each
-                     broken digest link; exit 1 on any finding (T: RFC 3339)
+                     broken digest link; exit 1 on any finding (T: RFC 3339). With
+                     --public-key, trust only the signing keys of those fingerprints (the
+                     ones aws cloudtrail list-public-keys gives), not every key under keys/
   events --data DIR [--key K] [--event-name N] [--event-source S] [--user U] [--from T] [--to T]
          [--limit N] [--output json|table]
                      print the records of DIR/audit, newest first, as JSON lines or a table
@@ -97,11 +99,16 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) int {
 	var from, to timeFlag
 	fs.Var(&from, "from", "check digests whose period ends at or after this time (RFC 3339)")
 	fs.Var(&to, "to", "check digests whose period starts at or before this time (RFC 3339)")
+	var trusted []string
+	fs.Func("public-key", "trust only the signing keys of these fingerprints (repeatable)", func(fp string) error {
+		trusted = append(trusted, strings.ToLower(fp))
+		return nil
+	})
 	if code := parseAuditFlags(fs, args, data, stdout, stderr); code >= 0 {
 		return code
 	}
 	dir := auditDir(*data)
-	rep, err := audit.Verify(dir, from.t, to.t)
+	rep, err := audit.VerifyTrusting(dir, from.t, to.t, trusted)
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer audit verify: %v\n", oneLine(err))
 		return 1
@@ -111,7 +118,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	for _, f := range rep.Valid {
-		fmt.Fprintln(stdout, "valid:", f)
+		fmt.Fprintln(stdout, "valid:", audit.Printable(f))
 	}
 	for _, f := range rep.Findings {
 		fmt.Fprintln(stdout, f.String())
@@ -154,8 +161,8 @@ func runAuditEvents(args []string, stdout, stderr io.Writer) int {
 	n := 0
 	err := audit.Query(auditDir(*data), f, func(e *audit.Event) bool {
 		if tw != nil {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.EventTime, strings.TrimSuffix(e.EventSource, ".amazonaws.com"),
-				e.EventName, who(e), e.ErrorCode, resources(e))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", audit.Printable(e.EventTime), audit.Printable(strings.TrimSuffix(e.EventSource, ".amazonaws.com")),
+				audit.Printable(e.EventName), audit.Printable(who(e)), audit.Printable(e.ErrorCode), audit.Printable(resources(e)))
 		} else if err := enc.Encode(e); err != nil {
 			return false
 		}

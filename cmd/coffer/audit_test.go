@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,6 +59,42 @@ func TestAuditVerifyCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a key planted under keys/", func(t *testing.T) {
+		// Every key under keys/ is trusted unless the fingerprints ListPublicKeys gives are
+		// pinned: with the server's own pinned, the digest signed by the planted key is found.
+		keys, err := audit.PublicKeys(filepath.Join(data, "audit"))
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("PublicKeys = %v, %v", keys, err)
+		}
+		cp := t.TempDir()
+		audittest.CopyDir(t, data, cp)
+		file := audittest.PlantKey(t, filepath.Join(cp, "audit"))
+		if code, out, errs := runCoffer("audit", "verify", "--data", cp); code != 0 {
+			t.Fatalf("unpinned: exit %d (want 0: the planted key is under keys/), stdout %q, stderr %q", code, out, errs)
+		}
+		code, out, errs := runCoffer("audit", "verify", "--data", cp, "--public-key", strings.ToUpper(keys[0].Fingerprint))
+		if code != 1 || !strings.Contains(out, audit.FindingUnknownKey+": "+file+": ") {
+			t.Fatalf("pinned: exit %d (want 1), stdout %q (want %s: %s), stderr %q", code, out, audit.FindingUnknownKey, file, errs)
+		}
+		if code, out, errs := runCoffer("audit", "verify", "--data", data, "--public-key", keys[0].Fingerprint); code != 0 {
+			t.Fatalf("pinned, untouched chain: exit %d, stdout %q, stderr %q", code, out, errs)
+		}
+	})
+	t.Run("a file name forging a line", func(t *testing.T) {
+		// A file no digest lists, named to print as another line of the report: it is
+		// reported on one line, its name quoted.
+		cp := t.TempDir()
+		audittest.CopyDir(t, data, cp)
+		logs := audittest.Files(t, filepath.Join(cp, "audit"), "logs", ".json.gz")
+		forged := filepath.Join(cp, "audit", filepath.Dir(logs[0]), "x\nvalid: forged.json.gz")
+		if err := os.WriteFile(forged, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := runCoffer("audit", "verify", "--data", cp)
+		if code != 1 || strings.Contains(out, "\nvalid: forged") || !strings.Contains(out, `x\nvalid: forged.json.gz"`) {
+			t.Fatalf("exit %d, stdout %q", code, out)
+		}
+	})
 	t.Run("nothing to check", func(t *testing.T) {
 		for _, args := range [][]string{{"--data", t.TempDir()}, {"--data", data, "--from", "2027-01-01T00:00:00Z"}} {
 			if code, _, errs := runCoffer(append([]string{"audit", "verify"}, args...)...); code != 1 || !strings.Contains(errs, "no digest to check") {
@@ -198,5 +235,36 @@ func TestAuditOfRealServer(t *testing.T) {
 	}
 	if n := len(audittest.Files(t, filepath.Join(dir, "audit"), "digests", ".json.gz")); n != 2 {
 		t.Errorf("%d digests after a run with NoAudit, want still 2", n)
+	}
+}
+
+// TestAuditEventsTableEscapes: what a caller chose (an object key with a newline and terminal
+// escapes, recorded as a resource) can neither add a forged row to the table nor reach the
+// terminal raw.
+func TestAuditEventsTableEscapes(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "audit")
+	s, err := audit.OpenSigner(context.Background(), dir, audittest.NewSealer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := audit.Open(context.Background(), audit.Config{Dir: dir, Signer: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := audittest.Event(1)
+	e.Resources = []audit.Resource{{Type: "AWS::S3::Object", ARN: "arn:aws:s3:::b/x\n2026-12-02T10:00:00Z\tkms\tScheduleKeyDeletion\troot\t\t\x1b]0;owned\x07"}}
+	if err := w.Record(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCoffer("audit", "events", "--data", data, "--output", "table")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); len(lines) != 2 || strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("table %q: want a header and one row, no control characters", out)
 	}
 }

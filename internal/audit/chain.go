@@ -72,7 +72,7 @@ func listDigests(dir string) ([]string, error) {
 // stored beside it ("" when that file is missing).
 func readDigest(dir, name string) (body []byte, d *Digest, sig string, err error) {
 	p := filepath.Join(dir, filepath.FromSlash(name))
-	body, err = gunzipFile(p, maxLogBody)
+	body, err = gunzipFile(p, maxDigestBody)
 	if err != nil {
 		return nil, nil, "", err
 	}

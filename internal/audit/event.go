@@ -52,6 +52,7 @@ type Event struct {
 	EventType           string         `json:"eventType"`
 	ManagementEvent     bool           `json:"managementEvent"`
 	RecipientAccountID  string         `json:"recipientAccountId"`
+	SharedEventID       string         `json:"sharedEventID,omitempty"` // the same in each account's copy of a cross-account event
 	ServiceEventDetails map[string]any `json:"serviceEventDetails,omitempty"`
 	EventCategory       string         `json:"eventCategory"`
 	TLSDetails          *TLSDetails    `json:"tlsDetails,omitempty"`

@@ -114,27 +114,57 @@ func gzipBytes(b []byte) []byte {
 
 // gunzipFile reads and decompresses a gzip file, refusing more than limit bytes.
 func gunzipFile(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
+	var b bytes.Buffer
+	if err := copyGunzipped(&b, name, limit); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// maxLogBody bounds what reading a log file decompresses: well above RollSize.
+const maxLogBody = 1 << 30
+
+// maxDigestBody bounds what reading a digest decompresses: a digest of tens of thousands of
+// log files stays well below it.
+const maxDigestBody = 64 << 20
+
+// hashGzipFile returns the SHA-256 of a regular gzip file's decompressed bytes, reading them
+// as a stream (a gzip bomb costs time, not memory) and refusing more than limit bytes.
+func hashGzipFile(name string, limit int64) ([]byte, error) {
+	fi, err := os.Lstat(name)
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", name, fi.Mode().Type())
+	}
+	h := sha256.New()
+	if err := copyGunzipped(h, name, limit); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+// copyGunzipped decompresses the gzip file name into w, refusing more than limit bytes.
+func copyGunzipped(w io.Writer, name string, limit int64) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	b, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	n, err := io.Copy(w, io.LimitReader(zr, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes uncompressed", name, limit)
+	if n > limit {
+		return fmt.Errorf("%s: larger than %d bytes uncompressed", name, limit)
 	}
-	return b, nil
+	return nil
 }
-
-// maxLogBody bounds what reading a log or digest file decompresses: well above RollSize.
-const maxLogBody = 1 << 30
 
 // ReadLogFile returns the records of one gzip log file, in order.
 func ReadLogFile(path string) ([]json.RawMessage, error) {

@@ -99,24 +99,32 @@ func OpenSigner(ctx context.Context, dir string, sl Sealer) (Signer, error) {
 		return makeSigner(ctx, kd, sl)
 	}
 	cur := keys[len(keys)-1]
-	sealed, err := os.ReadFile(filepath.Join(kd, cur.Fingerprint+sealedExt))
+	key, err := openKey(ctx, kd, cur.Fingerprint, sl)
 	if err != nil {
-		return nil, fmt.Errorf("audit signing key %s: %w", cur.Fingerprint, err)
+		return nil, err
 	}
-	raw, err := sl.Open(ctx, sealed, map[string]string{sealCtx: cur.Fingerprint})
+	return NewRSASigner(key, cur.ValidFrom), nil
+}
+
+// openKey unseals the private key of the published key fp and checks that it is fp's.
+func openKey(ctx context.Context, kd, fp string, sl Sealer) (*rsa.PrivateKey, error) {
+	sealed, err := os.ReadFile(filepath.Join(kd, fp+sealedExt))
 	if err != nil {
-		return nil, fmt.Errorf("audit signing key %s: unseal: %w", cur.Fingerprint, err)
+		return nil, fmt.Errorf("audit signing key %s: %w", fp, err)
+	}
+	raw, err := sl.Open(ctx, sealed, map[string]string{sealCtx: fp})
+	if err != nil {
+		return nil, fmt.Errorf("audit signing key %s: unseal: %w", fp, err)
 	}
 	key, err := x509.ParsePKCS1PrivateKey(raw)
 	clear(raw) // best effort: the parsed key keeps its own copy
 	if err != nil {
-		return nil, fmt.Errorf("audit signing key %s: %w", cur.Fingerprint, err)
+		return nil, fmt.Errorf("audit signing key %s: %w", fp, err)
 	}
-	s := NewRSASigner(key, cur.ValidFrom)
-	if s.PublicKey().Fingerprint != cur.Fingerprint {
-		return nil, fmt.Errorf("audit signing key %s: the sealed private key does not match the public key", cur.Fingerprint)
+	if Fingerprint(x509.MarshalPKCS1PublicKey(&key.PublicKey)) != fp {
+		return nil, fmt.Errorf("audit signing key %s: the sealed private key does not match the public key", fp)
 	}
-	return s, nil
+	return key, nil
 }
 
 func makeSigner(ctx context.Context, kd string, sl Sealer) (Signer, error) {
@@ -201,6 +209,29 @@ func PublicKeys(dir string) ([]PublicKey, error) {
 		keys[i].ValidTo = keys[i+1].ValidFrom
 	}
 	return keys, nil
+}
+
+// TrustedKeys returns the published signing keys that are this server's own: those whose
+// sealed private key sl opens and matches, oldest first, each valid until the next one. A
+// key published under keys/ by someone who could write there but cannot seal with the KMS
+// (its private key is theirs) is left out, so what ListPublicKeys publishes never vouches for
+// digests they sign.
+func TrustedKeys(ctx context.Context, dir string, sl Sealer) ([]PublicKey, error) {
+	keys, err := PublicKeys(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []PublicKey
+	for _, k := range keys {
+		if _, err := openKey(ctx, filepath.Join(dir, keysDir), k.Fingerprint, sl); err == nil {
+			k.ValidTo = time.Time{}
+			out = append(out, k)
+		}
+	}
+	for i := range len(out) - 1 {
+		out[i].ValidTo = out[i+1].ValidFrom
+	}
+	return out, nil
 }
 
 // verifySignature checks a hex signature over stringToSign with a PKCS#1 DER public key.

@@ -9,8 +9,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Kinds of Verify findings.
@@ -40,14 +43,29 @@ type Finding struct {
 	Detail string
 }
 
-func (f Finding) String() string { return f.Kind + ": " + f.File + ": " + f.Detail }
+// String is the finding on one line: a file name or a detail holding anything but printable
+// characters (a digest may name any path) is quoted with escapes, so no finding can forge
+// another line of a report.
+func (f Finding) String() string {
+	return f.Kind + ": " + Printable(f.File) + ": " + Printable(f.Detail)
+}
+
+// Printable returns v as it is when it holds only printable characters, else quoted with Go
+// escapes: how a value someone else chose (a path in a digest, an object key in a record) is
+// shown on a terminal or in a line-based report.
+func Printable(v string) string {
+	if strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.QuoteToGraphic(v)
+	}
+	return v
+}
 
 type digestRead struct {
-	body []byte
-	d    *Digest
-	sig  string
-	end  time.Time
-	err  error
+	sum [sha256.Size]byte // of the uncompressed digest (the body itself is not kept)
+	d   *Digest
+	sig string
+	end time.Time
+	err error
 }
 
 // verifier walks a local chain.
@@ -67,9 +85,20 @@ type verifier struct {
 // whose period meets [from, to] (zero: unbounded) are checked. It reports every finding,
 // never stopping at the first; its error is for a directory it cannot read at all.
 func Verify(dir string, from, to time.Time) (*Report, error) {
+	return VerifyTrusting(dir, from, to, nil)
+}
+
+// VerifyTrusting is Verify trusting only the signing keys whose fingerprints are in trusted
+// (those ListPublicKeys publishes, say); nil trusts every key published under dir/keys. A
+// digest signed by any other key is an unknown-key finding: someone who could write dir
+// planted its key.
+func VerifyTrusting(dir string, from, to time.Time, trusted []string) (*Report, error) {
 	keys, err := PublicKeys(dir)
 	if err != nil {
 		return nil, err
+	}
+	if trusted != nil {
+		keys = slices.DeleteFunc(keys, func(k PublicKey) bool { return !slices.Contains(trusted, k.Fingerprint) })
 	}
 	names, err := listDigests(dir)
 	if err != nil {
@@ -83,7 +112,9 @@ func Verify(dir string, from, to time.Time) (*Report, error) {
 	var newestEnd time.Time
 	for _, n := range names {
 		r := &digestRead{}
-		r.body, r.d, r.sig, r.err = readDigest(dir, n)
+		var body []byte
+		body, r.d, r.sig, r.err = readDigest(dir, n)
+		r.sum = sha256.Sum256(body)
 		r.end, _ = digestEnd(n)
 		v.digests[n] = r
 		newestEnd = r.end
@@ -158,8 +189,7 @@ func (v *verifier) walk(name string) {
 		}
 		inPrev := v.inRange(pr.end, pr.end) || check
 		if pr.err == nil && d.PreviousDigestHashValue != nil {
-			sum := sha256.Sum256(pr.body)
-			if hex.EncodeToString(sum[:]) != *d.PreviousDigestHashValue && inPrev {
+			if hex.EncodeToString(pr.sum[:]) != *d.PreviousDigestHashValue && inPrev {
 				v.find(FindingDigestModified, prev, "replaced: its SHA-256 is not the previousDigestHashValue of %s", name)
 			}
 		}
@@ -192,11 +222,10 @@ func (v *verifier) checkDigest(name string, r *digestRead, sig, sigFrom string) 
 	}
 	key, ok := v.keys[d.DigestPublicKeyFingerprint]
 	if !ok {
-		v.find(FindingUnknownKey, name, "signed by key %q, which is not published under keys/", d.DigestPublicKeyFingerprint)
+		v.find(FindingUnknownKey, name, "signed by key %q, which is not published under keys/ (or not trusted)", d.DigestPublicKeyFingerprint)
 		return
 	}
-	sum := sha256.Sum256(r.body)
-	if err := verifySignature(key.DER, StringToSign(d, sum[:]), sig); err != nil {
+	if err := verifySignature(key.DER, StringToSign(d, r.sum[:]), sig); err != nil {
 		v.find(FindingBadSignature, name, "the signature (from %s) does not verify: %v", sigFrom, err)
 	}
 }
@@ -217,7 +246,7 @@ func (v *verifier) checkLogs(name string, d *Digest) {
 			v.find(FindingModified, name, "lists %s/%s, outside the local logs", lf.S3Bucket, obj)
 			continue
 		}
-		body, err := gunzipFile(filepath.Join(v.dir, filepath.FromSlash(obj)), maxLogBody)
+		sum, err := hashGzipFile(filepath.Join(v.dir, filepath.FromSlash(obj)), maxLogBody)
 		if errors.Is(err, os.ErrNotExist) {
 			v.find(FindingDeleted, obj, "listed in %s, but gone", name)
 			continue
@@ -226,9 +255,8 @@ func (v *verifier) checkLogs(name string, d *Digest) {
 			v.find(FindingModified, obj, "cannot be read: %s", strings.ReplaceAll(err.Error(), v.dir+string(filepath.Separator), ""))
 			continue
 		}
-		sum := sha256.Sum256(body)
 		want, err := hex.DecodeString(lf.HashValue)
-		if err != nil || !bytes.Equal(sum[:], want) {
+		if err != nil || !bytes.Equal(sum, want) {
 			v.find(FindingModified, obj, "its SHA-256 is not the one %s lists", name)
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,8 +98,8 @@ type segment struct {
 }
 
 type request struct {
-	payload []byte
-	done    chan error
+	payloads [][]byte // a record, and its copies for other accounts (committed together)
+	done     chan error
 }
 
 type control struct {
@@ -169,8 +170,10 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 }
 
 // Record implements Recorder: it fills e's EventVersion, EventID and EventTime when empty,
-// and returns once e's record is fsynced in the journal.
-func (w *Writer) Record(ctx context.Context, e *Event) error {
+// and returns once e's record is in the journal (see Config.SyncEvery). ctx does not abandon
+// the record: the call it describes has already happened, and a caller that goes away (a
+// client closing its connection right after a PutKeyPolicy) must not leave it unrecorded.
+func (w *Writer) Record(_ context.Context, e *Event) error {
 	now := w.cfg.Now().UTC()
 	if e.EventVersion == "" {
 		e.EventVersion = EventVersion
@@ -181,14 +184,11 @@ func (w *Writer) Record(ctx context.Context, e *Event) error {
 	if e.EventTime == "" {
 		e.EventTime = FormatTime(now)
 	}
-	payload, err := json.Marshal(e)
+	payloads, err := marshalCopies(e)
 	if err != nil {
-		return fmt.Errorf("audit record: %w", err)
+		return err
 	}
-	if len(payload) > maxRecordSize {
-		return fmt.Errorf("audit record: %d bytes, more than %d", len(payload), maxRecordSize)
-	}
-	r := &request{payload: payload, done: make(chan error, 1)}
+	r := &request{payloads: payloads, done: make(chan error, 1)}
 	if w.closed.Load() {
 		return ErrClosed
 	}
@@ -196,8 +196,6 @@ func (w *Writer) Record(ctx context.Context, e *Event) error {
 	case w.reqs <- r:
 	case <-w.done:
 		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 	select {
 	case err := <-r.done:
@@ -209,10 +207,93 @@ func (w *Writer) Record(ctx context.Context, e *Event) error {
 		default:
 			return ErrClosed
 		}
-	case <-ctx.Done():
-		// The record may still be written: the caller fails its request, which is safe.
-		return ctx.Err()
 	}
+}
+
+// marshalCopies returns the record of e and, when e concerns other accounts than its
+// recipient (the caller's account and a resource's owner differ: a key of another account
+// used, a role of another account assumed, a bucket of another account written), a copy for
+// each of them — its own eventID and recipientAccountId, the sharedEventID of all — as
+// CloudTrail delivers a cross-account event to every account it concerns.
+func marshalCopies(e *Event) ([][]byte, error) {
+	others := e.otherRecipients()
+	if len(others) > 0 && e.SharedEventID == "" {
+		e.SharedEventID = newUUID()
+	}
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("audit record: %w", err)
+	}
+	if len(payload) > maxFieldSize && omitLargeFields(e) {
+		if payload, err = json.Marshal(e); err != nil {
+			return nil, fmt.Errorf("audit record: %w", err)
+		}
+	}
+	if len(payload) > maxRecordSize {
+		return nil, fmt.Errorf("audit record: %d bytes, more than %d", len(payload), maxRecordSize)
+	}
+	out := [][]byte{payload}
+	for _, account := range others {
+		c := *e
+		c.EventID, c.RecipientAccountID = newUUID(), account
+		b, err := json.Marshal(&c)
+		if err != nil {
+			return nil, fmt.Errorf("audit record: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// otherRecipients are the accounts besides e's recipient that an API call concerns: the
+// caller's, and the owners of its resources.
+func (e *Event) otherRecipients() []string {
+	if e.EventType != TypeAPICall || e.RecipientAccountID == "" {
+		return nil
+	}
+	var out []string
+	add := func(account string) {
+		if account != "" && account != anonymousAccount && account != e.RecipientAccountID && !slices.Contains(out, account) {
+			out = append(out, account)
+		}
+	}
+	add(e.UserIdentity.AccountID)
+	for _, r := range e.Resources {
+		add(r.AccountID)
+	}
+	return out
+}
+
+// maxFieldSize bounds the JSON of a record's requestParameters, responseElements and
+// additionalEventData, as CloudTrail bounds them (100 KB).
+const maxFieldSize = 100 << 10
+
+// omitLargeFields empties each of e's requestParameters, responseElements and
+// additionalEventData whose JSON is over maxFieldSize — noting which in additionalEventData
+// ("requestParametersOmitted": true ...) — and reports whether it emptied any. The record of a
+// call whose parameters are too large to keep is kept without them, rather than the call,
+// already made, failing for want of a record.
+func omitLargeFields(e *Event) bool {
+	var omitted []string
+	for _, f := range []struct {
+		name string
+		m    *map[string]any
+	}{{"requestParameters", &e.RequestParameters}, {"responseElements", &e.ResponseElements}, {"additionalEventData", &e.AdditionalEventData}} {
+		if b, err := json.Marshal(*f.m); err != nil || len(b) > maxFieldSize {
+			*f.m = nil
+			omitted = append(omitted, f.name)
+		}
+	}
+	if len(omitted) == 0 {
+		return false
+	}
+	if e.AdditionalEventData == nil {
+		e.AdditionalEventData = map[string]any{}
+	}
+	for _, name := range omitted {
+		e.AdditionalEventData[name+"Omitted"] = true
+	}
+	return true
 }
 
 // WantsData implements Recorder: it asks the DataSelector set by SetDataSelector.
@@ -364,7 +445,9 @@ func (w *Writer) write(batch []*request) error {
 	}
 	buf := w.buf[:0]
 	for _, r := range batch {
-		buf = appendFrame(buf, r.payload)
+		for _, p := range r.payloads {
+			buf = appendFrame(buf, p)
+		}
 	}
 	w.buf = buf
 	flush := w.cfg.SyncEvery <= 0
@@ -382,8 +465,10 @@ func (w *Writer) write(batch []*request) error {
 	}
 	w.mu.Lock()
 	for _, r := range batch {
-		w.seg.recs = append(w.seg.recs, r.payload)
-		w.seg.size += int64(len(r.payload)) + 1
+		for _, p := range r.payloads {
+			w.seg.recs = append(w.seg.recs, p)
+			w.seg.size += int64(len(p)) + 1
+		}
 	}
 	w.mu.Unlock()
 	return nil

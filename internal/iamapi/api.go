@@ -81,6 +81,9 @@ type call struct {
 	form    url.Values
 	action  string
 	service string // "iam" or "sts"
+	// unrecorded marks a call of no operation (a missing, unknown or misversioned action):
+	// CloudTrail has no event for it.
+	unrecorded bool
 }
 
 // get returns a form parameter.
@@ -106,7 +109,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		ae = classify(err)
 	}
-	if c != nil {
+	if c != nil && !c.unrecorded {
 		if rerr := h.record(r, c, out, ae); rerr != nil {
 			h.log.Error("iam request not answered: its audit record failed", "request_id", rid, "action", c.action, "err", rerr)
 			ae = errInternal
@@ -193,10 +196,14 @@ func (h *Handler) dispatch(c *call) (any, error) {
 		ops, version = stsOperations, stsVersion
 	}
 	if c.action == "" {
+		c.unrecorded = true
 		return nil, errMissingAction
 	}
 	op, ok := ops[c.action]
 	if !ok || c.get("Version") != version {
+		// No IAM event: neither an invented action nor its parameters (an
+		// UploadServerCertificate's private key, say) reach the audit trail.
+		c.unrecorded = true
 		return nil, &apiError{"InvalidAction", http.StatusBadRequest, "Could not find operation " + c.action + " for version " + c.get("Version")}
 	}
 	return op(h, c)

@@ -76,6 +76,9 @@ func (s *Service) serviceEvent(ctx context.Context, k *Key, name string, details
 	arn := s.arn(k)
 	e.Resources = KeyResources([]string{arn})
 	e.ServiceEventDetails = details
+	if name == "DeleteKey" {
+		e.ResponseElements = map[string]any{"keyId": arn} // as CloudTrail's DeleteKey records since December 2022
+	}
 	if err := s.audit.Record(ctx, e); err != nil {
 		s.log.Error("kms: recording a service event failed", "event", name, "key", arn, "err", err)
 	}

@@ -159,12 +159,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *call) (any, e
 		return nil, errBodyTooLarge
 	}
 	ri := iam.NewRequest(p, r.RemoteAddr, r.TLS != nil, r.UserAgent(), w.Header().Get("x-amzn-RequestId"), auth.Region).Signed(iam.AuthHeader, iam.SigV4, auth.Date, auth.ContentSHA256)
-	c.req, c.body = ri, body
-	r = r.WithContext(kms.WithKeysUsed(iam.WithRequest(r.Context(), ri), &c.keys))
 	fn, ok := operations[opName]
 	if !ok {
+		// No KMS event, as CloudTrail records none: neither an invented name nor a body of
+		// unknown members (secrets, for all this server knows) reaches the audit trail.
 		return nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation " + opName + "."}
 	}
+	c.req, c.body = ri, body
+	r = r.WithContext(kms.WithKeysUsed(iam.WithRequest(r.Context(), ri), &c.keys))
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}

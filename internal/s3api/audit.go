@@ -115,7 +115,7 @@ func (h *Handler) recordCall(q *request) error {
 	data := q.op.dataEvent()
 	bucketARN := "arn:aws:s3:::" + q.bucket
 	objectARN := bucketARN + "/" + q.key
-	if data && !h.audit.WantsData(owner, objectARN, readOnly) {
+	if data && !h.audit.WantsData(owner, objectARN, readOnly) && !h.wantsForCaller(q, owner, objectARN, readOnly) {
 		return nil
 	}
 	e := audit.NewEvent(r, audit.SourceS3, q.op.name)
@@ -145,6 +145,14 @@ func (h *Handler) recordCall(q *request) error {
 		e.Resources = []audit.Resource{{AccountID: owner, Type: "AWS::S3::Bucket", ARN: bucketARN}}
 	}
 	return h.audit.Record(q.r.Context(), e)
+}
+
+// wantsForCaller reports whether a trail of the caller's account, when it is not the
+// bucket owner's, selects the data event: CloudTrail delivers a cross-account data event to
+// the requester's trails as well as the owner's (the record is kept for both accounts).
+func (h *Handler) wantsForCaller(q *request, owner, objectARN string, readOnly bool) bool {
+	caller := q.principal.AccountID
+	return caller != "" && caller != owner && q.principal.Type != iam.PrincipalAnonymous && h.audit.WantsData(caller, objectARN, readOnly)
 }
 
 // loggedHeaders are the request headers an S3 record shows among its requestParameters.

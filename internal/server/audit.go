@@ -36,7 +36,8 @@ func (s *Server) openAudit(ctx context.Context, cfg Config, keySvc *kms.Service)
 		return nil
 	}
 	dir := filepath.Join(cfg.Dir, "audit")
-	signer, err := audit.OpenSigner(ctx, dir, &auditSealer{owned: ownedKey{kms: keySvc, name: AuditKeyName}})
+	sealer := &auditSealer{owned: ownedKey{kms: keySvc, name: AuditKeyName}}
+	signer, err := audit.OpenSigner(ctx, dir, sealer)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -46,7 +47,7 @@ func (s *Server) openAudit(ctx context.Context, cfg Config, keySvc *kms.Service)
 	if err != nil {
 		return err
 	}
-	s.audit, s.auditLog, s.auditSigner = w, w, signer
+	s.audit, s.auditLog, s.auditSigner, s.auditSealer = w, w, signer, sealer
 	return nil
 }
 

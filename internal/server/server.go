@@ -112,6 +112,7 @@ type Server struct {
 	auditLog *audit.Writer  // nil with NoAudit
 	// auditSigner signs the audit digests, the trails' too; trails are CloudTrail's trails.
 	auditSigner audit.Signer
+	auditSealer audit.Sealer // seals auditSigner's private key: what tells the server's own keys from planted ones
 	trails      *trail.Service
 }
 

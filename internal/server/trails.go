@@ -31,7 +31,11 @@ func (s *Server) openTrails(ctx context.Context, cfg Config, objects *object.Ser
 	if w := s.auditLog; w != nil {
 		tc.Logs, tc.Signer = w, s.auditSigner
 		api.Events = w
-		api.PublicKeys = func() ([]audit.PublicKey, error) { return audit.PublicKeys(w.Dir()) }
+		// Only keys whose private half the KMS holds sealed: a key planted under keys/ is
+		// never published to vouch for digests its owner signed.
+		api.PublicKeys = func(ctx context.Context) ([]audit.PublicKey, error) {
+			return audit.TrustedKeys(ctx, w.Dir(), s.auditSealer)
+		}
 	}
 	s.trails = trail.New(tc)
 	api.Trails = s.trails

@@ -14,10 +14,13 @@ import (
 
 // Limits of event selectors, as CloudTrail's.
 const (
-	maxEventSelectors  = 5
-	maxDataResources   = 250
-	maxAdvancedValues  = 500
-	maxAdvancedFilters = 500
+	maxEventSelectors = 5
+	maxDataResources  = 250
+	maxAdvancedValues = 500
+	// maxAdvancedValueLen bounds each value of an advanced field selector, as CloudTrail's
+	// model does (the selectors are matched against every data event).
+	maxAdvancedValueLen = 2048
+	maxAdvancedFilters  = 500
 )
 
 // dataResourceTypes are the resource types basic event selectors accept.
@@ -113,7 +116,15 @@ func checkAdvanced(sels []AdvancedEventSelector) error {
 			if !slices.Contains(advancedFields, f.Field) {
 				return invalidSelectors("Field %s is not valid.", f.Field)
 			}
-			n := len(f.Equals) + len(f.StartsWith) + len(f.EndsWith) + len(f.NotEquals) + len(f.NotStartsWith) + len(f.NotEndsWith)
+			n := 0
+			for _, vs := range [][]string{f.Equals, f.StartsWith, f.EndsWith, f.NotEquals, f.NotStartsWith, f.NotEndsWith} {
+				for _, v := range vs {
+					if v == "" || len(v) > maxAdvancedValueLen {
+						return invalidSelectors("A value of field %s must be between 1 and %d characters long.", f.Field, maxAdvancedValueLen)
+					}
+				}
+				n += len(vs)
+			}
 			if n == 0 {
 				return invalidSelectors("Field %s has no condition.", f.Field)
 			}

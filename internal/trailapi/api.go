@@ -56,10 +56,11 @@ type Events interface {
 type Config struct {
 	Trails   *trail.Service
 	Verifier *sigv4.Verifier
-	// Events and PublicKeys are the audit Writer's records and published signing keys; nil
-	// (a server run with --no-audit) answers no events and no keys.
+	// Events and PublicKeys are the audit Writer's records and published signing keys (the
+	// server's own: audit.TrustedKeys); nil (a server run with --no-audit) answers no events
+	// and no keys.
 	Events     Events
-	PublicKeys func() ([]audit.PublicKey, error)
+	PublicKeys func(ctx context.Context) ([]audit.PublicKey, error)
 	// Audit records each call; audit.Discard when nil.
 	Audit  audit.Recorder
 	Logger *slog.Logger

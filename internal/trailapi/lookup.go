@@ -257,7 +257,7 @@ func (h *Handler) listPublicKeys(c *call) (any, error) {
 	if h.cfg.PublicKeys == nil {
 		return out, nil
 	}
-	keys, err := h.cfg.PublicKeys()
+	keys, err := h.cfg.PublicKeys(c.ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -132,7 +132,10 @@ func TestAuditRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev = e.auditEvent(t, audit.Filter{EventName: "DeleteKey", EventSource: audit.SourceKMS})
-		if ev.EventType != "AwsServiceEvent" || ev.UserIdentity.InvokedBy != "AWS Internal" || len(ev.Resources) != 1 || ev.Resources[0].ARN != *sk.KeyId {
+		// CloudTrail's DeleteKey records name the key ARN in responseElements.keyId (since
+		// December 2022), which tooling reads to know which key is gone.
+		if ev.EventType != "AwsServiceEvent" || ev.UserIdentity.InvokedBy != "AWS Internal" || len(ev.Resources) != 1 || ev.Resources[0].ARN != *sk.KeyId ||
+			ev.ResponseElements["keyId"] != *sk.KeyId {
 			t.Errorf("DeleteKey: %s", recordJSON(ev))
 		}
 	})

@@ -200,6 +200,8 @@ func TestCloudTrailEventSelectors(t *testing.T) {
 			{Field: aws.String("eventName"), Equals: []string{"PutObject"}}}}}}, "InvalidEventSelectorsException"},
 		{"advanced unknown field", cloudtrail.PutEventSelectorsInput{AdvancedEventSelectors: []cttypes.AdvancedEventSelector{{FieldSelectors: []cttypes.AdvancedFieldSelector{
 			{Field: aws.String("eventCategory"), Equals: []string{"Data"}}, {Field: aws.String("colour"), Equals: []string{"red"}}}}}}, "InvalidEventSelectorsException"},
+		{"advanced value over 2048 characters", cloudtrail.PutEventSelectorsInput{AdvancedEventSelectors: []cttypes.AdvancedEventSelector{{FieldSelectors: []cttypes.AdvancedFieldSelector{
+			{Field: aws.String("eventCategory"), Equals: []string{"Data"}}, {Field: aws.String("resources.ARN"), StartsWith: []string{"arn:aws:s3:::" + strings.Repeat("b", 2036)}}}}}}, "InvalidEventSelectorsException"},
 	} {
 		t.Run("refused: "+tc.name, func(t *testing.T) {
 			tc.in.TrailName = aws.String("main")

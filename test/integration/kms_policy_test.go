@@ -164,13 +164,9 @@ func TestKMSGrantDecryptUntilRetired(t *testing.T) {
 func TestKMSCrossAccountKey(t *testing.T) {
 	e := startServer(t)
 	acct1 := e.account(t, rootCreds)
-	a2, k2, err := e.srv.CreateAccount(ctx(t), "second")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root2 := creds{k2.ID, k2.Secret, ""}
+	acct2, root2 := e.secondAccount(t)
 	id, arn := e.keyWithPolicy(t, rootCreds, acct1,
-		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+a2.ID+`:root"},"Action":["kms:Encrypt","kms:Decrypt","kms:DescribeKey"],"Resource":"*"}`)
+		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acct2+`:root"},"Action":["kms:Encrypt","kms:Decrypt","kms:DescribeKey"],"Resource":"*"}`)
 	user2, _ := e.newUser(t, root2, "app")
 	plain, _ := e.newUser(t, root2, "plain")
 	e.putUserPolicy(t, root2, "app", "use-key", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Encrypt","kms:Decrypt"],"Resource":"`+arn+`"}]}`)
@@ -184,7 +180,7 @@ func TestKMSCrossAccountKey(t *testing.T) {
 		{"the second account's root, by key ARN", root2, arn, ""},
 		{"its root, without KeyId (the blob names the key)", root2, "", ""},
 		{"its user with an identity policy", user2, arn, ""},
-		{"its user without one", plain, arn, "User: arn:aws:iam::" + a2.ID + ":user/plain is not authorized to perform: kms:Decrypt on resource: " + arn + " because no identity-based policy allows the kms:Decrypt action"},
+		{"its user without one", plain, arn, "User: arn:aws:iam::" + acct2 + ":user/plain is not authorized to perform: kms:Decrypt on resource: " + arn + " because no identity-based policy allows the kms:Decrypt action"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

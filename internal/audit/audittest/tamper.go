@@ -179,3 +179,27 @@ func (f fingerprintAs) PublicKey() audit.PublicKey {
 	p.Fingerprint = f.fp
 	return p
 }
+
+// PlantKey publishes a key that is not the chain's under dir/keys, valid from before the
+// chain began (so a server would go on signing with its own), and re-signs the newest
+// digest with it: what someone who can write dir, but not seal with the KMS, can do. It
+// returns the digest re-signed; only a verifier that does not trust every key under keys/
+// finds it (an unknown-key finding).
+func PlantKey(t testing.TB, dir string) (file string) {
+	t.Helper()
+	s := audit.NewRSASigner(otherKey(), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	pub := s.PublicKey()
+	meta, err := json.Marshal(map[string]any{"fingerprint": pub.Fingerprint, "validFrom": pub.ValidFrom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{pub.Fingerprint + ".pub.der": pub.DER, pub.Fingerprint + ".json": meta} {
+		if err := os.WriteFile(filepath.Join(dir, "keys", name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds := Files(t, dir, "digests", ".json.gz")
+	file = ds[len(ds)-1]
+	resign(t, dir, file, readDigest(t, dir, file), false)
+	return file
+}
