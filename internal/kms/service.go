@@ -36,6 +36,8 @@ type Config struct {
 	// deletions, expiry of imported material); audit.Discard when nil. The wire layers record
 	// the calls made to it.
 	Audit audit.Recorder
+	// HSMs are the HSMs custom key stores may use; none when nil.
+	HSMs HSMs
 }
 
 // Service is the key management service. It is safe for concurrent use.
@@ -66,6 +68,7 @@ type Service struct {
 	policies *policy.Cache // compiled key policies by text
 	index    authIndex     // grants and aliases as authorization reads them
 	condMaps sync.Pool     // condition-key maps of authorizations (callerConditions)
+	hsm      keyStoreConns // connections of custom key stores
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -81,6 +84,7 @@ func New(cfg Config) (*Service, error) {
 		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
+		hsm: keyStoreConns{hsms: cfg.HSMs, conns: make(map[string]*keyStoreConn)},
 	}
 	s.raw, s.store = cfg.Store, newMACStore(cfg.Store, cfg.Root)
 	if s.partition == "" {

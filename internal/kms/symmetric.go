@@ -90,6 +90,12 @@ func (s *Service) seal(ctx context.Context, e *entry, ec map[string]string, plai
 	if v == nil {
 		return nil, s.stateErr(e.key, string(StatePendingImport))
 	}
+	if e.key.CustomKeyStoreID != "" {
+		h := blobHeader{Version: v.Number}
+		h.KeyID, _ = parseUUID(e.key.ID)
+		rand.Read(h.Seed[:])
+		return s.sealInHSM(ctx, e, h, aad, plaintext)
+	}
 	m, err := s.material(ctx, e, v)
 	if err != nil {
 		return nil, err
@@ -210,6 +216,13 @@ func (s *Service) openWith(ctx context.Context, e *entry, h blobHeader, sealed [
 	aad, err := canonicalContext(ec)
 	if err != nil {
 		return nil, nil, nil, errCiphertext
+	}
+	if e.key.CustomKeyStoreID != "" {
+		pt, err := s.openInHSM(ctx, e, h, sealed, aad)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return pt, e, v, nil
 	}
 	m, err := s.material(ctx, e, v)
 	if err != nil {
