@@ -222,7 +222,9 @@ func (s *Service) UpdateCustomKeyStore(ctx context.Context, c Caller, in UpdateC
 		if err := checkStoreName(in.NewCustomKeyStoreName); err != nil {
 			return err
 		}
-		if slices.ContainsFunc(all, func(o KeyStore) bool { return o.ID != ks.ID && o.Account == c.Account && o.Name == in.NewCustomKeyStoreName }) {
+		if slices.ContainsFunc(all, func(o KeyStore) bool {
+			return o.ID != ks.ID && o.Account == c.Account && o.Name == in.NewCustomKeyStoreName
+		}) {
 			return errf(ErrCustomKeyStoreNameInUse, "A custom key store with name %s already exists.", in.NewCustomKeyStoreName)
 		}
 		ks.Name = in.NewCustomKeyStoreName
@@ -366,3 +368,7 @@ func (h *keyStoreConns) close() {
 		}
 	}
 }
+
+// CloseKeyStores closes the HSM connections of every custom key store, for shutdown; a store
+// whose record asks for a connection connects again when next used.
+func (s *Service) CloseKeyStores() { s.hsm.close() }

@@ -128,7 +128,11 @@ func (t *token) gcm(label string, iv, aad, in []byte, encrypt bool) ([]byte, err
 			delete(t.handles, label) // destroyed or replaced since it was found: look again
 			continue
 		}
-		if err != nil && !encrypt && (isCode(err, pkcs11.CKR_ENCRYPTED_DATA_INVALID) || isCode(err, pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE)) {
+		// A tag that does not verify is CKR_ENCRYPTED_DATA_INVALID in PKCS#11 v3, and
+		// CKR_GENERAL_ERROR in SoftHSM 2.6 (and CKR_FUNCTION_FAILED in some HSMs): a decryption
+		// that fails so is an unauthenticated ciphertext, never an internal error.
+		if err != nil && !encrypt && (isCode(err, pkcs11.CKR_ENCRYPTED_DATA_INVALID) || isCode(err, pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE) ||
+			isCode(err, pkcs11.CKR_GENERAL_ERROR) || isCode(err, pkcs11.CKR_FUNCTION_FAILED)) {
 			return nil, kms.ErrHSMDecrypt
 		}
 		if err != nil {
@@ -200,7 +204,9 @@ func (t *token) DestroyKey(_ context.Context, label string) error {
 	return nil
 }
 
-// Close logs out and closes the session.
+// Close closes the session. It does not call C_Logout, which would log out every session of
+// this process on the token (a login is per application and token); closing the last
+// session ends the login.
 func (t *token) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -208,7 +214,6 @@ func (t *token) Close() error {
 		return nil
 	}
 	t.closed = true
-	t.p.Logout(t.sess)
 	err := t.p.CloseSession(t.sess)
 	t.release()
 	return err
