@@ -13,6 +13,7 @@ import (
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm"
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm/softhsmtest"
+	bolt "go.etcd.io/bbolt"
 )
 
 const (
@@ -319,4 +320,23 @@ func TestCustomKeyStoreWrongPIN(t *testing.T) {
 	if got := e.storeState(t, id).ConnectionState; got != types.ConnectionStateTypeConnected {
 		t.Fatalf("state with the right PIN = %s", got)
 	}
+}
+
+// TestCustomKeyStoreRecordTampered: a key store record changed on disk (pointed at another
+// HSM) does not verify: the store answers KMSInternalException, never another HSM.
+func TestCustomKeyStoreRecordTampered(t *testing.T) {
+	e, _, _ := hsmEnv(t)
+	id := e.createStore(t, "tampered")
+	err := e.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("kms.keystores"))
+		v := bytes.Replace(b.Get([]byte(id)), []byte(testCluster), []byte("cluster-someoneelses"), 1)
+		return b.Put([]byte(id), v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.DescribeCustomKeyStores(ctx(), &awskms.DescribeCustomKeyStoresInput{CustomKeyStoreId: aws.String(id)})
+	wantCode(t, err, "KMSInternalException")
+	_, err = e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)})
+	wantCode(t, err, "KMSInternalException")
 }
