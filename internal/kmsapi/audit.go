@@ -20,10 +20,11 @@ type call struct {
 }
 
 // neverLogged are the request members whose values are never written to a record: plaintext,
-// ciphertext, key material, import tokens, messages, signatures and MACs, and enclave
-// attestation documents. They are matched ignoring case, as the JSON decoder matches members.
+// ciphertext, key material, import tokens, messages, signatures and MACs, key store passwords
+// and proxy credentials, and enclave attestation documents. They are matched ignoring case, as the JSON decoder matches members.
 var neverLogged = []string{"Plaintext", "CiphertextBlob", "SourceCiphertextBlob", "Message", "Signature",
-	"Mac", "EncryptedKeyMaterial", "ImportToken", "PublicKey", "Recipient", "WrappingKeyCertificate"}
+	"Mac", "EncryptedKeyMaterial", "ImportToken", "PublicKey", "Recipient", "WrappingKeyCertificate",
+	"KeyStorePassword", "XksProxyAuthenticationCredential"}
 
 // readOnlyOps are the operations CloudTrail marks readOnly besides the Describe, Get and List
 // ones: the cryptographic operations, which change no key.

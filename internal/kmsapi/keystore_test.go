@@ -2,15 +2,19 @@ package kmsapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/coffer/coffer/internal/audit/audittest"
 	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmstest"
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm"
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm/softhsmtest"
 	bolt "go.etcd.io/bbolt"
@@ -21,15 +25,15 @@ const (
 	testAnchor  = "-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----\n"
 )
 
-// hsmEnv is a KMS server with one SoftHSM2 token configured as HSM testCluster.
+// hsmEnv is a KMS server with one SoftHSM2 token configured as HSM testCluster, whose calls
+// an audittest.Recorder records.
 func hsmEnv(t *testing.T) (*env, pkcs11hsm.Config, *pkcs11hsm.HSMs) {
 	cfg := softhsmtest.Token(t, testCluster, "coffer-test")
 	hsms, err := pkcs11hsm.New([]pkcs11hsm.Config{cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{dir: t.TempDir(), hsms: hsms}
-	e.clock = newEnv(t, "").clock
+	e := &env{dir: t.TempDir(), hsms: hsms, rec: &audittest.Recorder{}, clock: kmstest.NewClock(time.Now().UTC())}
 	e.open(t)
 	t.Cleanup(e.close)
 	return e, cfg, hsms
@@ -140,6 +144,24 @@ func TestCustomKeyStoreLifecycle(t *testing.T) {
 		e.restart(t)
 		if got := e.storeState(t, id).ConnectionState; got != types.ConnectionStateTypeConnected {
 			t.Fatalf("state after restart = %s", got)
+		}
+	})
+	t.Run("audited without the password", func(t *testing.T) {
+		var ops []string
+		for _, ev := range e.rec.(*audittest.Recorder).Events() {
+			b, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(b, []byte("kmsuser-password")) || bytes.Contains(b, []byte("another-password")) {
+				t.Fatalf("a record holds the key store password: %s", b)
+			}
+			ops = append(ops, ev.EventName)
+		}
+		for _, op := range []string{"CreateCustomKeyStore", "ConnectCustomKeyStore", "UpdateCustomKeyStore", "DescribeCustomKeyStores"} {
+			if !slices.Contains(ops, op) {
+				t.Errorf("no %s record in %v", op, ops)
+			}
 		}
 	})
 	t.Run("disconnect and delete", func(t *testing.T) {
