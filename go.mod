@@ -12,6 +12,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8
 	github.com/aws/smithy-go v1.28.8
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1
+	github.com/miekg/pkcs11 v1.1.2
 	go.etcd.io/bbolt v1.5.0
 )
 
@@ -24,6 +25,5 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/internal/checksum v1.11.11 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/presigned-url v1.14.10 // indirect
 	github.com/aws/aws-sdk-go-v2/service/internal/s3shared v1.20.10 // indirect
-	github.com/miekg/pkcs11 v1.1.2 // indirect
 	golang.org/x/sys v0.45.0 // indirect
 )
