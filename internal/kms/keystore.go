@@ -345,6 +345,16 @@ func (h *keyStoreConns) connection(ctx context.Context, ks KeyStore) keyStoreCon
 	return *conn
 }
 
+// connected returns the token of a store connected during this run, nil otherwise.
+func (h *keyStoreConns) connected(id string) HSMToken {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if conn := h.conns[id]; conn != nil && conn.state == StateConnected {
+		return conn.token
+	}
+	return nil
+}
+
 // disconnect closes a store's connection, if any.
 func (h *keyStoreConns) disconnect(id string) {
 	h.mu.Lock()

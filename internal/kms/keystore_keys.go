@@ -31,6 +31,9 @@ func (s *Service) createInKeyStore(ctx context.Context, c Caller, id string, k *
 // keyToken returns the HSM connection of a key in a custom key store, or the
 // KMSInvalidStateException of an Unavailable key.
 func (s *Service) keyToken(ctx context.Context, k *Key) (HSMToken, error) {
+	if tok := s.hsm.connected(k.CustomKeyStoreID); tok != nil {
+		return tok, nil // the hot path: no store read
+	}
 	ks, err := s.store.GetKeyStore(ctx, k.CustomKeyStoreID)
 	if err != nil {
 		return nil, s.internal("get key store", err)

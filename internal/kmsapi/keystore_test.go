@@ -111,6 +111,19 @@ func TestCustomKeyStoreLifecycle(t *testing.T) {
 			_, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String("cks-00000000000000000")})
 			return err
 		}, "CustomKeyStoreNotFoundException"},
+		{"key in an unknown store", func() error {
+			_, err := e.client.CreateKey(ctx(), &awskms.CreateKeyInput{Origin: types.OriginTypeAwsCloudhsm, CustomKeyStoreId: aws.String("cks-00000000000000000")})
+			return err
+		}, "CustomKeyStoreNotFoundException"},
+		{"asymmetric key in a store", func() error {
+			_, err := e.client.CreateKey(ctx(), &awskms.CreateKeyInput{Origin: types.OriginTypeAwsCloudhsm, CustomKeyStoreId: aws.String(id),
+				KeySpec: types.KeySpecEccNistP256, KeyUsage: types.KeyUsageTypeSignVerify})
+			return err
+		}, "UnsupportedOperationException"},
+		{"AWS_CLOUDHSM origin without a store", func() error {
+			_, err := e.client.CreateKey(ctx(), &awskms.CreateKeyInput{Origin: types.OriginTypeAwsCloudhsm})
+			return err
+		}, "UnsupportedOperationException"},
 		{"key in a disconnected store", func() error {
 			_, err := e.client.CreateKey(ctx(), &awskms.CreateKeyInput{Origin: types.OriginTypeAwsCloudhsm, CustomKeyStoreId: aws.String(id)})
 			return err
