@@ -197,15 +197,12 @@ type UpdateCustomKeyStoreInput struct {
 // UpdateCustomKeyStore renames a store (at any time) or points it at another configured HSM
 // (only while it is disconnected).
 func (s *Service) UpdateCustomKeyStore(ctx context.Context, c Caller, in UpdateCustomKeyStoreInput) error {
-	if err := s.authorizeIdentity(c, "UpdateCustomKeyStore", "*", nil); err != nil {
-		return err
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	ks, err := s.ownStore(ctx, c, in.CustomKeyStoreId)
-	if err != nil {
-		return err
-	}
+	return s.changeStore(ctx, c, "UpdateCustomKeyStore", in.CustomKeyStoreId, func(ks KeyStore) error {
+		return s.updateStore(ctx, c, ks, in)
+	})
+}
+
+func (s *Service) updateStore(ctx context.Context, c Caller, ks KeyStore, in UpdateCustomKeyStoreInput) error {
 	if in.KeyStorePassword != "" {
 		if err := checkPassword(in.KeyStorePassword); err != nil {
 			return err
@@ -246,20 +243,16 @@ func (s *Service) UpdateCustomKeyStore(ctx context.Context, c Caller, in UpdateC
 
 // DeleteCustomKeyStore deletes a disconnected store that holds no keys.
 func (s *Service) DeleteCustomKeyStore(ctx context.Context, c Caller, id string) error {
-	if err := s.authorizeIdentity(c, "DeleteCustomKeyStore", "*", nil); err != nil {
-		return err
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	ks, err := s.ownStore(ctx, c, id)
-	if err != nil {
-		return err
-	}
+	return s.changeStore(ctx, c, "DeleteCustomKeyStore", id, func(ks KeyStore) error { return s.deleteStore(ctx, ks) })
+}
+
+func (s *Service) deleteStore(ctx context.Context, ks KeyStore) error {
+	id := ks.ID
 	if s.hsm.connection(ctx, ks).state != StateDisconnected {
 		return errf(ErrCustomKeyStoreInvalidState, "Custom key store %s must be disconnected before it is deleted.", id)
 	}
 	has := false
-	err = s.store.ScanKeys(ctx, func(k *Key) bool {
+	err := s.store.ScanKeys(ctx, func(k *Key) bool {
 		has = k.CustomKeyStoreID == id
 		return !has
 	})
@@ -279,34 +272,36 @@ func (s *Service) DeleteCustomKeyStore(ctx context.Context, c Caller, id string)
 // returns: the store is then CONNECTED, or FAILED with a ConnectionErrorCode (a FAILED store
 // must be disconnected before it is connected again, as in AWS).
 func (s *Service) ConnectCustomKeyStore(ctx context.Context, c Caller, id string) error {
-	if err := s.authorizeIdentity(c, "ConnectCustomKeyStore", "*", nil); err != nil {
-		return err
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	ks, err := s.ownStore(ctx, c, id)
-	if err != nil {
-		return err
-	}
-	if st := s.hsm.connection(ctx, ks).state; st == StateFailed {
-		return errf(ErrCustomKeyStoreInvalidState, "Custom key store %s is %s: disconnect it first.", id, st)
-	}
-	if !ks.Connect {
-		ks.Connect = true
-		if err := s.store.PutKeyStore(ctx, ks, false); err != nil {
-			return s.internal("update key store", err)
+	return s.changeStore(ctx, c, "ConnectCustomKeyStore", id, func(ks KeyStore) error {
+		if st := s.hsm.connection(ctx, ks).state; st == StateFailed {
+			return errf(ErrCustomKeyStoreInvalidState, "Custom key store %s is %s: disconnect it first.", id, st)
 		}
-	}
-	if conn := s.hsm.connection(ctx, ks); conn.state == StateFailed {
-		s.log.Warn("kms: custom key store failed to connect", "store", id, "hsm", ks.ClusterID, "code", conn.errCode)
-	}
-	return nil
+		if err := s.wantConnected(ctx, &ks, true); err != nil {
+			return err
+		}
+		if conn := s.hsm.connection(ctx, ks); conn.state == StateFailed {
+			s.log.Warn("kms: custom key store failed to connect", "store", id, "hsm", ks.ClusterID, "code", conn.errCode)
+		}
+		return nil
+	})
 }
 
 // DisconnectCustomKeyStore disconnects a store: its keys are Unavailable until it is
 // connected again.
 func (s *Service) DisconnectCustomKeyStore(ctx context.Context, c Caller, id string) error {
-	if err := s.authorizeIdentity(c, "DisconnectCustomKeyStore", "*", nil); err != nil {
+	return s.changeStore(ctx, c, "DisconnectCustomKeyStore", id, func(ks KeyStore) error {
+		if err := s.wantConnected(ctx, &ks, false); err != nil {
+			return err
+		}
+		s.hsm.disconnect(ks.ID)
+		return nil
+	})
+}
+
+// changeStore authorizes op for caller c and runs fn on c's store id, with the service's
+// writes serialised.
+func (s *Service) changeStore(ctx context.Context, c Caller, op, id string, fn func(KeyStore) error) error {
+	if err := s.authorizeIdentity(c, op, "*", nil); err != nil {
 		return err
 	}
 	s.wmu.Lock()
@@ -315,13 +310,18 @@ func (s *Service) DisconnectCustomKeyStore(ctx context.Context, c Caller, id str
 	if err != nil {
 		return err
 	}
-	if ks.Connect {
-		ks.Connect = false
-		if err := s.store.PutKeyStore(ctx, ks, false); err != nil {
-			return s.internal("update key store", err)
-		}
+	return fn(ks)
+}
+
+// wantConnected records whether the owner wants ks connected.
+func (s *Service) wantConnected(ctx context.Context, ks *KeyStore, connect bool) error {
+	if ks.Connect == connect {
+		return nil
 	}
-	s.hsm.disconnect(ks.ID)
+	ks.Connect = connect
+	if err := s.store.PutKeyStore(ctx, *ks, false); err != nil {
+		return s.internal("update key store", err)
+	}
 	return nil
 }
 
