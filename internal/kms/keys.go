@@ -145,6 +145,9 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 		return KeyMetadata{}, err
 	}
 	if err := s.store.CreateKey(ctx, k, nil); err != nil {
+		if k.CustomKeyStoreID != "" {
+			s.destroyInHSM(ctx, k) // no record names it: leave no orphan in the HSM
+		}
 		return KeyMetadata{}, s.internal("create key", err)
 	}
 	return s.metadata(k), nil

@@ -24,6 +24,8 @@ type HSMToken interface {
 	Seal(ctx context.Context, label string, iv, aad, plaintext []byte) ([]byte, error)
 	// Open decrypts what Seal made (ErrHSMDecrypt when it does not authenticate).
 	Open(ctx context.Context, label string, iv, aad, ciphertext []byte) ([]byte, error)
+	// Random returns n random bytes from the HSM's generator.
+	Random(ctx context.Context, n int) ([]byte, error)
 	// DestroyKey destroys the key labelled label (ErrHSMKeyNotFound when there is none).
 	DestroyKey(ctx context.Context, label string) error
 	// Close logs out; the token's methods then fail with ErrHSMDisconnected.

@@ -28,6 +28,23 @@ func (s *Service) createInKeyStore(ctx context.Context, c Caller, id string, k *
 	return nil
 }
 
+// randomInKeyStore returns n random bytes from the HSM of caller c's store id.
+func (s *Service) randomInKeyStore(ctx context.Context, c Caller, id string, n int) ([]byte, error) {
+	ks, err := s.ownStore(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	conn := s.hsm.connection(ctx, ks)
+	if conn.state != StateConnected {
+		return nil, errf(ErrCustomKeyStoreInvalidState, "Custom key store %s is not connected (%s).", id, conn.state)
+	}
+	b, err := conn.token.Random(ctx, n)
+	if err != nil {
+		return nil, s.internal("hsm random", err)
+	}
+	return b, nil
+}
+
 // keyToken returns the HSM connection of a key in a custom key store, or the
 // KMSInvalidStateException of an Unavailable key.
 func (s *Service) keyToken(ctx context.Context, k *Key) (HSMToken, error) {

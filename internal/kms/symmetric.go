@@ -372,11 +372,9 @@ func (s *Service) dataKey(ctx context.Context, e *entry, n int, ec map[string]st
 	return out, nil
 }
 
-// GenerateRandom returns n (1–1024) random bytes.
-func (s *Service) GenerateRandom(_ context.Context, c Caller, n int, customKeyStoreID string) ([]byte, error) {
-	if customKeyStoreID != "" {
-		return nil, errf(ErrUnsupported, "Custom key stores are not supported.")
-	}
+// GenerateRandom returns n (1–1024) random bytes, from the HSM of a custom key store when
+// customKeyStoreID names one.
+func (s *Service) GenerateRandom(ctx context.Context, c Caller, n int, customKeyStoreID string) ([]byte, error) {
 	switch {
 	case n == 0:
 		return nil, errValidation("NumberOfBytes is required.")
@@ -387,6 +385,9 @@ func (s *Service) GenerateRandom(_ context.Context, c Caller, n int, customKeySt
 	}
 	if err := s.authorizeIdentity(c, "GenerateRandom", "*", nil); err != nil {
 		return nil, err
+	}
+	if customKeyStoreID != "" {
+		return s.randomInKeyStore(ctx, c, customKeyStoreID, n)
 	}
 	b := make([]byte, n)
 	rand.Read(b)

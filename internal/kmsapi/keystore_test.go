@@ -263,6 +263,10 @@ func TestCustomKeyStoreKeys(t *testing.T) {
 		}
 		_, err = e.client.EnableKeyRotation(ctx(), &awskms.EnableKeyRotationInput{KeyId: aws.String(key)})
 		wantCode(t, err, "UnsupportedOperationException")
+		rnd, err := e.client.GenerateRandom(ctx(), &awskms.GenerateRandomInput{NumberOfBytes: aws.Int32(48), CustomKeyStoreId: aws.String(id)})
+		if err != nil || len(rnd.Plaintext) != 48 {
+			t.Fatalf("GenerateRandom in the store: %v", err)
+		}
 	})
 	t.Run("disconnect makes the key unavailable", func(t *testing.T) {
 		if _, err := e.client.DisconnectCustomKeyStore(ctx(), &awskms.DisconnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
@@ -278,6 +282,8 @@ func TestCustomKeyStoreKeys(t *testing.T) {
 		}
 		_, err = e.client.DeleteCustomKeyStore(ctx(), &awskms.DeleteCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)})
 		wantCode(t, err, "CustomKeyStoreHasCMKsException")
+		_, err = e.client.GenerateRandom(ctx(), &awskms.GenerateRandomInput{NumberOfBytes: aws.Int32(8), CustomKeyStoreId: aws.String(id)})
+		wantCode(t, err, "CustomKeyStoreInvalidStateException")
 	})
 	t.Run("reconnect restores it", func(t *testing.T) {
 		if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {

@@ -188,6 +188,20 @@ func (t *token) find(label string) (pkcs11.ObjectHandle, error) {
 	return found[0], nil
 }
 
+// Random returns n bytes of the token's random number generator.
+func (t *token) Random(_ context.Context, n int) ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, kms.ErrHSMDisconnected
+	}
+	b, err := t.p.GenerateRandom(t.sess, n)
+	if err != nil {
+		return nil, t.fail("generating random bytes", err)
+	}
+	return b, nil
+}
+
 // DestroyKey destroys the key labelled label; one already gone is kms.ErrHSMKeyNotFound.
 func (t *token) DestroyKey(_ context.Context, label string) error {
 	t.mu.Lock()
