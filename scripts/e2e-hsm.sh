@@ -62,10 +62,21 @@ store=$(q CustomKeyStoreId create-custom-key-store --custom-key-store-name e2e-h
   || fail "a new custom key store is not DISCONNECTED"
 refused CustomKeyStoreInvalidStateException aws kms create-key --origin AWS_CLOUDHSM --custom-key-store-id "$store"
 refused UnsupportedOperationException aws kms create-custom-key-store --custom-key-store-name xks --custom-key-store-type EXTERNAL_KEY_STORE
+# A wrong PIN: the store is FAILED with INVALID_CREDENTIALS, the log says why without the PIN.
+printf 'not-the-pin\n' >"$w/pin"
+aws kms connect-custom-key-store --custom-key-store-id "$store"
+[ "$(q 'CustomKeyStores[0].ConnectionState' describe-custom-key-stores --custom-key-store-id "$store")" = FAILED ] \
+  || fail "a wrong PIN did not fail the connection"
+[ "$(q 'CustomKeyStores[0].ConnectionErrorCode' describe-custom-key-stores --custom-key-store-id "$store")" = INVALID_CREDENTIALS ] \
+  || fail "a wrong PIN is not INVALID_CREDENTIALS"
+grep -q INVALID_CREDENTIALS "$w/server.out" "$w/server.err" || fail "the server did not log the failed connection"
+refused CustomKeyStoreInvalidStateException aws kms connect-custom-key-store --custom-key-store-id "$store"
+aws kms disconnect-custom-key-store --custom-key-store-id "$store"
+printf 'e2e-user-pin\n' >"$w/pin"
 aws kms connect-custom-key-store --custom-key-store-id "$store"
 [ "$(q 'CustomKeyStores[0].ConnectionState' describe-custom-key-stores --custom-key-store-id "$store")" = CONNECTED ] \
   || fail "connect-custom-key-store did not connect"
-ok "create-custom-key-store, connect-custom-key-store"
+ok "create-custom-key-store, connect-custom-key-store (FAILED with a wrong PIN, CONNECTED with the right one)"
 
 key=$(q KeyMetadata.KeyId create-key --origin AWS_CLOUDHSM --custom-key-store-id "$store" --description "e2e HSM key")
 [ "$(q KeyMetadata.CustomKeyStoreId describe-key --key-id "$key")" = "$store" ] || fail "describe-key does not name the store"

@@ -39,6 +39,7 @@ type keyStoreConns struct {
 type keyStoreConn struct {
 	state   string // CONNECTED, DISCONNECTED or FAILED
 	errCode string // ConnectionErrorCode when FAILED
+	err     error  // why it FAILED, for the log (the driver's text names no PIN)
 	token   HSMToken
 }
 
@@ -280,7 +281,7 @@ func (s *Service) ConnectCustomKeyStore(ctx context.Context, c Caller, id string
 			return err
 		}
 		if conn := s.hsm.connection(ctx, ks); conn.state == StateFailed {
-			s.log.Warn("kms: custom key store failed to connect", "store", id, "hsm", ks.ClusterID, "code", conn.errCode)
+			s.log.Warn("kms: custom key store failed to connect", "store", id, "hsm", ks.ClusterID, "code", conn.errCode, "err", conn.err)
 		}
 		return nil
 	})
@@ -339,7 +340,7 @@ func (h *keyStoreConns) connection(ctx context.Context, ks KeyStore) keyStoreCon
 	tok, err := h.hsms.Connect(ctx, ks.ClusterID)
 	conn := &keyStoreConn{state: StateConnected, token: tok}
 	if err != nil {
-		conn = &keyStoreConn{state: StateFailed, errCode: connectionErrorCode(err)}
+		conn = &keyStoreConn{state: StateFailed, errCode: connectionErrorCode(err), err: err}
 	}
 	h.conns[ks.ID] = conn
 	return *conn
