@@ -4,28 +4,18 @@
 # encrypt/decrypt, generate-data-key, disconnect (decrypt fails), reconnect (decrypt works),
 # and the key's deletion.
 #
-# It runs its own coffer (the binary scripts/e2e.sh built, $E2E_WORK/coffer) with the token
-# configured as HSM cluster-coffere2ehsm (--hsm, its PIN in a file), on its own data directory.
+# It runs its own coffer (start_coffer, e2e_lib.sh) with the token configured as HSM
+# cluster-coffere2ehsm (--hsm, its PIN in a file), on its own data directory.
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 work=${E2E_WORK:?run through scripts/e2e.sh}
-coffer=$work/coffer
-[ -x "$coffer" ] || fail "no coffer binary at $coffer"
 if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null; then
   echo "$e2e_name: installing SoftHSM2 (Debian package softhsm2)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq softhsm2 >/dev/null
 fi
 w=$(mktemp -d "$work/hsm.XXXXXX")
-pid=""
-stop_server() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    wait "$pid" || fail "coffer did not exit cleanly on SIGTERM: $(tail -5 "$w/server.err")"
-  fi
-  pid=""
-}
-trap 'stop_server || true' EXIT
+trap 'stop_coffer || true' EXIT
 ok() { echo "$e2e_name: ok: $*"; }
 q() { local query=$1; shift; aws kms "$@" --query "$query" --output text; }
 b64d() { base64 -d >"$1"; }
@@ -38,19 +28,7 @@ softhsm2-util --init-token --free --label coffer-e2e --pin e2e-user-pin --so-pin
 printf 'e2e-user-pin\n' >"$w/pin" && chmod 600 "$w/pin"
 cluster=cluster-coffere2ehsm
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export COFFER_ACCESS_KEY=AKIAE2EHSM0000000001 COFFER_SECRET_KEY=e2eHsmSecretKey0123456789abcdefghijklmnop
-"$coffer" server --data "$w/data" --listen "127.0.0.1:$port" \
-  --hsm "name=$cluster,module=/usr/lib/softhsm/libsofthsm2.so,token=coffer-e2e,pin-file=$w/pin" \
-  >"$w/server.out" 2>"$w/server.err" &
-pid=$!
-for _ in $(seq 100); do
-  grep -q "endpoint:" "$w/server.out" 2>/dev/null && break
-  kill -0 "$pid" 2>/dev/null || fail "coffer exited: $(cat "$w/server.err")"
-  sleep 0.1
-done
-export AWS_ENDPOINT_URL="https://127.0.0.1:$port" AWS_CA_BUNDLE="$w/data/tls/cert.pem"
-export AWS_ACCESS_KEY_ID=$COFFER_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$COFFER_SECRET_KEY AWS_DEFAULT_REGION=us-east-1
+start_coffer "$w" --hsm "name=$cluster,module=/usr/lib/softhsm/libsofthsm2.so,token=coffer-e2e,pin-file=$w/pin"
 ! grep -q e2e-user-pin "$w/server.out" "$w/server.err" || fail "the PIN appears in the server's output"
 
 # The trust anchor is checked for being a PEM certificate: any will do for SoftHSM2.
@@ -107,6 +85,6 @@ aws kms disconnect-custom-key-store --custom-key-store-id "$store"
 refused CustomKeyStoreHasCMKsException aws kms delete-custom-key-store --custom-key-store-id "$store"
 ok "delete-custom-key-store refused while connected and while it holds a key"
 
-stop_server
+stop_coffer
 grep -q e2e-user-pin "$w/server.out" "$w/server.err" && fail "the PIN appears in the server's output"
 echo "$e2e_name: all passed"
