@@ -24,3 +24,33 @@ refused() {
   case "$code" in *" "*) want=$code ;; esac
   case "$out" in *"$want"*) ;; *) fail "$*: $out (want $code)" ;; esac
 }
+
+# start_coffer DIR [SERVER-FLAGS...] starts a coffer of its own (the binary scripts/e2e.sh built,
+# $E2E_WORK/coffer) on a free loopback port with data directory DIR/data, its output in
+# DIR/server.out and DIR/server.err, and points the aws CLI at it (AWS_ENDPOINT_URL,
+# AWS_CA_BUNDLE, credentials). stop_coffer stops it and checks for a clean exit; the caller
+# traps it on EXIT.
+coffer_pid=""
+start_coffer() {
+  local dir=$1 port
+  shift
+  [ -x "${E2E_WORK:?run through scripts/e2e.sh}/coffer" ] || fail "no coffer binary at $E2E_WORK/coffer"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  export COFFER_ACCESS_KEY=AKIAE2EOWNSERVER0001 COFFER_SECRET_KEY=e2eOwnServerSecretKey0123456789abcdefghij
+  "$E2E_WORK/coffer" server --data "$dir/data" --listen "127.0.0.1:$port" "$@" >"$dir/server.out" 2>"$dir/server.err" &
+  coffer_pid=$!
+  for _ in $(seq 100); do
+    grep -q "endpoint:" "$dir/server.out" 2>/dev/null && break
+    kill -0 "$coffer_pid" 2>/dev/null || fail "coffer exited: $(cat "$dir/server.err")"
+    sleep 0.1
+  done
+  export AWS_ENDPOINT_URL="https://127.0.0.1:$port" AWS_CA_BUNDLE="$dir/data/tls/cert.pem"
+  export AWS_ACCESS_KEY_ID=$COFFER_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$COFFER_SECRET_KEY AWS_DEFAULT_REGION=us-east-1
+}
+stop_coffer() {
+  if [ -n "$coffer_pid" ] && kill -0 "$coffer_pid" 2>/dev/null; then
+    kill -TERM "$coffer_pid"
+    wait "$coffer_pid" || fail "coffer did not exit cleanly on SIGTERM"
+  fi
+  coffer_pid=""
+}

@@ -31,6 +31,9 @@ func TestUsageErrors(t *testing.T) {
 		{"bad log level", []string{"server", "--data", "x", "--log-level", "loud"}, 2, "bad --log-level"},
 		{"data is a file", []string{"server", "--data", file, "--listen", "127.0.0.1:0"}, 1, "data directory"},
 		{"bad listen address", []string{"server", "--data", t.TempDir(), "--listen", "256.0.0.1:99999"}, 1, "listen"},
+		{"hsm PIN on the command line", []string{"server", "--data", "x", "--hsm", "name=c,module=m,token=t,pin=123456"}, 2, "never given on the command line"},
+		{"hsm without a PIN source", []string{"server", "--data", "x", "--hsm", "name=c,module=m,token=t"}, 2, "pin-file= and pin-env="},
+		{"hsm named twice", []string{"server", "--data", "x", "--hsm", "name=c,module=m,token=t,pin-env=P", "--hsm", "name=c,module=m,token=u,pin-env=P"}, 2, "configured twice"},
 		{"half a certificate", []string{"server", "--data", t.TempDir(), "--tls-cert", "c.pem"}, 1, "--tls-key"},
 	}
 	for _, tc := range cases {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coffer/coffer/internal/kms/pkcs11hsm"
 	"github.com/coffer/coffer/internal/server"
 )
 
@@ -45,6 +46,8 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs.Int64Var(&cfg.AuditRollSize, "audit-roll-size", 8<<20, "... or once it holds this many bytes (uncompressed)")
 	fs.DurationVar(&cfg.AuditDigestEvery, "audit-digest-every", time.Hour, "write a signed audit digest this often")
 	auditFsync := fs.String("audit-fsync", "20ms", "when audit records reach the disk: always (each flushed before its request is answered: survives power loss) or a window such as 20ms (each written before the answer, surviving a crash or kill -9 of the process, and flushed within the window)")
+	var hsms listFlag
+	fs.Var(&hsms, "hsm", "an HSM for KMS custom key stores (repeatable): name=CLUSTER-ID,module=PKCS11-LIBRARY,token=LABEL and pin-file=FILE or pin-env=VARIABLE (the crypto-user PIN is never a flag)")
 	fs.Var(&domains, "domain", "base domain for virtual-host-style requests (repeatable; localhost is always one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -67,6 +70,23 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "coffer server: bad --log-level %q\n", *logLevel)
 		return 2
+	}
+	if len(hsms) > 0 {
+		var cfgs []pkcs11hsm.Config
+		for _, v := range hsms {
+			c, err := pkcs11hsm.ParseFlag(v)
+			if err != nil {
+				fmt.Fprintf(stderr, "coffer server: --hsm: %v\n", err)
+				return 2
+			}
+			cfgs = append(cfgs, c)
+		}
+		h, err := pkcs11hsm.New(cfgs)
+		if err != nil {
+			fmt.Fprintf(stderr, "coffer server: --hsm: %v\n", err)
+			return 2
+		}
+		cfg.HSMs = h
 	}
 	if cfg.KMSManagedRotationDays < 1 {
 		fmt.Fprintln(stderr, "coffer server: --kms-managed-rotation-days must be at least 1")

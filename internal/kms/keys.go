@@ -34,6 +34,8 @@ type KeyMetadata struct {
 	MultiRegion                 bool
 	PendingDeletionWindowInDays int
 	CurrentKeyMaterialId        string
+	CustomKeyStoreId            string
+	CloudHsmClusterId           string
 }
 
 // CreateKeyInput holds CreateKey's parameters.
@@ -55,8 +57,8 @@ const maxDescription = 8192
 
 // CreateKey creates a customer managed key.
 func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (KeyMetadata, error) {
-	if in.CustomKeyStoreId != "" || in.XksKeyId != "" {
-		return KeyMetadata{}, errf(ErrUnsupported, "Custom key stores are not supported.")
+	if in.XksKeyId != "" {
+		return KeyMetadata{}, errf(ErrUnsupported, "External key stores are not supported by Coffer.")
 	}
 	if in.MultiRegion {
 		return KeyMetadata{}, errf(ErrUnsupported, "Multi-Region keys are not supported.")
@@ -92,11 +94,21 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 	if origin == "" {
 		origin = OriginAWSKMS
 	}
+	if in.CustomKeyStoreId != "" && origin != OriginCloudHSM {
+		return KeyMetadata{}, errf(ErrUnsupported, "A key in a custom key store must have Origin AWS_CLOUDHSM.")
+	}
 	switch origin {
 	case OriginAWSKMS:
 	case OriginExternal:
 		if specName != SpecSymmetric {
 			return KeyMetadata{}, errf(ErrUnsupported, "Importing key material is supported only for SYMMETRIC_DEFAULT keys.")
+		}
+	case OriginCloudHSM:
+		if specName != SpecSymmetric {
+			return KeyMetadata{}, errf(ErrUnsupported, "Custom key stores support only SYMMETRIC_DEFAULT keys.")
+		}
+		if in.CustomKeyStoreId == "" {
+			return KeyMetadata{}, errf(ErrUnsupported, "Origin AWS_CLOUDHSM requires a CustomKeyStoreId.")
 		}
 	default:
 		return KeyMetadata{}, errf(ErrUnsupported, "Origin %s is not supported.", origin)
@@ -126,12 +138,19 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 		Spec: specName, Usage: usage, Origin: origin, State: StateEnabled, Created: s.now().UTC(),
 		Policy: policy, Tags: in.Tags,
 	}
-	if origin == OriginExternal {
+	if origin == OriginCloudHSM {
+		if err := s.createInKeyStore(ctx, c, in.CustomKeyStoreId, k); err != nil {
+			return KeyMetadata{}, err
+		}
+	} else if origin == OriginExternal {
 		k.State = StatePendingImport
 	} else if err := s.addVersion(ctx, k, ""); err != nil {
 		return KeyMetadata{}, err
 	}
 	if err := s.store.CreateKey(ctx, k, nil); err != nil {
+		if k.CustomKeyStoreID != "" {
+			s.destroyInHSM(ctx, k) // no record names it: leave no orphan in the HSM
+		}
 		return KeyMetadata{}, s.internal("create key", err)
 	}
 	return s.metadata(k), nil
@@ -172,6 +191,7 @@ func (s *Service) metadata(k *Key) KeyMetadata {
 		KeyState: k.State, Origin: k.Origin, KeyManager: k.Manager,
 		CustomerMasterKeySpec: k.Spec, KeySpec: k.Spec, EncryptionAlgorithms: enc,
 		SigningAlgorithms: sign, MacAlgorithms: mac, KeyAgreementAlgorithms: agree,
+		CustomKeyStoreId: k.CustomKeyStoreID,
 	}
 	if k.State == StatePendingDeletion {
 		m.DeletionDate = k.DeletionDate
@@ -193,7 +213,14 @@ func (s *Service) DescribeKey(ctx context.Context, c Caller, keyID string) (KeyM
 	if err != nil {
 		return KeyMetadata{}, err
 	}
-	return s.metadata(e.key), nil
+	m := s.metadata(e.key)
+	if m.CustomKeyStoreId != "" {
+		m.KeyState = s.shownState(ctx, e.key)
+		if ks, err := s.store.GetKeyStore(ctx, m.CustomKeyStoreId); err == nil {
+			m.CloudHsmClusterId = ks.ClusterID
+		}
+	}
+	return m, nil
 }
 
 // KeyListEntry is one ListKeys result.

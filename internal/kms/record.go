@@ -20,6 +20,7 @@ const (
 	recordKey   = 'K'
 	recordAlias = 'A'
 	recordGrant = 'G'
+	recordStore = 'S' // a custom key store
 )
 
 // recordEncoder builds the canonical encoding of a record (SPEC.md §5.1): every field in a
@@ -126,6 +127,10 @@ func encodeKey(k *Key) []byte {
 	for _, t := range k.Tags {
 		e.string(t.TagKey)
 		e.string(t.TagValue)
+	}
+	if k.CustomKeyStoreID != "" {
+		// Appended only when set, so the records of other keys keep their encoding and MACs.
+		e.string(k.CustomKeyStoreID)
 	}
 	return e.b
 }

@@ -164,6 +164,8 @@ func TestRecordVectors(t *testing.T) {
 // encoding to change: no field escapes the MAC.
 func TestRecordEncodingCoversEveryField(t *testing.T) {
 	k, a, g := vectorRecords()
+	ks := &KeyStore{ID: "cks-0123456789abcdef0", Account: "111122223333", Name: "store", Type: KeyStoreTypeCloudHSM,
+		ClusterID: "cluster-coffersofthsm", TrustAnchor: "pem", Created: time.Unix(1700000000, 5), Connect: true, RecordFormat: RecordFormatMAC}
 	for _, rec := range []struct {
 		name   string
 		v      any
@@ -172,6 +174,7 @@ func TestRecordEncodingCoversEveryField(t *testing.T) {
 		{"Key", k, func() []byte { return encodeKey(k) }},
 		{"Alias", a, func() []byte { return encodeAlias(a) }},
 		{"Grant", g, func() []byte { return encodeGrant(g) }},
+		{"KeyStore", ks, func() []byte { return encodeKeyStore(ks) }},
 	} {
 		base := rec.encode()
 		n := 0

@@ -57,6 +57,9 @@ func (s *Service) destroy(ctx context.Context, id string, now time.Time) error {
 	if k.State != StatePendingDeletion || k.DeletionDate.After(now) {
 		return errNotDue
 	}
+	if k.CustomKeyStoreID != "" {
+		s.destroyInHSM(ctx, k)
+	}
 	if err := s.store.DeleteKey(ctx, id); err != nil {
 		return err
 	}

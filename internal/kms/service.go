@@ -36,6 +36,8 @@ type Config struct {
 	// deletions, expiry of imported material); audit.Discard when nil. The wire layers record
 	// the calls made to it.
 	Audit audit.Recorder
+	// HSMs are the HSMs custom key stores may use; none when nil.
+	HSMs HSMs
 }
 
 // Service is the key management service. It is safe for concurrent use.
@@ -67,6 +69,7 @@ type Service struct {
 	index    authIndex     // grants and aliases as authorization reads them
 	condMaps sync.Pool     // condition-key maps of authorizations (callerConditions)
 	usage    usageTracker  // the last use of each key (GetKeyLastUsage)
+	hsm      keyStoreConns // connections of custom key stores
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -83,6 +86,7 @@ func New(cfg Config) (*Service, error) {
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 		usage: usageTracker{last: make(map[string]KeyUsage), dirty: make(map[string]KeyUsage)},
+		hsm:   keyStoreConns{hsms: cfg.HSMs, conns: make(map[string]*keyStoreConn)},
 	}
 	s.raw, s.store = cfg.Store, newMACStore(cfg.Store, cfg.Root)
 	if s.partition == "" {

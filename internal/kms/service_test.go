@@ -190,6 +190,12 @@ func (m *memStore) PutGrant(context.Context, Grant) error               { return
 func (m *memStore) DeleteGrant(context.Context, string, string) error   { return nil }
 func (m *memStore) ListGrants(context.Context, string) ([]Grant, error) { return nil, nil }
 func (m *memStore) ScanGrants(context.Context, func(Grant) bool) error  { return nil }
+func (m *memStore) PutKeyStore(context.Context, KeyStore, bool) error   { return nil }
+func (m *memStore) GetKeyStore(context.Context, string) (KeyStore, error) {
+	return KeyStore{}, ErrStoreNoSuchKeyStore
+}
+func (m *memStore) DeleteKeyStore(context.Context, string) error      { return nil }
+func (m *memStore) ListKeyStores(context.Context) ([]KeyStore, error) { return nil, nil }
 
 var _ Store = (*memStore)(nil)
 

@@ -47,6 +47,9 @@ func (s *Service) checkState(k *Key, o op) error {
 			return s.stateErr(k, string(k.State))
 		}
 	case opRotationConfig, opRotateOnDemand:
+		if k.CustomKeyStoreID != "" {
+			return errf(ErrUnsupported, "%s is in a custom key store, whose keys cannot be rotated.", s.arn(k))
+		}
 		if k.Origin == OriginExternal {
 			return s.stateErr(k, "external")
 		}

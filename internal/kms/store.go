@@ -7,12 +7,13 @@ import (
 
 // Store errors. Backends wrap them with %w.
 var (
-	ErrStoreNoSuchKey     = errors.New("kms store: no such key")
-	ErrStoreKeyExists     = errors.New("kms store: key exists")
-	ErrStoreNoSuchAlias   = errors.New("kms store: no such alias")
-	ErrStoreAliasExists   = errors.New("kms store: alias exists")
-	ErrStoreNoSuchGrant   = errors.New("kms store: no such grant")
-	ErrStoreAliasNoTarget = errors.New("kms store: alias target key does not exist")
+	ErrStoreNoSuchKey      = errors.New("kms store: no such key")
+	ErrStoreKeyExists      = errors.New("kms store: key exists")
+	ErrStoreNoSuchAlias    = errors.New("kms store: no such alias")
+	ErrStoreAliasExists    = errors.New("kms store: alias exists")
+	ErrStoreNoSuchGrant    = errors.New("kms store: no such grant")
+	ErrStoreNoSuchKeyStore = errors.New("kms store: no such custom key store")
+	ErrStoreAliasNoTarget  = errors.New("kms store: alias target key does not exist")
 	// ErrStoreDamaged means a stored record could not be read: that key (or alias, grant)
 	// is unusable until restored, the others serve.
 	ErrStoreDamaged = errors.New("kms store: damaged record")
@@ -64,6 +65,16 @@ type Store interface {
 	// ScanGrants calls fn for every grant of every key until fn returns false. A record that
 	// cannot be read is skipped and reported in the returned error after the others were seen.
 	ScanGrants(ctx context.Context, fn func(Grant) bool) error
+
+	// PutKeyStore creates (create true: ErrStoreKeyExists if the id is taken) or replaces
+	// (create false: ErrStoreNoSuchKeyStore if absent) a custom key store record.
+	PutKeyStore(ctx context.Context, ks KeyStore, create bool) error
+	// GetKeyStore returns a custom key store (ErrStoreNoSuchKeyStore).
+	GetKeyStore(ctx context.Context, id string) (KeyStore, error)
+	// DeleteKeyStore removes a custom key store (ErrStoreNoSuchKeyStore).
+	DeleteKeyStore(ctx context.Context, id string) error
+	// ListKeyStores returns every custom key store of every account, ascending by id.
+	ListKeyStores(ctx context.Context) ([]KeyStore, error)
 
 	// Canary returns the root-key canary (SPEC.md §2.1), or nil if none is stored yet.
 	Canary(ctx context.Context) ([]byte, error)

@@ -90,6 +90,12 @@ func (s *Service) seal(ctx context.Context, e *entry, ec map[string]string, plai
 	if v == nil {
 		return nil, s.stateErr(e.key, string(StatePendingImport))
 	}
+	if e.key.CustomKeyStoreID != "" {
+		h := blobHeader{Version: v.Number}
+		h.KeyID, _ = parseUUID(e.key.ID)
+		rand.Read(h.Seed[:])
+		return s.sealInHSM(ctx, e, h, aad, plaintext)
+	}
 	m, err := s.material(ctx, e, v)
 	if err != nil {
 		return nil, err
@@ -210,6 +216,13 @@ func (s *Service) openWith(ctx context.Context, e *entry, h blobHeader, sealed [
 	aad, err := canonicalContext(ec)
 	if err != nil {
 		return nil, nil, nil, errCiphertext
+	}
+	if e.key.CustomKeyStoreID != "" {
+		pt, err := s.openInHSM(ctx, e, h, sealed, aad)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return pt, e, v, nil
 	}
 	m, err := s.material(ctx, e, v)
 	if err != nil {
@@ -359,11 +372,9 @@ func (s *Service) dataKey(ctx context.Context, e *entry, n int, ec map[string]st
 	return out, nil
 }
 
-// GenerateRandom returns n (1–1024) random bytes.
-func (s *Service) GenerateRandom(_ context.Context, c Caller, n int, customKeyStoreID string) ([]byte, error) {
-	if customKeyStoreID != "" {
-		return nil, errf(ErrUnsupported, "Custom key stores are not supported.")
-	}
+// GenerateRandom returns n (1–1024) random bytes, from the HSM of a custom key store when
+// customKeyStoreID names one.
+func (s *Service) GenerateRandom(ctx context.Context, c Caller, n int, customKeyStoreID string) ([]byte, error) {
 	switch {
 	case n == 0:
 		return nil, errValidation("NumberOfBytes is required.")
@@ -374,6 +385,9 @@ func (s *Service) GenerateRandom(_ context.Context, c Caller, n int, customKeySt
 	}
 	if err := s.authorizeIdentity(c, "GenerateRandom", "*", nil); err != nil {
 		return nil, err
+	}
+	if customKeyStoreID != "" {
+		return s.randomInKeyStore(ctx, c, customKeyStoreID, n)
 	}
 	b := make([]byte, n)
 	rand.Read(b)

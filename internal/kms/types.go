@@ -20,6 +20,7 @@ const (
 
 	OriginAWSKMS   = "AWS_KMS"
 	OriginExternal = "EXTERNAL"
+	OriginCloudHSM = "AWS_CLOUDHSM" // material generated in a custom key store's HSM
 
 	UsageEncryptDecrypt = "ENCRYPT_DECRYPT"
 	UsageSignVerify     = "SIGN_VERIFY"
@@ -57,6 +58,9 @@ type Key struct {
 	Import            *ImportParams
 	Policy            string
 	Tags              []Tag
+	// CustomKeyStoreID names the custom key store whose HSM holds the key's material (Origin
+	// AWS_CLOUDHSM); its versions then carry no sealed material.
+	CustomKeyStoreID string `json:",omitempty"`
 	// RecordFormat and MAC make the record tamper-evident (SPEC.md §5): the Service sets them
 	// on every write and checks them on every read from the Store; a Store keeps them as is.
 	RecordFormat int

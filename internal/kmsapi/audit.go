@@ -21,9 +21,8 @@ type call struct {
 
 // neverLogged are the request members whose values are never written to a record: plaintext,
 // ciphertext, key material, import tokens, messages, signatures and MACs, enclave
-// attestation documents, and a custom key store's password and XKS proxy credential (sent to
-// CreateCustomKeyStore and UpdateCustomKeyStore, which Coffer answers as unsupported but
-// records). They are matched ignoring case, as the JSON decoder matches members.
+// attestation documents, and a custom key store's password and XKS proxy credential. They are
+// matched ignoring case, as the JSON decoder matches members.
 var neverLogged = []string{"Plaintext", "CiphertextBlob", "SourceCiphertextBlob", "Message", "Signature",
 	"Mac", "EncryptedKeyMaterial", "ImportToken", "PublicKey", "Recipient", "WrappingKeyCertificate",
 	"KeyStorePassword", "XksProxyAuthenticationCredential"}

@@ -67,7 +67,7 @@ func TestAuthenticationErrors(t *testing.T) {
 		{"wrong json type", "TrentService.DescribeKey", `{"KeyId": 5}`, "kms", testRegion, now, 400, "SerializationException"},
 		{"empty body", "TrentService.ListKeys", "", "kms", testRegion, now, 200, ""},
 		{"nitro recipient", "TrentService.GenerateRandom", `{"NumberOfBytes":8,"Recipient":{"KeyEncryptionAlgorithm":"RSAES_OAEP_SHA_256","AttestationDocument":"AAAA"}}`, "kms", testRegion, now, 400, "UnsupportedOperationException"},
-		{"custom key stores", "TrentService.DescribeCustomKeyStores", "{}", "kms", testRegion, now, 400, "UnsupportedOperationException"},
+		{"replicate key", "TrentService.ReplicateKey", `{"KeyId":"k","ReplicaRegion":"eu-west-1"}`, "kms", testRegion, now, 400, "UnsupportedOperationException"},
 		{"body too large", "TrentService.ListKeys", `{"Marker":"` + strings.Repeat("a", MaxBody) + `"}`, "kms", testRegion, now, 400, "ValidationException"},
 	}
 	for _, tc := range tests {

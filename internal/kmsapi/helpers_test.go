@@ -37,6 +37,7 @@ type env struct {
 	client *awskms.Client
 	clock  *kmstest.Clock
 	rec    audit.Recorder // the handler's Recorder; nil for none
+	hsms   kms.HSMs       // the HSMs of custom key stores; nil for none
 }
 
 // newEnv starts a server whose state lives in dir (a new temp dir when empty).
@@ -65,7 +66,7 @@ func (e *env) open(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: testRegion, Now: e.clock.Now})
+	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: testRegion, Now: e.clock.Now, HSMs: e.hsms})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +101,9 @@ func newClient(srv *httptest.Server, ak, sk string) *awskms.Client {
 }
 
 func (e *env) close() {
+	if e.svc != nil {
+		e.svc.CloseKeyStores()
+	}
 	if e.srv != nil {
 		e.srv.Close()
 		e.srv = nil

@@ -37,6 +37,8 @@ type keyMetadata struct {
 	MultiRegion                 bool
 	PendingDeletionWindowInDays int    `json:",omitempty"`
 	CurrentKeyMaterialId        string `json:",omitempty"`
+	CustomKeyStoreId            string `json:",omitempty"`
+	CloudHsmClusterId           string `json:",omitempty"`
 }
 
 func wireMetadata(m kms.KeyMetadata) keyMetadata {
@@ -48,6 +50,7 @@ func wireMetadata(m kms.KeyMetadata) keyMetadata {
 		EncryptionAlgorithms: m.EncryptionAlgorithms, SigningAlgorithms: m.SigningAlgorithms,
 		MacAlgorithms: m.MacAlgorithms, KeyAgreementAlgorithms: m.KeyAgreementAlgorithms,
 		PendingDeletionWindowInDays: m.PendingDeletionWindowInDays, CurrentKeyMaterialId: m.CurrentKeyMaterialId,
+		CustomKeyStoreId: m.CustomKeyStoreId, CloudHsmClusterId: m.CloudHsmClusterId,
 	}
 }
 

@@ -58,6 +58,8 @@ type Config struct {
 	// KMSRootKeyFile holds the KMS root key (32 bytes); "" means DIR/kms/root.key, generated
 	// on first start.
 	KMSRootKeyFile string
+	// HSMs are the HSMs KMS custom key stores may use (cmd/coffer's --hsm); none when nil.
+	HSMs kms.HSMs
 	// KMSManagedRotationDays is the rotation period of AWS managed keys (0: 365).
 	KMSManagedRotationDays int
 	// SSES3RotationDays is the rotation period of the SSE-S3 service key (0: 365).
@@ -297,7 +299,7 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 		return nil, fmt.Errorf("kms store: %w", err)
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
-		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}})
+		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs})
 	if err != nil {
 		return nil, err
 	}
@@ -402,6 +404,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // closeStores stops the background jobs, then closes the database they use.
 func (s *Server) closeStores() error {
 	s.stopBackground()
+	if s.kms != nil {
+		s.kms.CloseKeyStores()
+	}
 	return s.db.Close()
 }
 

@@ -20,7 +20,8 @@ var (
 	bucketAliases   = []byte("kms.aliases")   // account 0x00 alias name → JSON Alias
 	bucketGrants    = []byte("kms.grants")    // key id 0x00 grant id → JSON Grant
 	bucketRoot      = []byte("kms.root")      // "canary" → the sealed root-key canary
-	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants, bucketRoot, bucketUsage}
+	bucketKeyStores = []byte("kms.keystores") // custom key store id → JSON KeyStore
+	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants, bucketRoot, bucketUsage, bucketKeyStores}
 
 	keyCanary = []byte("canary")
 	// keyRecordFormat names the record format UpgradeRecords last brought the store to.

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) kms.Store) {
 		{"Grants", testGrants},
 		{"Canary", testCanary},
 		{"UpgradeRecords", testUpgradeRecords},
+		{"KeyStores", testKeyStores},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
