@@ -3,7 +3,6 @@ package iamapi
 import (
 	"bytes"
 	"encoding/xml"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -154,9 +153,6 @@ func elementValue(d *xml.Decoder) (any, error) {
 	var list []any
 	for {
 		tok, err := d.Token()
-		if err == io.EOF {
-			return nil, err
-		}
 		if err != nil {
 			return nil, err
 		}

@@ -72,8 +72,6 @@ func (m *macStore) ListKeyStores(ctx context.Context) ([]KeyStore, error) {
 }
 
 func (m *macStore) verifyKeyStore(ctx context.Context, id string, ks *KeyStore) error {
-	if ks.ID != id {
-		ks.ID = id // the MAC then fails: the record names another store
-	}
+	ks.ID = id // when the record names another store, the MAC then fails
 	return m.macs.verify(ctx, "custom key store "+id, ks.RecordFormat, ks.MAC, encodeKeyStore(ks))
 }

@@ -31,10 +31,7 @@ func (s *Service) AuthorizeService(ctx context.Context, a ServiceAccess) (Bucket
 	if err != nil {
 		return Bucket{}, err
 	}
-	resource := "arn:aws:s3:::" + a.Bucket
-	if a.Key != "" {
-		resource += "/" + a.Key
-	}
+	resource := Access{Bucket: a.Bucket, Key: a.Key}.Resource()
 	req := &policy.Request{Principal: policy.Principal{Service: a.Service}, Action: a.Action, Resource: resource, Context: a.Conditions}
 	switch p.Evaluate(req) {
 	case policy.Allow:

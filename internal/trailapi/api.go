@@ -171,9 +171,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, rid strin
 	ri := iam.NewRequest(p, r.RemoteAddr, r.TLS != nil, r.UserAgent(), rid, auth.Region).Signed(iam.AuthHeader, iam.SigV4, auth.Date, auth.ContentSHA256)
 	c := &call{ctx: iam.WithRequest(r.Context(), ri), op: op, caller: p, req: ri, body: body}
 	c.event = audit.NewEvent(ri, audit.SourceCloudTrail, op)
-	if cs := r.TLS; cs != nil {
-		c.event.TLSDetails = audit.TLS(cs, r.Host)
-	}
+	c.event.TLSDetails = audit.TLS(r.TLS, r.Host)
 	return c, nil
 }
 
