@@ -1,0 +1,11 @@
+//go:build !linux
+
+package pgtest
+
+import "syscall"
+
+// sysProcAttr runs a PostgreSQL program as cred (nil: as we are). Outside Linux there is no
+// parent-death signal: a test process that dies without calling Stop leaves its server.
+func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Credential: cred}
+}
