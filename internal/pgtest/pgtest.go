@@ -25,11 +25,12 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/coffer/coffer/internal/pgdb"
 )
 
 // EnvURL names the environment variable through which Main hands the cluster's admin URL to
@@ -97,20 +98,11 @@ func NewDatabase(t testing.TB) string {
 func adminExec(ctx context.Context, adminURL, sql string) error {
 	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", redact(adminURL), err)
+		return fmt.Errorf("connect to %s: %w", pgdb.Redacted(adminURL), err)
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		return fmt.Errorf("%s: %w", sql, err)
 	}
 	return nil
-}
-
-// redact drops a password from a URL for messages.
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return strings.Replace(u.Redacted(), "xxxxx", "REDACTED", 1)
 }
