@@ -34,3 +34,12 @@ func newNode(t *testing.T, url string) *pgmeta.Store {
 func TestConformance(t *testing.T) {
 	metatest.Run(t, func(t *testing.T) meta.Store { return newNode(t, pgtest.NewDatabase(t)) })
 }
+
+// TestNodes runs metatest's multi-node cases on two stores with their own pools on one
+// database, as two Coffer nodes would run.
+func TestNodes(t *testing.T) {
+	metatest.RunNodes(t, func(t *testing.T) (meta.Store, meta.Store) {
+		url := pgtest.NewDatabase(t)
+		return newNode(t, url), newNode(t, url)
+	})
+}
