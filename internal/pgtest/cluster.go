@@ -18,6 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// dirPattern names cluster directories in the temporary directory (os.MkdirTemp's pattern).
+const dirPattern = "coffer-pgtest-*"
+
 // Cluster is a running PostgreSQL server in a temporary directory, reachable as the superuser
 // "postgres" without a password on 127.0.0.1 only.
 type Cluster struct {
@@ -29,7 +32,8 @@ type Cluster struct {
 
 // Start initialises a cluster in a new temporary directory and starts its server. The server
 // gets the parent-death signal SIGQUIT, so it goes (an immediate shutdown) with the test
-// process even when that dies without calling Stop.
+// process even when that dies without calling Stop; the directory such a process leaves is
+// removed by the next Start.
 func Start(ctx context.Context) (*Cluster, error) {
 	bin, err := binDir()
 	if err != nil {
@@ -39,9 +43,14 @@ func Start(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "coffer-pgtest-")
+	sweepStale()
+	dir, err := os.MkdirTemp("", dirPattern)
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	if err := holdDir(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
 	if cred != nil {
 		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {

@@ -1,10 +1,45 @@
 package pgtest
 
-import "syscall"
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+)
 
 // sysProcAttr runs a PostgreSQL program as cred (nil: as we are) and has the kernel send it
 // SIGQUIT, PostgreSQL's immediate shutdown, when the test process dies. Go sets the
 // parent-death signal after switching credentials, which would clear it.
 func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
+}
+
+// ownerLock is the file in a cluster directory that its test process holds an flock on for as
+// long as it runs; the kernel releases it when the process dies, however it dies.
+const ownerLock = "owner.lock"
+
+// holdDir takes the owner lock of dir for the life of this process.
+func holdDir(dir string) error {
+	f, err := os.OpenFile(filepath.Join(dir, ownerLock), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	// f stays open (and locked) until the process exits or Stop removes the directory.
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+// sweepStale removes the cluster directories of test processes that died without Stop (a
+// panic, a kill): their owner lock is free. Their servers went with them (parent-death
+// signal); what is left is files.
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPattern))
+	for _, d := range dirs {
+		f, err := os.Open(filepath.Join(d, ownerLock))
+		if err != nil {
+			continue // being set up, or not ours
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.RemoveAll(d)
+		}
+		f.Close()
+	}
 }

@@ -9,3 +9,9 @@ import "syscall"
 func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Credential: cred}
 }
+
+// holdDir does nothing outside Linux.
+func holdDir(string) error { return nil }
+
+// sweepStale does nothing outside Linux: directories of crashed runs stay.
+func sweepStale() {}

@@ -28,8 +28,11 @@ func readUpload(ctx context.Context, q queryer, bucket, key, id string, lock boo
 	var rec []byte
 	err := q.QueryRow(ctx, sql, uploadArgs(bucket, key, id)...).Scan(&rec)
 	if errors.Is(err, pgx.ErrNoRows) {
-		if ok, err := bucketExists(ctx, q, bucket); err != nil || ok {
-			return meta.Upload{}, errors.Join(meta.ErrNoSuchUpload, err)
+		switch ok, err := bucketExists(ctx, q, bucket); {
+		case err != nil:
+			return meta.Upload{}, err
+		case ok:
+			return meta.Upload{}, meta.ErrNoSuchUpload
 		}
 		return meta.Upload{}, fmt.Errorf("%w: %w", meta.ErrNoSuchUpload, meta.ErrNoSuchBucket)
 	}
