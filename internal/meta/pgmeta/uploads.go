@@ -248,7 +248,7 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if _, err := tx.Exec(ctx, "DELETE FROM s3_uploads WHERE "+uploadWhere, uploadArgs(o.Bucket, o.Key, uploadID)...); err != nil {
 			return err
 		}
-		if replaced, err = putObject(ctx, tx, o, rec, inline, cond); err != nil {
+		if replaced, err = putObject(ctx, tx, o, rec, inline, nil, cond); err != nil {
 			return err
 		}
 		free = unused(parts, o)
