@@ -251,18 +251,3 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opt meta.ListOpt
 	}
 	return out, nil
 }
-
-// unused returns the parts whose blob o does not reference.
-func unused(parts []meta.Part, o meta.Object) []meta.Part {
-	used := make(map[string]bool, len(o.Parts))
-	for _, p := range o.Parts {
-		used[p.Blob] = true
-	}
-	var out []meta.Part
-	for _, p := range parts {
-		if !used[p.Blob] {
-			out = append(out, p)
-		}
-	}
-	return out
-}

@@ -296,14 +296,8 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if err != nil {
 			return err
 		}
-		current := make(map[string]bool, len(parts))
-		for _, p := range parts {
-			current[p.Blob] = true
-		}
-		for _, p := range o.Parts {
-			if !current[p.Blob] {
-				return fmt.Errorf("%w: blob %s of part %d", meta.ErrPartChanged, p.Blob, p.Number)
-			}
+		if free, err = meta.SplitCompletion(parts, o); err != nil {
+			return err
 		}
 		bk := bucketOf(tx, o.Bucket)
 		// Conditions are judged before the first write, so a refusal needs no rollback.
@@ -316,7 +310,6 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if replaced, err = putObject(bk, o, rec, nil, nil); err != nil {
 			return err
 		}
-		free = unused(parts, o)
 		return nil
 	})
 	if err != nil {

@@ -234,14 +234,8 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if err != nil {
 			return err
 		}
-		current := make(map[string]bool, len(parts))
-		for _, p := range parts {
-			current[p.Blob] = true
-		}
-		for _, p := range o.Parts {
-			if !current[p.Blob] {
-				return fmt.Errorf("%w: blob %s of part %d", meta.ErrPartChanged, p.Blob, p.Number)
-			}
+		if free, err = meta.SplitCompletion(parts, o); err != nil {
+			return err
 		}
 		// Conditions are judged (in putObject) after the upload is deleted, in the same
 		// transaction: a refusal rolls both back.
@@ -251,26 +245,10 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if replaced, err = putObject(ctx, tx, o, rec, inline, nil, cond); err != nil {
 			return err
 		}
-		free = unused(parts, o)
 		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("pgmeta: complete upload of %q/%q: %w", o.Bucket, o.Key, err)
 	}
 	return replaced, free, nil
-}
-
-// unused returns the parts whose blob o does not reference.
-func unused(parts []meta.Part, o meta.Object) []meta.Part {
-	used := make(map[string]bool, len(o.Parts))
-	for _, p := range o.Parts {
-		used[p.Blob] = true
-	}
-	var out []meta.Part
-	for _, p := range parts {
-		if !used[p.Blob] {
-			out = append(out, p)
-		}
-	}
-	return out
 }
