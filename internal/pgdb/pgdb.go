@@ -11,10 +11,10 @@
 //   - Transactions at SERIALIZABLE isolation for every read-modify-write: a store reads the
 //     current rows, judges them (a meta.Condition, an UpdateBucket function) and writes, and
 //     the database guarantees the outcome of some serial order or fails the transaction with
-//     SQLSTATE 40001, after which Serializable runs it again from the start. This is the only
-//     isolation level at which CockroachDB runs by default and the one YugabyteDB and
-//     PostgreSQL provide without anomalies; no correctness argument rests on row locks or on
-//     READ COMMITTED's re-reads. SELECT ... FOR UPDATE is used where a row is certainly about
+//     SQLSTATE 40001, after which Serializable runs it again from the start. It is
+//     CockroachDB's default level, YugabyteDB and PostgreSQL provide it, and it is the one
+//     level without anomalies; no correctness argument rests on row locks or on READ
+//     COMMITTED's re-reads. SELECT ... FOR UPDATE is used where a row is certainly about
 //     to be rewritten, to make concurrent writers wait instead of failing and retrying; it is
 //     an optimisation, not what makes the write correct.
 //   - Because a transaction may run more than once, the functions run inside one must be free
@@ -22,8 +22,13 @@
 //   - pg_advisory_xact_lock, transaction-scoped, only around schema migrations, so that nodes
 //     starting together apply each migration once and the losers wait rather than fail. The
 //     migrations table's primary key is the guard that holds where advisory locks are no-ops
-//     (CockroachDB before v26.1): a second node's insert of an applied version conflicts, its
-//     transaction fails and is run again, and then finds the version applied.
+//     (older CockroachDB releases define the function as a stub that locks nothing): a second
+//     node's insert of an applied version conflicts, its transaction fails and is run again,
+//     and then finds the version applied. Migrations run at READ COMMITTED so that a node that
+//     waited for the lock sees the versions applied meanwhile; a database that runs READ
+//     COMMITTED as SERIALIZABLE (CockroachDB unless enabled) falls back on the primary key.
+//   - Reads that answer from one statement run outside a transaction block, at the session's
+//     level (READ COMMITTED in PostgreSQL): each statement sees one committed state.
 //   - DDL inside a transaction (each migration commits whole with its version row), which
 //     PostgreSQL and YugabyteDB have fully and CockroachDB with limits that the migrations
 //     here stay within (CREATE TABLE and CREATE INDEX on new tables).
