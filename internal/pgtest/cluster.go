@@ -43,8 +43,13 @@ func Start(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	sweepStale()
-	dir, err := os.MkdirTemp("", dirPattern)
+	parent := os.TempDir()
+	if cred != nil {
+		// The postgres user must reach the directory; a root-only $TMPDIR would stop it.
+		parent = "/tmp"
+	}
+	sweepStale(parent)
+	dir, err := os.MkdirTemp(parent, dirPattern)
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,32 +94,5 @@ func TestStartStop(t *testing.T) {
 	}
 	if _, err := pgx.Connect(ctx, c.URL("postgres")); err == nil || !strings.Contains(err.Error(), "connect") {
 		t.Fatalf("connect after Stop: %v, want a refused connection", err)
-	}
-}
-
-// TestSweepStale: Start removes the directory of a cluster whose test process died (its owner
-// lock is free) and leaves one whose owner runs.
-func TestSweepStale(t *testing.T) {
-	stale, err := os.MkdirTemp("", dirPattern)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(stale, ownerLock), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	live, err := os.MkdirTemp("", dirPattern)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(live) })
-	if err := holdDir(live); err != nil {
-		t.Fatal(err)
-	}
-	sweepStale()
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Fatalf("stale directory %s not removed (%v)", stale, err)
-	}
-	if _, err := os.Stat(live); err != nil {
-		t.Fatalf("live directory %s removed: %v", live, err)
 	}
 }

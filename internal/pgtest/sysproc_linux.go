@@ -27,11 +27,11 @@ func holdDir(dir string) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 }
 
-// sweepStale removes the cluster directories of test processes that died without Stop (a
+// sweepStale removes the cluster directories in parent of test processes that died without Stop (a
 // panic, a kill): their owner lock is free. Their servers went with them (parent-death
 // signal); what is left is files.
-func sweepStale() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPattern))
+func sweepStale(parent string) {
+	dirs, _ := filepath.Glob(filepath.Join(parent, dirPattern))
 	for _, d := range dirs {
 		f, err := os.Open(filepath.Join(d, ownerLock))
 		if err != nil {

@@ -14,4 +14,4 @@ func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
 func holdDir(string) error { return nil }
 
 // sweepStale does nothing outside Linux: directories of crashed runs stay.
-func sweepStale() {}
+func sweepStale(string) {}
