@@ -24,7 +24,8 @@ const dirPattern = "coffer-pgtest-*"
 // Cluster is a running PostgreSQL server in a temporary directory, reachable as the superuser
 // "postgres" without a password on 127.0.0.1 only.
 type Cluster struct {
-	dir    string // temporary directory: data/, the socket, the log
+	dir    string   // temporary directory: data/, the socket, the log
+	owner  *os.File // holds dir's owner lock (see sweepStale) until Stop
 	port   int
 	server *exec.Cmd
 	exited chan struct{} // closed when the server process has exited
@@ -53,36 +54,44 @@ func Start(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
-	if err := holdDir(dir); err != nil {
+	owner, err := holdDir(dir)
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
+	c := &Cluster{dir: dir, owner: owner}
+	if err := c.initialise(ctx, bin, cred); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// initialise makes the data directory and starts the server. The port is free when chosen
+// but may be taken before the server binds it, so the start is tried again.
+func (c *Cluster) initialise(ctx context.Context, bin string, cred *syscall.Credential) error {
 	if cred != nil {
-		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("give %s to the postgres user: %w", dir, err)
+		if err := os.Chown(c.dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return fmt.Errorf("give %s to the postgres user: %w", c.dir, err)
 		}
 	}
-	c := &Cluster{dir: dir}
 	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", c.dataDir(), "-U", "postgres",
 		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
-	initdb.Dir = dir
+	initdb.Dir = c.dir
 	initdb.SysProcAttr = sysProcAttr(cred)
 	if out, err := initdb.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
+		return fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	// The port is free when chosen but may be taken before the server binds it: try again.
-	for attempt := 0; ; attempt++ {
-		err = c.startServer(ctx, bin, cred)
-		if err == nil {
-			return c, nil
-		}
-		if attempt == 2 || ctx.Err() != nil {
-			os.RemoveAll(dir)
-			return nil, err
+	var err error
+	for attempt := 0; attempt < 3 && ctx.Err() == nil; attempt++ {
+		if err = c.startServer(ctx, bin, cred); err == nil {
+			return nil
 		}
 	}
+	if err == nil {
+		err = fmt.Errorf("start postgres: %w", ctx.Err())
+	}
+	return err
 }
 
 func (c *Cluster) dataDir() string { return filepath.Join(c.dir, "data") }
@@ -147,7 +156,11 @@ func (c *Cluster) Stop() error {
 			err = errors.New("postgres did not stop within 30s; killed")
 		}
 	}
-	return errors.Join(err, os.RemoveAll(c.dir))
+	err = errors.Join(err, os.RemoveAll(c.dir))
+	if c.owner != nil {
+		c.owner.Close()
+	}
+	return err
 }
 
 // kill ends the server at once and waits for it.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -82,6 +84,12 @@ func TestStartStop(t *testing.T) {
 		t.Fatalf("current_user = %q (err %v)", superuser, err)
 	}
 	conn.Close(ctx)
+	// A sweep by another test binary, after a collection, leaves a running cluster alone.
+	runtime.GC()
+	sweepStale(filepath.Dir(c.dir))
+	if _, err := os.Stat(c.dataDir()); err != nil {
+		t.Fatalf("a sweep removed a running cluster's directory: %v", err)
+	}
 	pid := c.server.Process.Pid
 	if err := c.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)

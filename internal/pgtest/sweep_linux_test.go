@@ -21,9 +21,11 @@ func TestSweepStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(live) })
-	if err := holdDir(live); err != nil {
+	owner, err := holdDir(live)
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { owner.Close() })
 	sweepStale(os.TempDir())
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Fatalf("stale directory %s not removed (%v)", stale, err)

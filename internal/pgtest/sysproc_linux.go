@@ -17,14 +17,18 @@ func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
 // long as it runs; the kernel releases it when the process dies, however it dies.
 const ownerLock = "owner.lock"
 
-// holdDir takes the owner lock of dir for the life of this process.
-func holdDir(dir string) error {
+// holdDir takes the owner lock of dir and returns the open file that holds it: the lock
+// lasts while the file is open, so the caller keeps it (a collected *os.File closes itself).
+func holdDir(dir string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, ownerLock), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// f stays open (and locked) until the process exits or Stop removes the directory.
-	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // sweepStale removes the cluster directories in parent of test processes that died without Stop (a

@@ -2,7 +2,10 @@
 
 package pgtest
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // sysProcAttr runs a PostgreSQL program as cred (nil: as we are). Outside Linux there is no
 // parent-death signal: a test process that dies without calling Stop leaves its server.
@@ -11,7 +14,7 @@ func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
 }
 
 // holdDir does nothing outside Linux.
-func holdDir(string) error { return nil }
+func holdDir(string) (*os.File, error) { return nil, nil }
 
 // sweepStale does nothing outside Linux: directories of crashed runs stay.
 func sweepStale(string) {}
