@@ -20,11 +20,18 @@ const ownerLock = "owner.lock"
 // holdDir takes the owner lock of dir and returns the open file that holds it: the lock
 // lasts while the file is open, so the caller keeps it (a collected *os.File closes itself).
 func holdDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, ownerLock), os.O_CREATE|os.O_RDWR, 0o600)
+	// The file is locked under another name and then renamed, so a sweep never finds it
+	// unlocked in between.
+	tmp := filepath.Join(dir, ownerLock+".new")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, ownerLock)); err != nil {
 		f.Close()
 		return nil, err
 	}
