@@ -2,6 +2,7 @@ package pgmeta_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/coffer/coffer/internal/meta"
@@ -42,4 +43,37 @@ func TestNodes(t *testing.T) {
 		url := pgtest.NewDatabase(t)
 		return newNode(t, url), newNode(t, url)
 	})
+}
+
+// TestClosed: a closed store refuses reads and writes, and another store on the same
+// database goes on serving.
+func TestClosed(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	s, other := newNode(t, url), newNode(t, url)
+	if err := s.CreateBucket(ctx, meta.Bucket{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"GetBucket", func() error { _, err := s.GetBucket(ctx, "b"); return err }},
+		{"PutObject", func() error {
+			_, err := s.PutObject(ctx, meta.Object{Bucket: "b", Key: "k"})
+			return err
+		}},
+		{"ListObjects", func() error { _, err := s.ListObjects(ctx, "b", meta.ListOptions{}); return err }},
+	}
+	for _, tc := range calls {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); !errors.Is(err, pgmeta.ErrClosed) {
+				t.Fatalf("%s after Close = %v, want ErrClosed", tc.name, err)
+			}
+		})
+	}
+	if _, err := other.GetBucket(ctx, "b"); err != nil {
+		t.Fatalf("the other store: %v", err)
+	}
 }
