@@ -29,6 +29,7 @@ import (
 
 	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/meta/metarec"
 )
 
 var (
@@ -149,7 +150,7 @@ func (s *Store) CreateBucket(ctx context.Context, b meta.Bucket) error {
 
 // readBucket reads a bucket's record and policy.
 func readBucket(bk *bolt.Bucket, name string) (meta.Bucket, error) {
-	b, err := decBucket(name, bk.Get(keyRec))
+	b, err := metarec.DecodeBucket(name, bk.Get(keyRec))
 	if err != nil {
 		return meta.Bucket{}, err
 	}
@@ -161,7 +162,7 @@ func readBucket(bk *bolt.Bucket, name string) (meta.Bucket, error) {
 
 // writeBucket stores a bucket's record and policy.
 func writeBucket(bk *bolt.Bucket, b meta.Bucket) error {
-	rec, err := encBucket(b)
+	rec, err := metarec.EncodeBucket(b)
 	if err != nil {
 		return err
 	}

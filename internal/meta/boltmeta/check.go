@@ -3,6 +3,7 @@ package boltmeta
 import (
 	"fmt"
 
+	"github.com/coffer/coffer/internal/meta/metarec"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -40,8 +41,8 @@ func Check(db *bolt.DB, finding func(string), ref func(BlobRef)) error {
 			return nil // a file from before intents, opened read-only
 		}
 		return intents.ForEach(func(k, v []byte) error {
-			if len(v) < 1 || v[0] != recordV1 {
-				finding(fmt.Sprintf("intent %q: %v", k, errBadRecord))
+			if len(v) < 1 || v[0] != metarec.V1 {
+				finding(fmt.Sprintf("intent %q: %v", k, metarec.ErrBadRecord))
 				return nil
 			}
 			ref(BlobRef{Blob: string(k), Size: -1, Intent: true, Where: "write intent"})
@@ -52,7 +53,7 @@ func Check(db *bolt.DB, finding func(string), ref func(BlobRef)) error {
 
 func checkBucket(bk *bolt.Bucket, name string, finding func(string), ref func(BlobRef)) {
 	where := "bucket " + name
-	if _, err := decBucket(name, bk.Get(keyRec)); err != nil {
+	if _, err := metarec.DecodeBucket(name, bk.Get(keyRec)); err != nil {
 		finding(fmt.Sprintf("%s: bucket record: %v", where, err))
 	}
 	objs, ups := bk.Bucket(keyObjects), bk.Bucket(keyUploads)
@@ -61,7 +62,7 @@ func checkBucket(bk *bolt.Bucket, name string, finding func(string), ref func(Bl
 		return
 	}
 	_ = objs.ForEach(func(k, v []byte) error {
-		o, err := decObjectData(name, string(k), v, getInline(bk, string(k)))
+		o, err := metarec.DecodeObjectData(name, string(k), v, getInline(bk, string(k)))
 		if err != nil {
 			finding(fmt.Sprintf("%s: object %q: %v", where, k, err))
 			return nil
@@ -81,13 +82,13 @@ func checkBucket(bk *bolt.Bucket, name string, finding func(string), ref func(Bl
 			return nil
 		}
 		upWhere := fmt.Sprintf("upload %s of %s/%s", id, name, key)
-		u, err := decUpload(name, key, id, ub.Get(keyUploadRec))
+		u, err := metarec.DecodeUpload(name, key, id, ub.Get(keyUploadRec))
 		if err != nil {
 			finding(fmt.Sprintf("%s: upload record: %v", upWhere, err))
 		}
 		c := ub.Cursor()
 		for k, v := c.Seek([]byte{'p'}); k != nil && k[0] == 'p'; k, v = c.Next() {
-			p, err := decPart(v)
+			p, err := metarec.DecodePart(v)
 			if err != nil {
 				finding(fmt.Sprintf("%s: part record %x: %v", upWhere, k[1:], err))
 				continue

@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/meta/metarec"
 )
 
 // Intents live in the top-level bucket s3.intents, keyed by blob name; the value is the version
@@ -31,7 +32,7 @@ func (s *Store) RecordIntent(ctx context.Context, in meta.Intent) error {
 	if err != nil {
 		return err
 	}
-	rec := append([]byte{recordV1}, v...)
+	rec := append([]byte{metarec.V1}, v...)
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(topIntents).Put([]byte(in.Blob), rec)
 	})
@@ -67,12 +68,12 @@ func (s *Store) ListIntents(ctx context.Context, before time.Time, limit int) ([
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(topIntents).Cursor()
 		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			if len(v) < 1 || v[0] != recordV1 {
-				return fmt.Errorf("intent %q: %w", k, errBadRecord)
+			if len(v) < 1 || v[0] != metarec.V1 {
+				return fmt.Errorf("intent %q: %w", k, metarec.ErrBadRecord)
 			}
 			var r intentRec
 			if err := json.Unmarshal(v[1:], &r); err != nil {
-				return fmt.Errorf("intent %q: %w: %v", k, errBadRecord, err)
+				return fmt.Errorf("intent %q: %w: %v", k, metarec.ErrBadRecord, err)
 			}
 			created := time.Unix(0, r.Created).UTC()
 			if !created.Before(before) {

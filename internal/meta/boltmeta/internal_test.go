@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/coffer/coffer/internal/meta"
 )
 
 // requireSeeds fails a fuzz test whose checked-in corpus is missing, so that a plain go test
@@ -63,70 +61,4 @@ func FuzzUploadKey(f *testing.F) {
 			t.Fatalf("encoding of %q does not start with its prefix's", k1)
 		}
 	})
-}
-
-func FuzzDecodeRecords(f *testing.F) {
-	requireSeeds(f)
-	rec, err := encObject(meta.Object{Key: "k", Size: 3, Parts: []meta.Part{{Number: 1, Blob: "b"}}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(rec)
-	f.Add([]byte{recordV1, '{', '}'})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		// Any bytes: an error or a record that re-encodes to something that decodes the same.
-		o, err := decObject("b", "k", b)
-		if err == nil {
-			again, err := encObject(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			o2, err := decObject("b", "k", again)
-			if err != nil {
-				t.Fatalf("re-encoded record does not decode: %v", err)
-			}
-			if e2, _ := encObject(o2); !bytes.Equal(e2, again) {
-				t.Fatal("encoding is not stable")
-			}
-		}
-		decUpload("b", "k", "u", b)
-		decPart(b)
-		decBucket("b", b)
-		if len(b) > 0 && b[0] != recordV1 {
-			if _, err := decObject("b", "k", b); err == nil {
-				t.Fatal("accepted an unknown version")
-			}
-		}
-	})
-}
-
-// TestBucketRecordCompatibility: a bucket record written before ObjectOwnership existed reads
-// with the default (""), and a record with it round-trips.
-func TestBucketRecordCompatibility(t *testing.T) {
-	cases := []struct {
-		name string
-		rec  []byte
-		want string
-	}{
-		{"before ownership", append([]byte{recordV1}, `{"r":"eu-west-1","o":"111122223333","c":1}`...), ""},
-		{"with ownership", append([]byte{recordV1}, `{"o":"111122223333","ow":"ObjectWriter"}`...), "ObjectWriter"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			b, err := decBucket("b", tc.rec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b.ObjectOwnership != tc.want || b.Owner != "111122223333" {
-				t.Fatalf("decoded %+v, want ownership %q", b, tc.want)
-			}
-			again, err := encBucket(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b2, err := decBucket("b", again); err != nil || b2 != b {
-				t.Fatalf("round trip %+v, %v; want %+v", b2, err, b)
-			}
-		})
-	}
 }

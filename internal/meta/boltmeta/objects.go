@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/meta/metarec"
 )
 
 // checkKey rejects keys bbolt cannot store. S3 keys are at most 1024 bytes; the bound leaves
@@ -33,7 +34,7 @@ func putObject(bk *bolt.Bucket, o meta.Object, rec, inline []byte, cond []meta.C
 	objs := bk.Bucket(keyObjects)
 	var replaced *meta.Object
 	if old := objs.Get([]byte(o.Key)); old != nil {
-		r, err := decObject(o.Bucket, o.Key, old)
+		r, err := metarec.DecodeObject(o.Bucket, o.Key, old)
 		if err != nil {
 			return nil, err
 		}
@@ -58,7 +59,7 @@ func checkConditions(bk *bolt.Bucket, bucket, key string, cond []meta.Condition)
 	}
 	var cur *meta.Object
 	if v := bk.Bucket(keyObjects).Get([]byte(key)); v != nil {
-		o, err := decObject(bucket, key, v)
+		o, err := metarec.DecodeObject(bucket, key, v)
 		if err != nil {
 			return err
 		}
@@ -104,7 +105,7 @@ func (s *Store) PutObject(ctx context.Context, o meta.Object, cond ...meta.Condi
 	if err := checkKey(o.Key); err != nil {
 		return nil, err
 	}
-	rec, inline, err := encObjectData(o)
+	rec, inline, err := metarec.EncodeObjectData(o)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +140,7 @@ func readObject(tx *bolt.Tx, bucket, key string) (meta.Object, error) {
 	if v == nil || key == "" {
 		return meta.Object{}, meta.ErrNoSuchKey
 	}
-	return decObjectData(bucket, key, v, getInline(bucketOf(tx, bucket), key))
+	return metarec.DecodeObjectData(bucket, key, v, getInline(bucketOf(tx, bucket), key))
 }
 
 // GetObject implements meta.Store.
@@ -196,7 +197,7 @@ func (s *Store) ReplaceEncryption(ctx context.Context, read meta.Object, enc *me
 			return refuse(meta.ErrObjectChanged)
 		}
 		cur.Encryption = enc
-		rec, _, err := encObjectData(cur)
+		rec, _, err := metarec.EncodeObjectData(cur)
 		if err != nil {
 			return err
 		}
@@ -237,7 +238,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opt meta.ListOpt
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			o, err := decObject(bucket, string(k), v)
+			o, err := metarec.DecodeObject(bucket, string(k), v)
 			if err != nil {
 				return err
 			}
@@ -249,19 +250,4 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opt meta.ListOpt
 		return nil, fmt.Errorf("boltmeta: list objects %q prefix %q: %w", bucket, opt.Prefix, err)
 	}
 	return out, nil
-}
-
-// unused returns the parts whose blob o does not reference.
-func unused(parts []meta.Part, o meta.Object) []meta.Part {
-	used := make(map[string]bool, len(o.Parts))
-	for _, p := range o.Parts {
-		used[p.Blob] = true
-	}
-	var out []meta.Part
-	for _, p := range parts {
-		if !used[p.Blob] {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/meta/metarec"
 )
 
 var keyUploadRec = []byte("u")
@@ -89,7 +90,7 @@ func partsOf(u *bolt.Bucket) ([]meta.Part, error) {
 	var out []meta.Part
 	c := u.Cursor()
 	for k, v := c.Seek([]byte{'p'}); k != nil && k[0] == 'p'; k, v = c.Next() {
-		p, err := decPart(v)
+		p, err := metarec.DecodePart(v)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +107,7 @@ func (s *Store) CreateUpload(ctx context.Context, u meta.Upload) error {
 	if u.UploadID == "" || len(u.UploadID) > 1024 {
 		return fmt.Errorf("boltmeta: upload id of %d bytes not storable", len(u.UploadID))
 	}
-	rec, err := encUpload(u)
+	rec, err := metarec.EncodeUpload(u)
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func (s *Store) GetUpload(ctx context.Context, bucket, key, uploadID string) (me
 		if err != nil {
 			return err
 		}
-		u, err = decUpload(bucket, key, uploadID, ub.Get(keyUploadRec))
+		u, err = metarec.DecodeUpload(bucket, key, uploadID, ub.Get(keyUploadRec))
 		return err
 	})
 	if err != nil {
@@ -149,7 +150,7 @@ func (s *Store) PutPart(ctx context.Context, bucket, key, uploadID string, p met
 	if p.Number < 0 || p.Number > math.MaxUint32 {
 		return nil, fmt.Errorf("boltmeta: part number %d out of range", p.Number)
 	}
-	rec, err := encPart(p)
+	rec, err := metarec.EncodePart(p)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +163,7 @@ func (s *Store) PutPart(ctx context.Context, bucket, key, uploadID string, p met
 		replaced = nil
 		pk := partKey(p.Number)
 		if old := ub.Get(pk); old != nil {
-			r, err := decPart(old)
+			r, err := metarec.DecodePart(old)
 			if err != nil {
 				return err
 			}
@@ -195,7 +196,7 @@ func (s *Store) ListParts(ctx context.Context, bucket, key, uploadID string, aft
 			if limit > 0 && len(out) >= limit {
 				break
 			}
-			p, err := decPart(v)
+			p, err := metarec.DecodePart(v)
 			if err != nil {
 				return err
 			}
@@ -232,7 +233,7 @@ func (s *Store) ListUploads(ctx context.Context, bucket string, opt meta.ListOpt
 			}
 			key, id, ok := splitUploadKey(k)
 			if !ok {
-				return errBadRecord
+				return metarec.ErrBadRecord
 			}
 			if key < opt.After || key == opt.After && id <= afterUploadID {
 				continue
@@ -240,7 +241,7 @@ func (s *Store) ListUploads(ctx context.Context, bucket string, opt meta.ListOpt
 			if opt.Limit > 0 && len(out) >= opt.Limit {
 				break
 			}
-			u, err := decUpload(bucket, key, id, ups.Bucket(k).Get(keyUploadRec))
+			u, err := metarec.DecodeUpload(bucket, key, id, ups.Bucket(k).Get(keyUploadRec))
 			if err != nil {
 				return err
 			}
@@ -278,7 +279,7 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 	if err := checkKey(o.Key); err != nil {
 		return nil, nil, err
 	}
-	rec, err := encObject(o)
+	rec, err := metarec.EncodeObject(o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -295,14 +296,8 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if err != nil {
 			return err
 		}
-		current := make(map[string]bool, len(parts))
-		for _, p := range parts {
-			current[p.Blob] = true
-		}
-		for _, p := range o.Parts {
-			if !current[p.Blob] {
-				return fmt.Errorf("%w: blob %s of part %d", meta.ErrPartChanged, p.Blob, p.Number)
-			}
+		if free, err = meta.SplitCompletion(parts, o); err != nil {
+			return err
 		}
 		bk := bucketOf(tx, o.Bucket)
 		// Conditions are judged before the first write, so a refusal needs no rollback.
@@ -315,7 +310,6 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		if replaced, err = putObject(bk, o, rec, nil, nil); err != nil {
 			return err
 		}
-		free = unused(parts, o)
 		return nil
 	})
 	if err != nil {

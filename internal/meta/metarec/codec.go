@@ -1,4 +1,7 @@
-package boltmeta
+// Package metarec is the stored form of package meta's records, shared by every backend that
+// keeps them as opaque values (boltmeta under bbolt keys, pgmeta in bytea columns), so that a
+// record means the same whatever store holds it and moves between stores unchanged.
+package metarec
 
 import (
 	"bytes"
@@ -12,16 +15,18 @@ import (
 	"github.com/coffer/coffer/internal/meta"
 )
 
-// Records are stored as one version byte followed by a JSON document of the record types below.
-// The record types, not the meta types, fix the stored field names, so meta can change its Go
-// names without breaking stored data. A reader rejects versions it does not know; a change of
-// shape that old readers would misread must use a new version byte.
+// V1 is the version byte every record starts with. Records are one version byte followed by a
+// JSON document of the record types below. The record types, not the meta types, fix the stored
+// field names, so meta can change its Go names without breaking stored data. A reader rejects
+// versions it does not know; a change of shape that old readers would misread must use a new
+// version byte.
 //
 // Bucket names, object keys, upload ids and part numbers are not in the records: they are the
-// bbolt keys the records are stored under.
-const recordV1 = 1
+// keys the store keeps the records under.
+const V1 = 1
 
-var errBadRecord = errors.New("boltmeta: corrupt or unknown record")
+// ErrBadRecord is returned for a record that is damaged or of an unknown version.
+var ErrBadRecord = errors.New("metarec: corrupt or unknown record")
 
 type bucketRec struct {
 	Region     string               `json:"r,omitempty"`
@@ -132,27 +137,30 @@ func decTime(n int64) time.Time {
 func marshal(v any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("boltmeta: encode: %w", err)
+		return nil, fmt.Errorf("metarec: encode: %w", err)
 	}
-	return append([]byte{recordV1}, b...), nil
+	return append([]byte{V1}, b...), nil
 }
 
 func unmarshal(b []byte, v any) error {
-	if len(b) < 1 || b[0] != recordV1 {
-		return errBadRecord
+	if len(b) < 1 || b[0] != V1 {
+		return ErrBadRecord
 	}
 	if err := json.Unmarshal(b[1:], v); err != nil {
-		return fmt.Errorf("%w: %w", errBadRecord, err)
+		return fmt.Errorf("%w: %w", ErrBadRecord, err)
 	}
 	return nil
 }
 
-func encBucket(b meta.Bucket) ([]byte, error) {
+// EncodeBucket encodes a bucket's record. Name and Policy are not in it: the store keeps the
+// name as the record's key and the policy document beside the record.
+func EncodeBucket(b meta.Bucket) ([]byte, error) {
 	return marshal(bucketRec{Region: b.Region, Owner: b.Owner, Created: encTime(b.Created), Ownership: b.ObjectOwnership,
 		Encryption: toBucketEncryptionRec(b.Encryption), PublicAccess: toPublicAccessBlockRec(b.PublicAccessBlock)})
 }
 
-func decBucket(name string, v []byte) (meta.Bucket, error) {
+// DecodeBucket decodes the record of the bucket called name.
+func DecodeBucket(name string, v []byte) (meta.Bucket, error) {
 	var r bucketRec
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Bucket{}, err
@@ -175,9 +183,11 @@ func fromPartRec(r partRec) meta.Part {
 		LastModified: decTime(r.LastModified), Checksums: nilIfEmpty(r.Checksums)}
 }
 
-func encPart(p meta.Part) ([]byte, error) { return marshal(toPartRec(p)) }
+// EncodePart encodes a part record of an upload.
+func EncodePart(p meta.Part) ([]byte, error) { return marshal(toPartRec(p)) }
 
-func decPart(v []byte) (meta.Part, error) {
+// DecodePart decodes a part record.
+func DecodePart(v []byte) (meta.Part, error) {
 	var r partRec
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Part{}, err
@@ -185,13 +195,14 @@ func decPart(v []byte) (meta.Part, error) {
 	return fromPartRec(r), nil
 }
 
-func encObject(o meta.Object) ([]byte, error) {
-	rec, _, err := encObjectData(o)
+// EncodeObject encodes o's record without its parts' inline bytes.
+func EncodeObject(o meta.Object) ([]byte, error) {
+	rec, _, err := EncodeObjectData(o)
 	return rec, err
 }
 
-// encObjectData encodes o's record and returns its parts' inline bytes, concatenated, apart.
-func encObjectData(o meta.Object) (rec, inline []byte, err error) {
+// EncodeObjectData encodes o's record and returns its parts' inline bytes, concatenated, apart.
+func EncodeObjectData(o meta.Object) (rec, inline []byte, err error) {
 	r := objectRec{Size: o.Size, ETag: o.ETag, LastModified: encTime(o.LastModified), Owner: o.Owner,
 		Checksums: o.Checksums, ChecksumType: o.ChecksumType, PartsCount: o.PartsCount, UploadID: o.UploadID,
 		Encryption: toEncryptionRec(o.Encryption)}
@@ -209,13 +220,14 @@ func encObjectData(o meta.Object) (rec, inline []byte, err error) {
 	return rec, inline, err
 }
 
-func decObject(bucket, key string, v []byte) (meta.Object, error) {
-	return decObjectData(bucket, key, v, nil)
+// DecodeObject decodes an object record, leaving its parts' inline bytes nil.
+func DecodeObject(bucket, key string, v []byte) (meta.Object, error) {
+	return DecodeObjectData(bucket, key, v, nil)
 }
 
-// decObjectData decodes an object record and, when data (the inline bytes kept apart from
+// DecodeObjectData decodes an object record and, when data (the inline bytes kept apart from
 // the record) is not nil, gives the parts their inline bytes, checking the lengths add up.
-func decObjectData(bucket, key string, v, data []byte) (meta.Object, error) {
+func DecodeObjectData(bucket, key string, v, data []byte) (meta.Object, error) {
 	var r objectRec
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Object{}, err
@@ -240,19 +252,20 @@ func decObjectData(bucket, key string, v, data []byte) (meta.Object, error) {
 				continue
 			}
 			if p.InlineLen < 0 || off+p.InlineLen > len(data) {
-				return meta.Object{}, fmt.Errorf("%w: inline bytes shorter than the record says", errBadRecord)
+				return meta.Object{}, fmt.Errorf("%w: inline bytes shorter than the record says", ErrBadRecord)
 			}
 			o.Parts[i].Inline = bytes.Clone(data[off : off+p.InlineLen])
 			off += p.InlineLen
 		}
 		if data != nil && off != len(data) {
-			return meta.Object{}, fmt.Errorf("%w: inline bytes longer than the record says", errBadRecord)
+			return meta.Object{}, fmt.Errorf("%w: inline bytes longer than the record says", ErrBadRecord)
 		}
 	}
 	return o, nil
 }
 
-func encUpload(u meta.Upload) ([]byte, error) {
+// EncodeUpload encodes an upload record.
+func EncodeUpload(u meta.Upload) ([]byte, error) {
 	r := uploadRec{Initiated: encTime(u.Initiated), Owner: u.Owner,
 		ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType, Encryption: toEncryptionRec(u.Encryption)}
 	r.Headers, r.HeaderBytes = splitText(u.Headers)
@@ -260,7 +273,8 @@ func encUpload(u meta.Upload) ([]byte, error) {
 	return marshal(r)
 }
 
-func decUpload(bucket, key, id string, v []byte) (meta.Upload, error) {
+// DecodeUpload decodes the record of upload id of key in bucket.
+func DecodeUpload(bucket, key, id string, v []byte) (meta.Upload, error) {
 	var r uploadRec
 	if err := unmarshal(v, &r); err != nil {
 		return meta.Upload{}, err

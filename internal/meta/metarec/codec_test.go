@@ -1,4 +1,4 @@
-package boltmeta
+package metarec
 
 import (
 	"reflect"
@@ -24,7 +24,7 @@ func TestCodecOldRecords(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := decObject("b", "k", append([]byte{recordV1}, tc.rec...))
+			got, err := DecodeObject("b", "k", append([]byte{V1}, tc.rec...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,11 +40,11 @@ func TestCodecHeaderBytes(t *testing.T) {
 	headers := map[string]string{"Content-Disposition": "inline; filename=\"\xe9t\xe9\"", "Content-Type": "text/plain"}
 	user := map[string]string{"latin1": "caf\xe9", "utf8": "caf\u00e9", "bytes": "\xff\x00\x80"}
 	t.Run("object", func(t *testing.T) {
-		rec, err := encObject(meta.Object{Headers: headers, UserMeta: user, UploadID: "up"})
+		rec, err := EncodeObject(meta.Object{Headers: headers, UserMeta: user, UploadID: "up"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, err := decObject("b", "k", rec)
+		o, err := DecodeObject("b", "k", rec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,11 +53,11 @@ func TestCodecHeaderBytes(t *testing.T) {
 		}
 	})
 	t.Run("upload", func(t *testing.T) {
-		rec, err := encUpload(meta.Upload{Headers: headers, UserMeta: user})
+		rec, err := EncodeUpload(meta.Upload{Headers: headers, UserMeta: user})
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := decUpload("b", "k", "id", rec)
+		u, err := DecodeUpload("b", "k", "id", rec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,9 +86,9 @@ func TestCodecEncryptionRecord(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := decObject("b", "k", append([]byte{recordV1}, tc.rec...))
+			o, err := DecodeObject("b", "k", append([]byte{V1}, tc.rec...))
 			if (err != nil) != tc.wantErr {
-				t.Fatalf("decObject error = %v, want error %v", err, tc.wantErr)
+				t.Fatalf("DecodeObject error = %v, want error %v", err, tc.wantErr)
 			}
 			if err == nil && (o.Encryption == nil) != tc.plain {
 				t.Fatalf("Encryption = %+v", o.Encryption)

@@ -1,4 +1,4 @@
-package boltmeta
+package metarec
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ func fromPublicAccessBlockRec(r *publicAccessBlockRec) (*meta.PublicAccessBlock,
 		return nil, nil
 	}
 	if r.Version != publicAccessBlockRecV1 {
-		return nil, fmt.Errorf("%w: public access block record of version %d", errBadRecord, r.Version)
+		return nil, fmt.Errorf("%w: public access block record of version %d", ErrBadRecord, r.Version)
 	}
 	return &meta.PublicAccessBlock{BlockPublicAcls: r.BlockPublicAcls, IgnorePublicAcls: r.IgnorePublicAcls,
 		BlockPublicPolicy: r.BlockPublicPolicy, RestrictPublicBuckets: r.RestrictPublicBuckets}, nil

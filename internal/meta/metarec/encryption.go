@@ -1,4 +1,4 @@
-package boltmeta
+package metarec
 
 import (
 	"fmt"
@@ -37,7 +37,7 @@ func fromEncryptionRec(r *encryptionRec) (*meta.Encryption, error) {
 		return nil, nil
 	}
 	if r.Version != encryptionRecV1 || r.Algorithm == "" {
-		return nil, fmt.Errorf("%w: encryption record of version %d", errBadRecord, r.Version)
+		return nil, fmt.Errorf("%w: encryption record of version %d", ErrBadRecord, r.Version)
 	}
 	return &meta.Encryption{Algorithm: r.Algorithm, SealedKey: meta.Sealed(r.SealedKey), KMSKeyARN: r.KMSKeyARN,
 		Context: nilIfEmpty(r.Context), WrappedKey: meta.Sealed(r.WrappedKey), BucketKey: r.BucketKey}, nil
