@@ -52,6 +52,7 @@ func RunOptions(t *testing.T, open func(t *testing.T) blob.Store, opt Options) {
 		{"List", testList},
 		{"ConcurrentDistinct", testConcurrentDistinct},
 		{"ConcurrentSameName", testConcurrentSameName},
+		{"ListInfo", testListInfo},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

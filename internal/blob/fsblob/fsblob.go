@@ -42,7 +42,10 @@ const (
 	bufSize = 256 << 10
 )
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store      = (*Store)(nil)
+	_ blob.InfoLister = (*Store)(nil)
+)
 
 // Store is a filesystem blob.Store. It is safe for concurrent use.
 type Store struct {
@@ -283,6 +286,12 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 
 // List implements blob.Store. It walks only the directories that can hold names with prefix.
 func (s *Store) List(ctx context.Context, prefix string, fn func(name string, size int64) error) error {
+	return s.ListInfo(ctx, prefix, func(i blob.Info) error { return fn(i.Name, i.Size) })
+}
+
+// ListInfo implements blob.InfoLister: Modified is the file's modification time, the end of
+// its writing.
+func (s *Store) ListInfo(ctx context.Context, prefix string, fn func(blob.Info) error) error {
 	// Start at the deepest directory the prefix fully names: "ab/cd/x" starts at ab~/cd~.
 	root, base := s.blobs, ""
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
@@ -332,7 +341,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(name string, si
 			}
 			return err
 		}
-		return fn(name, fi.Size())
+		return fn(blob.Info{Name: name, Size: fi.Size(), Modified: fi.ModTime()})
 	})
 	if err != nil {
 		return fmt.Errorf("fsblob: list %q: %w", prefix, err)
