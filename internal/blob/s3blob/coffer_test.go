@@ -75,8 +75,11 @@ func storeCfg(t testing.TB, cfg s3blob.Config) *s3blob.Store {
 	return s
 }
 
-// fresh opens a Store on a prefix no other Store of this server used.
+// freshPrefix is a prefix no other Store of this server used.
+func (c *coffer) freshPrefix() string { return fmt.Sprintf("t%d/blobs", c.prefixes.Add(1)) }
+
+// fresh opens a Store on a fresh prefix.
 func (c *coffer) fresh(t testing.TB) *s3blob.Store {
 	t.Helper()
-	return storeCfg(t, c.config(fmt.Sprintf("t%d/blobs", c.prefixes.Add(1))))
+	return storeCfg(t, c.config(c.freshPrefix()))
 }

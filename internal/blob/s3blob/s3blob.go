@@ -66,6 +66,7 @@ type Store struct {
 	readAhead int
 	parts     sync.Pool // *[]byte of partSize
 	log       *slog.Logger
+	trust     string // what TLS trusts, for errors: the CA bundle's path or the system roots
 	// headCheck is set once the store has refused If-None-Match (501): writes then check
 	// with HEAD first, racily.
 	headCheck atomic.Bool
@@ -84,6 +85,10 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	s := &Store{client: client, bucket: c.Bucket, partSize: c.PartSize, readAhead: c.ReadAhead, log: c.Logger}
 	if c.Prefix != "" {
 		s.prefix = c.Prefix + "/"
+	}
+	s.trust = "the system roots"
+	if c.CAFile != "" {
+		s.trust = "the CA bundle " + c.CAFile
 	}
 	if s.partSize == 0 {
 		s.partSize = DefaultPartSize
@@ -110,7 +115,7 @@ func (s *Store) Check(ctx context.Context) error {
 	var unknownCA x509.UnknownAuthorityError
 	var verify *tls.CertificateVerificationError
 	if errors.As(err, &unknownCA) || errors.As(err, &verify) {
-		return fmt.Errorf("s3blob: bucket %s: the endpoint's TLS certificate is not trusted by the CA bundle (the ca option, or the system roots): %w", s.bucket, err)
+		return fmt.Errorf("s3blob: bucket %s: the endpoint's TLS certificate is not trusted by %s: %w", s.bucket, s.trust, err)
 	}
 	if httpStatus(err) == 404 {
 		return fmt.Errorf("s3blob: bucket %s does not exist: %w", s.bucket, err)

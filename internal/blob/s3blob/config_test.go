@@ -1,0 +1,136 @@
+package s3blob_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/coffer/coffer/internal/blob/s3blob"
+)
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		name string
+		url  string
+		want s3blob.Config
+	}{
+		{"bucket-only", "s3://blobs", s3blob.Config{Bucket: "blobs"}},
+		{"prefix", "s3://blobs/coffer/eu", s3blob.Config{Bucket: "blobs", Prefix: "coffer/eu"}},
+		{"trailing-slash", "s3://blobs/coffer/", s3blob.Config{Bucket: "blobs", Prefix: "coffer"}},
+		{"every-option", "s3://my.bucket-1/p?endpoint=https://s3.example:9000&region=eu-west-1&ca=/etc/ca.pem&path-style=true",
+			s3blob.Config{Bucket: "my.bucket-1", Prefix: "p", Endpoint: "https://s3.example:9000", Region: "eu-west-1", CAFile: "/etc/ca.pem", PathStyle: true}},
+		{"path-style-false", "s3://blobs?path-style=false", s3blob.Config{Bucket: "blobs"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s3blob.ParseURL(tc.url)
+			if err != nil {
+				t.Fatalf("ParseURL: %v", err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("ParseURL = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseURLRefuses(t *testing.T) {
+	tests := []struct{ name, url, wantErr string }{
+		{"scheme", "file:///x", "scheme"},
+		{"credentials", "s3://AKIA:secret@blobs/p", "credentials"},
+		{"user-only", "s3://AKIA@blobs/p", "credentials"},
+		{"no-bucket", "s3:///p", "bucket"},
+		{"bad-bucket", "s3://Blobs_1/p", "bucket"},
+		{"short-bucket", "s3://ab", "bucket"},
+		{"empty-segment", "s3://blobs/a//b", "prefix"},
+		{"dotdot", "s3://blobs/a/../b", "prefix"},
+		{"unknown-option", "s3://blobs?secret=x", "unknown option"},
+		{"repeated-option", "s3://blobs?region=a&region=b", "2 times"},
+		{"bad-path-style", "s3://blobs?path-style=yes", "path-style"},
+		{"endpoint-not-url", "s3://blobs?endpoint=s3.example", "endpoint"},
+		{"endpoint-credentials", "s3://blobs?endpoint=https://a:b@s3.example", "endpoint"},
+		{"opaque", "s3:blobs", "malformed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s3blob.ParseURL(tc.url)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("ParseURL(%q) = %v, want an error about %s", tc.url, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// otherCA writes a self-signed CA certificate that signed nothing of the server's.
+func otherCA(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "not the server's CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "other-ca.pem")
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestNewRefuses checks that New fails, saying why, on a store it cannot use.
+func TestNewRefuses(t *testing.T) {
+	c := startCoffer(t)
+	notPEM := filepath.Join(t.TempDir(), "not.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		mod     func(*s3blob.Config)
+		wantErr string
+		wantAs  any // an error type New's error must hold, or nil
+	}{
+		{"wrong-ca", func(c *s3blob.Config) { c.CAFile = otherCA(t) }, "not trusted by the CA bundle", new(x509.UnknownAuthorityError)},
+		{"missing-ca-file", func(c *s3blob.Config) { c.CAFile = "/nonexistent/ca.pem" }, "CA bundle", new(*os.PathError)},
+		{"ca-file-without-pem", func(c *s3blob.Config) { c.CAFile = notPEM }, "holds no PEM certificate", nil},
+		{"missing-bucket", func(c *s3blob.Config) { c.Bucket = "no-such-bucket" }, "does not exist", nil},
+		{"wrong-secret", func(c *s3blob.Config) {
+			c.Credentials = credentials.NewStaticCredentialsProvider(testAccessKey, "wrong", "")
+		}, "403", nil},
+		{"small-parts", func(c *s3blob.Config) { c.PartSize = 1 << 20 }, "part size", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := c.config("p")
+			tc.mod(&cfg)
+			_, err := s3blob.New(context.Background(), cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("New = %v, want an error saying %q", err, tc.wantErr)
+			}
+			if tc.wantAs != nil && !errors.As(err, tc.wantAs) {
+				t.Fatalf("New = %v, want it to hold a %T", err, tc.wantAs)
+			}
+		})
+	}
+}
