@@ -15,7 +15,9 @@
 // if the name is taken), and fsyncs every directory it changed. A crash at any point leaves
 // either no blob or the whole blob under the name, plus at worst a temp file that New removes.
 //
-// One process at a time may use a directory: New deletes the temp files of any other writer.
+// New is for one process at a time on a directory: it deletes the temp files of any other
+// writer. Several processes, on one host or on several over a shared file system, use
+// NewShared (see shared.go).
 package fsblob
 
 import (
@@ -51,6 +53,7 @@ var (
 type Store struct {
 	blobs string // absolute path of blobs/
 	tmp   string // absolute path of tmp/
+	host  string // the host's name as temp file names carry it
 	bufs  sync.Pool
 
 	mkMu    sync.Mutex // serialises directory creation
@@ -59,6 +62,12 @@ type Store struct {
 
 // New opens (creating if needed) a store rooted at dir and removes temp files left by a crash.
 func New(dir string) (*Store, error) {
+	return open(dir, func(fs.FileInfo) bool { return false })
+}
+
+// open opens (creating if needed) a store rooted at dir, removing the temp files that keep
+// does not claim.
+func open(dir string, keep func(fs.FileInfo) bool) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
@@ -69,7 +78,7 @@ func New(dir string) (*Store, error) {
 			return nil, fmt.Errorf("fsblob: create %s: %w", d, err)
 		}
 	}
-	if err := s.cleanTemp(); err != nil {
+	if _, err := s.sweepTemp(context.Background(), keep); err != nil {
 		return nil, err
 	}
 	// Make the skeleton itself durable, so a later fsync of a blob directory is enough.
@@ -79,20 +88,6 @@ func New(dir string) (*Store, error) {
 		}
 	}
 	return s, nil
-}
-
-// cleanTemp removes every file in tmp/: they are writes that never returned success.
-func (s *Store) cleanTemp() error {
-	ents, err := os.ReadDir(s.tmp)
-	if err != nil {
-		return fmt.Errorf("fsblob: read temp dir: %w", err)
-	}
-	for _, e := range ents {
-		if err := os.RemoveAll(filepath.Join(s.tmp, e.Name())); err != nil {
-			return fmt.Errorf("fsblob: remove leftover temp file: %w", err)
-		}
-	}
-	return nil
 }
 
 // path maps a valid blob name to its file path.
@@ -116,7 +111,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) (int64, error
 	if _, err := os.Lstat(dst); err == nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, blob.ErrExists)
 	}
-	f, err := os.CreateTemp(s.tmp, "put-*") // O_EXCL, mode 0600
+	f, err := s.createTemp()
 	if err != nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
 	}
@@ -136,10 +131,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) (int64, error
 	if err := s.ensureDir(filepath.Dir(dst)); err != nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
 	}
-	if err := os.Link(tmpName, dst); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return 0, fmt.Errorf("fsblob: put %q: %w", name, blob.ErrExists)
-		}
+	if err := link(tmpName, dst); err != nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
 	}
 	if err := syncDir(filepath.Dir(dst)); err != nil {
@@ -368,6 +360,7 @@ func newStore(abs string) *Store {
 	return &Store{
 		blobs: filepath.Join(abs, blobsDir),
 		tmp:   filepath.Join(abs, tmpDir),
+		host:  hostTag(),
 		bufs:  sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }},
 	}
 }
