@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/coffer/coffer/internal/blob/s3blob"
 )
@@ -133,4 +135,55 @@ func TestNewRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestURLWithDefaultCredentials opens a Store from a --blob URL with credentials only in the
+// environment, as cmd/coffer will, and round-trips a blob.
+func TestURLWithDefaultCredentials(t *testing.T) {
+	c := startCoffer(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", testAccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecretKey)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_REGION", "us-east-1")
+	raw := "s3://" + testBucket + "/from-url?endpoint=" + c.srv.URL + "&ca=" + c.srv.CertFile + "&path-style=true"
+	cfg, err := s3blob.ParseURL(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storeCfg(t, cfg)
+	if _, err := s.Put(context.Background(), "x/y", strings.NewReader("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, s, "x/y"); string(got) != "hello" {
+		t.Fatalf("read %q, want hello", got)
+	}
+	if _, err := c.admin.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("from-url/x/y")}); err != nil {
+		t.Fatalf("the blob is not at prefix/name: %v", err)
+	}
+}
+
+// FuzzParseURL checks that ParseURL never panics and that what it accepts is a valid Config
+// whose bucket and prefix came from the URL.
+func FuzzParseURL(f *testing.F) {
+	for _, seed := range []string{
+		"s3://blobs", "s3://blobs/a/b/", "s3://my.bucket-1/p?endpoint=https://s3.example:9000&region=eu-west-1&ca=/etc/ca.pem&path-style=true",
+		"s3://AKIA:secret@blobs", "s3:///p", "s3://blobs/a//b", "s3://blobs?x=1", "s3://blobs/%2e%2e/x", "file:///x",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := s3blob.ParseURL(raw)
+		if err != nil {
+			return
+		}
+		if c.Bucket == "" || strings.Contains(c.Prefix, "//") || strings.HasPrefix(c.Prefix, "/") || strings.HasSuffix(c.Prefix, "/") {
+			t.Fatalf("ParseURL(%q) accepted %+v", raw, c)
+		}
+		for _, seg := range strings.Split(c.Prefix, "/") {
+			if c.Prefix != "" && (seg == "." || seg == "..") {
+				t.Fatalf("ParseURL(%q) accepted prefix %q", raw, c.Prefix)
+			}
+		}
+	})
 }

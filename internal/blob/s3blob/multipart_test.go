@@ -144,3 +144,43 @@ func TestLargeBlob(t *testing.T) {
 		t.Fatalf("whole read: %d bytes, %v; want the blob", len(got), err)
 	}
 }
+
+// TestPartBoundaries puts blobs around the part size and checks how each was stored: one
+// PutObject up to the part size exclusive, else a multipart upload of as many parts as needed.
+func TestPartBoundaries(t *testing.T) {
+	c := startCoffer(t)
+	const part = 5 << 20
+	prefix := c.freshPrefix()
+	cfg := c.config(prefix)
+	cfg.PartSize = part
+	s := storeCfg(t, cfg)
+	tests := []struct {
+		name  string
+		size  int
+		etag  string // suffix: the part count of a multipart upload, "" for one PutObject
+	}{
+		{"part-minus-1", part - 1, ""},
+		{"part", part, `-1"`},
+		{"part-plus-1", part + 1, `-2"`},
+		{"two-parts", 2 * part, `-2"`},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := randomBytes(uint64(10+i), tc.size)
+			if n, err := s.Put(context.Background(), tc.name, bytes.NewReader(want)); err != nil || n != int64(tc.size) {
+				t.Fatalf("Put = %d, %v; want %d bytes", n, err, tc.size)
+			}
+			head, err := c.admin.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String(prefix + "/" + tc.name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			etag := aws.ToString(head.ETag)
+			if tc.etag == "" && strings.Contains(etag, "-") || !strings.HasSuffix(etag, tc.etag) {
+				t.Fatalf("ETag %s, want one ending %q (\"\" for a single PutObject)", etag, tc.etag)
+			}
+			if got := readAll(t, s, tc.name); !bytes.Equal(got, want) {
+				t.Fatal("wrong bytes read back")
+			}
+		})
+	}
+}
