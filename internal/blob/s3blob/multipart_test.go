@@ -155,9 +155,9 @@ func TestPartBoundaries(t *testing.T) {
 	cfg.PartSize = part
 	s := storeCfg(t, cfg)
 	tests := []struct {
-		name  string
-		size  int
-		etag  string // suffix: the part count of a multipart upload, "" for one PutObject
+		name string
+		size int
+		etag string // suffix: the part count of a multipart upload, "" for one PutObject
 	}{
 		{"part-minus-1", part - 1, ""},
 		{"part", part, `-1"`},
