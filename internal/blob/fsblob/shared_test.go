@@ -32,6 +32,14 @@ func TestSharedConformance(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) blob.Store { return newShared(t, t.TempDir()) })
 }
 
+// TestSharedNodes runs the shared-store cases with two Stores on one directory.
+func TestSharedNodes(t *testing.T) {
+	blobtest.RunShared(t, func(t *testing.T) (blob.Store, blob.Store) {
+		dir := t.TempDir()
+		return newShared(t, dir), newShared(t, dir)
+	})
+}
+
 // TestSharedKeepsLiveTempFiles checks that opening a shared store leaves other writers' temp
 // files alone and removes only those idle past TempGrace.
 func TestSharedKeepsLiveTempFiles(t *testing.T) {

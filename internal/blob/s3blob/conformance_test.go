@@ -13,3 +13,13 @@ func TestConformance(t *testing.T) {
 	c := startCoffer(t)
 	blobtest.RunOptions(t, func(t *testing.T) blob.Store { return c.fresh(t) }, blobtest.Options{NoReadAfterDelete: true})
 }
+
+// TestSharedNodes runs the shared-store cases with two Stores, as two nodes would open them,
+// on one prefix of the Coffer server.
+func TestSharedNodes(t *testing.T) {
+	c := startCoffer(t)
+	blobtest.RunShared(t, func(t *testing.T) (blob.Store, blob.Store) {
+		cfg := c.config(c.freshPrefix())
+		return storeCfg(t, cfg), storeCfg(t, cfg)
+	})
+}
