@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coffer/coffer/internal/blob/s3blob"
 )
@@ -63,5 +64,34 @@ func BenchmarkOpen(b *testing.B) {
 				r.Close()
 			}
 		})
+	}
+}
+
+// clientPace yields n bytes at about 100 MB/s, as a client uploading through a node would.
+type clientPace struct{ n, sent int }
+
+func (c *clientPace) Read(p []byte) (int, error) {
+	if c.sent == c.n {
+		return 0, io.EOF
+	}
+	k := min(len(p), c.n-c.sent, 256<<10)
+	time.Sleep(time.Duration(k) * 10 * time.Nanosecond) // 10 ns per byte
+	c.sent += k
+	return k, nil
+}
+
+// BenchmarkPutMultipart measures a 32 MiB Put (four parts) from a client sending at about
+// 100 MB/s: reading the next part from the client overlaps uploading the current one.
+func BenchmarkPutMultipart(b *testing.B) {
+	c := startCoffer(b)
+	s := c.fresh(b)
+	const size = 32 << 20
+	b.SetBytes(size)
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := s.Put(context.Background(), fmt.Sprintf("mp/%d", i), &clientPace{n: size}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

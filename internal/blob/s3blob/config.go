@@ -21,7 +21,7 @@ import (
 
 const (
 	// DefaultPartSize is the multipart part size, and so the largest blob sent in one
-	// PutObject. It is also the memory one Put holds, whatever the blob's size.
+	// PutObject. A Put holds one such buffer, a multipart Put two, whatever the blob's size.
 	DefaultPartSize = 8 << 20
 	// minPartSize is S3's smallest part (but the last).
 	minPartSize = 5 << 20

@@ -51,8 +51,9 @@ func (s *Store) putSmall(ctx context.Context, key string, b []byte) error {
 	})
 }
 
-// putMultipart writes a blob whose first part fills buf, reading the rest of r into buf part
-// by part. On any failure the upload is aborted.
+// putMultipart writes a blob whose first part fills buf, reading the rest of r part by part.
+// While one part uploads the next is read into a second pooled buffer, so a Put holds at most
+// two parts of memory. On any failure the upload is aborted.
 func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, buf []byte) (total int64, err error) {
 	up, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(key),
@@ -69,32 +70,42 @@ func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, buf [
 			}
 		}
 	}()
+	bp := s.parts.Get().(*[]byte)
+	defer s.parts.Put(bp)
+	bufs := [2][]byte{buf, *bp}
+	type uploaded struct {
+		part types.CompletedPart
+		err  error
+	}
 	var parts []types.CompletedPart
-	n, eof := len(buf), false
+	n, eof := len(buf), false // bufs[(num-1)%2][:n] is part num; eof: it is the last
 	for num := int32(1); ; num++ {
 		if num > maxParts {
 			return 0, fmt.Errorf("blob longer than %d parts of %d bytes", maxParts, len(buf))
 		}
-		sum := crc32c(buf[:n])
-		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: up.UploadId,
-			PartNumber: aws.Int32(num), Body: bytes.NewReader(buf[:n]),
-			ContentLength: aws.Int64(int64(n)), ChecksumCRC32C: sum,
-		})
-		if err != nil {
-			return 0, fmt.Errorf("upload part %d: %w", num, err)
-		}
-		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumCRC32C: sum})
+		done := make(chan uploaded, 1)
+		go func(b []byte) {
+			p, err := s.uploadPart(ctx, key, up.UploadId, num, b)
+			done <- uploaded{p, err}
+		}(bufs[(num-1)%2][:n])
 		total += int64(n)
-		if eof {
-			break
+		next, nextEOF, ferr := 0, true, error(nil)
+		if !eof {
+			next, nextEOF, ferr = fill(ctx, r, bufs[num%2])
 		}
-		if n, eof, err = fill(ctx, r, buf); err != nil {
-			return 0, err
+		// The upload must end before its buffer is refilled or returned to the pool.
+		u := <-done
+		if u.err != nil {
+			return 0, u.err
 		}
-		if n == 0 && eof {
-			break // the blob was a whole number of parts long
+		if ferr != nil {
+			return 0, ferr
 		}
+		parts = append(parts, u.part)
+		if next == 0 {
+			break // the blob was a whole number of parts long, or this was the last
+		}
+		n, eof = next, nextEOF
 	}
 	err = s.createOnly(ctx, key, func(ifNoneMatch *string) error {
 		_, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
@@ -109,6 +120,20 @@ func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, buf [
 	}
 	completed = true
 	return total, nil
+}
+
+// uploadPart uploads one part with its CRC32C and returns its entry for the completion.
+func (s *Store) uploadPart(ctx context.Context, key string, id *string, num int32, b []byte) (types.CompletedPart, error) {
+	sum := crc32c(b)
+	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: id,
+		PartNumber: aws.Int32(num), Body: bytes.NewReader(b),
+		ContentLength: aws.Int64(int64(len(b))), ChecksumCRC32C: sum,
+	})
+	if err != nil {
+		return types.CompletedPart{}, fmt.Errorf("upload part %d: %w", num, err)
+	}
+	return types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumCRC32C: sum}, nil
 }
 
 // abort aborts an upload, even after ctx has ended.

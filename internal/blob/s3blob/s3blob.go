@@ -3,9 +3,10 @@
 //
 // Each blob is one object, its key the configured prefix, '/', and the blob name.
 //
-// Put streams: a blob up to the part size (8 MiB by default) is one PutObject of known length;
-// a larger one is a multipart upload whose parts are read into one pooled part buffer, so a
-// Put holds one part of memory whatever the blob's size. A failed or cancelled multipart Put
+// Put streams: a blob shorter than the part size (8 MiB by default) is one PutObject of known
+// length; a longer one is a multipart upload whose next part is read from the caller while the
+// current one uploads, in two pooled part buffers, so a Put holds at most two parts of memory
+// whatever the blob's size (and a blob may have 10,000 parts: 80 GB at the default size). A failed or cancelled multipart Put
 // aborts its upload, so nothing becomes visible. (Should the abort itself fail, the parts stay
 // invisible and billable until the bucket's AbortIncompleteMultipartUpload lifecycle rule, or
 // AbortStale, removes them; give the bucket such a rule.) Every PutObject and UploadPart carries
