@@ -41,7 +41,7 @@ func crc32c(b []byte) *string {
 // putSmall writes a blob that fits one part with one PutObject.
 func (s *Store) putSmall(ctx context.Context, key string, b []byte) error {
 	sum := crc32c(b)
-	return s.createOnly(ctx, key, func(ifNoneMatch *string) error {
+	return s.createOnly(ctx, key, true, func(ifNoneMatch *string) error {
 		_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(s.bucket), Key: aws.String(key),
 			Body: bytes.NewReader(b), ContentLength: aws.Int64(int64(len(b))),
@@ -107,7 +107,8 @@ func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, buf [
 		}
 		n, eof = next, nextEOF
 	}
-	err = s.createOnly(ctx, key, func(ifNoneMatch *string) error {
+	// Not retried on 409: S3 asks for a new upload then, and the body is consumed.
+	err = s.createOnly(ctx, key, false, func(ifNoneMatch *string) error {
 		_, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 			Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: up.UploadId,
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
@@ -151,8 +152,9 @@ func (s *Store) abort(ctx context.Context, key string, id *string) error {
 
 // createOnly runs write, a PutObject or CompleteMultipartUpload, so that it creates key or
 // fails with blob.ErrExists: with If-None-Match: * where the store supports it, else after a
-// HEAD (racy; see the package comment).
-func (s *Store) createOnly(ctx context.Context, key string, write func(ifNoneMatch *string) error) error {
+// HEAD (racy; see the package comment). retryConflict retries a write refused with 409
+// ConditionalRequestConflict, which S3 asks for a PutObject but not a CompleteMultipartUpload.
+func (s *Store) createOnly(ctx context.Context, key string, retryConflict bool, write func(ifNoneMatch *string) error) error {
 	for attempt := 0; ; attempt++ {
 		cond := aws.String("*")
 		if s.headCheck.Load() {
@@ -170,7 +172,7 @@ func (s *Store) createOnly(ctx context.Context, key string, write func(ifNoneMat
 			return nil
 		case httpStatus(err) == 412:
 			return fmt.Errorf("%w: %w", blob.ErrExists, err)
-		case apiCode(err) == "ConditionalRequestConflict" && attempt < conflictRetries:
+		case retryConflict && apiCode(err) == "ConditionalRequestConflict" && attempt < conflictRetries:
 			// Another conditional write of key is in flight; S3 asks to retry.
 			if err := sleep(ctx, time.Duration(attempt+1)*50*time.Millisecond); err != nil {
 				return err

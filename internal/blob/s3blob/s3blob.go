@@ -14,14 +14,16 @@
 // transfer corrupted past TLS is refused rather than stored.
 //
 // Put never replaces a blob: PutObject and CompleteMultipartUpload are sent with
-// If-None-Match: *, which S3 (since August 2024 for PutObject, November 2024 for
-// CompleteMultipartUpload) and Coffer evaluate atomically with the write, so of two nodes
-// writing one name exactly one wins and the other gets 412, reported as blob.ErrExists. A 409
-// ConditionalRequestConflict (a racing conditional write in flight) is retried. A store that
-// answers 501 NotImplemented to the header makes the Store fall back, once and with a warning,
-// to checking with HEAD before each write; that leaves a race: two writers that both HEAD
-// before either writes both succeed and the later replaces the earlier. Blob names are unique
-// per write in Coffer, so the race needs two nodes to pick one name, but the guarantee is gone.
+// If-None-Match: *, which S3 (since August 2024) and Coffer evaluate atomically with the write,
+// so of two nodes writing one name exactly one wins and the other gets 412, reported as
+// blob.ErrExists. S3 may instead answer 409 ConditionalRequestConflict while another
+// conditional write of the key is in flight: a PutObject is then retried, as S3 asks; a
+// multipart Put fails (S3 asks for a new upload, and the body is consumed) and the caller
+// retries it like any failed write. A store that answers 501 NotImplemented to the header makes
+// the Store fall back, once and with a warning, to checking with HEAD before each write; that
+// leaves a race: two writers that both HEAD before either writes both succeed and the later
+// replaces the earlier. Blob names are unique per write in Coffer, so the race needs two nodes
+// to pick one name, but the guarantee is gone.
 //
 // Open HEADs the object for its size and ETag; the reader fetches byte ranges with GET (If-Match
 // the ETag), keeping a read-ahead window so sequential small reads cost one GET per window. A
@@ -118,8 +120,11 @@ func (s *Store) Check(ctx context.Context) error {
 	if errors.As(err, &unknownCA) || errors.As(err, &verify) {
 		return fmt.Errorf("s3blob: bucket %s: the endpoint's TLS certificate is not trusted by %s: %w", s.bucket, s.trust, err)
 	}
-	if httpStatus(err) == 404 {
+	switch httpStatus(err) {
+	case 404:
 		return fmt.Errorf("s3blob: bucket %s does not exist: %w", s.bucket, err)
+	case 403:
+		return fmt.Errorf("s3blob: bucket %s: access denied; check the credentials and the bucket's policy: %w", s.bucket, err)
 	}
 	return fmt.Errorf("s3blob: bucket %s: %w", s.bucket, err)
 }
