@@ -33,39 +33,49 @@ func RunShared(t *testing.T, open func(t *testing.T) (blob.Store, blob.Store)) {
 // testSameNameAcrossNodes races Puts of the same names on two nodes: for each name exactly
 // one wins, the other gets ErrExists, and both nodes read the winner's bytes.
 func testSameNameAcrossNodes(t *testing.T, a, b blob.Store) {
-	nodes := []blob.Store{a, b}
+	for i := range 20 {
+		RacePut(t, []blob.Store{a, b}, fmt.Sprintf("race/%d", i), func(node int) []byte {
+			return data(uint64(node*1000+i), 20000+i)
+		})
+	}
+}
+
+// RacePut puts name on every node at once, node n putting body(n), and checks that exactly
+// one Put wins, the others get ErrExists, and every node then reads the winner's bytes. It
+// returns the winner.
+func RacePut(t *testing.T, nodes []blob.Store, name string, body func(node int) []byte) int {
+	t.Helper()
 	type result struct {
 		node int
 		err  error
 	}
-	for i := range 20 {
-		name := fmt.Sprintf("race/%d", i)
-		res := make(chan result, len(nodes))
-		for n, s := range nodes {
-			go func() {
-				_, err := s.Put(context.Background(), name, bytes.NewReader(data(uint64(n*1000+i), 20000+i)))
-				res <- result{n, err}
-			}()
-		}
-		winner := -1
-		for range nodes {
-			r := <-res
-			switch {
-			case r.err == nil && winner >= 0:
-				t.Fatalf("%s: Puts on node %d and node %d both succeeded", name, winner, r.node)
-			case r.err == nil:
-				winner = r.node
-			case !errors.Is(r.err, blob.ErrExists):
-				t.Fatalf("%s: losing Put = %v, want ErrExists", name, r.err)
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("%s: no Put succeeded", name)
-		}
-		for _, s := range nodes {
-			checkContent(t, s, name, data(uint64(winner*1000+i), 20000+i))
+	res := make(chan result, len(nodes))
+	for n, s := range nodes {
+		go func() {
+			_, err := s.Put(context.Background(), name, bytes.NewReader(body(n)))
+			res <- result{n, err}
+		}()
+	}
+	winner := -1
+	for range nodes {
+		r := <-res
+		switch {
+		case r.err == nil && winner >= 0:
+			t.Fatalf("%s: Puts on node %d and node %d both succeeded", name, winner, r.node)
+		case r.err == nil:
+			winner = r.node
+		case !errors.Is(r.err, blob.ErrExists):
+			t.Fatalf("%s: losing Put = %v, want ErrExists", name, r.err)
 		}
 	}
+	if winner < 0 {
+		t.Fatalf("%s: no Put succeeded", name)
+	}
+	want := body(winner)
+	for _, s := range nodes {
+		checkContent(t, s, name, want)
+	}
+	return winner
 }
 
 // testSeenByOtherNode checks that a blob another node put is readable whole, and its name

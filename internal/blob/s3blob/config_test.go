@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/coffer/coffer/internal/blob/blobtest"
 	"github.com/coffer/coffer/internal/blob/s3blob"
 )
 
@@ -155,7 +156,7 @@ func TestURLWithDefaultCredentials(t *testing.T) {
 	if _, err := s.Put(context.Background(), "x/y", strings.NewReader("hello")); err != nil {
 		t.Fatal(err)
 	}
-	if got := readAll(t, s, "x/y"); string(got) != "hello" {
+	if got := blobtest.ReadAll(t, s, "x/y"); string(got) != "hello" {
 		t.Fatalf("read %q, want hello", got)
 	}
 	if _, err := c.admin.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("from-url/x/y")}); err != nil {

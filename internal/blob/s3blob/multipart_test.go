@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/coffer/coffer/internal/blob"
+	"github.com/coffer/coffer/internal/blob/blobtest"
 	"github.com/coffer/coffer/internal/blob/s3blob"
 )
 
@@ -178,7 +179,7 @@ func TestPartBoundaries(t *testing.T) {
 			if tc.etag == "" && strings.Contains(etag, "-") || !strings.HasSuffix(etag, tc.etag) {
 				t.Fatalf("ETag %s, want one ending %q (\"\" for a single PutObject)", etag, tc.etag)
 			}
-			if got := readAll(t, s, tc.name); !bytes.Equal(got, want) {
+			if got := blobtest.ReadAll(t, s, tc.name); !bytes.Equal(got, want) {
 				t.Fatal("wrong bytes read back")
 			}
 		})

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/coffer/coffer/internal/blob"
+	"github.com/coffer/coffer/internal/blob/blobtest"
 	"github.com/coffer/coffer/internal/blob/s3blob"
 )
 
@@ -104,7 +105,7 @@ func TestHeadCheckFallback(t *testing.T) {
 			}
 		})
 	}
-	if got := readAll(t, s, "a"); string(got) != "first" {
+	if got := blobtest.ReadAll(t, s, "a"); string(got) != "first" {
 		t.Fatalf("a = %q, want the first Put's bytes", got)
 	}
 	if n := refused.Load(); n != 1 {
