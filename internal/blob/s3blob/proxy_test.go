@@ -203,3 +203,42 @@ func TestCorruptedTransferRefused(t *testing.T) {
 		t.Fatalf("uploads left: %q", ups)
 	}
 }
+
+// TestReadAheadGETs counts the GETs of sequential 32 KiB reads, as the SSE layer makes: one
+// per read-ahead window, not one per read.
+func TestReadAheadGETs(t *testing.T) {
+	c := startCoffer(t)
+	var gets atomic.Int64
+	cfg := proxy(t, c, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodGet && r.Header.Get("Range") != "" {
+			gets.Add(1)
+		}
+		return false
+	})
+	s := storeCfg(t, cfg)
+	const size = 3<<20 + 5
+	want := randomBytes(4, size)
+	if _, err := s.Put(context.Background(), "seq", bytes.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Open(context.Background(), "seq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := make([]byte, 0, size)
+	piece := make([]byte, 32<<10)
+	for off := int64(0); off < size; off += int64(len(piece)) {
+		n, err := r.ReadAt(piece, off)
+		if err != nil && err != io.EOF {
+			t.Fatalf("ReadAt(%d): %v", off, err)
+		}
+		got = append(got, piece[:n]...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("sequential read: %d bytes differing from the blob", len(got))
+	}
+	if n, windows := gets.Load(), int64(size+s3blob.DefaultReadAhead-1)/s3blob.DefaultReadAhead; n != windows {
+		t.Fatalf("%d GETs for %d bytes read in 32 KiB pieces, want %d (one per window)", n, size, windows)
+	}
+}

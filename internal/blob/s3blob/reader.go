@@ -59,12 +59,26 @@ type reader struct {
 	mu     sync.Mutex
 	win    []byte // bytes [winOff, winOff+len(win)) of the blob
 	winOff int64
+	pooled *[]byte // win's buffer when taken from the Store's pool, returned by Close
+}
+
+// releaseWindow gives a pooled window back. The caller holds mu.
+func (r *reader) releaseWindow() {
+	if r.pooled != nil {
+		r.s.windows.Put(r.pooled)
+		r.pooled = nil
+	}
+	r.win = nil
 }
 
 func (r *reader) Size() int64 { return r.size }
 
+// Close ends the reader's GETs and frees its window. ReadAt must not be called after Close.
 func (r *reader) Close() error {
 	r.cancel()
+	r.mu.Lock()
+	r.releaseWindow()
+	r.mu.Unlock()
 	return nil
 }
 
@@ -101,7 +115,13 @@ func (r *reader) read(p []byte, off int64) error {
 	if off < r.winOff || off+int64(len(p)) > r.winOff+int64(len(r.win)) {
 		n := int(min(int64(r.s.readAhead), r.size-off))
 		if cap(r.win) < n {
-			r.win = make([]byte, r.s.readAhead)
+			r.releaseWindow()
+			if n == r.s.readAhead {
+				r.pooled = r.s.windows.Get().(*[]byte)
+				r.win = *r.pooled
+			} else {
+				r.win = make([]byte, n) // a small blob, or a blob's tail: no more is ever needed
+			}
 		}
 		r.win, r.winOff = r.win[:n], off
 		if err := r.fetch(r.win, off); err != nil {

@@ -68,6 +68,7 @@ type Store struct {
 	partSize  int
 	readAhead int
 	parts     sync.Pool // *[]byte of partSize
+	windows   sync.Pool // *[]byte of readAhead: the readers' read-ahead windows
 	log       *slog.Logger
 	trust     string // what TLS trusts, for errors: the CA bundle's path or the system roots
 	// headCheck is set once the store has refused If-None-Match (501): writes then check
@@ -103,6 +104,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.parts.New = func() any { b := make([]byte, s.partSize); return &b }
+	s.windows.New = func() any { b := make([]byte, s.readAhead); return &b }
 	if err := s.Check(ctx); err != nil {
 		return nil, err
 	}
