@@ -77,6 +77,9 @@ func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, buf [
 		part types.CompletedPart
 		err  error
 	}
+	// A failed read ends the part upload in flight rather than wait for it.
+	upCtx, cancelUpload := context.WithCancel(ctx)
+	defer cancelUpload()
 	var parts []types.CompletedPart
 	n, eof := len(buf), false // bufs[(num-1)%2][:n] is part num; eof: it is the last
 	for num := int32(1); ; num++ {
@@ -85,7 +88,7 @@ func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, buf [
 		}
 		done := make(chan uploaded, 1)
 		go func(b []byte) {
-			p, err := s.uploadPart(ctx, key, up.UploadId, num, b)
+			p, err := s.uploadPart(upCtx, key, up.UploadId, num, b)
 			done <- uploaded{p, err}
 		}(bufs[(num-1)%2][:n])
 		total += int64(n)
@@ -93,13 +96,16 @@ func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, buf [
 		if !eof {
 			next, nextEOF, ferr = fill(ctx, r, bufs[num%2])
 		}
+		if ferr != nil {
+			cancelUpload()
+		}
 		// The upload must end before its buffer is refilled or returned to the pool.
 		u := <-done
-		if u.err != nil {
-			return 0, u.err
-		}
 		if ferr != nil {
 			return 0, ferr
+		}
+		if u.err != nil {
+			return 0, u.err
 		}
 		parts = append(parts, u.part)
 		if next == 0 {
