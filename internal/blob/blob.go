@@ -13,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"time"
 )
 
 // Errors returned by every Store. Backends wrap them with %w.
@@ -23,6 +24,8 @@ var (
 	ErrExists = errors.New("blob: already exists")
 	// ErrInvalidName means the name breaks the rules of ValidName.
 	ErrInvalidName = errors.New("blob: invalid name")
+	// ErrNoInfo means the store cannot list blobs with their ages (see ListInfo).
+	ErrNoInfo = errors.New("blob: store lists no write times")
 )
 
 // Store keeps named immutable blobs.
@@ -39,7 +42,44 @@ type Store interface {
 	Delete(ctx context.Context, name string) error
 	// List calls fn for each stored blob whose name starts with prefix, in no particular order.
 	// It is for maintenance (garbage collection, consistency checks), not for request paths.
+	//
+	// A listing is a hint, not a snapshot: on a shared store (S3-compatible stores with
+	// eventually consistent listings, a directory other nodes write to) it may miss blobs
+	// written just before or during it and show blobs deleted just before or during it. So a
+	// collector must never delete on a listing alone: it deletes a listed blob only when no
+	// reference to it exists when checked after the listing, and only when the blob is older
+	// than a grace period longer than any write in flight (a blob is written before the
+	// metadata that references it is committed, possibly on another node). ListInfo gives
+	// the ages; a deletion of a blob already gone answers ErrNotFound, which a collector
+	// treats as done.
 	List(ctx context.Context, prefix string, fn func(name string, size int64) error) error
+}
+
+// Info describes a listed blob.
+type Info struct {
+	Name string
+	Size int64
+	// Modified is when the blob was written, by the store's clock (which may differ from
+	// the caller's: compare with a margin).
+	Modified time.Time
+}
+
+// InfoLister is implemented by stores that can say when each blob was written, which a
+// collector needs to leave young blobs alone (see Store.List). Every backend in this module
+// implements it; use ListInfo to call it.
+type InfoLister interface {
+	// ListInfo is List with each blob's Info.
+	ListInfo(ctx context.Context, prefix string, fn func(Info) error) error
+}
+
+// ListInfo lists s like Store.List, with ages. It fails with ErrNoInfo when s cannot say when
+// its blobs were written, rather than report them all as old.
+func ListInfo(ctx context.Context, s Store, prefix string, fn func(Info) error) error {
+	l, ok := s.(InfoLister)
+	if !ok {
+		return ErrNoInfo
+	}
+	return l.ListInfo(ctx, prefix, fn)
 }
 
 // Reader reads one blob at random offsets.

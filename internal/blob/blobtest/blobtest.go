@@ -52,6 +52,7 @@ func RunOptions(t *testing.T, open func(t *testing.T) blob.Store, opt Options) {
 		{"List", testList},
 		{"ConcurrentDistinct", testConcurrentDistinct},
 		{"ConcurrentSameName", testConcurrentSameName},
+		{"ListInfo", testListInfo},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -85,8 +86,8 @@ func put(t *testing.T, s blob.Store, name string, b []byte) {
 	}
 }
 
-// readAll opens name and returns its content, checking Size against what was read.
-func readAll(t *testing.T, s blob.Store, name string) []byte {
+// ReadAll opens name in s and returns its content, checking Size against what was read.
+func ReadAll(t *testing.T, s blob.Store, name string) []byte {
 	t.Helper()
 	r, err := s.Open(context.Background(), name)
 	if err != nil {
@@ -105,7 +106,7 @@ func readAll(t *testing.T, s blob.Store, name string) []byte {
 
 func checkContent(t *testing.T, s blob.Store, name string, want []byte) {
 	t.Helper()
-	if got := readAll(t, s, name); !bytes.Equal(got, want) {
+	if got := ReadAll(t, s, name); !bytes.Equal(got, want) {
 		t.Fatalf("content of %q: %d bytes differing from the %d put", name, len(got), len(want))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coffer/coffer/internal/blob"
 )
@@ -159,5 +160,37 @@ func testConcurrentSameName(t *testing.T, s blob.Store) {
 	checkContent(t, s, "same/name", data(uint64(winner), 50000))
 	if got := list(t, s, ""); len(got) != 1 {
 		t.Fatalf("List = %v, want one blob", keys(got))
+	}
+}
+
+// testListInfo checks that a store listing ages agrees with List and dates its blobs around
+// their writing. Stores without ages must say so with blob.ErrNoInfo.
+func testListInfo(t *testing.T, s blob.Store) {
+	start := time.Now()
+	put(t, s, "li/a", data(1, 10))
+	put(t, s, "li/b", data(2, 20))
+	end := time.Now()
+	got := map[string]blob.Info{}
+	err := blob.ListInfo(context.Background(), s, "li/", func(i blob.Info) error { got[i.Name] = i; return nil })
+	if errors.Is(err, blob.ErrNoInfo) {
+		t.Skip("store lists no write times")
+	}
+	if err != nil {
+		t.Fatalf("ListInfo: %v", err)
+	}
+	want := list(t, s, "li/")
+	if len(got) != len(want) {
+		t.Fatalf("ListInfo found %d blobs, List %d", len(got), len(want))
+	}
+	// The store's clock may be coarse (S3 dates to the second) or slightly off.
+	const margin = 5 * time.Second
+	for n, size := range want {
+		i := got[n]
+		if i.Size != size {
+			t.Errorf("ListInfo size of %q = %d, List says %d", n, i.Size, size)
+		}
+		if i.Modified.Before(start.Add(-margin)) || i.Modified.After(end.Add(margin)) {
+			t.Errorf("ListInfo dates %q %v, outside its writing (%v to %v)", n, i.Modified, start, end)
+		}
 	}
 }

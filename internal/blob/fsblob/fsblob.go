@@ -15,7 +15,9 @@
 // if the name is taken), and fsyncs every directory it changed. A crash at any point leaves
 // either no blob or the whole blob under the name, plus at worst a temp file that New removes.
 //
-// One process at a time may use a directory: New deletes the temp files of any other writer.
+// New is for one process at a time on a directory: it deletes the temp files of any other
+// writer. Several processes, on one host or on several over a shared file system, use
+// NewShared (see shared.go).
 package fsblob
 
 import (
@@ -42,12 +44,16 @@ const (
 	bufSize = 256 << 10
 )
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store      = (*Store)(nil)
+	_ blob.InfoLister = (*Store)(nil)
+)
 
 // Store is a filesystem blob.Store. It is safe for concurrent use.
 type Store struct {
 	blobs string // absolute path of blobs/
 	tmp   string // absolute path of tmp/
+	host  string // the host's name as temp file names carry it
 	bufs  sync.Pool
 
 	mkMu    sync.Mutex // serialises directory creation
@@ -56,6 +62,12 @@ type Store struct {
 
 // New opens (creating if needed) a store rooted at dir and removes temp files left by a crash.
 func New(dir string) (*Store, error) {
+	return open(dir, func(fs.FileInfo) bool { return false })
+}
+
+// open opens (creating if needed) a store rooted at dir, removing the temp files that keep
+// does not claim.
+func open(dir string, keep func(fs.FileInfo) bool) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
@@ -66,7 +78,7 @@ func New(dir string) (*Store, error) {
 			return nil, fmt.Errorf("fsblob: create %s: %w", d, err)
 		}
 	}
-	if err := s.cleanTemp(); err != nil {
+	if _, err := s.sweepTemp(context.Background(), keep); err != nil {
 		return nil, err
 	}
 	// Make the skeleton itself durable, so a later fsync of a blob directory is enough.
@@ -76,20 +88,6 @@ func New(dir string) (*Store, error) {
 		}
 	}
 	return s, nil
-}
-
-// cleanTemp removes every file in tmp/: they are writes that never returned success.
-func (s *Store) cleanTemp() error {
-	ents, err := os.ReadDir(s.tmp)
-	if err != nil {
-		return fmt.Errorf("fsblob: read temp dir: %w", err)
-	}
-	for _, e := range ents {
-		if err := os.RemoveAll(filepath.Join(s.tmp, e.Name())); err != nil {
-			return fmt.Errorf("fsblob: remove leftover temp file: %w", err)
-		}
-	}
-	return nil
 }
 
 // path maps a valid blob name to its file path.
@@ -113,7 +111,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) (int64, error
 	if _, err := os.Lstat(dst); err == nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, blob.ErrExists)
 	}
-	f, err := os.CreateTemp(s.tmp, "put-*") // O_EXCL, mode 0600
+	f, err := s.createTemp()
 	if err != nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
 	}
@@ -133,10 +131,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) (int64, error
 	if err := s.ensureDir(filepath.Dir(dst)); err != nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
 	}
-	if err := os.Link(tmpName, dst); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return 0, fmt.Errorf("fsblob: put %q: %w", name, blob.ErrExists)
-		}
+	if err := link(tmpName, dst); err != nil {
 		return 0, fmt.Errorf("fsblob: put %q: %w", name, err)
 	}
 	if err := syncDir(filepath.Dir(dst)); err != nil {
@@ -283,6 +278,12 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 
 // List implements blob.Store. It walks only the directories that can hold names with prefix.
 func (s *Store) List(ctx context.Context, prefix string, fn func(name string, size int64) error) error {
+	return s.ListInfo(ctx, prefix, func(i blob.Info) error { return fn(i.Name, i.Size) })
+}
+
+// ListInfo implements blob.InfoLister: Modified is the file's modification time, the end of
+// its writing.
+func (s *Store) ListInfo(ctx context.Context, prefix string, fn func(blob.Info) error) error {
 	// Start at the deepest directory the prefix fully names: "ab/cd/x" starts at ab~/cd~.
 	root, base := s.blobs, ""
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
@@ -332,7 +333,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(name string, si
 			}
 			return err
 		}
-		return fn(name, fi.Size())
+		return fn(blob.Info{Name: name, Size: fi.Size(), Modified: fi.ModTime()})
 	})
 	if err != nil {
 		return fmt.Errorf("fsblob: list %q: %w", prefix, err)
@@ -359,6 +360,7 @@ func newStore(abs string) *Store {
 	return &Store{
 		blobs: filepath.Join(abs, blobsDir),
 		tmp:   filepath.Join(abs, tmpDir),
+		host:  hostTag(),
 		bufs:  sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }},
 	}
 }
