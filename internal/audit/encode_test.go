@@ -30,7 +30,7 @@ func corpus() []*Event {
 		e.RequestParameters = map[string]any{s: s, "z": json.RawMessage(`{"b":` + unescapedJSON(s) + `,"a":[1,2.5e3,true,null]}`),
 			"keyId": json.RawMessage(`"1234abcd"`), "spaced": json.RawMessage(" { \"k\" : \"<v>\" } "),
 			"nested": map[string]any{"y": []any{s, 1.5, false, nil, map[string]any{"b": s, "a": s}}, "x": nil},
-			"strs": []string{s, "a"}, "ctx": map[string]string{s: s, "a": "b"}, "n": float64(1e21), "i": 42, "neg": -0.000001,
+			"strs":   []string{s, "a"}, "ctx": map[string]string{s: s, "a": "b"}, "n": float64(1e21), "i": 42, "neg": -0.000001,
 			"empty": map[string]any{}, "nilraw": json.RawMessage(nil), "nillist": []any(nil)}
 		e.ResponseElements = map[string]any{"keyMetadata": map[string]any{"keyId": s, "creationDate": "Jan 2, 2026, 3:04:05 PM", "enabled": true}}
 		e.AdditionalEventData = map[string]any{s: true, "requestParametersOmitted": true}
