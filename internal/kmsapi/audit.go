@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
@@ -116,15 +117,15 @@ func requestParameters(body []byte) map[string]any {
 
 // eachMember calls fn with each member of valid JSON in order, its value a json.RawMessage
 // of the body's own bytes; none when the JSON is not an object. It reports false, having
-// called fn for none, for an object with a member name holding escapes, which it leaves to
-// the decoder. One pass over the body instead of a second decode (the operation has decoded
+// called fn for none, for an object with a member name holding escapes or invalid UTF-8,
+// which it leaves to the decoder. One pass over the body instead of a second decode (the operation has decoded
 // it once).
 func eachMember(b []byte, fn func(string, json.RawMessage)) bool {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return true
 	}
-	if bytes.IndexByte(b, '\\') >= 0 && namesEscaped(b, i) {
+	if namesEscaped(b, i) {
 		return false
 	}
 	i = skipSpace(b, i+1)
@@ -142,11 +143,12 @@ func eachMember(b []byte, fn func(string, json.RawMessage)) bool {
 	return true
 }
 
-// namesEscaped reports whether a member name of the valid JSON object at b[i] holds an escape.
+// namesEscaped reports whether a member name of the valid JSON object at b[i] holds an escape
+// or invalid UTF-8 (which the decoder reads as U+FFFD).
 func namesEscaped(b []byte, i int) bool {
 	for i = skipSpace(b, i+1); i < len(b) && b[i] == '"'; {
 		end := stringEnd(b, i)
-		if bytes.IndexByte(b[i:end], '\\') >= 0 {
+		if name := b[i+1 : end-1]; bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
 			return true
 		}
 		i = valueEnd(b, skipSpace(b, skipSpace(b, end)+1))

@@ -31,7 +31,7 @@ var parameterBodies = []string{
 	"{\"KeyId\":\"k\",\n\t\"Nested\":{\"a\":[{\"b\":\"}]\\\"\"},[],{}],\"c\":-1.5e10}}",
 	`{"CiphertextBlob":"eA==","Plaintext":"eA=="}`, `{"plaintext":"eA==","keyId":"k"}`,
 	`{"KeyId":"first","KeyId":"second"}`, `{"Key\u0049d":"escaped name","Other":"x"}`, `{"a\"b":"quote in name"}`,
-	`{"Description":"line\u2028sep \ud83d\udd11 \"quoted\" \\ back"}`, `{"empty":"","n":0,"t":true,"f":false}`,
+	"{\"\x8d\":\"invalid UTF-8 in a name\"}", `{"Description":"line\u2028sep \ud83d\udd11 \"quoted\" \\ back"}`, `{"empty":"","n":0,"t":true,"f":false}`,
 }
 
 func TestRequestParametersOnePass(t *testing.T) {
