@@ -101,13 +101,20 @@ func ClientIP(remoteAddr string) netip.Addr {
 // does not give (aws:username for a role session, the principal keys of an anonymous request)
 // are absent.
 func (r *Request) GlobalConditions() map[string][]string {
-	// Every request builds this map, so its one-value lists share one array.
+	m := make(map[string][]string, 16)
+	r.PutGlobalConditions(m)
+	return m
+}
+
+// PutGlobalConditions puts the global condition keys of GlobalConditions into m, for a
+// caller that reuses its maps.
+func (r *Request) PutGlobalConditions(m map[string][]string) {
+	// Every request builds these, so their one-value lists share one array.
 	vals := make([]string, 0, 14)
 	one := func(v string) []string {
 		vals = append(vals, v)
 		return vals[len(vals)-1 : len(vals) : len(vals)]
 	}
-	m := make(map[string][]string, 16)
 	m["aws:securetransport"] = one(boolString(r.SecureTransport))
 	m["aws:currenttime"] = one(r.Time.UTC().Format(time.RFC3339))
 	m["aws:epochtime"] = one(strconv.FormatInt(r.Time.Unix(), 10))
@@ -121,7 +128,7 @@ func (r *Request) GlobalConditions() map[string][]string {
 	}
 	p := r.Principal
 	if p.Type == PrincipalAnonymous || p.Type == "" {
-		return m
+		return
 	}
 	m["aws:principalarn"] = one(p.ARN)
 	if p.RoleARN != "" {
@@ -134,7 +141,6 @@ func (r *Request) GlobalConditions() map[string][]string {
 	if p.UserName != "" {
 		m["aws:username"] = one(p.UserName)
 	}
-	return m
 }
 
 func boolString(b bool) string {
