@@ -111,3 +111,27 @@ func FuzzMarshalEvent(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMarshalEvent compares MarshalEvent with json.Marshal on a GenerateDataKey record as
+// the KMS makes it (request members as raw JSON, TLS details, one resource).
+func BenchmarkMarshalEvent(b *testing.B) {
+	e := sampleEvent(1)
+	e.EventVersion, e.EventTime, e.EventID, e.RequestID = EventVersion, "2026-12-02T10:00:00Z", "6f1c2a9e-3b1d-4c9e-9f3a-2d5b8e7c1a40", "0f2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b"
+	e.EventName, e.UserAgent = "GenerateDataKey", "aws-sdk-go-v2/1.47.7 os/linux lang/go#1.26 api/kms#1.62.4"
+	e.RequestParameters = map[string]any{"keyId": json.RawMessage(`"1234abcd-12ab-34cd-56ef-1234567890ab"`), "keySpec": json.RawMessage(`"AES_256"`),
+		"encryptionContext": json.RawMessage(`{"aws:s3:arn":"arn:aws:s3:::coffer-bench/object"}`)}
+	e.TLSDetails = &TLSDetails{TLSVersion: "TLSv1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", ClientProvidedHostHeader: "127.0.0.1:9000"}
+	for _, bc := range []struct {
+		name string
+		fn   func(*Event) ([]byte, error)
+	}{{"json.Marshal", func(e *Event) ([]byte, error) { return json.Marshal(e) }}, {"MarshalEvent", MarshalEvent}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.fn(e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
