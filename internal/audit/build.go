@@ -81,7 +81,29 @@ func TLS(cs *tls.ConnectionState, host string) *TLSDetails {
 	if cs.Version == tls.VersionTLS12 {
 		v = "TLSv1.2"
 	}
-	return &TLSDetails{TLSVersion: v, CipherSuite: tls.CipherSuiteName(cs.CipherSuite), ClientProvidedHostHeader: host}
+	return &TLSDetails{TLSVersion: v, CipherSuite: cipherSuiteName(cs.CipherSuite), ClientProvidedHostHeader: host}
+}
+
+// cipherSuiteName is tls.CipherSuiteName without its cost for the suites a server negotiates
+// (tls.CipherSuiteName builds the list of every suite on each call).
+func cipherSuiteName(id uint16) string {
+	switch id {
+	case tls.TLS_AES_128_GCM_SHA256:
+		return "TLS_AES_128_GCM_SHA256"
+	case tls.TLS_AES_256_GCM_SHA384:
+		return "TLS_AES_256_GCM_SHA384"
+	case tls.TLS_CHACHA20_POLY1305_SHA256:
+		return "TLS_CHACHA20_POLY1305_SHA256"
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:
+		return "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+	case tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:
+		return "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+	case tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:
+		return "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+	case tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:
+		return "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+	}
+	return tls.CipherSuiteName(id)
 }
 
 // Fail marks the call as failed with the error code the client got (the KMS exception name,

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"net/netip"
 	"testing"
@@ -70,5 +71,19 @@ func TestServiceEvent(t *testing.T) {
 	}
 	if _, ok := m["requestParameters"]; !ok {
 		t.Errorf("requestParameters missing, want null: %s", b)
+	}
+}
+
+func TestCipherSuiteName(t *testing.T) {
+	suites := append(tls.CipherSuites(), tls.InsecureCipherSuites()...)
+	for _, s := range suites {
+		t.Run(s.Name, func(t *testing.T) {
+			if got := cipherSuiteName(s.ID); got != tls.CipherSuiteName(s.ID) {
+				t.Errorf("cipherSuiteName(%#04x) = %q, want %q", s.ID, got, tls.CipherSuiteName(s.ID))
+			}
+		})
+	}
+	if got := cipherSuiteName(0x1234); got != "0x1234" {
+		t.Errorf("unknown suite: %q", got)
 	}
 }

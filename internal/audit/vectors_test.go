@@ -28,7 +28,7 @@ func vectorFiles(t *testing.T) map[string][]byte {
 	for i := range recs {
 		e := sampleEvent(i + 1)
 		e.EventVersion, e.EventTime, e.EventID = EventVersion, fmt.Sprintf("2026-12-02T10:00:0%dZ", i), fmt.Sprintf("00000000-0000-4000-8000-00000000000%d", i+1)
-		recs[i], _ = json.Marshal(e)
+		recs[i], _ = MarshalEvent(e)
 	}
 	r1, r2 := recs[0], recs[1]
 	journal := appendFrame(appendFrame([]byte(journalMagic), r1), r2)

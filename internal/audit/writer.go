@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -221,12 +220,12 @@ func marshalCopies(e *Event) ([][]byte, error) {
 	if len(others) > 0 && e.SharedEventID == "" {
 		e.SharedEventID = newUUID()
 	}
-	payload, err := json.Marshal(e)
+	payload, err := MarshalEvent(e)
 	if err != nil {
 		return nil, fmt.Errorf("audit record: %w", err)
 	}
 	if len(payload) > maxFieldSize && omitLargeFields(e) {
-		if payload, err = json.Marshal(e); err != nil {
+		if payload, err = MarshalEvent(e); err != nil {
 			return nil, fmt.Errorf("audit record: %w", err)
 		}
 	}
@@ -237,7 +236,7 @@ func marshalCopies(e *Event) ([][]byte, error) {
 	for _, account := range others {
 		c := *e
 		c.EventID, c.RecipientAccountID = newUUID(), account
-		b, err := json.Marshal(&c)
+		b, err := MarshalEvent(&c)
 		if err != nil {
 			return nil, fmt.Errorf("audit record: %w", err)
 		}
@@ -280,7 +279,7 @@ func omitLargeFields(e *Event) bool {
 		name string
 		m    *map[string]any
 	}{{"requestParameters", &e.RequestParameters}, {"responseElements", &e.ResponseElements}, {"additionalEventData", &e.AdditionalEventData}} {
-		if b, err := json.Marshal(*f.m); err != nil || len(b) > maxFieldSize {
+		if b, err := appendMap(nil, *f.m); err != nil || len(b) > maxFieldSize {
 			*f.m = nil
 			omitted = append(omitted, f.name)
 		}

@@ -101,35 +101,46 @@ func ClientIP(remoteAddr string) netip.Addr {
 // does not give (aws:username for a role session, the principal keys of an anonymous request)
 // are absent.
 func (r *Request) GlobalConditions() map[string][]string {
-	m := map[string][]string{
-		"aws:securetransport":        {boolString(r.SecureTransport)},
-		"aws:currenttime":            {r.Time.UTC().Format(time.RFC3339)},
-		"aws:epochtime":              {strconv.FormatInt(r.Time.Unix(), 10)},
-		"aws:multifactorauthpresent": {"false"},
-		"aws:principaltype":          {r.Principal.Type},
-		"aws:requestedregion":        {r.Region},
-		"aws:viaawsservice":          {"false"},
-		"aws:principalisawsservice":  {"false"},
+	m := make(map[string][]string, 16)
+	r.PutGlobalConditions(m)
+	return m
+}
+
+// PutGlobalConditions puts the global condition keys of GlobalConditions into m, for a
+// caller that reuses its maps.
+func (r *Request) PutGlobalConditions(m map[string][]string) {
+	// Every request builds these, so their one-value lists share one array.
+	vals := make([]string, 0, 14)
+	one := func(v string) []string {
+		vals = append(vals, v)
+		return vals[len(vals)-1 : len(vals) : len(vals)]
 	}
+	m["aws:securetransport"] = one(boolString(r.SecureTransport))
+	m["aws:currenttime"] = one(r.Time.UTC().Format(time.RFC3339))
+	m["aws:epochtime"] = one(strconv.FormatInt(r.Time.Unix(), 10))
+	m["aws:multifactorauthpresent"] = one("false")
+	m["aws:principaltype"] = one(r.Principal.Type)
+	m["aws:requestedregion"] = one(r.Region)
+	m["aws:viaawsservice"] = one("false")
+	m["aws:principalisawsservice"] = one("false")
 	if r.SourceIP.IsValid() {
-		m["aws:sourceip"] = []string{r.SourceIP.String()}
+		m["aws:sourceip"] = one(r.SourceIP.String())
 	}
 	p := r.Principal
 	if p.Type == PrincipalAnonymous || p.Type == "" {
-		return m
+		return
 	}
-	m["aws:principalarn"] = []string{p.ARN}
+	m["aws:principalarn"] = one(p.ARN)
 	if p.RoleARN != "" {
-		m["aws:principalarn"] = []string{p.RoleARN}
+		m["aws:principalarn"] = one(p.RoleARN)
 	}
-	m["aws:principalaccount"] = []string{p.AccountID}
+	m["aws:principalaccount"] = one(p.AccountID)
 	if p.UserID != "" {
-		m["aws:userid"] = []string{p.UserID}
+		m["aws:userid"] = one(p.UserID)
 	}
 	if p.UserName != "" {
-		m["aws:username"] = []string{p.UserName}
+		m["aws:username"] = one(p.UserName)
 	}
-	return m
 }
 
 func boolString(b bool) string {

@@ -87,12 +87,19 @@ func canonicalContext(ctx map[string]string) ([]byte, error) {
 
 var errContextTooLarge = errors.New("kms: encryption context too large")
 
-// blobAEAD derives the single-use AES-256-GCM key and nonce of one blob.
-func blobAEAD(material []byte, seed []byte) (cipher.AEAD, []byte, error) {
+// blobPRK is HKDF-Extract of material (no salt): the first half of the HKDF that derives every
+// blob's key, the same for all blobs under the material, so it is kept with it (material.blobPRK).
+func blobPRK(material []byte) ([]byte, error) {
+	return hkdf.Extract(sha256.New, material, nil)
+}
+
+// blobAEAD derives the single-use AES-256-GCM key and nonce of one blob from the material's
+// blobPRK: HKDF-Expand of the seed, which with blobPRK is HKDF-SHA256(material, no salt, info).
+func blobAEAD(prk []byte, seed []byte) (cipher.AEAD, []byte, error) {
 	info := make([]byte, 0, 18+len(seed))
 	info = append(info, "coffer kms blob v1"...)
 	info = append(info, seed...)
-	okm, err := hkdf.Key(sha256.New, material, nil, string(info), 44)
+	okm, err := hkdf.Expand(sha256.New, prk, string(info), 44)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -112,8 +119,18 @@ func blobAEAD(material []byte, seed []byte) (cipher.AEAD, []byte, error) {
 
 // sealBlob encrypts plaintext under material with header h and encryption context ctx.
 func sealBlob(material []byte, h blobHeader, ctx []byte, plaintext []byte) ([]byte, error) {
+	prk, err := blobPRK(material)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(prk)
+	return sealBlobPRK(prk, h, ctx, plaintext)
+}
+
+// sealBlobPRK is sealBlob under the material's blobPRK.
+func sealBlobPRK(prk []byte, h blobHeader, ctx []byte, plaintext []byte) ([]byte, error) {
 	head := h.marshal()
-	aead, nonce, err := blobAEAD(material, h.Seed[:])
+	aead, nonce, err := blobAEAD(prk, h.Seed[:])
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +142,18 @@ func sealBlob(material []byte, h blobHeader, ctx []byte, plaintext []byte) ([]by
 
 // openBlob authenticates and decrypts the sealed part of a parsed blob.
 func openBlob(material []byte, h blobHeader, sealed []byte, ctx []byte) ([]byte, error) {
+	prk, err := blobPRK(material)
+	if err != nil {
+		return nil, errBadBlob
+	}
+	defer clear(prk)
+	return openBlobPRK(prk, h, sealed, ctx)
+}
+
+// openBlobPRK is openBlob under the material's blobPRK.
+func openBlobPRK(prk []byte, h blobHeader, sealed []byte, ctx []byte) ([]byte, error) {
 	head := h.marshal()
-	aead, nonce, err := blobAEAD(material, h.Seed[:])
+	aead, nonce, err := blobAEAD(prk, h.Seed[:])
 	if err != nil {
 		return nil, errBadBlob
 	}

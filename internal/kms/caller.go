@@ -21,8 +21,11 @@ type Caller struct {
 	Policies        []*policy.Policy
 	SessionPolicies []*policy.Policy
 	// Conditions are the request's global condition keys (aws:..., lower-cased names), nil
-	// when the caller is known only by account and ARN.
+	// when the caller is known only by account and ARN or by its request.
 	Conditions map[string][]string
+	// request is the caller's request when CallerFrom made it: its global condition keys
+	// are put straight into each authorization's map (callerConditions), not built first.
+	request *iam.Request
 	// ViaService is kms:ViaService of a call an AWS service makes on the principal's behalf
 	// (e.g. s3.us-east-1.amazonaws.com), "" for a direct call; for policy conditions.
 	ViaService string
@@ -34,7 +37,7 @@ func CallerFrom(r *iam.Request) Caller {
 	return Caller{
 		Account: p.AccountID, ARN: p.ARN, RoleARN: p.RoleARN,
 		Policies: p.Policies, SessionPolicies: p.SessionPolicies,
-		Conditions: r.GlobalConditions(),
+		request: r,
 	}
 }
 

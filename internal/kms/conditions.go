@@ -42,6 +42,9 @@ func (s *Service) callerConditions(c Caller) map[string][]string {
 	if m == nil {
 		m = make(map[string][]string, 32)
 	}
+	if c.request != nil {
+		c.request.PutGlobalConditions(m)
+	}
 	for k, v := range c.Conditions {
 		m[k] = v
 	}

@@ -32,17 +32,21 @@ type entry struct {
 
 // material is unsealed key material in the form its operations need. It never prints.
 type material struct {
-	sym  secret.Key    // SYMMETRIC_DEFAULT (32 bytes)
-	hmac []byte        // HMAC_*: raw key bytes
-	priv crypto.Signer // RSA and NIST ECC
-	k1   *secp256k1.PrivateKey
-	ml   *mldsaKey // ML_DSA_*
+	sym secret.Key // SYMMETRIC_DEFAULT (32 bytes)
+	// blobPRK is HKDF-Extract of sym, the half of each blob's key derivation that is the
+	// same for every blob (blobPRK in blob.go), kept so that a seal or open does only the other.
+	blobPRK secret.Key
+	hmac    []byte        // HMAC_*: raw key bytes
+	priv    crypto.Signer // RSA and NIST ECC
+	k1      *secp256k1.PrivateKey
+	ml      *mldsaKey // ML_DSA_*
 }
 
 func (*material) String() string { return "REDACTED" }
 
 func (m *material) destroy() {
 	m.sym.Destroy()
+	m.blobPRK.Destroy()
 	clear(m.hmac) // best effort; parsed asymmetric keys cannot be wiped
 }
 
@@ -166,7 +170,16 @@ func decodeMaterial(specName string, raw []byte) (*material, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &material{sym: k}, nil
+		prk, err := blobPRK(raw)
+		if err != nil {
+			return nil, err
+		}
+		defer clear(prk)
+		pk, err := secret.FromBytes(prk)
+		if err != nil {
+			return nil, err
+		}
+		return &material{sym: k, blobPRK: pk}, nil
 	case sp.hmacLen > 0:
 		if len(raw) != sp.hmacLen {
 			return nil, errors.New("kms: hmac material length")

@@ -103,7 +103,7 @@ func (s *Service) seal(ctx context.Context, e *entry, ec map[string]string, plai
 	h := blobHeader{Version: v.Number}
 	h.KeyID, _ = parseUUID(e.key.ID)
 	rand.Read(h.Seed[:])
-	blob, err := sealBlob(m.sym.RevealBytes(), h, aad, plaintext)
+	blob, err := sealBlobPRK(m.blobPRK.RevealBytes(), h, aad, plaintext)
 	if err != nil {
 		return nil, s.internal("seal blob", err)
 	}
@@ -228,7 +228,7 @@ func (s *Service) openWith(ctx context.Context, e *entry, h blobHeader, sealed [
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pt, err := openBlob(m.sym.RevealBytes(), h, sealed, aad)
+	pt, err := openBlobPRK(m.blobPRK.RevealBytes(), h, sealed, aad)
 	if err != nil {
 		return nil, nil, nil, errCiphertext
 	}

@@ -1,10 +1,12 @@
 package kmsapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
@@ -86,18 +88,148 @@ func encryptionAlgorithm(out any) string {
 // camelCase, values as given, without the members never logged. A body that is not a JSON
 // object has none.
 func requestParameters(body []byte) map[string]any {
-	var members map[string]json.RawMessage
-	if json.Unmarshal(body, &members) != nil || len(members) == 0 {
+	if !json.Valid(body) {
 		return nil
 	}
-	params := make(map[string]any, len(members))
-	for name, v := range members {
-		if secretMember(name) {
-			continue
+	params := make(map[string]any, 8)
+	n := 0
+	add := func(name string, v json.RawMessage) {
+		n++
+		if !secretMember(name) {
+			params[memberName(name)] = v
 		}
-		params[audit.MemberName(name)] = v
+	}
+	if !eachMember(body, add) {
+		// A member name with escapes: the decoder's reading of it is the one that counts.
+		var members map[string]json.RawMessage
+		json.Unmarshal(body, &members)
+		clear(params)
+		n = 0
+		for name, v := range members {
+			add(name, v)
+		}
+	}
+	if n == 0 {
+		return nil
 	}
 	return params
+}
+
+// eachMember calls fn with each member of valid JSON in order, its value a json.RawMessage
+// of the body's own bytes; none when the JSON is not an object. It reports false, having
+// called fn for none, for an object with a member name holding escapes or invalid UTF-8,
+// which it leaves to the decoder. One pass over the body instead of a second decode (the operation has decoded
+// it once).
+func eachMember(b []byte, fn func(string, json.RawMessage)) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return true
+	}
+	if namesEscaped(b, i) {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	for i < len(b) && b[i] == '"' {
+		end := stringEnd(b, i)
+		name := string(b[i+1 : end-1])
+		i = skipSpace(b, skipSpace(b, end)+1) // past the colon
+		vend := valueEnd(b, i)
+		fn(name, json.RawMessage(b[i:vend]))
+		i = skipSpace(b, vend)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return true
+}
+
+// namesEscaped reports whether a member name of the valid JSON object at b[i] holds an escape
+// or invalid UTF-8 (which the decoder reads as U+FFFD).
+func namesEscaped(b []byte, i int) bool {
+	for i = skipSpace(b, i+1); i < len(b) && b[i] == '"'; {
+		end := stringEnd(b, i)
+		if name := b[i+1 : end-1]; bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
+			return true
+		}
+		i = valueEnd(b, skipSpace(b, skipSpace(b, end)+1))
+		if i = skipSpace(b, i); i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the string that starts at b[i] (a quote).
+func stringEnd(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd returns the index after the value of valid JSON that starts at b[i].
+func valueEnd(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			i = stringEnd(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of a literal at the end of the object
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
+}
+
+// memberName is audit.MemberName without an allocation for the members of the calls made
+// most (GenerateDataKey, Decrypt, Encrypt).
+func memberName(name string) string {
+	switch name {
+	case "KeyId":
+		return "keyId"
+	case "KeySpec":
+		return "keySpec"
+	case "EncryptionContext":
+		return "encryptionContext"
+	case "EncryptionAlgorithm":
+		return "encryptionAlgorithm"
+	case "NumberOfBytes":
+		return "numberOfBytes"
+	case "GrantTokens":
+		return "grantTokens"
+	case "DryRun":
+		return "dryRun"
+	}
+	return audit.MemberName(name)
 }
 
 func secretMember(name string) bool {

@@ -24,18 +24,35 @@ type keyCache struct {
 type cachedKey struct {
 	secretHash [sha256.Size]byte
 	key        [sha256.Size]byte
+	// signers are signers under key, kept for the next requests: setting up an HMAC's
+	// keyed state costs more than the HMAC of a request's string to sign.
+	signers *sync.Pool
 }
 
 // signingKey returns HMAC chain "AWS4"+secret → date → region → service →
 // "aws4_request", from the cache when possible.
 func (c *keyCache) signingKey(accessKey string, secret []byte, date, region, service string) [sha256.Size]byte {
+	return c.entry(accessKey, secret, date, region, service).key
+}
+
+// signer returns a signer under the signing key of signingKey, and the pool to give it back
+// to (putSigner) once the request no longer needs it.
+func (c *keyCache) signer(accessKey string, secret []byte, date, region, service string) (*signer, *sync.Pool) {
+	e := c.entry(accessKey, secret, date, region, service)
+	if sg, ok := e.signers.Get().(*signer); ok {
+		return sg, e.signers
+	}
+	return newSigner(e.key), e.signers
+}
+
+func (c *keyCache) entry(accessKey string, secret []byte, date, region, service string) cachedKey {
 	id := accessKey + "\x00" + date + "\x00" + region + "\x00" + service
 	sum := sha256.Sum256(secret)
 	c.mu.Lock()
 	e, ok := c.m[id]
 	c.mu.Unlock()
 	if ok && subtle.ConstantTimeCompare(e.secretHash[:], sum[:]) == 1 {
-		return e.key
+		return e
 	}
 	k := deriveKey(secret, date, region, service)
 	c.mu.Lock()
@@ -49,9 +66,10 @@ func (c *keyCache) signingKey(accessKey string, secret []byte, date, region, ser
 			break
 		}
 	}
-	c.m[id] = cachedKey{secretHash: sum, key: k}
+	e = cachedKey{secretHash: sum, key: k, signers: &sync.Pool{}}
+	c.m[id] = e
 	c.mu.Unlock()
-	return k
+	return e
 }
 
 // deriveKey computes the SigV4 signing key. The intermediate buffers hold key

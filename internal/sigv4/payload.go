@@ -26,6 +26,12 @@ const (
 	modeBuffered                                    // no x-amz-content-sha256: body read and hashed by Verify
 )
 
+// streaming reports a chunked body (aws-chunked), whose reader verifies each chunk's signature
+// as it is read.
+func (m payloadMode) streaming() bool {
+	return m == modeStreaming || m == modeStreamingTrailer || m == modeStreamingUnsignedTrailer
+}
+
 // classifyPayload maps an x-amz-content-sha256 value to a payload mode; for a
 // hex hash it decodes the digest into want.
 func classifyPayload(v string, want *[sha256.Size]byte) (payloadMode, error) {

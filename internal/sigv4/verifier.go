@@ -374,9 +374,7 @@ func (v *Verifier) finish(r *http.Request, a *Auth, p *authParams, params []quer
 	}
 	amzDate := a.Date.Format(amzDateLayout)
 	scope := p.cred.scope()
-	key := v.keys.signingKey(p.cred.accessKey, secret, p.cred.date, p.cred.region, p.cred.service)
-	sg := newSigner(key)
-	clear(key[:])
+	sg, signers := v.keys.signer(p.cred.accessKey, secret, p.cred.date, p.cred.region, p.cred.service)
 	rawDiffers := a.Service == "s3" && string(uri) != raw
 	buf = appendStringToSign(uri, r, p, params, skip, sha, amzDate, scope)
 	match := hmac.Equal(sg.sign(buf), p.signature[:])
@@ -387,9 +385,14 @@ func (v *Verifier) finish(r *http.Request, a *Auth, p *authParams, params []quer
 		match = hmac.Equal(sg.sign(buf), p.signature[:])
 	}
 	if !match {
+		signers.Put(sg)
 		return nil, ErrSignatureDoesNotMatch
 	}
-	if err := setBody(r, a, mode, want, buffered, sg, amzDate, scope, p.signature); err != nil {
+	err := setBody(r, a, mode, want, buffered, sg, amzDate, scope, p.signature)
+	if !mode.streaming() {
+		signers.Put(sg) // only a chunked body keeps the signer, to verify its chunks
+	}
+	if err != nil {
 		return nil, err
 	}
 	return a, nil
