@@ -18,6 +18,11 @@ commands:
   account create --data DIR [--name NAME]
                      add an account with a root access key to a stopped server's data
                      directory and print the key once
+  kms-root wrap --data DIR --kms-root-pkcs11 module=...,token=...,pin-file=...
+                     move a stopped server's KMS root key into an HSM: it is written wrapped
+                     by a key on the token, and the plaintext file is overwritten and removed
+  kms-root unwrap --data DIR --kms-root-pkcs11 ...
+                     take it out again, back to DIR/kms/root.key (or --kms-root-key-file)
 `
 
 func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -26,6 +31,8 @@ func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		return runAdminCheck(args[1:], stdout, stderr, getenv)
 	case len(args) > 1 && args[0] == "account" && args[1] == "create":
 		return runAccountCreate(args[2:], stdout, stderr, getenv)
+	case len(args) > 0 && args[0] == "kms-root":
+		return runKMSRoot(args[1:], stdout, stderr, getenv)
 	case len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):
 		fmt.Fprint(stdout, adminUsage)
 		return 0

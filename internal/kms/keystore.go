@@ -356,6 +356,22 @@ func (h *keyStoreConns) connected(id string) HSMToken {
 	return nil
 }
 
+// lost records that the connected store id's HSM dropped under tok and could not be logged in
+// to again: the store is FAILED with the ConnectionErrorCode of err, and tok is closed. It
+// reports false when the store's connection had already changed.
+func (h *keyStoreConns) lost(id string, tok HSMToken, err error) bool {
+	h.mu.Lock()
+	conn := h.conns[id]
+	if conn == nil || conn.state != StateConnected || conn.token != tok {
+		h.mu.Unlock()
+		return false
+	}
+	h.conns[id] = &keyStoreConn{state: StateFailed, errCode: connectionErrorCode(err), err: err}
+	h.mu.Unlock()
+	tok.Close()
+	return true
+}
+
 // disconnect closes a store's connection, if any.
 func (h *keyStoreConns) disconnect(id string) {
 	h.mu.Lock()

@@ -95,35 +95,50 @@ func newFileRootKey(key []byte) (*FileRootKey, error) {
 const recordMACLabel = "coffer kms record mac v1"
 
 func createRootKeyFile(path string) ([]byte, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	// O_EXCL: two processes starting at once must not each write a different key.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := writeNewFile(path, key); err != nil {
 		return nil, err
 	}
-	if _, err := f.Write(key); err != nil {
+	return key, nil
+}
+
+// writeNewFile writes data to a new file of mode 0600 (parent directories 0700) and syncs it
+// and its directory. O_EXCL: two processes starting at once must not each write a different
+// key.
+func writeNewFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
 		f.Close()
 		os.Remove(path)
-		return nil, err
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
 	if err := f.Close(); err != nil {
-		return nil, err
+		return err
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
+	return syncParent(path)
+}
+
+// syncParent syncs the directory of path, so that a new or removed entry outlives a crash.
+func syncParent(path string) error {
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
 	}
-	return key, nil
+	defer d.Close()
+	return d.Sync()
 }
 
 // Seal implements RootKey (SPEC.md §2).
