@@ -28,7 +28,11 @@ const (
 // hsmEnv is a KMS server with one SoftHSM2 token configured as HSM testCluster, whose calls
 // an audittest.Recorder records.
 func hsmEnv(t *testing.T) (*env, pkcs11hsm.Config, *pkcs11hsm.HSMs) {
-	cfg := softhsmtest.Token(t, testCluster, "coffer-test")
+	return hsmEnvOf(t, softhsmtest.Token(t, testCluster, "coffer-test"))
+}
+
+// hsmEnvOf is hsmEnv with the HSM configured as cfg.
+func hsmEnvOf(t *testing.T, cfg pkcs11hsm.Config) (*env, pkcs11hsm.Config, *pkcs11hsm.HSMs) {
 	hsms, err := pkcs11hsm.New([]pkcs11hsm.Config{cfg})
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm"
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm/softhsmtest"
 	"github.com/coffer/coffer/internal/server"
-	"github.com/miekg/pkcs11"
 )
 
 // rootHSM is a fresh SoftHSM2 token configured as --kms-root-pkcs11 would configure it.
@@ -179,7 +178,7 @@ func TestKMSRootHSMRefusedStarts(t *testing.T) {
 			}
 			t.Cleanup(func() { os.Remove(filepath.Join(dir, "kms", "root.key")) })
 		}, "holds a plaintext root key: move it into the HSM with `coffer admin kms-root wrap`"},
-		{"wrapping key gone from the token", server.Config{KMSRootHSM: h}, func(t *testing.T) { destroyTokenKey(t, cfg, ckms.DefaultRootWrapLabel) },
+		{"wrapping key gone from the token", server.Config{KMSRootHSM: h}, func(t *testing.T) { softhsmtest.DestroyKey(t, cfg, ckms.DefaultRootWrapLabel) },
 			`the HSM has no key labelled "coffer-kms-root", which wraps the root key`},
 	}
 	for _, tc := range tests {
@@ -206,38 +205,4 @@ func TestKMSRootHSMRefusedStarts(t *testing.T) {
 		})
 	}
 	wantRootFiles(t, dir, false, true)
-}
-
-// destroyTokenKey destroys the key labelled label on cfg's token, as a token administrator
-// could.
-func destroyTokenKey(t *testing.T, cfg pkcs11hsm.Config, label string) {
-	t.Helper()
-	p := pkcs11.New(cfg.Module)
-	if err := p.Initialize(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { p.Finalize(); p.Destroy() }()
-	slots, err := p.GetSlotList(true)
-	if err != nil || len(slots) == 0 {
-		t.Fatalf("slots: %v", err)
-	}
-	sess, err := p.OpenSession(slots[0], pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.CloseSession(sess)
-	if err := p.Login(sess, pkcs11.CKU_USER, softhsmtest.PIN); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.FindObjectsInit(sess, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_LABEL, label)}); err != nil {
-		t.Fatal(err)
-	}
-	found, _, err := p.FindObjects(sess, 1)
-	p.FindObjectsFinal(sess)
-	if err != nil || len(found) != 1 {
-		t.Fatalf("the key labelled %s: %v, %d found", label, err, len(found))
-	}
-	if err := p.DestroyObject(sess, found[0]); err != nil {
-		t.Fatal(err)
-	}
 }

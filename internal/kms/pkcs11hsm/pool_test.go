@@ -14,7 +14,6 @@ import (
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm"
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm/softhsmtest"
-	"github.com/miekg/pkcs11"
 )
 
 // connect logs in to cfg's token and makes an AES key labelled "k" on it.
@@ -97,7 +96,7 @@ func TestTokenReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("reset", func(t *testing.T) {
-		resetToken(t, cfg)
+		softhsmtest.Reset(t, cfg)
 		if err := roundTrip(ctx, tok, 2); err != nil {
 			t.Fatalf("after a reset: %v", err)
 		}
@@ -106,7 +105,7 @@ func TestTokenReset(t *testing.T) {
 		if err := os.WriteFile(cfg.PINFile, []byte("not-the-pin\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		resetToken(t, cfg)
+		softhsmtest.Reset(t, cfg)
 		if err := roundTrip(ctx, tok, 3); !errors.Is(err, kms.ErrHSMCredentials) {
 			t.Fatalf("err = %v, want ErrHSMCredentials", err)
 		}
@@ -123,22 +122,6 @@ func TestTokenReset(t *testing.T) {
 			t.Fatalf("err = %v, want ErrHSMDisconnected", err)
 		}
 	})
-}
-
-// resetToken closes every session this process has on cfg's token, through the module's own
-// C_CloseAllSessions (the module is loaded once per process, so this reaches the pool's
-// sessions).
-func resetToken(t *testing.T, cfg pkcs11hsm.Config) {
-	t.Helper()
-	p := pkcs11.New(cfg.Module)
-	defer p.Destroy() // no C_Finalize: the pool's library stays initialised
-	slots, err := p.GetSlotList(true)
-	if err != nil || len(slots) == 0 {
-		t.Fatalf("slots: %v", err)
-	}
-	if err := p.CloseAllSessions(slots[0]); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // BenchmarkTokenSeal measures Seal and Open on one token from parallel goroutines, with a pool

@@ -92,24 +92,8 @@ func TestHSMBlobVector(t *testing.T) {
 
 // importKey puts a known AES key on the token, as no key Coffer generates can be read back.
 func importKey(t *testing.T, cfg pkcs11hsm.Config, label string, key []byte) {
-	p := pkcs11.New(cfg.Module)
-	if err := p.Initialize(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { p.Finalize(); p.Destroy() }()
-	slots, err := p.GetSlotList(true)
-	if err != nil || len(slots) == 0 {
-		t.Fatalf("slots: %v", err)
-	}
-	sess, err := p.OpenSession(slots[0], pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.CloseSession(sess)
-	if err := p.Login(sess, pkcs11.CKU_USER, softhsmtest.PIN); err != nil {
-		t.Fatal(err)
-	}
-	_, err = p.CreateObject(sess, []*pkcs11.Attribute{
+	p, sess := softhsmtest.Session(t, cfg)
+	_, err := p.CreateObject(sess, []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_AES),
 		pkcs11.NewAttribute(pkcs11.CKA_VALUE, key),
