@@ -5,6 +5,7 @@ package kmsapi
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -103,4 +104,30 @@ func TestCustomKeyStoreHSMDrops(t *testing.T) {
 			t.Fatalf("KeyState = %s", got)
 		}
 	})
+}
+
+// TestCustomKeyStoreTokenRemoved: a connected store whose token is deleted from the HSM
+// (softhsm2-util --delete-token, then its sessions closed) is FAILED with NETWORK_ERRORS, and
+// its keys Unavailable.
+func TestCustomKeyStoreTokenRemoved(t *testing.T) {
+	e, cfg, _ := hsmEnv(t)
+	id := e.createStore(t, "removed")
+	if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	key := e.createKey(t, &awskms.CreateKeyInput{Origin: types.OriginTypeAwsCloudhsm, CustomKeyStoreId: aws.String(id)})
+	if out, err := exec.Command("softhsm2-util", "--delete-token", "--token", cfg.Token).CombinedOutput(); err != nil {
+		t.Fatalf("softhsm2-util --delete-token: %v: %s", err, out)
+	}
+	softhsmtest.Reset(t, cfg)
+	_, err := e.client.Encrypt(ctx(), &awskms.EncryptInput{KeyId: aws.String(key), Plaintext: []byte("x")})
+	wantCode(t, err, "KMSInvalidStateException")
+	s := e.storeState(t, id)
+	if s.ConnectionState != types.ConnectionStateTypeFailed || s.ConnectionErrorCode != types.ConnectionErrorCodeTypeNetworkErrors {
+		t.Fatalf("state = %s, code = %s; want FAILED, NETWORK_ERRORS", s.ConnectionState, s.ConnectionErrorCode)
+	}
+	d, err := e.client.DescribeKey(ctx(), &awskms.DescribeKeyInput{KeyId: aws.String(key)})
+	if err != nil || d.KeyMetadata.KeyState != types.KeyStateUnavailable {
+		t.Fatalf("DescribeKey = %v, %v; want Unavailable", d, err)
+	}
 }
