@@ -28,9 +28,10 @@ func rootPaths(cfg Config) kmsRootPaths {
 }
 
 // openKMSRoot opens the KMS root key: unwrapped by the HSM of cfg.KMSRootHSM, or read from its
-// file, either made on a first start. It refuses a start where both could apply, so that a
-// root key is never made beside the one the stored keys need.
-func openKMSRoot(ctx context.Context, cfg Config) (*kms.FileRootKey, error) {
+// file, either made on a first start. It refuses a start where both could apply, and a new
+// wrapped root key over a store whose keys were sealed under another (its canary says so), so
+// that a root key is never made beside the one the stored keys need.
+func openKMSRoot(ctx context.Context, cfg Config, store kms.Store) (*kms.FileRootKey, error) {
 	p := rootPaths(cfg)
 	if err := checkRootUnambiguous(cfg, p); err != nil {
 		return nil, err
@@ -44,7 +45,14 @@ func openKMSRoot(ctx context.Context, cfg Config) (*kms.FileRootKey, error) {
 		}
 	}
 	if cfg.KMSRootHSM != nil {
-		return kms.OpenWrappedRootKey(ctx, *cfg.KMSRootHSM, p.wrapped, true)
+		canary, err := store.Canary(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kms: reading the root-key canary: %w", err)
+		}
+		if canary != nil && !exists(p.wrapped) {
+			return nil, fmt.Errorf("kms: the stored keys are sealed under a root key, but %s, where the HSM keeps it wrapped, is missing: restore it (or, if the root key is a file, start without --kms-root-pkcs11)", p.wrapped)
+		}
+		return kms.OpenWrappedRootKey(ctx, *cfg.KMSRootHSM, p.wrapped, canary == nil)
 	}
 	return kms.OpenFileRootKey(p.plain)
 }

@@ -283,13 +283,13 @@ func (s *Server) Swept() <-chan struct{} { return s.swept }
 
 // openKMS opens the key service on the shared database and checks its root key.
 func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) {
-	root, err := openKMSRoot(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
 	store, err := kmsbolt.New(s.db)
 	if err != nil {
 		return nil, fmt.Errorf("kms store: %w", err)
+	}
+	root, err := openKMSRoot(ctx, cfg, store)
+	if err != nil {
+		return nil, err
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
 		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs})

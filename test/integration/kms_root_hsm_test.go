@@ -178,6 +178,17 @@ func TestKMSRootHSMRefusedStarts(t *testing.T) {
 			}
 			t.Cleanup(func() { os.Remove(filepath.Join(dir, "kms", "root.key")) })
 		}, "holds a plaintext root key: move it into the HSM with `coffer admin kms-root wrap`"},
+		{"wrapped root key lost", server.Config{KMSRootHSM: h}, func(t *testing.T) {
+			if err := os.Rename(wrappedPath, wrappedPath+".away"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if _, err := os.Stat(wrappedPath); err == nil {
+					t.Error("a refused start made a new wrapped root key")
+				}
+				os.Rename(wrappedPath+".away", wrappedPath)
+			})
+		}, "root.key.wrapped, where the HSM keeps it wrapped, is missing: restore it"},
 		{"wrapping key gone from the token", server.Config{KMSRootHSM: h}, func(t *testing.T) { softhsmtest.DestroyKey(t, cfg, ckms.DefaultRootWrapLabel) },
 			`the HSM has no key labelled "coffer-kms-root", which wraps the root key`},
 	}
