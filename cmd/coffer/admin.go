@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -13,7 +14,8 @@ import (
 const adminUsage = `usage: coffer admin <command> [flags]
 
 commands:
-  check --data DIR   read every record and blob reference of a stopped server's data
+  check --data DIR [--kms-root-key-file FILE | --kms-root-pkcs11 ...]
+                     read every record and blob reference of a stopped server's data
                      directory, report what is damaged or missing; exit 1 on any finding
   account create --data DIR [--name NAME]
                      add an account with a root access key to a stopped server's data
@@ -46,6 +48,7 @@ func runAdminCheck(args []string, stdout, stderr io.Writer, getenv func(string) 
 	fs.SetOutput(io.Discard)
 	dir := fs.String("data", "", "data directory (required)")
 	rootKey := fs.String("kms-root-key-file", getenv("COFFER_KMS_ROOT_KEY_FILE"), "KMS root key file (default: DIR/kms/root.key)")
+	rootHSM := fs.String("kms-root-pkcs11", getenv("COFFER_KMS_ROOT_PKCS11"), kmsRootPKCS11Usage)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -59,7 +62,18 @@ func runAdminCheck(args []string, stdout, stderr io.Writer, getenv func(string) 
 		fmt.Fprintln(stderr, "coffer admin check: --data DIR is required, and nothing else")
 		return 2
 	}
-	rep, err := server.Check(context.Background(), *dir, *rootKey)
+	var rep server.CheckReport
+	var err error
+	if *rootHSM != "" {
+		h, perr := parseRootHSM(*rootHSM)
+		if perr != nil || *rootKey != "" {
+			fmt.Fprintf(stderr, "coffer admin check: --kms-root-pkcs11: %v\n", cmp.Or(perr, errors.New("not with --kms-root-key-file")))
+			return 2
+		}
+		rep, err = server.CheckHSMRoot(context.Background(), *dir, h)
+	} else {
+		rep, err = server.Check(context.Background(), *dir, *rootKey)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer admin check: %v\n", oneLine(err))
 		return 1
