@@ -17,7 +17,7 @@ commands:
   check --data DIR [--kms-root-key-file FILE | --kms-root-pkcs11 ...]
                      read every record and blob reference of a stopped server's data
                      directory, report what is damaged or missing; exit 1 on any finding
-  account create --data DIR [--name NAME]
+  account create --data DIR [--name NAME] [--kms-root-key-file FILE | --kms-root-pkcs11 ...]
                      add an account with a root access key to a stopped server's data
                      directory and print the key once
   kms-root wrap --data DIR --kms-root-pkcs11 module=...,token=...,pin-file=...
@@ -101,6 +101,7 @@ func runAccountCreate(args []string, stdout, stderr io.Writer, getenv func(strin
 	name := fs.String("name", "", "the account's display name (default: its id)")
 	rootKey := fs.String("kms-root-key-file", getenv("COFFER_KMS_ROOT_KEY_FILE"), "KMS root key file (default: DIR/kms/root.key)")
 	region := fs.String("region", "us-east-1", "the region the server serves")
+	rootHSM := fs.String("kms-root-pkcs11", getenv("COFFER_KMS_ROOT_PKCS11"), kmsRootPKCS11Usage)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -116,6 +117,14 @@ func runAccountCreate(args []string, stdout, stderr io.Writer, getenv func(strin
 	}
 	cfg := server.Config{Dir: *dir, KMSRootKeyFile: *rootKey, Region: *region,
 		AccessKey: getenv("COFFER_ACCESS_KEY"), SecretKey: getenv("COFFER_SECRET_KEY")}
+	if *rootHSM != "" {
+		h, err := parseRootHSM(*rootHSM)
+		if err != nil {
+			fmt.Fprintf(stderr, "coffer admin account create: --kms-root-pkcs11: %v\n", err)
+			return 2
+		}
+		cfg.KMSRootHSM = h
+	}
 	a, k, err := server.CreateAccountIn(context.Background(), cfg, *name)
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer admin account create: %v\n", oneLine(err))

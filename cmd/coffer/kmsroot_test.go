@@ -52,6 +52,7 @@ func TestAdminKMSRoot(t *testing.T) {
 		{"wrap again", []string{"admin", "kms-root", "wrap", "--data", dir, "--kms-root-pkcs11", hsm}, 1, "is already wrapped", false},
 		{"check without the HSM", []string{"admin", "check", "--data", dir}, 1, "check with --kms-root-pkcs11", false},
 		{"check with the HSM", []string{"admin", "check", "--data", dir, "--kms-root-pkcs11", hsm}, 0, "0 findings", false},
+		{"account create with the HSM", []string{"admin", "account", "create", "--data", dir, "--kms-root-pkcs11", hsm}, 0, "created", false},
 		{"unwrap", []string{"admin", "kms-root", "unwrap", "--data", dir, "--kms-root-pkcs11", hsm}, 0, "is a file again", true},
 		{"unwrap again", []string{"admin", "kms-root", "unwrap", "--data", dir, "--kms-root-pkcs11", hsm}, 1, "no wrapped root key", true},
 		{"check after unwrap", []string{"admin", "check", "--data", dir}, 0, "0 findings", true},

@@ -16,9 +16,9 @@ import (
 	"path/filepath"
 )
 
-// RootKey seals key material before it is stored and opens it when it is loaded. The file
-// implementation keeps an AES-256 key in a file; an HSM (PKCS#11) or an external KMS can
-// implement the same interface later.
+// RootKey seals key material before it is stored and opens it when it is loaded. FileRootKey
+// implements it with an AES-256 key held in memory, read from a file or unwrapped by an HSM
+// (SPEC.md §7); an external KMS could implement the same interface later.
 type RootKey interface {
 	// Seal encrypts material, binding it to aad, and returns the sealed bytes.
 	Seal(ctx context.Context, material, aad []byte) ([]byte, error)
@@ -39,7 +39,9 @@ const (
 
 var sealedMagic = [4]byte{'c', 'k', 's', 'm'}
 
-// FileRootKey is a RootKey whose 32-byte AES-256 key lives in a file of mode 0600.
+// FileRootKey is a RootKey whose 32-byte AES-256 key is held in memory: read from a file of
+// mode 0600 (OpenFileRootKey), or unwrapped by an HSM from a file that holds it wrapped
+// (OpenWrappedRootKey).
 type FileRootKey struct {
 	aead cipher.AEAD
 	// macKey is the record MAC key, HKDF-derived from the root key (SPEC.md §5.2).
