@@ -4,15 +4,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm/softhsmtest"
-	"github.com/coffer/coffer/internal/server"
 )
 
 // TestAdminKMSRoot moves a real server's root key into SoftHSM2 and out again with `coffer
@@ -20,17 +17,7 @@ import (
 // between, and refuses bad invocations without showing a PIN.
 func TestAdminKMSRoot(t *testing.T) {
 	tok := softhsmtest.Token(t, "kms-root", "admin-root")
-	dir := t.TempDir()
-	srv, err := server.Start(server.Config{Dir: dir, Listen: "127.0.0.1:0", AccessKey: "AKIAADMINKMSROOT0001", SecretKey: "admin-kms-root-secret-key-0123456789abc"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	<-srv.Swept()
-	if err := srv.Shutdown(c); err != nil {
-		t.Fatal(err)
-	}
+	dir := stoppedServerDir(t, "AKIAADMINKMSROOT0001", "admin-kms-root-secret-key-0123456789abc")
 	plain := filepath.Join(dir, "kms", "root.key")
 	rootKey, err := os.ReadFile(plain)
 	if err != nil {

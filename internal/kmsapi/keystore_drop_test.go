@@ -28,9 +28,7 @@ func TestCustomKeyStoreHSMDrops(t *testing.T) {
 	p.Destroy()
 	e, _, _ := hsmEnvOf(t, cfg)
 	id := e.createStore(t, "drops")
-	if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-		t.Fatal(err)
-	}
+	e.connectStore(t, id)
 	if s := e.storeState(t, id); s.ConnectionState != types.ConnectionStateTypeConnected {
 		t.Fatalf("a store over slot %d = %s %s", cfg.Slot, s.ConnectionState, s.ConnectionErrorCode)
 	}
@@ -88,12 +86,8 @@ func TestCustomKeyStoreHSMDrops(t *testing.T) {
 		if err := os.WriteFile(cfg.PINFile, []byte(softhsmtest.PIN+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.client.DisconnectCustomKeyStore(ctx(), &awskms.DisconnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-			t.Fatal(err)
-		}
+		e.disconnectStore(t, id)
+		e.connectStore(t, id)
 		if s := e.storeState(t, id); s.ConnectionState != types.ConnectionStateTypeConnected {
 			t.Fatalf("state = %s", s.ConnectionState)
 		}
@@ -112,9 +106,7 @@ func TestCustomKeyStoreHSMDrops(t *testing.T) {
 func TestCustomKeyStoreTokenRemoved(t *testing.T) {
 	e, cfg, _ := hsmEnv(t)
 	id := e.createStore(t, "removed")
-	if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-		t.Fatal(err)
-	}
+	e.connectStore(t, id)
 	key := e.createKey(t, &awskms.CreateKeyInput{Origin: types.OriginTypeAwsCloudhsm, CustomKeyStoreId: aws.String(id)})
 	if out, err := exec.Command("softhsm2-util", "--delete-token", "--token", cfg.Token).CombinedOutput(); err != nil {
 		t.Fatalf("softhsm2-util --delete-token: %v: %s", err, out)

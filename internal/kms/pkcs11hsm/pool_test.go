@@ -16,8 +16,8 @@ import (
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm/softhsmtest"
 )
 
-// connect logs in to cfg's token and makes an AES key labelled "k" on it.
-func connect(t testing.TB, cfg pkcs11hsm.Config) kms.HSMToken {
+// login connects to cfg's token, until the test ends.
+func login(t testing.TB, cfg pkcs11hsm.Config) kms.HSMToken {
 	t.Helper()
 	hsms, err := pkcs11hsm.New([]pkcs11hsm.Config{cfg})
 	if err != nil {
@@ -28,6 +28,13 @@ func connect(t testing.TB, cfg pkcs11hsm.Config) kms.HSMToken {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tok.Close() })
+	return tok
+}
+
+// connect logs in to cfg's token and makes an AES key labelled "k" on it.
+func connect(t testing.TB, cfg pkcs11hsm.Config) kms.HSMToken {
+	t.Helper()
+	tok := login(t, cfg)
 	if err := tok.GenerateKey(context.Background(), "k"); err != nil {
 		t.Fatal(err)
 	}

@@ -67,15 +67,7 @@ func TestHSMBlobVector(t *testing.T) {
 	t.Run("SoftHSM2", func(t *testing.T) {
 		cfg := softhsmtest.Token(t, "cluster-vector00001", "vector")
 		importKey(t, cfg, "vector-key", key)
-		hsms, err := pkcs11hsm.New([]pkcs11hsm.Config{cfg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := hsms.Connect(context.Background(), cfg.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tok.Close()
+		tok := login(t, cfg)
 		sealed, err := tok.Seal(context.Background(), "vector-key", seed[:12], aad, []byte(v.Plaintext))
 		if err != nil {
 			t.Fatal(err)
