@@ -180,6 +180,14 @@ func (s *Service) DescribeCustomKeyStores(ctx context.Context, c Caller, id, nam
 
 func (s *Service) describeStore(ctx context.Context, ks KeyStore) CustomKeyStore {
 	conn := s.hsm.connection(ctx, ks)
+	if conn.state == StateConnected {
+		// A store shows CONNECTED only while its HSM answers: one that dropped (and refuses
+		// the new login) is FAILED here, not only at the next use of one of its keys.
+		if err := conn.token.Check(ctx); err != nil {
+			s.hsmLost(ks.ID, conn.token, err)
+			conn = s.hsm.connection(ctx, ks)
+		}
+	}
 	return CustomKeyStore{
 		CustomKeyStoreId: ks.ID, CustomKeyStoreName: ks.Name, CustomKeyStoreType: ks.Type,
 		CloudHsmClusterId: ks.ClusterID, TrustAnchorCertificate: ks.TrustAnchor,

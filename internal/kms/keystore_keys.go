@@ -68,11 +68,7 @@ func (s *Service) keyToken(ctx context.Context, k *Key) (HSMToken, error) {
 // connection (FAILED, as a failed connection attempt in AWS) and makes its keys Unavailable;
 // the rest is internal.
 func (s *Service) hsmFailure(k *Key, id string, tok HSMToken, what string, err error) error {
-	if errors.Is(err, ErrHSMUnreachable) || errors.Is(err, ErrHSMCredentials) || errors.Is(err, ErrHSMLockedOut) {
-		if s.hsm.lost(id, tok, err) {
-			s.log.Error("kms: custom key store lost its HSM; disconnect and connect it once the HSM is back", "store", id,
-				"code", connectionErrorCode(err), "err", err)
-		}
+	if s.hsmLost(id, tok, err) {
 		return errf(ErrInvalidState, "%s is unavailable: its custom key store %s cannot reach its HSM.", s.arn(k), id)
 	}
 	switch {
@@ -83,6 +79,20 @@ func (s *Service) hsmFailure(k *Key, id string, tok HSMToken, what string, err e
 		return errf(ErrInvalidState, "%s is unavailable: its custom key store %s cannot reach its HSM.", s.arn(k), k.CustomKeyStoreID)
 	}
 	return s.internal(what, err)
+}
+
+// hsmLost fails the connection of store id when err says that its HSM dropped and could not
+// be logged in to again (the token's pool has retried on a new session), and logs it once. It
+// reports whether err is such a failure.
+func (s *Service) hsmLost(id string, tok HSMToken, err error) bool {
+	if !errors.Is(err, ErrHSMUnreachable) && !errors.Is(err, ErrHSMCredentials) && !errors.Is(err, ErrHSMLockedOut) {
+		return false
+	}
+	if s.hsm.lost(id, tok, err) {
+		s.log.Error("kms: custom key store lost its HSM; disconnect and connect it once the HSM is back", "store", id,
+			"code", connectionErrorCode(err), "err", err)
+	}
+	return true
 }
 
 // sealInHSM makes the ciphertext blob of a key in a custom key store: the blob format of

@@ -68,11 +68,12 @@ func TestCustomKeyStoreHSMDrops(t *testing.T) {
 			t.Fatal(err)
 		}
 		softhsmtest.Reset(t, cfg)
-		wantCode(t, decrypt(), "KMSInvalidStateException")
+		// DescribeCustomKeyStores finds out by itself, before any key is used.
 		s := e.storeState(t, id)
 		if s.ConnectionState != types.ConnectionStateTypeFailed || s.ConnectionErrorCode != types.ConnectionErrorCodeTypeInvalidCredentials {
 			t.Fatalf("state = %s, code = %s; want FAILED, INVALID_CREDENTIALS", s.ConnectionState, s.ConnectionErrorCode)
 		}
+		wantCode(t, decrypt(), "KMSInvalidStateException")
 		if got := keyState(); got != types.KeyStateUnavailable {
 			t.Fatalf("KeyState = %s, want Unavailable", got)
 		}

@@ -353,6 +353,22 @@ func (t *token) DestroyKey(ctx context.Context, label string) error {
 	return nil
 }
 
+// Check asks the token for its information and the session for its state: a cheap call that
+// fails when the token is gone or the session was lost (do then logs in again on a new one).
+func (t *token) Check(ctx context.Context) error {
+	err := t.do(ctx, "checking the token", func(sess pkcs11.SessionHandle) error {
+		if _, err := t.p.GetTokenInfo(t.slot); err != nil {
+			return err
+		}
+		_, err := t.p.GetSessionInfo(sess)
+		return err
+	})
+	if err != nil {
+		return t.fail("checking the token", err)
+	}
+	return nil
+}
+
 // Close waits for the operations in flight and closes every session. It does not call
 // C_Logout, which would log out every session of this process on the token (a login is per
 // application and token); closing the last session ends the login.
