@@ -158,7 +158,7 @@ func checkKMS(ctx context.Context, db *bolt.DB, dir, rootKeyFile string, rootHSM
 		if err != nil {
 			return err
 		}
-	case err != nil && exists(wrapped):
+	case err != nil && rootFileExists(wrapped):
 		return fmt.Errorf("the root key is wrapped by an HSM (%s): check with --kms-root-pkcs11", wrapped)
 	case err != nil:
 		// Never OpenFileRootKey a missing file: it would generate a new key.

@@ -49,7 +49,7 @@ func openKMSRoot(ctx context.Context, cfg Config, store kms.Store) (*kms.FileRoo
 		if err != nil {
 			return nil, fmt.Errorf("kms: reading the root-key canary: %w", err)
 		}
-		if canary != nil && !exists(p.wrapped) {
+		if canary != nil && !rootFileExists(p.wrapped) {
 			return nil, fmt.Errorf("kms: the stored keys are sealed under a root key, but %s, where the HSM keeps it wrapped, is missing: restore it (or, if the root key is a file, start without --kms-root-pkcs11)", p.wrapped)
 		}
 		return kms.OpenWrappedRootKey(ctx, *cfg.KMSRootHSM, p.wrapped, canary == nil)
@@ -61,16 +61,16 @@ func checkRootUnambiguous(cfg Config, p kmsRootPaths) error {
 	switch {
 	case cfg.KMSRootHSM != nil && cfg.KMSRootKeyFile != "":
 		return errors.New("kms: give --kms-root-key-file or --kms-root-pkcs11, not both")
-	case cfg.KMSRootHSM != nil && exists(p.plain):
+	case cfg.KMSRootHSM != nil && rootFileExists(p.plain):
 		return fmt.Errorf("kms: %s holds a plaintext root key: move it into the HSM with `coffer admin kms-root wrap`, or start without --kms-root-pkcs11", p.plain)
-	case cfg.KMSRootHSM == nil && exists(p.wrapped):
+	case cfg.KMSRootHSM == nil && rootFileExists(p.wrapped):
 		return fmt.Errorf("kms: the root key of %s is wrapped by an HSM (%s): start with --kms-root-pkcs11, or take it out with `coffer admin kms-root unwrap`: %w",
 			cfg.Dir, p.wrapped, kms.ErrRootKeyWrapped)
 	}
 	return nil
 }
 
-func exists(path string) bool {
+func rootFileExists(path string) bool {
 	_, err := os.Lstat(path)
 	return !errors.Is(err, fs.ErrNotExist)
 }
@@ -85,8 +85,8 @@ func WrapKMSRoot(ctx context.Context, cfg Config) error {
 		return errors.New("kms: --kms-root-pkcs11 is required")
 	}
 	p := rootPaths(cfg)
-	if !exists(p.plain) {
-		if exists(p.wrapped) {
+	if !rootFileExists(p.plain) {
+		if rootFileExists(p.wrapped) {
 			return fmt.Errorf("kms: the root key is already wrapped (%s), and %s does not exist", p.wrapped, p.plain)
 		}
 		return fmt.Errorf("kms: no root key file %s to wrap", p.plain)
@@ -107,10 +107,10 @@ func UnwrapKMSRoot(ctx context.Context, cfg Config) error {
 		return errors.New("kms: --kms-root-pkcs11 is required")
 	}
 	p := rootPaths(cfg)
-	if !exists(p.wrapped) {
+	if !rootFileExists(p.wrapped) {
 		return fmt.Errorf("kms: no wrapped root key %s to unwrap", p.wrapped)
 	}
-	if !exists(p.plain) {
+	if !rootFileExists(p.plain) {
 		c := cfg
 		c.KMSRootKeyFile = ""
 		if err := provenRoot(ctx, c); err != nil {
