@@ -9,22 +9,13 @@
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 work=${E2E_WORK:?run through scripts/e2e.sh}
-if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null; then
-  echo "$e2e_name: installing SoftHSM2 (Debian package softhsm2)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq softhsm2 >/dev/null
-fi
 w=$(mktemp -d "$work/hsm.XXXXXX")
 trap 'stop_coffer || true' EXIT
 ok() { echo "$e2e_name: ok: $*"; }
 q() { local query=$1; shift; aws kms "$@" --query "$query" --output text; }
 b64d() { base64 -d >"$1"; }
 
-# A fresh token in its own SoftHSM2 configuration.
-mkdir -p "$w/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$w/tokens" >"$w/softhsm2.conf"
-export SOFTHSM2_CONF=$w/softhsm2.conf
-softhsm2-util --init-token --free --label coffer-e2e --pin e2e-user-pin --so-pin e2e-so-pin >/dev/null
+softhsm_token "$w" coffer-e2e e2e-user-pin
 printf 'e2e-user-pin\n' >"$w/pin" && chmod 600 "$w/pin"
 cluster=cluster-coffere2ehsm
 

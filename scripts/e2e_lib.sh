@@ -54,3 +54,18 @@ stop_coffer() {
   fi
   coffer_pid=""
 }
+
+# softhsm_token DIR LABEL PIN installs SoftHSM2 (Debian package softhsm2) when it is missing, and
+# initialises a token labelled LABEL with the crypto-user PIN in a SoftHSM2 configuration of
+# its own under DIR (exported as SOFTHSM2_CONF).
+softhsm_token() {
+  local dir=$1 label=$2 pin=$3
+  if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null; then
+    echo "$e2e_name: installing SoftHSM2 (Debian package softhsm2)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 >/dev/null
+  fi
+  mkdir -p "$dir/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$dir/tokens" >"$dir/softhsm2.conf"
+  export SOFTHSM2_CONF=$dir/softhsm2.conf
+  softhsm2-util --init-token --free --label "$label" --pin "$pin" --so-pin "$pin-so" >/dev/null
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -13,11 +14,17 @@ import (
 const adminUsage = `usage: coffer admin <command> [flags]
 
 commands:
-  check --data DIR   read every record and blob reference of a stopped server's data
+  check --data DIR [--kms-root-key-file FILE | --kms-root-pkcs11 ...]
+                     read every record and blob reference of a stopped server's data
                      directory, report what is damaged or missing; exit 1 on any finding
-  account create --data DIR [--name NAME]
+  account create --data DIR [--name NAME] [--kms-root-key-file FILE | --kms-root-pkcs11 ...]
                      add an account with a root access key to a stopped server's data
                      directory and print the key once
+  kms-root wrap --data DIR --kms-root-pkcs11 module=...,token=...,pin-file=...
+                     move a stopped server's KMS root key into an HSM: it is written wrapped
+                     by a key on the token, and the plaintext file is overwritten and removed
+  kms-root unwrap --data DIR --kms-root-pkcs11 ...
+                     take it out again, back to DIR/kms/root.key (or --kms-root-key-file)
 `
 
 func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -26,6 +33,8 @@ func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		return runAdminCheck(args[1:], stdout, stderr, getenv)
 	case len(args) > 1 && args[0] == "account" && args[1] == "create":
 		return runAccountCreate(args[2:], stdout, stderr, getenv)
+	case len(args) > 0 && args[0] == "kms-root":
+		return runKMSRoot(args[1:], stdout, stderr, getenv)
 	case len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):
 		fmt.Fprint(stdout, adminUsage)
 		return 0
@@ -39,6 +48,7 @@ func runAdminCheck(args []string, stdout, stderr io.Writer, getenv func(string) 
 	fs.SetOutput(io.Discard)
 	dir := fs.String("data", "", "data directory (required)")
 	rootKey := fs.String("kms-root-key-file", getenv("COFFER_KMS_ROOT_KEY_FILE"), "KMS root key file (default: DIR/kms/root.key)")
+	rootHSM := fs.String("kms-root-pkcs11", getenv("COFFER_KMS_ROOT_PKCS11"), kmsRootPKCS11Usage)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -52,7 +62,18 @@ func runAdminCheck(args []string, stdout, stderr io.Writer, getenv func(string) 
 		fmt.Fprintln(stderr, "coffer admin check: --data DIR is required, and nothing else")
 		return 2
 	}
-	rep, err := server.Check(context.Background(), *dir, *rootKey)
+	var rep server.CheckReport
+	var err error
+	if *rootHSM != "" {
+		h, perr := parseRootHSM(*rootHSM)
+		if perr != nil || *rootKey != "" {
+			fmt.Fprintf(stderr, "coffer admin check: --kms-root-pkcs11: %v\n", cmp.Or(perr, errors.New("not with --kms-root-key-file")))
+			return 2
+		}
+		rep, err = server.CheckHSMRoot(context.Background(), *dir, h)
+	} else {
+		rep, err = server.Check(context.Background(), *dir, *rootKey)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer admin check: %v\n", oneLine(err))
 		return 1
@@ -80,6 +101,7 @@ func runAccountCreate(args []string, stdout, stderr io.Writer, getenv func(strin
 	name := fs.String("name", "", "the account's display name (default: its id)")
 	rootKey := fs.String("kms-root-key-file", getenv("COFFER_KMS_ROOT_KEY_FILE"), "KMS root key file (default: DIR/kms/root.key)")
 	region := fs.String("region", "us-east-1", "the region the server serves")
+	rootHSM := fs.String("kms-root-pkcs11", getenv("COFFER_KMS_ROOT_PKCS11"), kmsRootPKCS11Usage)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -95,6 +117,14 @@ func runAccountCreate(args []string, stdout, stderr io.Writer, getenv func(strin
 	}
 	cfg := server.Config{Dir: *dir, KMSRootKeyFile: *rootKey, Region: *region,
 		AccessKey: getenv("COFFER_ACCESS_KEY"), SecretKey: getenv("COFFER_SECRET_KEY")}
+	if *rootHSM != "" {
+		h, err := parseRootHSM(*rootHSM)
+		if err != nil {
+			fmt.Fprintf(stderr, "coffer admin account create: --kms-root-pkcs11: %v\n", err)
+			return 2
+		}
+		cfg.KMSRootHSM = h
+	}
 	a, k, err := server.CreateAccountIn(context.Background(), cfg, *name)
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer admin account create: %v\n", oneLine(err))

@@ -14,12 +14,12 @@ import (
 	"github.com/coffer/coffer/internal/server"
 )
 
-// TestAdminCheck runs `coffer admin check` on a clean directory made by a real server, then on
-// one with a blob removed and one with an unnamed blob, and checks output and exit status, and
-// that the check changed nothing.
-func TestAdminCheck(t *testing.T) {
+// stoppedServerDir is a data directory made by a real server with the root key ak/sk, which
+// ran until its start-up sweep finished and was then stopped.
+func stoppedServerDir(t *testing.T, ak, sk string) string {
+	t.Helper()
 	dir := t.TempDir()
-	srv, err := server.Start(server.Config{Dir: dir, Listen: "127.0.0.1:0", AccessKey: "AKIAADMINCHECK000001", SecretKey: "admin-check-secret-key-0123456789abcdef"})
+	srv, err := server.Start(server.Config{Dir: dir, Listen: "127.0.0.1:0", AccessKey: ak, SecretKey: sk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +29,14 @@ func TestAdminCheck(t *testing.T) {
 	if err := srv.Shutdown(c); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestAdminCheck runs `coffer admin check` on a clean directory made by a real server, then on
+// one with a blob removed and one with an unnamed blob, and checks output and exit status, and
+// that the check changed nothing.
+func TestAdminCheck(t *testing.T) {
+	dir := stoppedServerDir(t, "AKIAADMINCHECK000001", "admin-check-secret-key-0123456789abcdef")
 	blob := filepath.Join(dir, "blobs", "blobs", "o~", "ab~", "abababababababababababababababab")
 	cases := []struct {
 		name    string

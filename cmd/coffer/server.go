@@ -46,8 +46,9 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs.Int64Var(&cfg.AuditRollSize, "audit-roll-size", 8<<20, "... or once it holds this many bytes (uncompressed)")
 	fs.DurationVar(&cfg.AuditDigestEvery, "audit-digest-every", time.Hour, "write a signed audit digest this often")
 	auditFsync := fs.String("audit-fsync", "20ms", "when audit records reach the disk: always (each flushed before its request is answered: survives power loss) or a window such as 20ms (each written before the answer, surviving a crash or kill -9 of the process, and flushed within the window)")
+	rootHSM := fs.String("kms-root-pkcs11", getenv("COFFER_KMS_ROOT_PKCS11"), kmsRootPKCS11Usage)
 	var hsms listFlag
-	fs.Var(&hsms, "hsm", "an HSM for KMS custom key stores (repeatable): name=CLUSTER-ID,module=PKCS11-LIBRARY,token=LABEL and pin-file=FILE or pin-env=VARIABLE (the crypto-user PIN is never a flag)")
+	fs.Var(&hsms, "hsm", "an HSM for KMS custom key stores (repeatable): name=CLUSTER-ID,module=PKCS11-LIBRARY, token=LABEL or slot=N, pin-file=FILE or pin-env=VARIABLE (the crypto-user PIN is never a flag), and optionally sessions=N (default 8)")
 	fs.Var(&domains, "domain", "base domain for virtual-host-style requests (repeatable; localhost is always one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -87,6 +88,14 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 			return 2
 		}
 		cfg.HSMs = h
+	}
+	if *rootHSM != "" {
+		h, err := parseRootHSM(*rootHSM)
+		if err != nil {
+			fmt.Fprintf(stderr, "coffer server: --kms-root-pkcs11: %v\n", err)
+			return 2
+		}
+		cfg.KMSRootHSM = h
 	}
 	if cfg.KMSManagedRotationDays < 1 {
 		fmt.Fprintln(stderr, "coffer server: --kms-managed-rotation-days must be at least 1")

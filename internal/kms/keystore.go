@@ -180,6 +180,14 @@ func (s *Service) DescribeCustomKeyStores(ctx context.Context, c Caller, id, nam
 
 func (s *Service) describeStore(ctx context.Context, ks KeyStore) CustomKeyStore {
 	conn := s.hsm.connection(ctx, ks)
+	if conn.state == StateConnected {
+		// A store shows CONNECTED only while its HSM answers: one that dropped (and refuses
+		// the new login) is FAILED here, not only at the next use of one of its keys.
+		if err := conn.token.Check(ctx); err != nil {
+			s.hsmLost(ks.ID, conn.token, err)
+			conn = s.hsm.connection(ctx, ks)
+		}
+	}
 	return CustomKeyStore{
 		CustomKeyStoreId: ks.ID, CustomKeyStoreName: ks.Name, CustomKeyStoreType: ks.Type,
 		CloudHsmClusterId: ks.ClusterID, TrustAnchorCertificate: ks.TrustAnchor,
@@ -354,6 +362,22 @@ func (h *keyStoreConns) connected(id string) HSMToken {
 		return conn.token
 	}
 	return nil
+}
+
+// lost records that the connected store id's HSM dropped under tok and could not be logged in
+// to again: the store is FAILED with the ConnectionErrorCode of err, and tok is closed. It
+// reports false when the store's connection had already changed.
+func (h *keyStoreConns) lost(id string, tok HSMToken, err error) bool {
+	h.mu.Lock()
+	conn := h.conns[id]
+	if conn == nil || conn.state != StateConnected || conn.token != tok {
+		h.mu.Unlock()
+		return false
+	}
+	h.conns[id] = &keyStoreConn{state: StateFailed, errCode: connectionErrorCode(err), err: err}
+	h.mu.Unlock()
+	tok.Close()
+	return true
 }
 
 // disconnect closes a store's connection, if any.

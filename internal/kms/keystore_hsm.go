@@ -28,6 +28,9 @@ type HSMToken interface {
 	Random(ctx context.Context, n int) ([]byte, error)
 	// DestroyKey destroys the key labelled label (ErrHSMKeyNotFound when there is none).
 	DestroyKey(ctx context.Context, label string) error
+	// Check asks the token whether it is still there and logged in, logging in again after a
+	// reset; its errors are classified as Connect's.
+	Check(ctx context.Context) error
 	// Close logs out; the token's methods then fail with ErrHSMDisconnected.
 	Close() error
 }

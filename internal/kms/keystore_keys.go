@@ -19,7 +19,7 @@ func (s *Service) createInKeyStore(ctx context.Context, c Caller, id string, k *
 		return errf(ErrCustomKeyStoreInvalidState, "Custom key store %s is not connected (%s).", id, conn.state)
 	}
 	if err := conn.token.GenerateKey(ctx, k.ID); err != nil {
-		return s.hsmFailure(k, "generate key", err)
+		return s.hsmFailure(k, ks.ID, conn.token, "generate key", err)
 	}
 	mid := make([]byte, 32)
 	rand.Read(mid)
@@ -62,17 +62,37 @@ func (s *Service) keyToken(ctx context.Context, k *Key) (HSMToken, error) {
 	return conn.token, nil
 }
 
-// hsmFailure classifies an HSM failure on key k: a key whose material is gone from the HSM
-// is KMSInvalidStateException naming it (the others keep working); the rest is internal.
-func (s *Service) hsmFailure(k *Key, what string, err error) error {
+// hsmFailure classifies an HSM failure on key k of store id, whose connection is tok: a key
+// whose material is gone from the HSM is KMSInvalidStateException naming it (the others keep
+// working); an HSM that dropped and could not be logged in to again fails the store's
+// connection (FAILED, as a failed connection attempt in AWS) and makes its keys Unavailable;
+// the rest is internal.
+func (s *Service) hsmFailure(k *Key, id string, tok HSMToken, what string, err error) error {
+	if s.hsmLost(id, tok, err) {
+		return errf(ErrInvalidState, "%s is unavailable: its custom key store %s cannot reach its HSM.", s.arn(k), id)
+	}
 	switch {
 	case errors.Is(err, ErrHSMKeyNotFound):
 		s.log.Error("kms: key material missing from its HSM", "key", k.ID, "store", k.CustomKeyStoreID)
 		return errf(ErrInvalidState, "The key material of %s is not in the HSM of custom key store %s.", s.arn(k), k.CustomKeyStoreID)
-	case errors.Is(err, ErrHSMDisconnected), errors.Is(err, ErrHSMUnreachable):
+	case errors.Is(err, ErrHSMDisconnected):
 		return errf(ErrInvalidState, "%s is unavailable: its custom key store %s cannot reach its HSM.", s.arn(k), k.CustomKeyStoreID)
 	}
 	return s.internal(what, err)
+}
+
+// hsmLost fails the connection of store id when err says that its HSM dropped and could not
+// be logged in to again (the token's pool has retried on a new session), and logs it once. It
+// reports whether err is such a failure.
+func (s *Service) hsmLost(id string, tok HSMToken, err error) bool {
+	if !errors.Is(err, ErrHSMUnreachable) && !errors.Is(err, ErrHSMCredentials) && !errors.Is(err, ErrHSMLockedOut) {
+		return false
+	}
+	if s.hsm.lost(id, tok, err) {
+		s.log.Error("kms: custom key store lost its HSM; disconnect and connect it once the HSM is back", "store", id,
+			"code", connectionErrorCode(err), "err", err)
+	}
+	return true
 }
 
 // sealInHSM makes the ciphertext blob of a key in a custom key store: the blob format of
@@ -85,7 +105,7 @@ func (s *Service) sealInHSM(ctx context.Context, e *entry, h blobHeader, aad, pl
 	head := h.marshal()
 	sealed, err := tok.Seal(ctx, e.key.ID, h.Seed[:12], append(head[:len(head):len(head)], aad...), plaintext)
 	if err != nil {
-		return nil, s.hsmFailure(e.key, "hsm seal", err)
+		return nil, s.hsmFailure(e.key, e.key.CustomKeyStoreID, tok, "hsm seal", err)
 	}
 	return append(head, sealed...), nil
 }
@@ -102,7 +122,7 @@ func (s *Service) openInHSM(ctx context.Context, e *entry, h blobHeader, sealed,
 		return nil, errCiphertext
 	}
 	if err != nil {
-		return nil, s.hsmFailure(e.key, "hsm open", err)
+		return nil, s.hsmFailure(e.key, e.key.CustomKeyStoreID, tok, "hsm open", err)
 	}
 	return pt, nil
 }

@@ -16,9 +16,9 @@ import (
 	"path/filepath"
 )
 
-// RootKey seals key material before it is stored and opens it when it is loaded. The file
-// implementation keeps an AES-256 key in a file; an HSM (PKCS#11) or an external KMS can
-// implement the same interface later.
+// RootKey seals key material before it is stored and opens it when it is loaded. FileRootKey
+// implements it with an AES-256 key held in memory, read from a file or unwrapped by an HSM
+// (SPEC.md §7); an external KMS could implement the same interface later.
 type RootKey interface {
 	// Seal encrypts material, binding it to aad, and returns the sealed bytes.
 	Seal(ctx context.Context, material, aad []byte) ([]byte, error)
@@ -39,7 +39,9 @@ const (
 
 var sealedMagic = [4]byte{'c', 'k', 's', 'm'}
 
-// FileRootKey is a RootKey whose 32-byte AES-256 key lives in a file of mode 0600.
+// FileRootKey is a RootKey whose 32-byte AES-256 key is held in memory: read from a file of
+// mode 0600 (OpenFileRootKey), or unwrapped by an HSM from a file that holds it wrapped
+// (OpenWrappedRootKey).
 type FileRootKey struct {
 	aead cipher.AEAD
 	// macKey is the record MAC key, HKDF-derived from the root key (SPEC.md §5.2).
@@ -95,35 +97,50 @@ func newFileRootKey(key []byte) (*FileRootKey, error) {
 const recordMACLabel = "coffer kms record mac v1"
 
 func createRootKeyFile(path string) ([]byte, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	// O_EXCL: two processes starting at once must not each write a different key.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := writeNewFile(path, key); err != nil {
 		return nil, err
 	}
-	if _, err := f.Write(key); err != nil {
+	return key, nil
+}
+
+// writeNewFile writes data to a new file of mode 0600 (parent directories 0700) and syncs it
+// and its directory. O_EXCL: two processes starting at once must not each write a different
+// key.
+func writeNewFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
 		f.Close()
 		os.Remove(path)
-		return nil, err
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
 	if err := f.Close(); err != nil {
-		return nil, err
+		return err
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
+	return syncParent(path)
+}
+
+// syncParent syncs the directory of path, so that a new or removed entry outlives a crash.
+func syncParent(path string) error {
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
 	}
-	return key, nil
+	defer d.Close()
+	return d.Sync()
 }
 
 // Seal implements RootKey (SPEC.md §2).

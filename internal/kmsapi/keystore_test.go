@@ -28,7 +28,11 @@ const (
 // hsmEnv is a KMS server with one SoftHSM2 token configured as HSM testCluster, whose calls
 // an audittest.Recorder records.
 func hsmEnv(t *testing.T) (*env, pkcs11hsm.Config, *pkcs11hsm.HSMs) {
-	cfg := softhsmtest.Token(t, testCluster, "coffer-test")
+	return hsmEnvOf(t, softhsmtest.Token(t, testCluster, "coffer-test"))
+}
+
+// hsmEnvOf is hsmEnv with the HSM configured as cfg.
+func hsmEnvOf(t *testing.T, cfg pkcs11hsm.Config) (*env, pkcs11hsm.Config, *pkcs11hsm.HSMs) {
 	hsms, err := pkcs11hsm.New([]pkcs11hsm.Config{cfg})
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +53,22 @@ func (e *env) createStore(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return *out.CustomKeyStoreId
+}
+
+// connectStore connects store id, which must succeed (the store may still be FAILED).
+func (e *env) connectStore(t *testing.T, id string) {
+	t.Helper()
+	if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// disconnectStore disconnects store id, which must succeed.
+func (e *env) disconnectStore(t *testing.T, id string) {
+	t.Helper()
+	if _, err := e.client.DisconnectCustomKeyStore(ctx(), &awskms.DisconnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (e *env) storeState(t *testing.T, id string) types.CustomKeyStoresListEntry {
@@ -142,9 +162,7 @@ func TestCustomKeyStoreLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("connect", func(t *testing.T) {
-		if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-			t.Fatal(err)
-		}
+		e.connectStore(t, id)
 		if got := e.storeState(t, id).ConnectionState; got != types.ConnectionStateTypeConnected {
 			t.Fatalf("state = %s", got)
 		}
@@ -178,9 +196,7 @@ func TestCustomKeyStoreLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("disconnect and delete", func(t *testing.T) {
-		if _, err := e.client.DisconnectCustomKeyStore(ctx(), &awskms.DisconnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-			t.Fatal(err)
-		}
+		e.disconnectStore(t, id)
 		if got := e.storeState(t, id).ConnectionState; got != types.ConnectionStateTypeDisconnected {
 			t.Fatalf("state = %s", got)
 		}
@@ -197,9 +213,7 @@ func TestCustomKeyStoreLifecycle(t *testing.T) {
 func TestCustomKeyStoreKeys(t *testing.T) {
 	e, _, hsms := hsmEnv(t)
 	id := e.createStore(t, "keys")
-	if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-		t.Fatal(err)
-	}
+	e.connectStore(t, id)
 	key := e.createKey(t, &awskms.CreateKeyInput{Origin: types.OriginTypeAwsCloudhsm, CustomKeyStoreId: aws.String(id)})
 	soft := e.createKey(t, nil)
 	ec := map[string]string{"purpose": "hsm-test"}
@@ -269,9 +283,7 @@ func TestCustomKeyStoreKeys(t *testing.T) {
 		}
 	})
 	t.Run("disconnect makes the key unavailable", func(t *testing.T) {
-		if _, err := e.client.DisconnectCustomKeyStore(ctx(), &awskms.DisconnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-			t.Fatal(err)
-		}
+		e.disconnectStore(t, id)
 		_, err := decrypt(enc.CiphertextBlob, ec)
 		wantCode(t, err, "KMSInvalidStateException")
 		_, err = e.client.Encrypt(ctx(), &awskms.EncryptInput{KeyId: aws.String(key), Plaintext: plain})
@@ -286,9 +298,7 @@ func TestCustomKeyStoreKeys(t *testing.T) {
 		wantCode(t, err, "CustomKeyStoreInvalidStateException")
 	})
 	t.Run("reconnect restores it", func(t *testing.T) {
-		if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-			t.Fatal(err)
-		}
+		e.connectStore(t, id)
 		if got, err := decrypt(enc.CiphertextBlob, ec); err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("decrypt after reconnect = %q, %v", got, err)
 		}
@@ -337,9 +347,7 @@ func TestCustomKeyStoreWrongPIN(t *testing.T) {
 	if err := os.WriteFile(cfg.PINFile, []byte("wrong-pin\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-		t.Fatal(err)
-	}
+	e.connectStore(t, id)
 	s := e.storeState(t, id)
 	if s.ConnectionState != types.ConnectionStateTypeFailed || s.ConnectionErrorCode != types.ConnectionErrorCodeTypeInvalidCredentials {
 		t.Fatalf("state = %s, code = %s", s.ConnectionState, s.ConnectionErrorCode)
@@ -352,12 +360,8 @@ func TestCustomKeyStoreWrongPIN(t *testing.T) {
 	if err := os.WriteFile(cfg.PINFile, []byte(softhsmtest.PIN+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.client.DisconnectCustomKeyStore(ctx(), &awskms.DisconnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.client.ConnectCustomKeyStore(ctx(), &awskms.ConnectCustomKeyStoreInput{CustomKeyStoreId: aws.String(id)}); err != nil {
-		t.Fatal(err)
-	}
+	e.disconnectStore(t, id)
+	e.connectStore(t, id)
 	if got := e.storeState(t, id).ConnectionState; got != types.ConnectionStateTypeConnected {
 		t.Fatalf("state with the right PIN = %s", got)
 	}

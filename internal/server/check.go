@@ -30,6 +30,16 @@ type CheckReport struct {
 // size), blobs that nothing names, the credentials, and every KMS key against the root key
 // (rootKeyFile; "" means DIR/kms/root.key). A damaged file yields findings, never a crash.
 func Check(ctx context.Context, dir, rootKeyFile string) (CheckReport, error) {
+	return check(ctx, dir, rootKeyFile, nil)
+}
+
+// CheckHSMRoot is Check of a data directory whose KMS root key the HSM of h wraps
+// (--kms-root-pkcs11).
+func CheckHSMRoot(ctx context.Context, dir string, h *kms.RootHSM) (CheckReport, error) {
+	return check(ctx, dir, "", h)
+}
+
+func check(ctx context.Context, dir, rootKeyFile string, rootHSM *kms.RootHSM) (CheckReport, error) {
 	var r CheckReport
 	find := func(s string) { r.Findings = append(r.Findings, s) }
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -65,7 +75,7 @@ func Check(ctx context.Context, dir, rootKeyFile string) (CheckReport, error) {
 	}
 	r.Records = len(refs)
 	checkBlobs(ctx, dir, refs, &r)
-	if err := boltfile.Safely(func() error { return checkKMS(ctx, db, dir, rootKeyFile, find) }); err != nil {
+	if err := boltfile.Safely(func() error { return checkKMS(ctx, db, dir, rootKeyFile, rootHSM, find) }); err != nil {
 		find(fmt.Sprintf("kms: %v", err))
 	}
 	return r, nil
@@ -129,7 +139,7 @@ func checkBlobs(ctx context.Context, dir string, refs map[string]boltmeta.BlobRe
 }
 
 // checkKMS reads every KMS record and unseals every key version with the root key.
-func checkKMS(ctx context.Context, db *bolt.DB, dir, rootKeyFile string, find func(string)) error {
+func checkKMS(ctx context.Context, db *bolt.DB, dir, rootKeyFile string, rootHSM *kms.RootHSM, find func(string)) error {
 	if err := kmsbolt.Check(db, find); err != nil {
 		return err
 	}
@@ -140,13 +150,23 @@ func checkKMS(ctx context.Context, db *bolt.DB, dir, rootKeyFile string, find fu
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(rootKeyFile); err != nil {
+	wrapped := filepath.Join(dir, "kms", kms.WrappedRootKeyName)
+	var root *kms.FileRootKey
+	switch _, err := os.Stat(rootKeyFile); {
+	case rootHSM != nil:
+		root, err = kms.OpenWrappedRootKey(ctx, *rootHSM, wrapped, false)
+		if err != nil {
+			return err
+		}
+	case err != nil && rootFileExists(wrapped):
+		return fmt.Errorf("the root key is wrapped by an HSM (%s): check with --kms-root-pkcs11", wrapped)
+	case err != nil:
 		// Never OpenFileRootKey a missing file: it would generate a new key.
 		return fmt.Errorf("root key: %w (without it no stored key can be checked or used)", err)
-	}
-	root, err := kms.OpenFileRootKey(rootKeyFile)
-	if err != nil {
-		return err
+	default:
+		if root, err = kms.OpenFileRootKey(rootKeyFile); err != nil {
+			return err
+		}
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: "us-east-1"})
 	if err != nil {

@@ -58,6 +58,9 @@ type Config struct {
 	// KMSRootKeyFile holds the KMS root key (32 bytes); "" means DIR/kms/root.key, generated
 	// on first start.
 	KMSRootKeyFile string
+	// KMSRootHSM, when set, keeps the KMS root key wrapped by a key in an HSM (cmd/coffer's
+	// --kms-root-pkcs11), in DIR/kms/root.key.wrapped; KMSRootKeyFile must then be "".
+	KMSRootHSM *kms.RootHSM
 	// HSMs are the HSMs KMS custom key stores may use (cmd/coffer's --hsm); none when nil.
 	HSMs kms.HSMs
 	// KMSManagedRotationDays is the rotation period of AWS managed keys (0: 365).
@@ -280,23 +283,13 @@ func (s *Server) Swept() <-chan struct{} { return s.swept }
 
 // openKMS opens the key service on the shared database and checks its root key.
 func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) {
-	rootFile := cfg.KMSRootKeyFile
-	if rootFile == "" {
-		if err := os.MkdirAll(filepath.Join(cfg.Dir, "kms"), 0o700); err != nil {
-			return nil, fmt.Errorf("kms: %w", err)
-		}
-		if err := syncDir(cfg.Dir); err != nil { // the new kms/ entry outlives a crash
-			return nil, fmt.Errorf("kms: %w", err)
-		}
-		rootFile = filepath.Join(cfg.Dir, "kms", "root.key")
-	}
-	root, err := kms.OpenFileRootKey(rootFile)
-	if err != nil {
-		return nil, err
-	}
 	store, err := kmsbolt.New(s.db)
 	if err != nil {
 		return nil, fmt.Errorf("kms store: %w", err)
+	}
+	root, err := openKMSRoot(ctx, cfg, store)
+	if err != nil {
+		return nil, err
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
 		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs})

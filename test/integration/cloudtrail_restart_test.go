@@ -21,11 +21,19 @@ import (
 // startStoppable runs a server on dir that the test stops itself (stop), for restarts.
 func startStoppable(t *testing.T, dir string) (e *env, stop func()) {
 	t.Helper()
-	srv, err := server.Start(server.Config{Dir: dir, Listen: "127.0.0.1:0", Region: "us-east-1", AccessKey: testAccessKey, SecretKey: testSecretKey})
+	return startStoppableWith(t, server.Config{Dir: dir})
+}
+
+// startStoppableWith runs a server with cfg (on loopback, with the test credentials) that the
+// test stops itself.
+func startStoppableWith(t *testing.T, cfg server.Config) (e *env, stop func()) {
+	t.Helper()
+	cfg.Listen, cfg.Region, cfg.AccessKey, cfg.SecretKey = "127.0.0.1:0", "us-east-1", testAccessKey, testSecretKey
+	srv, err := server.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e = &env{t: t, dir: dir, srv: srv, region: "us-east-1"}
+	e = &env{t: t, dir: cfg.Dir, srv: srv, region: "us-east-1"}
 	e.s3 = e.client(testAccessKey, testSecretKey, nil)
 	return e, func() {
 		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)

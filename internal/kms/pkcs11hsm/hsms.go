@@ -46,7 +46,7 @@ func (h *HSMs) Has(name string) bool {
 	return ok
 }
 
-// Connect opens a session on the named HSM's token and logs in as the crypto user.
+// Connect logs in to the named HSM's token as the crypto user, with a pool of sessions on it.
 func (h *HSMs) Connect(_ context.Context, name string) (kms.HSMToken, error) {
 	c, ok := h.configs[name]
 	if !ok {

@@ -1,61 +1,116 @@
-// Package pkcs11hsm is the PKCS#11 backend of the KMS's custom key stores: it logs in to a
-// token of a PKCS#11 module (any HSM; SoftHSM2 in the tests), generates non-extractable
-// AES-256 keys on it and runs AES-GCM with them inside the token. Key material never leaves
-// the token. It implements kms.HSMs. It needs cgo (github.com/miekg/pkcs11 calls the module's C
-// API); a binary built with CGO_ENABLED=0 still builds, and refuses any --hsm at start.
+// Package pkcs11hsm is the PKCS#11 backend of the KMS's custom key stores and of a root key
+// kept in an HSM: it logs in to a token of a PKCS#11 module (any HSM; SoftHSM2 in the tests),
+// generates non-extractable AES-256 keys on it and runs AES-GCM with them inside the token.
+// Key material never leaves the token. It implements kms.HSMs. It needs cgo
+// (github.com/miekg/pkcs11 calls the module's C API); a binary built with CGO_ENABLED=0 still
+// builds, and refuses any --hsm or --kms-root-pkcs11 at start.
 package pkcs11hsm
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
-// Config names one HSM: a PKCS#11 module and a token on it, with where its crypto-user PIN is
-// read from at each connection (a file, or else an environment variable). The PIN itself is
-// never part of a Config, so a Config can be printed and logged.
+// Config names one HSM: a PKCS#11 module and a token on it (by label, or by slot number),
+// with where its crypto-user PIN is read from at each login (a file, or else an environment
+// variable). The PIN itself is never part of a Config, so a Config can be printed and logged.
 type Config struct {
 	Name    string // the CloudHsmClusterId that names this HSM in the KMS API
 	Module  string // path of the PKCS#11 library
-	Token   string // token label
+	Token   string // token label; "" when the token is chosen by Slot
+	Slot    uint   // the token's slot id, when BySlot
+	BySlot  bool
 	PINFile string
 	PINEnv  string
+	// Sessions bounds the sessions opened on the token, so that many operations run at once
+	// (a PKCS#11 session runs one at a time); 0 means DefaultSessions.
+	Sessions int
 }
 
-// ParseFlag parses the value of a --hsm flag: name=NAME,module=PATH,token=LABEL and one of
-// pin-file=PATH or pin-env=VARIABLE.
+// DefaultSessions is the size of a token's session pool when Config.Sessions is 0.
+const DefaultSessions = 8
+
+// RootName is the Config.Name of the HSM that holds the KMS root key's wrapping key
+// (--kms-root-pkcs11); it names no CloudHSM cluster.
+const RootName = "kms-root"
+
+// ParseFlag parses the value of a --hsm flag: name=NAME,module=PATH, token=LABEL or slot=N,
+// one of pin-file=PATH or pin-env=VARIABLE, and optionally sessions=N.
 func ParseFlag(v string) (Config, error) {
+	c, _, err := parse(v, false)
+	return c, err
+}
+
+// ParseRootFlag parses the value of a --kms-root-pkcs11 flag: as --hsm without name= (the
+// Config is named RootName), plus an optional key-label=LABEL naming the wrapping key ("" when
+// not given).
+func ParseRootFlag(v string) (c Config, keyLabel string, err error) {
+	return parse(v, true)
+}
+
+func parse(v string, root bool) (Config, string, error) {
 	var c Config
+	var keyLabel string
 	for _, part := range strings.Split(v, ",") {
 		k, val, ok := strings.Cut(part, "=")
 		if !ok || val == "" {
-			return Config{}, fmt.Errorf("pkcs11hsm: %q: want key=value", part)
+			return Config{}, "", fmt.Errorf("pkcs11hsm: %q: want key=value", part)
 		}
-		switch k {
-		case "name":
+		var err error
+		switch {
+		case k == "name" && !root:
 			c.Name = val
-		case "module":
+		case k == "key-label" && root:
+			keyLabel = val
+		case k == "module":
 			c.Module = val
-		case "token":
+		case k == "token":
 			c.Token = val
-		case "pin-file":
+		case k == "slot":
+			var n uint64
+			n, err = strconv.ParseUint(val, 10, 64)
+			c.Slot, c.BySlot = uint(n), true
+		case k == "sessions":
+			c.Sessions, err = strconv.Atoi(val)
+			if err == nil && (c.Sessions < 1 || c.Sessions > 1024) {
+				err = errors.New("out of range 1 to 1024")
+			}
+		case k == "pin-file":
 			c.PINFile = val
-		case "pin-env":
+		case k == "pin-env":
 			c.PINEnv = val
-		case "pin":
-			return Config{}, errors.New("pkcs11hsm: a PIN is never given on the command line: use pin-file= or pin-env=")
+		case k == "pin":
+			return Config{}, "", errors.New("pkcs11hsm: a PIN is never given on the command line: use pin-file= or pin-env=")
 		default:
-			return Config{}, fmt.Errorf("pkcs11hsm: unknown setting %q", k)
+			return Config{}, "", fmt.Errorf("pkcs11hsm: unknown setting %q", k)
 		}
+		if err != nil {
+			return Config{}, "", fmt.Errorf("pkcs11hsm: %s=%s: %w", k, val, err)
+		}
+	}
+	if root {
+		c.Name = RootName
 	}
 	switch {
-	case c.Name == "" || c.Module == "" || c.Token == "":
-		return Config{}, errors.New("pkcs11hsm: name=, module= and token= are required")
+	case c.Name == "" || c.Module == "":
+		return Config{}, "", errors.New("pkcs11hsm: name= and module= are required")
+	case (c.Token == "") == !c.BySlot:
+		return Config{}, "", errors.New("pkcs11hsm: give exactly one of token= and slot=")
 	case (c.PINFile == "") == (c.PINEnv == ""):
-		return Config{}, errors.New("pkcs11hsm: give exactly one of pin-file= and pin-env=")
+		return Config{}, "", errors.New("pkcs11hsm: give exactly one of pin-file= and pin-env=")
 	}
-	return c, nil
+	return c, keyLabel, nil
+}
+
+// tokenName says which token c names, for messages.
+func (c Config) tokenName() string {
+	if c.BySlot {
+		return fmt.Sprintf("in slot %d", c.Slot)
+	}
+	return fmt.Sprintf("labelled %q", c.Token)
 }
 
 // pin reads the crypto-user PIN.

@@ -18,8 +18,15 @@ func TestParseFlag(t *testing.T) {
 		{"pin on the command line", "name=c,module=m,token=t,pin=1234", Config{}, "never given on the command line"},
 		{"no pin source", "name=c,module=m,token=t", Config{}, "exactly one of"},
 		{"two pin sources", "name=c,module=m,token=t,pin-file=f,pin-env=E", Config{}, "exactly one of"},
-		{"no token", "name=c,module=m,pin-file=f", Config{}, "required"},
-		{"unknown setting", "name=c,module=m,token=t,pin-file=f,slot=1", Config{}, "unknown setting"},
+		{"slot", "name=c,module=m,slot=3,pin-file=f,sessions=4", Config{Name: "c", Module: "m", Slot: 3, BySlot: true, PINFile: "f", Sessions: 4}, ""},
+		{"slot 0", "name=c,module=m,slot=0,pin-file=f", Config{Name: "c", Module: "m", BySlot: true, PINFile: "f"}, ""},
+		{"no token", "name=c,module=m,pin-file=f", Config{}, "exactly one of token= and slot="},
+		{"token and slot", "name=c,module=m,token=t,slot=1,pin-file=f", Config{}, "exactly one of token= and slot="},
+		{"bad slot", "name=c,module=m,slot=-1,pin-file=f", Config{}, "slot=-1"},
+		{"no sessions", "name=c,module=m,token=t,pin-file=f,sessions=0", Config{}, "out of range"},
+		{"no name", "module=m,token=t,pin-file=f", Config{}, "required"},
+		{"key label in --hsm", "name=c,module=m,token=t,pin-file=f,key-label=k", Config{}, "unknown setting"},
+		{"unknown setting", "name=c,module=m,token=t,pin-file=f,color=1", Config{}, "unknown setting"},
 		{"not key=value", "name=c,module", Config{}, "want key=value"},
 	}
 	for _, tc := range tests {
@@ -36,6 +43,36 @@ func TestParseFlag(t *testing.T) {
 			}
 			if err != nil || got != tc.want {
 				t.Fatalf("ParseFlag = %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseRootFlag(t *testing.T) {
+	tests := []struct {
+		name, flag string
+		want       Config
+		label      string
+		err        string
+	}{
+		{"token and label", "module=/lib/p11.so,token=T,pin-env=P,key-label=root-wrap",
+			Config{Name: RootName, Module: "/lib/p11.so", Token: "T", PINEnv: "P"}, "root-wrap", ""},
+		{"slot, default label", "module=m,slot=7,pin-file=f", Config{Name: RootName, Module: "m", Slot: 7, BySlot: true, PINFile: "f"}, "", ""},
+		{"name is --hsm's", "name=c,module=m,token=t,pin-file=f", Config{}, "", "unknown setting"},
+		{"pin on the command line", "module=m,token=t,pin=1234", Config{}, "", "never given on the command line"},
+		{"no module", "token=t,pin-file=f", Config{}, "", "required"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, label, err := ParseRootFlag(tc.flag)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "1234") {
+					t.Fatalf("err = %v, want %q (and no PIN)", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want || label != tc.label {
+				t.Fatalf("ParseRootFlag = %+v, %q, %v; want %+v, %q", got, label, err, tc.want, tc.label)
 			}
 		})
 	}

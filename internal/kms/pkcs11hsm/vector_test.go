@@ -67,15 +67,7 @@ func TestHSMBlobVector(t *testing.T) {
 	t.Run("SoftHSM2", func(t *testing.T) {
 		cfg := softhsmtest.Token(t, "cluster-vector00001", "vector")
 		importKey(t, cfg, "vector-key", key)
-		hsms, err := pkcs11hsm.New([]pkcs11hsm.Config{cfg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := hsms.Connect(context.Background(), cfg.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tok.Close()
+		tok := login(t, cfg)
 		sealed, err := tok.Seal(context.Background(), "vector-key", seed[:12], aad, []byte(v.Plaintext))
 		if err != nil {
 			t.Fatal(err)
@@ -92,24 +84,8 @@ func TestHSMBlobVector(t *testing.T) {
 
 // importKey puts a known AES key on the token, as no key Coffer generates can be read back.
 func importKey(t *testing.T, cfg pkcs11hsm.Config, label string, key []byte) {
-	p := pkcs11.New(cfg.Module)
-	if err := p.Initialize(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { p.Finalize(); p.Destroy() }()
-	slots, err := p.GetSlotList(true)
-	if err != nil || len(slots) == 0 {
-		t.Fatalf("slots: %v", err)
-	}
-	sess, err := p.OpenSession(slots[0], pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.CloseSession(sess)
-	if err := p.Login(sess, pkcs11.CKU_USER, softhsmtest.PIN); err != nil {
-		t.Fatal(err)
-	}
-	_, err = p.CreateObject(sess, []*pkcs11.Attribute{
+	p, sess := softhsmtest.Session(t, cfg)
+	_, err := p.CreateObject(sess, []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_AES),
 		pkcs11.NewAttribute(pkcs11.CKA_VALUE, key),

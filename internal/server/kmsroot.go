@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/kms"
+)
+
+// kmsRootPaths are where a data directory's KMS root key may be: plain is the plaintext file
+// (--kms-root-key-file, or DIR/kms/root.key), wrapped the file an HSM wraps.
+type kmsRootPaths struct {
+	plain, wrapped string
+}
+
+func rootPaths(cfg Config) kmsRootPaths {
+	p := kmsRootPaths{plain: cfg.KMSRootKeyFile, wrapped: filepath.Join(cfg.Dir, "kms", kms.WrappedRootKeyName)}
+	if p.plain == "" {
+		p.plain = filepath.Join(cfg.Dir, "kms", "root.key")
+	}
+	return p
+}
+
+// openKMSRoot opens the KMS root key: unwrapped by the HSM of cfg.KMSRootHSM, or read from its
+// file, either made on a first start. It refuses a start where both could apply, and a new
+// wrapped root key over a store whose keys were sealed under another (its canary says so), so
+// that a root key is never made beside the one the stored keys need.
+func openKMSRoot(ctx context.Context, cfg Config, store kms.Store) (*kms.FileRootKey, error) {
+	p := rootPaths(cfg)
+	if err := checkRootUnambiguous(cfg, p); err != nil {
+		return nil, err
+	}
+	if cfg.KMSRootKeyFile == "" {
+		if err := os.MkdirAll(filepath.Dir(p.plain), 0o700); err != nil {
+			return nil, fmt.Errorf("kms: %w", err)
+		}
+		if err := syncDir(cfg.Dir); err != nil { // the new kms/ entry outlives a crash
+			return nil, fmt.Errorf("kms: %w", err)
+		}
+	}
+	if cfg.KMSRootHSM != nil {
+		canary, err := store.Canary(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kms: reading the root-key canary: %w", err)
+		}
+		if canary != nil && !rootFileExists(p.wrapped) {
+			return nil, fmt.Errorf("kms: the stored keys are sealed under a root key, but %s, where the HSM keeps it wrapped, is missing: restore it (or, if the root key is a file, start without --kms-root-pkcs11)", p.wrapped)
+		}
+		return kms.OpenWrappedRootKey(ctx, *cfg.KMSRootHSM, p.wrapped, canary == nil)
+	}
+	return kms.OpenFileRootKey(p.plain)
+}
+
+func checkRootUnambiguous(cfg Config, p kmsRootPaths) error {
+	switch {
+	case cfg.KMSRootHSM != nil && cfg.KMSRootKeyFile != "":
+		return errors.New("kms: give --kms-root-key-file or --kms-root-pkcs11, not both")
+	case cfg.KMSRootHSM != nil && rootFileExists(p.plain):
+		return fmt.Errorf("kms: %s holds a plaintext root key: move it into the HSM with `coffer admin kms-root wrap`, or start without --kms-root-pkcs11", p.plain)
+	case cfg.KMSRootHSM == nil && rootFileExists(p.wrapped):
+		return fmt.Errorf("kms: the root key of %s is wrapped by an HSM (%s): start with --kms-root-pkcs11, or take it out with `coffer admin kms-root unwrap`: %w",
+			cfg.Dir, p.wrapped, kms.ErrRootKeyWrapped)
+	}
+	return nil
+}
+
+func rootFileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// WrapKMSRoot moves the KMS root key of a stopped server's data directory into the HSM of
+// cfg.KMSRootHSM: the plaintext file (cfg.KMSRootKeyFile, or DIR/kms/root.key) is checked to
+// open the stored keys, written wrapped to DIR/kms/root.key.wrapped, then overwritten and
+// removed.
+func WrapKMSRoot(ctx context.Context, cfg Config) error {
+	h := cfg.KMSRootHSM
+	if h == nil {
+		return errors.New("kms: --kms-root-pkcs11 is required")
+	}
+	p := rootPaths(cfg)
+	if !rootFileExists(p.plain) {
+		if rootFileExists(p.wrapped) {
+			return fmt.Errorf("kms: the root key is already wrapped (%s), and %s does not exist", p.wrapped, p.plain)
+		}
+		return fmt.Errorf("kms: no root key file %s to wrap", p.plain)
+	}
+	cfg.KMSRootHSM = nil
+	if err := provenRoot(ctx, cfg); err != nil && !errors.Is(err, kms.ErrRootKeyWrapped) {
+		return err
+	}
+	return kms.WrapRootKeyFile(ctx, *h, p.plain, p.wrapped)
+}
+
+// UnwrapKMSRoot takes the KMS root key of a stopped server's data directory out of the HSM of
+// cfg.KMSRootHSM: the wrapped key is checked to open the stored keys, written to the
+// plaintext file (cfg.KMSRootKeyFile, or DIR/kms/root.key), and the wrapped file removed.
+func UnwrapKMSRoot(ctx context.Context, cfg Config) error {
+	h := cfg.KMSRootHSM
+	if h == nil {
+		return errors.New("kms: --kms-root-pkcs11 is required")
+	}
+	p := rootPaths(cfg)
+	if !rootFileExists(p.wrapped) {
+		return fmt.Errorf("kms: no wrapped root key %s to unwrap", p.wrapped)
+	}
+	if !rootFileExists(p.plain) {
+		c := cfg
+		c.KMSRootKeyFile = ""
+		if err := provenRoot(ctx, c); err != nil {
+			return err
+		}
+	}
+	return kms.UnwrapRootKeyFile(ctx, *h, p.wrapped, p.plain)
+}
+
+// provenRoot opens the KMS of a stopped server's data directory with the root key cfg names,
+// which must open its stored keys (the root-key canary, SPEC.md §2.1).
+func provenRoot(ctx context.Context, cfg Config) error {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	db, err := boltfile.Open(filepath.Join(cfg.Dir, "meta.db"), TopBuckets())
+	if err != nil {
+		return fmt.Errorf("metadata store (is the server still running?): %w", err)
+	}
+	s := &Server{db: db, log: slog.New(slog.DiscardHandler)}
+	defer s.closeStores()
+	_, err = s.openKMS(ctx, cfg)
+	return err
+}
