@@ -1,0 +1,79 @@
+package pgiam_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/iam/iamtest"
+	"github.com/coffer/coffer/internal/iam/pgiam"
+	"github.com/coffer/coffer/internal/pgdb"
+	"github.com/coffer/coffer/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// newNode opens a store on the database at url with a pool of its own, as one Coffer node
+// would; the store and pool close when t ends.
+func newNode(t *testing.T, url string) *pgiam.Store {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgdb.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := pgiam.New(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	iamtest.Run(t, func(t *testing.T) iam.Store { return newNode(t, pgtest.NewDatabase(t)) })
+}
+
+// TestNodes runs iamtest's multi-node cases on two stores with their own pools on one
+// database, as two Coffer nodes would run.
+func TestNodes(t *testing.T) {
+	t.Parallel()
+	iamtest.RunNodes(t, func(t *testing.T) (iam.Store, iam.Store) {
+		url := pgtest.NewDatabase(t)
+		return newNode(t, url), newNode(t, url)
+	})
+}
+
+// TestClosed: a closed store refuses reads and writes, and another store on the same
+// database goes on serving.
+func TestClosed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	s, other := newNode(t, url), newNode(t, url)
+	if err := s.CreateAccount(ctx, iam.Account{ID: "111122223333"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"GetAccount", func() error { _, err := s.GetAccount(ctx, "111122223333"); return err }},
+		{"CreateUser", func() error { return s.CreateUser(ctx, iam.User{Account: "111122223333", Name: "u", Path: "/"}) }},
+		{"ListAccessKeys", func() error { _, err := s.ListAccessKeys(ctx, "111122223333", ""); return err }},
+	}
+	for _, tc := range calls {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); !errors.Is(err, pgiam.ErrClosed) {
+				t.Fatalf("%s after Close = %v, want ErrClosed", tc.name, err)
+			}
+		})
+	}
+	if _, err := other.GetAccount(ctx, "111122223333"); err != nil {
+		t.Fatalf("the other store: %v", err)
+	}
+}
