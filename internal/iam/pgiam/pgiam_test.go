@@ -1,11 +1,13 @@
 package pgiam_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
 
 	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/iam/iamrec"
 	"github.com/coffer/coffer/internal/iam/iamtest"
 	"github.com/coffer/coffer/internal/iam/pgiam"
 	"github.com/coffer/coffer/internal/pgdb"
@@ -75,5 +77,38 @@ func TestClosed(t *testing.T) {
 	}
 	if _, err := other.GetAccount(ctx, "111122223333"); err != nil {
 		t.Fatalf("the other store: %v", err)
+	}
+}
+
+// TestRecordsAsBoltiam: what the store keeps is iamrec's record, the bytes boltiam keeps, so
+// records move between the stores as they are; an access key's sealed secret is in it as
+// given.
+func TestRecordsAsBoltiam(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	s := newNode(t, url)
+	k := iam.AccessKey{ID: "AKIAREC", Account: "111122223333", Status: iam.StatusActive, SealedSecret: []byte{0, 0xff, 's'}}
+	if err := s.CreateAccount(ctx, iam.Account{ID: k.Account}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAccessKey(ctx, k, 2); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgdb.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var rec []byte
+	if err := pool.QueryRow(ctx, "SELECT rec FROM iam_access_keys WHERE id = $1", []byte(k.ID)).Scan(&rec); err != nil {
+		t.Fatal(err)
+	}
+	want, err := iamrec.Encode(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(rec, want) {
+		t.Fatalf("stored record %q, want iamrec's %q", rec, want)
 	}
 }
