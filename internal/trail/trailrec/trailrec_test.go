@@ -16,7 +16,7 @@ import (
 func TestRoundTrip(t *testing.T) {
 	t0 := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
 	want := trail.Trail{Account: "111122223333", Name: "main", HomeRegion: "us-east-1", S3BucketName: "logs", Created: t0,
-		AdvancedEventSelectors: []trail.AdvancedEventSelector{{Name: "s", FieldSelectors: []trail.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}}}}},
+		AdvancedEventSelectors:  []trail.AdvancedEventSelector{{Name: "s", FieldSelectors: []trail.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}}}}},
 		HasCustomEventSelectors: true, Status: trail.Status{IsLogging: true, StartLoggingTime: t0},
 		Delivery: trail.Delivery{Cursor: "c", PeriodStart: t0, Previous: &trail.DigestLink{S3Object: "d", Signature: "ab"}}}
 	rec, err := Encode(&want)
