@@ -1,6 +1,7 @@
 // Package pgdb is the PostgreSQL plumbing that Coffer's PostgreSQL-backed stores share: a
-// connection pool (Open), versioned schema migrations applied at start (Migrate), and
-// transactions that are run again after a serialization failure (Serializable, InTx).
+// connection pool (Open), versioned schema migrations applied at start (Migrate),
+// transactions that are run again after a serialization failure (Serializable, InTx), and the
+// Handle each store makes its calls through.
 //
 // # What it relies on
 //

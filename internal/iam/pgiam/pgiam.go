@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,63 +35,31 @@ var _ iam.Store = (*Store)(nil)
 // Store is a PostgreSQL iam.Store. It is safe for concurrent use, and any number of Stores,
 // in one process or many, may share one database.
 type Store struct {
-	pool   *pgxpool.Pool
-	closed atomic.Bool
+	db *pgdb.Handle
 }
 
 // New returns a store in the database pool connects to, first bringing its schema up to date
 // (pgdb.Migrate: safe when several nodes start at once). The pool stays the caller's: Close on
 // the store does not close it.
 func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
-	if err := pgdb.Migrate(ctx, pool, component, migrations); err != nil {
+	db, err := pgdb.NewHandle(ctx, pool, component, migrations, ErrClosed)
+	if err != nil {
 		return nil, fmt.Errorf("pgiam: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{db: db}, nil
 }
 
 // Close marks the store closed; later calls fail with ErrClosed. It does not close the pool.
 func (s *Store) Close() error {
-	s.closed.Store(true)
+	s.db.Close()
 	return nil
-}
-
-func (s *Store) check(ctx context.Context) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return ctx.Err()
-}
-
-// write runs fn in a serializable transaction, run again after a serialization failure.
-func (s *Store) write(ctx context.Context, fn func(pgx.Tx) error) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	return pgdb.Serializable(ctx, s.pool, fn)
-}
-
-// readTx is the transaction of a read of several statements: one snapshot, no writes.
-var readTx = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-
-// view runs fn, a read of several statements, in a read-only transaction with one snapshot.
-func (s *Store) view(ctx context.Context, fn func(pgx.Tx) error) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	return pgdb.InTx(ctx, s.pool, readTx, fn)
-}
-
-// queryer is what a pool and a transaction have in common.
-type queryer interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // nameKey is the key of a user, role or managed policy name: unique ignoring case.
 func nameKey(name string) []byte { return []byte(strings.ToLower(name)) }
 
 // readRecord reads the record the query selects into v; iam.ErrNoSuchEntity without one.
-func readRecord[T iamrec.Record](ctx context.Context, q queryer, v *T, sql string, args ...any) error {
+func readRecord[T iamrec.Record](ctx context.Context, q pgdb.Queryer, v *T, sql string, args ...any) error {
 	var rec []byte
 	err := q.QueryRow(ctx, sql, args...).Scan(&rec)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -105,7 +72,7 @@ func readRecord[T iamrec.Record](ctx context.Context, q queryer, v *T, sql strin
 }
 
 // readRecords decodes the record in the first column of each row the query selects.
-func readRecords[T iamrec.Record](ctx context.Context, q queryer, sql string, args ...any) ([]T, error) {
+func readRecords[T iamrec.Record](ctx context.Context, q pgdb.Queryer, sql string, args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
@@ -121,7 +88,7 @@ func readRecords[T iamrec.Record](ctx context.Context, q queryer, sql string, ar
 }
 
 // exists reports whether the query selects a row.
-func exists(ctx context.Context, q queryer, sql string, args ...any) (bool, error) {
+func exists(ctx context.Context, q pgdb.Queryer, sql string, args ...any) (bool, error) {
 	var one int
 	err := q.QueryRow(ctx, sql, args...).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -141,7 +108,7 @@ func insertNew(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 }
 
 // needAccount returns iam.ErrNoSuchEntity unless the account is there.
-func needAccount(ctx context.Context, q queryer, id string) error {
+func needAccount(ctx context.Context, q pgdb.Queryer, id string) error {
 	ok, err := exists(ctx, q, "SELECT 1 FROM iam_accounts WHERE id = $1", []byte(id))
 	if err == nil && !ok {
 		err = fmt.Errorf("account %s: %w", id, iam.ErrNoSuchEntity)
@@ -155,7 +122,7 @@ func (s *Store) CreateAccount(ctx context.Context, a iam.Account) error {
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		return insertNew(ctx, tx, "INSERT INTO iam_accounts (id, rec) VALUES ($1, $2)", []byte(a.ID), rec)
 	})
 	if err != nil {
@@ -167,10 +134,10 @@ func (s *Store) CreateAccount(ctx context.Context, a iam.Account) error {
 // GetAccount implements iam.Store.
 func (s *Store) GetAccount(ctx context.Context, id string) (iam.Account, error) {
 	var a iam.Account
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return a, err
 	}
-	if err := readRecord(ctx, s.pool, &a, "SELECT rec FROM iam_accounts WHERE id = $1", []byte(id)); err != nil {
+	if err := readRecord(ctx, s.db.Pool, &a, "SELECT rec FROM iam_accounts WHERE id = $1", []byte(id)); err != nil {
 		return iam.Account{}, fmt.Errorf("pgiam: get account %s: %w", id, err)
 	}
 	return a, nil
@@ -178,10 +145,10 @@ func (s *Store) GetAccount(ctx context.Context, id string) (iam.Account, error) 
 
 // ListAccounts implements iam.Store.
 func (s *Store) ListAccounts(ctx context.Context) ([]iam.Account, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	out, err := readRecords[iam.Account](ctx, s.pool, "SELECT rec FROM iam_accounts ORDER BY id")
+	out, err := readRecords[iam.Account](ctx, s.db.Pool, "SELECT rec FROM iam_accounts ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("pgiam: list accounts: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/iam/iamrec"
+	"github.com/coffer/coffer/internal/pgdb"
 )
 
 // CreatePolicy implements iam.Store.
@@ -18,7 +19,7 @@ func (s *Store) CreatePolicy(ctx context.Context, p iam.ManagedPolicy) error {
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		if err := needAccount(ctx, tx, p.Account); err != nil {
 			return err
 		}
@@ -50,7 +51,7 @@ func scanPolicy(row pgx.Row) (iam.ManagedPolicy, error) {
 
 // readPolicy reads a managed policy with its attachments counted, FOR UPDATE when lock is set
 // (iam.ErrNoSuchEntity).
-func readPolicy(ctx context.Context, q queryer, account, name string, lock bool) (iam.ManagedPolicy, error) {
+func readPolicy(ctx context.Context, q pgdb.Queryer, account, name string, lock bool) (iam.ManagedPolicy, error) {
 	sql := "SELECT " + policyColumns + " FROM iam_policies p WHERE p.account = $1 AND p.name_key = $2"
 	if lock {
 		sql += " FOR UPDATE"
@@ -66,7 +67,7 @@ func readPolicy(ctx context.Context, q queryer, account, name string, lock bool)
 }
 
 // readPolicies reads the policies the query selects, a query of policyColumns.
-func readPolicies(ctx context.Context, q queryer, sql string, args ...any) ([]iam.ManagedPolicy, error) {
+func readPolicies(ctx context.Context, q pgdb.Queryer, sql string, args ...any) ([]iam.ManagedPolicy, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
@@ -76,10 +77,10 @@ func readPolicies(ctx context.Context, q queryer, sql string, args ...any) ([]ia
 
 // GetPolicy implements iam.Store.
 func (s *Store) GetPolicy(ctx context.Context, account, name string) (iam.ManagedPolicy, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return iam.ManagedPolicy{}, err
 	}
-	p, err := readPolicy(ctx, s.pool, account, name, false)
+	p, err := readPolicy(ctx, s.db.Pool, account, name, false)
 	if err != nil {
 		return iam.ManagedPolicy{}, fmt.Errorf("pgiam: get %w", err)
 	}
@@ -88,10 +89,10 @@ func (s *Store) GetPolicy(ctx context.Context, account, name string) (iam.Manage
 
 // ListPolicies implements iam.Store.
 func (s *Store) ListPolicies(ctx context.Context, account string) ([]iam.ManagedPolicy, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	out, err := readPolicies(ctx, s.pool, "SELECT "+policyColumns+" FROM iam_policies p WHERE p.account = $1 ORDER BY p.name_key", []byte(account))
+	out, err := readPolicies(ctx, s.db.Pool, "SELECT "+policyColumns+" FROM iam_policies p WHERE p.account = $1 ORDER BY p.name_key", []byte(account))
 	if err != nil {
 		return nil, fmt.Errorf("pgiam: list policies of %s: %w", account, err)
 	}
@@ -101,7 +102,7 @@ func (s *Store) ListPolicies(ctx context.Context, account string) ([]iam.Managed
 // UpdatePolicy implements iam.Store.
 func (s *Store) UpdatePolicy(ctx context.Context, account, name string, fn func(*iam.ManagedPolicy) error) (iam.ManagedPolicy, error) {
 	var p iam.ManagedPolicy
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		var err error
 		if p, err = readPolicy(ctx, tx, account, name, true); err != nil {
 			return err
@@ -126,7 +127,7 @@ func (s *Store) UpdatePolicy(ctx context.Context, account, name string, fn func(
 
 // DeletePolicy implements iam.Store.
 func (s *Store) DeletePolicy(ctx context.Context, account, name string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		p, err := readPolicy(ctx, tx, account, name, true)
 		if err != nil {
 			return err
@@ -145,7 +146,7 @@ func (s *Store) DeletePolicy(ctx context.Context, account, name string) error {
 
 // AttachPolicy implements iam.Store.
 func (s *Store) AttachPolicy(ctx context.Context, e iam.Entity, policyName string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		if err := needEntity(ctx, tx, e); err != nil {
 			return err
 		}
@@ -164,7 +165,7 @@ func (s *Store) AttachPolicy(ctx context.Context, e iam.Entity, policyName strin
 
 // DetachPolicy implements iam.Store.
 func (s *Store) DetachPolicy(ctx context.Context, e iam.Entity, policyName string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		if err := needEntity(ctx, tx, e); err != nil {
 			return err
 		}
@@ -184,7 +185,7 @@ func (s *Store) DetachPolicy(ctx context.Context, e iam.Entity, policyName strin
 // ListPolicyEntities implements iam.Store.
 func (s *Store) ListPolicyEntities(ctx context.Context, account, policyName string) ([]iam.Entity, error) {
 	var out []iam.Entity
-	err := s.view(ctx, func(tx pgx.Tx) error {
+	err := s.db.Read(ctx, func(tx pgx.Tx) error {
 		if _, err := readPolicy(ctx, tx, account, policyName, false); err != nil {
 			return err
 		}
@@ -234,7 +235,7 @@ func attachedEntity(account string, kind iam.Kind, userRec, roleRec []byte) (iam
 // ListAttachedPolicies implements iam.Store.
 func (s *Store) ListAttachedPolicies(ctx context.Context, e iam.Entity) ([]iam.ManagedPolicy, error) {
 	var out []iam.ManagedPolicy
-	err := s.view(ctx, func(tx pgx.Tx) error {
+	err := s.db.Read(ctx, func(tx pgx.Tx) error {
 		if err := needEntity(ctx, tx, e); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/iam/iamrec"
+	"github.com/coffer/coffer/internal/pgdb"
 )
 
 // CreateRole implements iam.Store.
@@ -16,7 +17,7 @@ func (s *Store) CreateRole(ctx context.Context, r iam.Role) error {
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		if err := needAccount(ctx, tx, r.Account); err != nil {
 			return err
 		}
@@ -30,7 +31,7 @@ func (s *Store) CreateRole(ctx context.Context, r iam.Role) error {
 }
 
 // readRole reads a role, FOR UPDATE when lock is set (iam.ErrNoSuchEntity).
-func readRole(ctx context.Context, q queryer, account, name string, lock bool) (iam.Role, error) {
+func readRole(ctx context.Context, q pgdb.Queryer, account, name string, lock bool) (iam.Role, error) {
 	sql := "SELECT rec FROM iam_roles WHERE account = $1 AND name_key = $2"
 	if lock {
 		sql += " FOR UPDATE"
@@ -44,10 +45,10 @@ func readRole(ctx context.Context, q queryer, account, name string, lock bool) (
 
 // GetRole implements iam.Store.
 func (s *Store) GetRole(ctx context.Context, account, name string) (iam.Role, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return iam.Role{}, err
 	}
-	r, err := readRole(ctx, s.pool, account, name, false)
+	r, err := readRole(ctx, s.db.Pool, account, name, false)
 	if err != nil {
 		return iam.Role{}, fmt.Errorf("pgiam: get %w", err)
 	}
@@ -56,10 +57,10 @@ func (s *Store) GetRole(ctx context.Context, account, name string) (iam.Role, er
 
 // ListRoles implements iam.Store.
 func (s *Store) ListRoles(ctx context.Context, account string) ([]iam.Role, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	out, err := readRecords[iam.Role](ctx, s.pool, "SELECT rec FROM iam_roles WHERE account = $1 ORDER BY name_key", []byte(account))
+	out, err := readRecords[iam.Role](ctx, s.db.Pool, "SELECT rec FROM iam_roles WHERE account = $1 ORDER BY name_key", []byte(account))
 	if err != nil {
 		return nil, fmt.Errorf("pgiam: list roles of %s: %w", account, err)
 	}
@@ -69,7 +70,7 @@ func (s *Store) ListRoles(ctx context.Context, account string) ([]iam.Role, erro
 // UpdateRole implements iam.Store.
 func (s *Store) UpdateRole(ctx context.Context, account, name string, fn func(*iam.Role) error) (iam.Role, error) {
 	var r iam.Role
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		var err error
 		if r, err = readRole(ctx, tx, account, name, true); err != nil {
 			return err
@@ -84,7 +85,7 @@ func (s *Store) UpdateRole(ctx context.Context, account, name string, fn func(*i
 
 // DeleteRole implements iam.Store.
 func (s *Store) DeleteRole(ctx context.Context, account, name string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		if _, err := readRole(ctx, tx, account, name, true); err != nil {
 			return err
 		}
@@ -108,7 +109,7 @@ func kindKey(k iam.Kind) []byte { return []byte(k) }
 
 // needEntity returns iam.ErrNoSuchEntity unless the user or role is there (iam.ErrValidation
 // for another kind).
-func needEntity(ctx context.Context, q queryer, e iam.Entity) error {
+func needEntity(ctx context.Context, q pgdb.Queryer, e iam.Entity) error {
 	table := "iam_users"
 	switch e.Kind {
 	case iam.KindUser:
@@ -138,7 +139,7 @@ func (s *Store) PutInlinePolicy(ctx context.Context, e iam.Entity, p iam.InlineP
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		if err := needEntity(ctx, tx, e); err != nil {
 			return err
 		}
@@ -155,7 +156,7 @@ func (s *Store) PutInlinePolicy(ctx context.Context, e iam.Entity, p iam.InlineP
 // GetInlinePolicy implements iam.Store.
 func (s *Store) GetInlinePolicy(ctx context.Context, e iam.Entity, name string) (iam.InlinePolicy, error) {
 	var p iam.InlinePolicy
-	err := s.view(ctx, func(tx pgx.Tx) error {
+	err := s.db.Read(ctx, func(tx pgx.Tx) error {
 		if err := needEntity(ctx, tx, e); err != nil {
 			return err
 		}
@@ -170,7 +171,7 @@ func (s *Store) GetInlinePolicy(ctx context.Context, e iam.Entity, name string) 
 // ListInlinePolicies implements iam.Store.
 func (s *Store) ListInlinePolicies(ctx context.Context, e iam.Entity) ([]iam.InlinePolicy, error) {
 	var out []iam.InlinePolicy
-	err := s.view(ctx, func(tx pgx.Tx) error {
+	err := s.db.Read(ctx, func(tx pgx.Tx) error {
 		if err := needEntity(ctx, tx, e); err != nil {
 			return err
 		}
@@ -186,7 +187,7 @@ func (s *Store) ListInlinePolicies(ctx context.Context, e iam.Entity) ([]iam.Inl
 
 // DeleteInlinePolicy implements iam.Store.
 func (s *Store) DeleteInlinePolicy(ctx context.Context, e iam.Entity, name string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		if err := needEntity(ctx, tx, e); err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ func (s *Store) PutSession(ctx context.Context, ss iam.Session) error {
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		return insertNew(ctx, tx, "INSERT INTO iam_sessions (access_key_id, expires_ns, rec) VALUES ($1, $2, $3)",
 			[]byte(ss.AccessKeyID), unixNanos(ss.Expires), rec)
 	})
@@ -44,10 +44,10 @@ func (s *Store) PutSession(ctx context.Context, ss iam.Session) error {
 // GetSession implements iam.Store.
 func (s *Store) GetSession(ctx context.Context, accessKeyID string) (iam.Session, error) {
 	var ss iam.Session
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return ss, err
 	}
-	err := readRecord(ctx, s.pool, &ss, "SELECT rec FROM iam_sessions WHERE access_key_id = $1", []byte(accessKeyID))
+	err := readRecord(ctx, s.db.Pool, &ss, "SELECT rec FROM iam_sessions WHERE access_key_id = $1", []byte(accessKeyID))
 	if err != nil {
 		return iam.Session{}, fmt.Errorf("pgiam: get session %s: %w", accessKeyID, err)
 	}
@@ -57,7 +57,7 @@ func (s *Store) GetSession(ctx context.Context, accessKeyID string) (iam.Session
 // DeleteExpiredSessions implements iam.Store.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, "DELETE FROM iam_sessions WHERE expires_ns < $1", unixNanos(now))
 		n = int(tag.RowsAffected())
 		return err

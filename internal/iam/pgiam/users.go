@@ -9,6 +9,7 @@ import (
 
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/iam/iamrec"
+	"github.com/coffer/coffer/internal/pgdb"
 )
 
 // CreateUser implements iam.Store.
@@ -17,7 +18,7 @@ func (s *Store) CreateUser(ctx context.Context, u iam.User) error {
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		if err := needAccount(ctx, tx, u.Account); err != nil {
 			return err
 		}
@@ -31,7 +32,7 @@ func (s *Store) CreateUser(ctx context.Context, u iam.User) error {
 }
 
 // readUser reads a user, FOR UPDATE when lock is set (iam.ErrNoSuchEntity).
-func readUser(ctx context.Context, q queryer, account, name string, lock bool) (iam.User, error) {
+func readUser(ctx context.Context, q pgdb.Queryer, account, name string, lock bool) (iam.User, error) {
 	sql := "SELECT rec FROM iam_users WHERE account = $1 AND name_key = $2"
 	if lock {
 		sql += " FOR UPDATE"
@@ -46,10 +47,10 @@ func readUser(ctx context.Context, q queryer, account, name string, lock bool) (
 
 // GetUser implements iam.Store.
 func (s *Store) GetUser(ctx context.Context, account, name string) (iam.User, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return iam.User{}, err
 	}
-	u, err := readUser(ctx, s.pool, account, name, false)
+	u, err := readUser(ctx, s.db.Pool, account, name, false)
 	if err != nil {
 		return iam.User{}, fmt.Errorf("pgiam: get %w", err)
 	}
@@ -58,10 +59,10 @@ func (s *Store) GetUser(ctx context.Context, account, name string) (iam.User, er
 
 // ListUsers implements iam.Store.
 func (s *Store) ListUsers(ctx context.Context, account string) ([]iam.User, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	out, err := readRecords[iam.User](ctx, s.pool, "SELECT rec FROM iam_users WHERE account = $1 ORDER BY name_key", []byte(account))
+	out, err := readRecords[iam.User](ctx, s.db.Pool, "SELECT rec FROM iam_users WHERE account = $1 ORDER BY name_key", []byte(account))
 	if err != nil {
 		return nil, fmt.Errorf("pgiam: list users of %s: %w", account, err)
 	}
@@ -71,7 +72,7 @@ func (s *Store) ListUsers(ctx context.Context, account string) ([]iam.User, erro
 // UpdateUser implements iam.Store.
 func (s *Store) UpdateUser(ctx context.Context, account, name string, fn func(*iam.User) error) (iam.User, error) {
 	var u iam.User
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		var err error
 		if u, err = readUser(ctx, tx, account, name, true); err != nil {
 			return err
@@ -129,7 +130,7 @@ func holds(ctx context.Context, tx pgx.Tx, e iam.Entity) (string, error) {
 
 // DeleteUser implements iam.Store.
 func (s *Store) DeleteUser(ctx context.Context, account, name string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		if _, err := readUser(ctx, tx, account, name, true); err != nil {
 			return err
 		}
@@ -150,7 +151,7 @@ func (s *Store) DeleteUser(ctx context.Context, account, name string) error {
 
 // CreateAccessKey implements iam.Store. The key takes its user's name as stored.
 func (s *Store) CreateAccessKey(ctx context.Context, k iam.AccessKey, max int) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		if err := needAccount(ctx, tx, k.Account); err != nil {
 			return err
 		}
@@ -195,10 +196,10 @@ func (s *Store) CreateAccessKey(ctx context.Context, k iam.AccessKey, max int) e
 // GetAccessKey implements iam.Store.
 func (s *Store) GetAccessKey(ctx context.Context, id string) (iam.AccessKey, error) {
 	var k iam.AccessKey
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return k, err
 	}
-	if err := readRecord(ctx, s.pool, &k, "SELECT rec FROM iam_access_keys WHERE id = $1", []byte(id)); err != nil {
+	if err := readRecord(ctx, s.db.Pool, &k, "SELECT rec FROM iam_access_keys WHERE id = $1", []byte(id)); err != nil {
 		return iam.AccessKey{}, fmt.Errorf("pgiam: get access key %s: %w", id, err)
 	}
 	return k, nil
@@ -207,7 +208,7 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (iam.AccessKey, err
 // ListAccessKeys implements iam.Store.
 func (s *Store) ListAccessKeys(ctx context.Context, account, user string) ([]iam.AccessKey, error) {
 	var out []iam.AccessKey
-	err := s.view(ctx, func(tx pgx.Tx) error {
+	err := s.db.Read(ctx, func(tx pgx.Tx) error {
 		if user != "" {
 			if _, err := readUser(ctx, tx, account, user, false); err != nil {
 				return err
@@ -238,7 +239,7 @@ func ownedKey(ctx context.Context, tx pgx.Tx, account, user, id string) (iam.Acc
 
 // SetAccessKeyStatus implements iam.Store.
 func (s *Store) SetAccessKeyStatus(ctx context.Context, account, user, id, status string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		k, err := ownedKey(ctx, tx, account, user, id)
 		if err != nil {
 			return err
@@ -259,7 +260,7 @@ func (s *Store) SetAccessKeyStatus(ctx context.Context, account, user, id, statu
 
 // DeleteAccessKey implements iam.Store.
 func (s *Store) DeleteAccessKey(ctx context.Context, account, user, id string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		if _, err := ownedKey(ctx, tx, account, user, id); err != nil {
 			return err
 		}

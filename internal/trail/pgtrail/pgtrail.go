@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -33,48 +32,28 @@ var _ trail.Store = (*Store)(nil)
 // Store is a PostgreSQL trail.Store. It is safe for concurrent use, and any number of Stores,
 // in one process or many, may share one database.
 type Store struct {
-	pool   *pgxpool.Pool
-	closed atomic.Bool
+	db *pgdb.Handle
 }
 
 // New returns a store in the database pool connects to, first bringing its schema up to date
 // (pgdb.Migrate: safe when several nodes start at once). The pool stays the caller's: Close on
 // the store does not close it.
 func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
-	if err := pgdb.Migrate(ctx, pool, component, migrations); err != nil {
+	db, err := pgdb.NewHandle(ctx, pool, component, migrations, ErrClosed)
+	if err != nil {
 		return nil, fmt.Errorf("pgtrail: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{db: db}, nil
 }
 
 // Close marks the store closed; later calls fail with ErrClosed. It does not close the pool.
 func (s *Store) Close() error {
-	s.closed.Store(true)
+	s.db.Close()
 	return nil
 }
 
-func (s *Store) check(ctx context.Context) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return ctx.Err()
-}
-
-// write runs fn in a serializable transaction, run again after a serialization failure.
-func (s *Store) write(ctx context.Context, fn func(pgx.Tx) error) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	return pgdb.Serializable(ctx, s.pool, fn)
-}
-
-// queryer is what a pool and a transaction have in common.
-type queryer interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
 // readTrail reads a trail, FOR UPDATE when lock is set (trail.ErrTrailNotFound).
-func readTrail(ctx context.Context, q queryer, account, name string, lock bool) (trail.Trail, error) {
+func readTrail(ctx context.Context, q pgdb.Queryer, account, name string, lock bool) (trail.Trail, error) {
 	sql := "SELECT rec FROM trail_trails WHERE account = $1 AND name = $2"
 	if lock {
 		sql += " FOR UPDATE"
@@ -96,7 +75,7 @@ func (s *Store) Create(ctx context.Context, t trail.Trail, limit int) error {
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		var n int
 		var taken bool
 		err := tx.QueryRow(ctx, "SELECT count(*), coalesce(bool_or(name = $2), false) FROM trail_trails WHERE account = $1",
@@ -124,10 +103,10 @@ func (s *Store) Create(ctx context.Context, t trail.Trail, limit int) error {
 
 // Get implements trail.Store.
 func (s *Store) Get(ctx context.Context, account, name string) (trail.Trail, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return trail.Trail{}, err
 	}
-	t, err := readTrail(ctx, s.pool, account, name, false)
+	t, err := readTrail(ctx, s.db.Pool, account, name, false)
 	if err != nil {
 		return trail.Trail{}, fmt.Errorf("pgtrail: get trail %s of %s: %w", name, account, err)
 	}
@@ -136,14 +115,14 @@ func (s *Store) Get(ctx context.Context, account, name string) (trail.Trail, err
 
 // List implements trail.Store.
 func (s *Store) List(ctx context.Context, account string) ([]trail.Trail, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
 	sql, args := "SELECT rec FROM trail_trails ORDER BY account, name", []any{}
 	if account != "" {
 		sql, args = "SELECT rec FROM trail_trails WHERE account = $1 ORDER BY name", []any{[]byte(account)}
 	}
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.db.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgtrail: list trails: %w", err)
 	}
@@ -164,7 +143,7 @@ func (s *Store) List(ctx context.Context, account string) ([]trail.Trail, error)
 // each time on the trail as then committed; the result of the run that committed is returned.
 func (s *Store) Update(ctx context.Context, account, name string, fn func(*trail.Trail) error) (trail.Trail, error) {
 	var t trail.Trail
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		var err error
 		if t, err = readTrail(ctx, tx, account, name, true); err != nil {
 			return err
@@ -187,7 +166,7 @@ func (s *Store) Update(ctx context.Context, account, name string, fn func(*trail
 
 // Delete implements trail.Store.
 func (s *Store) Delete(ctx context.Context, account, name string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, "DELETE FROM trail_trails WHERE account = $1 AND name = $2", []byte(account), []byte(name))
 		if err == nil && tag.RowsAffected() == 0 {
 			err = trail.ErrTrailNotFound
