@@ -14,7 +14,7 @@ import (
 // Read what a Write committed, and after Close refuses every call with the store's error.
 func TestHandle(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	pool := openPool(t, url)
+	pool := pgtest.OpenPool(t, url)
 	errClosed := errors.New("test store closed")
 	migs := []pgdb.Migration{{Version: 1, Name: "t", SQL: "CREATE TABLE t (k int PRIMARY KEY)"}}
 	h, err := pgdb.NewHandle(ctx, pool, "handle-test", migs, errClosed)

@@ -10,7 +10,6 @@ import (
 	"github.com/coffer/coffer/internal/iam/iamrec"
 	"github.com/coffer/coffer/internal/iam/iamtest"
 	"github.com/coffer/coffer/internal/iam/pgiam"
-	"github.com/coffer/coffer/internal/pgdb"
 	"github.com/coffer/coffer/internal/pgtest"
 )
 
@@ -20,13 +19,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // would; the store and pool close when t ends.
 func newNode(t *testing.T, url string) *pgiam.Store {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s, err := pgiam.New(ctx, pool)
+	s, err := pgiam.New(context.Background(), pgtest.OpenPool(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,13 +88,8 @@ func TestRecordsAsBoltiam(t *testing.T) {
 	if err := s.CreateAccessKey(ctx, k, 2); err != nil {
 		t.Fatal(err)
 	}
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 	var rec []byte
-	if err := pool.QueryRow(ctx, "SELECT rec FROM iam_access_keys WHERE id = $1", []byte(k.ID)).Scan(&rec); err != nil {
+	if err := pgtest.OpenPool(t, url).QueryRow(ctx, "SELECT rec FROM iam_access_keys WHERE id = $1", []byte(k.ID)).Scan(&rec); err != nil {
 		t.Fatal(err)
 	}
 	want, err := iamrec.Encode(k)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/coffer/coffer/internal/pgdb"
 	"github.com/coffer/coffer/internal/pgtest"
 	"github.com/coffer/coffer/internal/trail"
 	"github.com/coffer/coffer/internal/trail/pgtrail"
@@ -18,13 +17,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // would; the store and pool close when t ends.
 func newNode(t *testing.T, url string) *pgtrail.Store {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s, err := pgtrail.New(ctx, pool)
+	s, err := pgtrail.New(context.Background(), pgtest.OpenPool(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}
