@@ -57,10 +57,17 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool { return under(i, "internal/policy") }},
 		{"storage imports only storage", func(p string) bool { return under(p, "internal/meta") || under(p, "internal/blob") },
 			func(i string) bool {
-				return under(i, "internal/meta") || under(i, "internal/blob") || i == "internal/boltfile"
+				return under(i, "internal/meta") || under(i, "internal/blob") || i == "internal/boltfile" || i == "internal/pgdb"
 			}},
 		{"boltfile imports nothing of ours", func(p string) bool { return p == "internal/boltfile" },
 			func(string) bool { return false }},
+		{"pgdb imports nothing of ours", func(p string) bool { return p == "internal/pgdb" },
+			func(string) bool { return false }},
+		{"the IAM and trail PostgreSQL backends know their service's types, its records and pgdb", func(p string) bool {
+			return p == "internal/iam/pgiam" || p == "internal/trail/pgtrail"
+		}, func(i string) bool {
+			return i == "internal/iam" || i == "internal/iam/iamrec" || i == "internal/trail" || i == "internal/trail/trailrec" || i == "internal/pgdb"
+		}},
 		{"object knows no wire layer, no KMS internals, no backend", func(p string) bool { return under(p, "internal/object") },
 			func(i string) bool {
 				return i == "internal/meta" || i == "internal/blob" || i == "internal/sse" || i == "internal/secret" || i == "internal/policy" || i == "internal/iam"
@@ -91,7 +98,7 @@ func TestDependencyDirections(t *testing.T) {
 			}},
 		{"iamapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/iamapi") },
 			func(i string) bool {
-				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret" || i == "internal/audit"
+				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") && !under(i, "internal/iam/pgiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret" || i == "internal/audit"
 			}},
 		{"awsjson knows only sigv4", func(p string) bool { return p == "internal/awsjson" },
 			func(i string) bool { return i == "internal/sigv4" }},
@@ -100,7 +107,8 @@ func TestDependencyDirections(t *testing.T) {
 		{"only server and cmd name backends", func(p string) bool {
 			return !under(p, "internal/server") && !under(p, "cmd") && !strings.HasSuffix(p, "test") && !under(p, "internal/blob") && !under(p, "internal/meta") && !boltBackend(p)
 		}, func(i string) bool {
-			return !under(i, "internal/blob/fsblob") && !under(i, "internal/meta/boltmeta") && i != "internal/boltfile"
+			return !under(i, "internal/blob/fsblob") && !under(i, "internal/meta/boltmeta") && i != "internal/boltfile" &&
+				!under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail")
 		}},
 	}
 	for _, r := range rules {

@@ -170,7 +170,10 @@ type Session struct {
 // one transaction: it happens whole or not at all, and once it returns nil the change is
 // durable. Names of users, roles and policies are unique per account ignoring case, as in IAM.
 // Lists are in ascending order of name (of id for access keys). Every backend must pass the
-// conformance suite in package iamtest.
+// conformance suite in package iamtest. A store shared by several nodes may call the function
+// of UpdateUser, UpdateRole and UpdatePolicy more than once (again after a concurrent change),
+// each time on the record as then stored, so the function changes nothing but that record
+// and what it assigns.
 type Store interface {
 	// CreateAccount stores a new account (ErrEntityExists).
 	CreateAccount(ctx context.Context, a Account) error

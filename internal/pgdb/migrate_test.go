@@ -65,7 +65,7 @@ func TestMigrateConcurrentNodes(t *testing.T) {
 	const nodes = 8
 	pools := make([]*pgxpool.Pool, nodes)
 	for i := range pools {
-		pools[i] = openPool(t, url)
+		pools[i] = pgtest.OpenPool(t, url)
 	}
 	errs := make([]error, nodes)
 	var wg sync.WaitGroup
@@ -94,7 +94,7 @@ func TestMigrateConcurrentNodes(t *testing.T) {
 // TestMigrateVersions: a restart applies only what is new, components are independent, and
 // a database ahead of the binary or a badly numbered list is refused without changes.
 func TestMigrateVersions(t *testing.T) {
-	pool := openPool(t, pgtest.NewDatabase(t))
+	pool := pgtest.OpenPool(t, pgtest.NewDatabase(t))
 	steps := []struct {
 		name      string
 		component string

@@ -1,6 +1,7 @@
 // Package pgdb is the PostgreSQL plumbing that Coffer's PostgreSQL-backed stores share: a
-// connection pool (Open), versioned schema migrations applied at start (Migrate), and
-// transactions that are run again after a serialization failure (Serializable, InTx).
+// connection pool (Open), versioned schema migrations applied at start (Migrate),
+// transactions that are run again after a serialization failure (Serializable, InTx), and the
+// Handle each store makes its calls through.
 //
 // # What it relies on
 //
@@ -29,6 +30,9 @@
 //     COMMITTED as SERIALIZABLE (CockroachDB unless enabled) falls back on the primary key.
 //   - Reads that answer from one statement run outside a transaction block, at the session's
 //     level (READ COMMITTED in PostgreSQL): each statement sees one committed state.
+//   - Reads of several statements (an IAM list that first checks its user exists) run in one
+//     READ ONLY transaction at REPEATABLE READ, a snapshot for all of them; CockroachDB runs it
+//     as SERIALIZABLE unless told otherwise, which is as good for a read.
 //   - DDL inside a transaction (each migration commits whole with its version row), which
 //     PostgreSQL and YugabyteDB have fully and CockroachDB with limits that the migrations
 //     here stay within (CREATE TABLE and CREATE INDEX on new tables).

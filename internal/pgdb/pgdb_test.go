@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/coffer/coffer/internal/pgdb"
 	"github.com/coffer/coffer/internal/pgtest"
 )
@@ -14,17 +12,6 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var ctx = context.Background()
-
-// openPool opens a pool on url, closed when t ends.
-func openPool(t *testing.T, url string) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}
 
 func TestRedacted(t *testing.T) {
 	tests := []struct{ name, in, want string }{

@@ -18,7 +18,7 @@ import (
 // rolls back and comes back as it is.
 func TestSerializableRetries(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	a, b := openPool(t, url), openPool(t, url)
+	a, b := pgtest.OpenPool(t, url), pgtest.OpenPool(t, url)
 	if _, err := a.Exec(ctx, "CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0)"); err != nil {
 		t.Fatal(err)
 	}

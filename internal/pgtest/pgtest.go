@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/coffer/coffer/internal/pgdb"
 )
@@ -92,6 +93,18 @@ func NewDatabase(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// OpenPool opens a pool of its own on the database at url (pgdb.Open), as one Coffer node
+// would, and closes it when t ends.
+func OpenPool(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgdb.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // adminExec runs one statement on its own connection to the admin database.

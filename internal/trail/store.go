@@ -5,8 +5,8 @@ import (
 	"errors"
 )
 
-// Store keeps the trails. Backends: bolttrail (meta.db). Every backend passes the conformance
-// suite in package trailtest.
+// Store keeps the trails. Backends: bolttrail (meta.db), pgtrail (PostgreSQL). Every
+// backend passes the conformance suite in package trailtest.
 type Store interface {
 	// Create stores t, a new trail; ErrTrailExists when the account has one of that name,
 	// ErrTooManyTrails when the account already has limit trails.
@@ -16,7 +16,9 @@ type Store interface {
 	// List returns the trails of account ("" for every account), by account then name.
 	List(ctx context.Context, account string) ([]Trail, error)
 	// Update applies fn to the stored trail and stores the result, atomically; an error from
-	// fn is returned and nothing is stored. ErrTrailNotFound when there is none.
+	// fn is returned and nothing is stored. ErrTrailNotFound when there is none. A store shared
+	// by several nodes may call fn more than once (again after a concurrent update), each time
+	// on the trail as then stored, so fn changes nothing but the trail it is given.
 	Update(ctx context.Context, account, name string, fn func(*Trail) error) (Trail, error)
 	// Delete removes the trail, or returns ErrTrailNotFound.
 	Delete(ctx context.Context, account, name string) error

@@ -14,15 +14,12 @@
 //	iam.attachedby <account> 0 <policy> 0 <kind> 0 <entity>      → empty
 //	iam.sessions   <access key id>                               → Session
 //
-// Records are a version byte (1) followed by JSON. Fields added later (the Tags of users,
-// roles and policies) are optional: a record written before them reads as having none, so
-// they did not need a new version.
+// Records are package iamrec's: a version byte (1) followed by JSON.
 package boltiam
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -32,6 +29,7 @@ import (
 
 	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/iam/iamrec"
 )
 
 var (
@@ -47,8 +45,6 @@ var (
 	bSessions   = []byte("iam.sessions")
 	allBuckets  = [][]byte{bAccounts, bUsers, bRoles, bKeys, bKeysOwner, bInline, bPolicies, bAttached, bAttachedBy, bSessions}
 )
-
-const recordVersion = 1
 
 // TopBuckets names the top-level buckets the store keeps, for the file's format record.
 func TopBuckets() []string {
@@ -89,30 +85,27 @@ func entityKey(e iam.Entity) string {
 	return string(e.Kind) + "\x00" + e.Account + "\x00" + lower(e.Name)
 }
 
-func put(b *bolt.Bucket, k []byte, v any) error {
-	data, err := json.Marshal(v)
+func put[T iamrec.Record](b *bolt.Bucket, k []byte, v T) error {
+	data, err := iamrec.Encode(v)
 	if err != nil {
 		return err
 	}
-	return b.Put(k, append([]byte{recordVersion}, data...))
+	return b.Put(k, data)
 }
 
-func get(b *bolt.Bucket, k []byte, v any) error {
+func get[T iamrec.Record](b *bolt.Bucket, k []byte, v *T) error {
 	data := b.Get(k)
 	if data == nil {
 		return iam.ErrNoSuchEntity
 	}
-	if len(data) < 1 || data[0] != recordVersion {
-		return fmt.Errorf("boltiam: record %q: %w", k, iam.ErrDamaged)
-	}
-	if err := json.Unmarshal(data[1:], v); err != nil {
-		return fmt.Errorf("boltiam: record %q: %w: %v", k, iam.ErrDamaged, err)
+	if err := iamrec.Decode(data, v); err != nil {
+		return fmt.Errorf("boltiam: record %q: %w", k, err)
 	}
 	return nil
 }
 
 // list decodes every record under prefix into a new T each.
-func list[T any](b *bolt.Bucket, prefix []byte) ([]T, error) {
+func list[T iamrec.Record](b *bolt.Bucket, prefix []byte) ([]T, error) {
 	var out []T
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -225,7 +218,7 @@ func (s *Store) UpdateUser(ctx context.Context, account, name string, fn func(*i
 
 // updateNamed reads the record at k into v, applies fn and writes v back if fn succeeds and
 // left the record's identity (its account and name) alone.
-func updateNamed[T any](b *bolt.Bucket, k []byte, v *T, fn func(*T) error, identity func(T) string) error {
+func updateNamed[T iamrec.Record](b *bolt.Bucket, k []byte, v *T, fn func(*T) error, identity func(T) string) error {
 	if err := get(b, k, v); err != nil {
 		return err
 	}
@@ -236,7 +229,7 @@ func updateNamed[T any](b *bolt.Bucket, k []byte, v *T, fn func(*T) error, ident
 	if identity(*v) != was {
 		return fmt.Errorf("boltiam: record %q: renaming: %w", k, iam.ErrValidation)
 	}
-	return put(b, k, v)
+	return put(b, k, *v)
 }
 
 // DeleteUser implements iam.Store.

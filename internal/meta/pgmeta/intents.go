@@ -13,7 +13,7 @@ import (
 // RecordIntent implements meta.Store. Created is kept in Unix nanoseconds, as boltmeta keeps
 // it, so ListIntents compares exactly what it was given.
 func (s *Store) RecordIntent(ctx context.Context, in meta.Intent) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO s3_intents (blob, bucket, key, upload_id, created_ns) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (blob) DO UPDATE SET bucket = excluded.bucket, key = excluded.key,
 				upload_id = excluded.upload_id, created_ns = excluded.created_ns`,
@@ -28,7 +28,7 @@ func (s *Store) RecordIntent(ctx context.Context, in meta.Intent) error {
 
 // DropIntent implements meta.Store.
 func (s *Store) DropIntent(ctx context.Context, blob string) error {
-	err := s.write(ctx, func(tx pgx.Tx) error { return dropIntents(ctx, tx, [][]byte{[]byte(blob)}) })
+	err := s.db.Write(ctx, func(tx pgx.Tx) error { return dropIntents(ctx, tx, [][]byte{[]byte(blob)}) })
 	if err != nil {
 		return fmt.Errorf("pgmeta: drop intent %s: %w", blob, err)
 	}
@@ -52,10 +52,10 @@ func dropIntents(ctx context.Context, tx pgx.Tx, blobs [][]byte) error {
 
 // ListIntents implements meta.Store.
 func (s *Store) ListIntents(ctx context.Context, before time.Time, limit int) ([]meta.Intent, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT blob, bucket, key, upload_id, created_ns FROM s3_intents
+	rows, err := s.db.Pool.Query(ctx, `SELECT blob, bucket, key, upload_id, created_ns FROM s3_intents
 		WHERE created_ns < $1 ORDER BY blob`+limitClause(limit), before.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list intents: %w", err)

@@ -10,12 +10,13 @@ import (
 
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/meta/metarec"
+	"github.com/coffer/coffer/internal/pgdb"
 )
 
 // readObject reads an object with its inline bytes (meta.ErrNoSuchBucket, meta.ErrNoSuchKey).
 // One statement answers both questions: the bucket row is there or not, and the object beside
 // it.
-func readObject(ctx context.Context, q queryer, bucket, key string) (meta.Object, error) {
+func readObject(ctx context.Context, q pgdb.Queryer, bucket, key string) (meta.Object, error) {
 	var rec, inline []byte
 	err := q.QueryRow(ctx, `SELECT o.rec, o.inline FROM s3_buckets b
 		LEFT JOIN s3_objects o ON o.bucket = b.name AND o.key = $2 WHERE b.name = $1`,
@@ -33,7 +34,7 @@ func readObject(ctx context.Context, q queryer, bucket, key string) (meta.Object
 
 // readObjectLocked is readObject FOR UPDATE, for a write that will replace or delete the row.
 // FOR UPDATE cannot lock the nullable side of an outer join, so the bucket is asked apart.
-func readObjectLocked(ctx context.Context, q queryer, bucket, key string) (meta.Object, error) {
+func readObjectLocked(ctx context.Context, q pgdb.Queryer, bucket, key string) (meta.Object, error) {
 	var rec, inline []byte
 	err := q.QueryRow(ctx, "SELECT rec, inline FROM s3_objects WHERE bucket = $1 AND key = $2 FOR UPDATE",
 		[]byte(bucket), []byte(key)).Scan(&rec, &inline)
@@ -143,7 +144,7 @@ func (s *Store) PutObject(ctx context.Context, o meta.Object, cond ...meta.Condi
 		}
 	}
 	var replaced *meta.Object
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		var err error
 		replaced, err = putObject(ctx, tx, o, rec, inline, blobs, cond)
 		return err
@@ -156,10 +157,10 @@ func (s *Store) PutObject(ctx context.Context, o meta.Object, cond ...meta.Condi
 
 // GetObject implements meta.Store.
 func (s *Store) GetObject(ctx context.Context, bucket, key string) (meta.Object, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return meta.Object{}, err
 	}
-	o, err := readObject(ctx, s.pool, bucket, key)
+	o, err := readObject(ctx, s.db.Pool, bucket, key)
 	if err != nil {
 		return meta.Object{}, fmt.Errorf("pgmeta: get object %q/%q: %w", bucket, key, err)
 	}
@@ -169,7 +170,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (meta.Object,
 // DeleteObject implements meta.Store.
 func (s *Store) DeleteObject(ctx context.Context, bucket, key string, cond ...meta.Condition) (meta.Object, error) {
 	var o meta.Object
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		var err error
 		if o, err = readObjectLocked(ctx, tx, bucket, key); err != nil {
 			return err
@@ -191,7 +192,7 @@ func (s *Store) ReplaceEncryption(ctx context.Context, read meta.Object, enc *me
 	if enc == nil {
 		return fmt.Errorf("pgmeta: replace encryption of %q/%q: no record given", read.Bucket, read.Key)
 	}
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		cur, err := readObjectLocked(ctx, tx, read.Bucket, read.Key)
 		if err != nil {
 			return err
@@ -256,11 +257,11 @@ func limitClause(limit int) string {
 // ListObjects implements meta.Store. A page is one index range scan, so skipping a common
 // prefix by passing After = prefix + "\xff" costs what any other page costs.
 func (s *Store) ListObjects(ctx context.Context, bucket string, opt meta.ListOptions) ([]meta.Object, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
 	where, args := keyRange([]string{"bucket = $1"}, []any{[]byte(bucket)}, "key", opt.Prefix, opt.After)
-	rows, err := s.pool.Query(ctx, "SELECT key, rec FROM s3_objects WHERE "+strings.Join(where, " AND ")+
+	rows, err := s.db.Pool.Query(ctx, "SELECT key, rec FROM s3_objects WHERE "+strings.Join(where, " AND ")+
 		" ORDER BY key"+limitClause(opt.Limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list objects %q prefix %q: %w", bucket, opt.Prefix, err)
@@ -273,7 +274,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opt meta.ListOpt
 		return metarec.DecodeObject(bucket, string(key), rec)
 	})
 	if err == nil && len(out) == 0 {
-		err = needBucket(ctx, s.pool, bucket)
+		err = needBucket(ctx, s.db.Pool, bucket)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list objects %q prefix %q: %w", bucket, opt.Prefix, err)

@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,39 +33,24 @@ var _ meta.Store = (*Store)(nil)
 // Store is a PostgreSQL meta.Store. It is safe for concurrent use, and any number of Stores,
 // in one process or many, may share one database.
 type Store struct {
-	pool   *pgxpool.Pool
-	closed atomic.Bool
+	db *pgdb.Handle
 }
 
 // New returns a store in the database pool connects to, first bringing its schema up to date
 // (pgdb.Migrate: safe when several nodes start at once). The pool stays the caller's: Close on
 // the store does not close it.
 func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
-	if err := pgdb.Migrate(ctx, pool, component, migrations); err != nil {
+	db, err := pgdb.NewHandle(ctx, pool, component, migrations, ErrClosed)
+	if err != nil {
 		return nil, fmt.Errorf("pgmeta: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{db: db}, nil
 }
 
 // Close marks the store closed; later calls fail with ErrClosed. It does not close the pool.
 func (s *Store) Close() error {
-	s.closed.Store(true)
+	s.db.Close()
 	return nil
-}
-
-func (s *Store) check(ctx context.Context) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return ctx.Err()
-}
-
-// write runs fn in a serializable transaction, run again after a serialization failure.
-func (s *Store) write(ctx context.Context, fn func(pgx.Tx) error) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	return pgdb.Serializable(ctx, s.pool, fn)
 }
 
 // isForeignKeyViolation reports whether err says a row's parent (bucket or upload) is gone.
@@ -75,14 +59,8 @@ func isForeignKeyViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23503"
 }
 
-// queryer is what a pool and a transaction have in common.
-type queryer interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
 // bucketExists reports whether the bucket is there.
-func bucketExists(ctx context.Context, q queryer, name string) (bool, error) {
+func bucketExists(ctx context.Context, q pgdb.Queryer, name string) (bool, error) {
 	var one int
 	err := q.QueryRow(ctx, "SELECT 1 FROM s3_buckets WHERE name = $1", []byte(name)).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -92,7 +70,7 @@ func bucketExists(ctx context.Context, q queryer, name string) (bool, error) {
 }
 
 // needBucket returns meta.ErrNoSuchBucket unless the bucket is there.
-func needBucket(ctx context.Context, q queryer, name string) error {
+func needBucket(ctx context.Context, q pgdb.Queryer, name string) error {
 	ok, err := bucketExists(ctx, q, name)
 	if err == nil && !ok {
 		err = meta.ErrNoSuchBucket
@@ -109,7 +87,7 @@ func (s *Store) CreateBucket(ctx context.Context, b meta.Bucket) error {
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, "INSERT INTO s3_buckets (name, rec, policy) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
 			[]byte(b.Name), rec, policyValue(b.Policy))
 		if err == nil && tag.RowsAffected() == 0 {
@@ -142,7 +120,7 @@ func decodeBucket(name string, rec, policy []byte) (meta.Bucket, error) {
 }
 
 // readBucket reads a bucket, FOR UPDATE when lock is set (meta.ErrNoSuchBucket).
-func readBucket(ctx context.Context, q queryer, name string, lock bool) (meta.Bucket, error) {
+func readBucket(ctx context.Context, q pgdb.Queryer, name string, lock bool) (meta.Bucket, error) {
 	sql := "SELECT rec, policy FROM s3_buckets WHERE name = $1"
 	if lock {
 		sql += " FOR UPDATE"
@@ -160,10 +138,10 @@ func readBucket(ctx context.Context, q queryer, name string, lock bool) (meta.Bu
 
 // GetBucket implements meta.Store.
 func (s *Store) GetBucket(ctx context.Context, name string) (meta.Bucket, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return meta.Bucket{}, err
 	}
-	b, err := readBucket(ctx, s.pool, name, false)
+	b, err := readBucket(ctx, s.db.Pool, name, false)
 	if err != nil {
 		return meta.Bucket{}, fmt.Errorf("pgmeta: get bucket %q: %w", name, err)
 	}
@@ -172,7 +150,7 @@ func (s *Store) GetBucket(ctx context.Context, name string) (meta.Bucket, error)
 
 // UpdateBucket implements meta.Store.
 func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Bucket) error) error {
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		old, err := readBucket(ctx, tx, name, true)
 		if err != nil {
 			return err
@@ -199,7 +177,7 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Buc
 // CASCADE), after their parts were read for the caller to free.
 func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, error) {
 	var parts []meta.Part
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		parts = nil
 		if _, err := readBucket(ctx, tx, name, true); err != nil {
 			return err
@@ -226,10 +204,10 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 
 // ListBuckets implements meta.Store.
 func (s *Store) ListBuckets(ctx context.Context) ([]meta.Bucket, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, "SELECT name, rec, policy FROM s3_buckets ORDER BY name")
+	rows, err := s.db.Pool.Query(ctx, "SELECT name, rec, policy FROM s3_buckets ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list buckets: %w", err)
 	}

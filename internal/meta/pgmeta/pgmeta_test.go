@@ -8,7 +8,6 @@ import (
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/meta/metatest"
 	"github.com/coffer/coffer/internal/meta/pgmeta"
-	"github.com/coffer/coffer/internal/pgdb"
 	"github.com/coffer/coffer/internal/pgtest"
 )
 
@@ -18,13 +17,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // would; the store and pool close when t ends.
 func newNode(t *testing.T, url string) *pgmeta.Store {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s, err := pgmeta.New(ctx, pool)
+	s, err := pgmeta.New(context.Background(), pgtest.OpenPool(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/meta/metarec"
+	"github.com/coffer/coffer/internal/pgdb"
 )
 
 // uploadWhere selects one upload's row (or its parts) by $1 bucket, $2 key, $3 upload id.
@@ -20,7 +21,7 @@ func uploadArgs(bucket, key, id string) []any { return []any{[]byte(bucket), []b
 
 // readUpload reads an upload's record, FOR UPDATE when lock is set (meta.ErrNoSuchUpload,
 // wrapped together with meta.ErrNoSuchBucket when the bucket is gone, so callers can tell).
-func readUpload(ctx context.Context, q queryer, bucket, key, id string, lock bool) (meta.Upload, error) {
+func readUpload(ctx context.Context, q pgdb.Queryer, bucket, key, id string, lock bool) (meta.Upload, error) {
 	sql := "SELECT rec FROM s3_uploads WHERE " + uploadWhere
 	if lock {
 		sql += " FOR UPDATE"
@@ -43,7 +44,7 @@ func readUpload(ctx context.Context, q queryer, bucket, key, id string, lock boo
 }
 
 // queryParts returns the parts that a query of part records selects.
-func queryParts(ctx context.Context, q queryer, sql string, args ...any) ([]meta.Part, error) {
+func queryParts(ctx context.Context, q pgdb.Queryer, sql string, args ...any) ([]meta.Part, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
@@ -58,7 +59,7 @@ func queryParts(ctx context.Context, q queryer, sql string, args ...any) ([]meta
 }
 
 // partsOf returns every part of an upload by ascending number.
-func partsOf(ctx context.Context, q queryer, bucket, key, id string) ([]meta.Part, error) {
+func partsOf(ctx context.Context, q pgdb.Queryer, bucket, key, id string) ([]meta.Part, error) {
 	return queryParts(ctx, q, "SELECT rec FROM s3_parts WHERE "+uploadWhere+" ORDER BY number", uploadArgs(bucket, key, id)...)
 }
 
@@ -74,7 +75,7 @@ func (s *Store) CreateUpload(ctx context.Context, u meta.Upload) error {
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		if err := needBucket(ctx, tx, u.Bucket); err != nil {
 			return err
 		}
@@ -94,10 +95,10 @@ func (s *Store) CreateUpload(ctx context.Context, u meta.Upload) error {
 
 // GetUpload implements meta.Store.
 func (s *Store) GetUpload(ctx context.Context, bucket, key, uploadID string) (meta.Upload, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return meta.Upload{}, err
 	}
-	u, err := readUpload(ctx, s.pool, bucket, key, uploadID, false)
+	u, err := readUpload(ctx, s.db.Pool, bucket, key, uploadID, false)
 	if err != nil {
 		return meta.Upload{}, fmt.Errorf("pgmeta: get upload %q/%q: %w", bucket, key, err)
 	}
@@ -114,7 +115,7 @@ func (s *Store) PutPart(ctx context.Context, bucket, key, uploadID string, p met
 		return nil, err
 	}
 	var replaced *meta.Part
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		replaced = nil
 		if _, err := readUpload(ctx, tx, bucket, key, uploadID, false); err != nil {
 			return err
@@ -150,13 +151,13 @@ func (s *Store) PutPart(ctx context.Context, bucket, key, uploadID string, p met
 
 // ListParts implements meta.Store.
 func (s *Store) ListParts(ctx context.Context, bucket, key, uploadID string, after, limit int) ([]meta.Part, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := readUpload(ctx, s.pool, bucket, key, uploadID, false); err != nil {
+	if _, err := readUpload(ctx, s.db.Pool, bucket, key, uploadID, false); err != nil {
 		return nil, fmt.Errorf("pgmeta: list parts of %q/%q: %w", bucket, key, err)
 	}
-	parts, err := queryParts(ctx, s.pool, "SELECT rec FROM s3_parts WHERE "+uploadWhere+" AND number > $4 ORDER BY number"+limitClause(limit),
+	parts, err := queryParts(ctx, s.db.Pool, "SELECT rec FROM s3_parts WHERE "+uploadWhere+" AND number > $4 ORDER BY number"+limitClause(limit),
 		append(uploadArgs(bucket, key, uploadID), after)...)
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list parts of %q/%q: %w", bucket, key, err)
@@ -166,16 +167,16 @@ func (s *Store) ListParts(ctx context.Context, bucket, key, uploadID string, aft
 
 // ListUploads implements meta.Store.
 func (s *Store) ListUploads(ctx context.Context, bucket string, opt meta.ListOptions, afterUploadID string) ([]meta.Upload, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	if err := needBucket(ctx, s.pool, bucket); err != nil {
+	if err := needBucket(ctx, s.db.Pool, bucket); err != nil {
 		return nil, fmt.Errorf("pgmeta: list uploads %q: %w", bucket, err)
 	}
 	where, args := keyRange([]string{"bucket = $1"}, []any{[]byte(bucket)}, "key", opt.Prefix, "")
 	args = append(args, []byte(opt.After), []byte(afterUploadID))
 	where = append(where, fmt.Sprintf("(key, upload_id) > ($%d, $%d)", len(args)-1, len(args)))
-	rows, err := s.pool.Query(ctx, "SELECT key, upload_id, rec FROM s3_uploads WHERE "+strings.Join(where, " AND ")+
+	rows, err := s.db.Pool.Query(ctx, "SELECT key, upload_id, rec FROM s3_uploads WHERE "+strings.Join(where, " AND ")+
 		" ORDER BY key, upload_id"+limitClause(opt.Limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list uploads %q prefix %q: %w", bucket, opt.Prefix, err)
@@ -196,7 +197,7 @@ func (s *Store) ListUploads(ctx context.Context, bucket string, opt meta.ListOpt
 // AbortUpload implements meta.Store.
 func (s *Store) AbortUpload(ctx context.Context, bucket, key, uploadID string) ([]meta.Part, error) {
 	var parts []meta.Part
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
 		if _, err := readUpload(ctx, tx, bucket, key, uploadID, true); err != nil {
 			return err
 		}
@@ -226,7 +227,7 @@ func (s *Store) CompleteUpload(ctx context.Context, uploadID string, o meta.Obje
 		replaced *meta.Object
 		free     []meta.Part
 	)
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		if _, err := readUpload(ctx, tx, o.Bucket, o.Key, uploadID, true); err != nil {
 			return err
 		}

@@ -3,24 +3,22 @@
 //
 //	trail.trails   <account> 0 <trail name>   → Trail
 //
-// Records are a version byte (1) followed by JSON.
+// Records are package trailrec's: a version byte (1) followed by JSON.
 package bolttrail
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/trail"
+	"github.com/coffer/coffer/internal/trail/trailrec"
 )
 
 var bTrails = []byte("trail.trails")
-
-const recordVersion = 1
 
 // TopBuckets names the top-level buckets the store keeps, for the file's format record.
 func TopBuckets() []string { return []string{string(bTrails)} }
@@ -45,25 +43,6 @@ func key(account, name string) []byte {
 	return append(append([]byte(account), 0), name...)
 }
 
-func encode(t *trail.Trail) ([]byte, error) {
-	b, err := json.Marshal(t)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte{recordVersion}, b...), nil
-}
-
-func decode(v []byte) (trail.Trail, error) {
-	var t trail.Trail
-	if len(v) == 0 || v[0] != recordVersion {
-		return t, trail.ErrDamaged
-	}
-	if err := json.Unmarshal(v[1:], &t); err != nil {
-		return t, fmt.Errorf("%w: %v", trail.ErrDamaged, err)
-	}
-	return t, nil
-}
-
 // Create implements trail.Store.
 func (s *Store) Create(_ context.Context, t trail.Trail, limit int) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
@@ -81,7 +60,7 @@ func (s *Store) Create(_ context.Context, t trail.Trail, limit int) error {
 		if n >= limit {
 			return trail.ErrTooManyTrails
 		}
-		v, err := encode(&t)
+		v, err := trailrec.Encode(&t)
 		if err != nil {
 			return err
 		}
@@ -98,7 +77,7 @@ func (s *Store) Get(_ context.Context, account, name string) (trail.Trail, error
 			return trail.ErrTrailNotFound
 		}
 		var err error
-		t, err = decode(v)
+		t, err = trailrec.Decode(v)
 		return err
 	})
 	return t, err
@@ -114,7 +93,7 @@ func (s *Store) List(_ context.Context, account string) ([]trail.Trail, error) {
 		}
 		c := tx.Bucket(bTrails).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			t, err := decode(v)
+			t, err := trailrec.Decode(v)
 			if err != nil {
 				return err
 			}
@@ -136,13 +115,13 @@ func (s *Store) Update(_ context.Context, account, name string, fn func(*trail.T
 			return trail.ErrTrailNotFound
 		}
 		var err error
-		if t, err = decode(v); err != nil {
+		if t, err = trailrec.Decode(v); err != nil {
 			return err
 		}
 		if err := fn(&t); err != nil {
 			return err
 		}
-		if v, err = encode(&t); err != nil {
+		if v, err = trailrec.Encode(&t); err != nil {
 			return err
 		}
 		return b.Put(k, v)

@@ -1,0 +1,69 @@
+package pgiam
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/iam/iamrec"
+)
+
+// unixNanos is t in Unix nanoseconds, clamped to int64 (UnixNano is undefined outside the
+// years 1678 to 2262), so that sessions compare by expiry as their times do.
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// PutSession implements iam.Store. Its expiry is kept beside the record, for
+// DeleteExpiredSessions.
+func (s *Store) PutSession(ctx context.Context, ss iam.Session) error {
+	rec, err := iamrec.Encode(ss)
+	if err != nil {
+		return err
+	}
+	err = s.db.Write(ctx, func(tx pgx.Tx) error {
+		return insertNew(ctx, tx, "INSERT INTO iam_sessions (access_key_id, expires_ns, rec) VALUES ($1, $2, $3)",
+			[]byte(ss.AccessKeyID), unixNanos(ss.Expires), rec)
+	})
+	if err != nil {
+		return fmt.Errorf("pgiam: put session %s: %w", ss.AccessKeyID, err)
+	}
+	return nil
+}
+
+// GetSession implements iam.Store.
+func (s *Store) GetSession(ctx context.Context, accessKeyID string) (iam.Session, error) {
+	var ss iam.Session
+	if err := s.db.Check(ctx); err != nil {
+		return ss, err
+	}
+	err := readRecord(ctx, s.db.Pool, &ss, "SELECT rec FROM iam_sessions WHERE access_key_id = $1", []byte(accessKeyID))
+	if err != nil {
+		return iam.Session{}, fmt.Errorf("pgiam: get session %s: %w", accessKeyID, err)
+	}
+	return ss, nil
+}
+
+// DeleteExpiredSessions implements iam.Store.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "DELETE FROM iam_sessions WHERE expires_ns < $1", unixNanos(now))
+		n = int(tag.RowsAffected())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pgiam: delete expired sessions: %w", err)
+	}
+	return n, nil
+}

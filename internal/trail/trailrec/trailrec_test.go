@@ -1,0 +1,88 @@
+package trailrec
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/coffer/coffer/internal/trail"
+)
+
+// TestRoundTrip: a trail with its selectors and delivery state decodes to what was encoded.
+func TestRoundTrip(t *testing.T) {
+	t0 := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
+	want := trail.Trail{Account: "111122223333", Name: "main", HomeRegion: "us-east-1", S3BucketName: "logs", Created: t0,
+		AdvancedEventSelectors:  []trail.AdvancedEventSelector{{Name: "s", FieldSelectors: []trail.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}}}}},
+		HasCustomEventSelectors: true, Status: trail.Status{IsLogging: true, StartLoggingTime: t0},
+		Delivery: trail.Delivery{Cursor: "c", PeriodStart: t0, Previous: &trail.DigestLink{S3Object: "d", Signature: "ab"}}}
+	rec, err := Encode(&want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec[0] != V1 {
+		t.Fatalf("version byte %d, want %d", rec[0], V1)
+	}
+	if got, err := Decode(rec); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Decode = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+// TestDecodeRejects: what is not a record of a known version is ErrDamaged.
+func TestDecodeRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		rec  []byte
+	}{
+		{"empty", nil},
+		{"unknown version", []byte("\x02{}")},
+		{"no version byte", []byte(`{"Name":"x"}`)},
+		{"truncated", []byte("\x01{\"Name\":")},
+		{"wrong type", []byte("\x01[]")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Decode(tc.rec); !errors.Is(err, trail.ErrDamaged) {
+				t.Fatalf("Decode(%q) = %v, want ErrDamaged", tc.rec, err)
+			}
+		})
+	}
+}
+
+// requireSeeds fails a fuzz test whose checked-in corpus is missing, so that a plain go test
+// always runs real seeds.
+func requireSeeds(f *testing.F) {
+	f.Helper()
+	ents, err := os.ReadDir(filepath.Join("testdata", "fuzz", f.Name()))
+	if err != nil || len(ents) == 0 {
+		f.Fatalf("no seed corpus in testdata/fuzz/%s (err %v)", f.Name(), err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	requireSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		// Any bytes: an error, or a record that re-encodes stably.
+		tr, err := Decode(b)
+		if err != nil {
+			if !errors.Is(err, trail.ErrDamaged) {
+				t.Fatalf("Decode error %v is not ErrDamaged", err)
+			}
+			return
+		}
+		again, err := Encode(&tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr2, err := Decode(again)
+		if err != nil {
+			t.Fatalf("re-encoded record does not decode: %v", err)
+		}
+		if e2, _ := Encode(&tr2); !bytes.Equal(e2, again) {
+			t.Fatal("encoding is not stable")
+		}
+	})
+}
