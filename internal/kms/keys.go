@@ -55,6 +55,9 @@ type CreateKeyInput struct {
 
 const maxDescription = 8192
 
+// defaultMaxCustomerKeys is AWS's default quota of customer managed keys per account and Region.
+const defaultMaxCustomerKeys = 100000
+
 // CreateKey creates a customer managed key.
 func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (KeyMetadata, error) {
 	if in.XksKeyId != "" {
@@ -147,9 +150,12 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 	} else if err := s.addVersion(ctx, k, ""); err != nil {
 		return KeyMetadata{}, err
 	}
-	if err := s.store.CreateKey(ctx, k, nil); err != nil {
+	if err := s.store.CreateKey(ctx, k, nil, s.maxKeys); err != nil {
 		if k.CustomKeyStoreID != "" {
 			s.destroyInHSM(ctx, k) // no record names it: leave no orphan in the HSM
+		}
+		if errors.Is(err, ErrStoreQuota) {
+			return KeyMetadata{}, errf(ErrLimitExceeded, "The number of customer managed keys in account %s exceeds the limit of %d.", c.Account, s.maxKeys)
 		}
 		return KeyMetadata{}, s.internal("create key", err)
 	}

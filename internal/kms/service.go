@@ -38,6 +38,10 @@ type Config struct {
 	Audit audit.Recorder
 	// HSMs are the HSMs custom key stores may use; none when nil.
 	HSMs HSMs
+	// MaxCustomerKeys is the quota of customer managed keys per account, counted in every key
+	// state as AWS counts them (AWS managed and service-owned keys do not count); 100,000,
+	// AWS's default, when zero.
+	MaxCustomerKeys int
 }
 
 // Service is the key management service. It is safe for concurrent use.
@@ -57,6 +61,7 @@ type Service struct {
 	audit     audit.Recorder
 	mgdDays   int
 	ownedDays int
+	maxKeys   int // Config.MaxCustomerKeys
 
 	mu    sync.RWMutex // guards cache and destroyed
 	cache map[string]*entry
@@ -84,6 +89,7 @@ func New(cfg Config) (*Service, error) {
 		policies: policy.NewCache(policy.ResourceKind, maxCachedPolicies),
 		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
+		maxKeys: cfg.MaxCustomerKeys,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 		usage: usageTracker{last: make(map[string]KeyUsage), dirty: make(map[string]KeyUsage)},
 		hsm:   keyStoreConns{hsms: cfg.HSMs, conns: make(map[string]*keyStoreConn)},
@@ -107,6 +113,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.ownedDays == 0 {
 		s.ownedDays = 365
+	}
+	if s.maxKeys == 0 {
+		s.maxKeys = defaultMaxCustomerKeys
 	}
 	return s, nil
 }
