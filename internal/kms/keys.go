@@ -260,23 +260,21 @@ func (s *Service) ListKeys(ctx context.Context, c Caller, p Page) (keys []KeyLis
 	if err := s.authorizeIdentity(c, "ListKeys", "*", nil); err != nil {
 		return nil, "", err
 	}
-	if p.Marker != "" {
-		if _, ok := parseUUID(p.Marker); !ok {
-			return nil, "", errf(ErrInvalidMarker, "Invalid marker")
-		}
+	after, err := s.markerAfter(ctx, listKeys, c.Account, p.Marker)
+	if err != nil {
+		return nil, "", err
 	}
-	ks, err := s.store.ListKeys(ctx, c.Account, p.Marker, limit+1)
+	ks, err := s.store.ListKeys(ctx, c.Account, after, limit+1)
 	if err != nil {
 		return nil, "", s.internal("list keys", err)
 	}
-	for i, k := range ks {
-		if i == limit {
-			next = ks[i-1].ID
-			break
-		}
+	for _, k := range ks[:min(limit, len(ks))] {
 		keys = append(keys, KeyListEntry{KeyId: k.ID, KeyArn: s.arn(k)})
 	}
-	return keys, next, nil
+	if len(ks) > limit {
+		next, err = s.newMarker(ctx, listKeys, c.Account, ks[limit-1].ID)
+	}
+	return keys, next, err
 }
 
 // manageable resolves a key for a management operation: key id or ARN only, customer managed.
