@@ -133,7 +133,7 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 	policy := in.Policy
 	if policy == "" {
 		policy = defaultPolicy(s.partition, c.Account)
-	} else if err := s.checkNewPolicy(c, s.KeyARN(c.Account, id), policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
+	} else if err := s.checkNewPolicy(ctx, c, s.KeyARN(c.Account, id), policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
 		return KeyMetadata{}, err
 	}
 	k := &Key{

@@ -38,6 +38,9 @@ type Config struct {
 	Audit audit.Recorder
 	// HSMs are the HSMs custom key stores may use; none when nil.
 	HSMs HSMs
+	// Principals says which IAM principals exist, so that a key policy naming one that does
+	// not is refused as AWS refuses it; when nil, key policies are not checked for that.
+	Principals Principals
 	// MaxCustomerKeys is the quota of customer managed keys per account, counted in every key
 	// state as AWS counts them (AWS managed and service-owned keys do not count); 100,000,
 	// AWS's default, when zero.
@@ -62,6 +65,7 @@ type Service struct {
 	mgdDays   int
 	ownedDays int
 	maxKeys   int // Config.MaxCustomerKeys
+	people    Principals
 
 	mu    sync.RWMutex // guards cache and destroyed
 	cache map[string]*entry
@@ -89,7 +93,7 @@ func New(cfg Config) (*Service, error) {
 		policies: policy.NewCache(policy.ResourceKind, maxCachedPolicies),
 		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
-		maxKeys: cfg.MaxCustomerKeys,
+		maxKeys: cfg.MaxCustomerKeys, people: cfg.Principals,
 		cache:   make(map[string]*entry), destroyed: make(map[string]bool),
 		usage: usageTracker{last: make(map[string]KeyUsage), dirty: make(map[string]KeyUsage)},
 		hsm:   keyStoreConns{hsms: cfg.HSMs, conns: make(map[string]*keyStoreConn)},

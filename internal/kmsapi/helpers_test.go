@@ -68,11 +68,12 @@ func (e *env) open(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: testRegion, Now: e.clock.Now, HSMs: e.hsms, MaxCustomerKeys: e.maxKeys})
+	dir, err := iam.NewStatic(iam.Account{ID: testAccount}, testAccess, testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := iam.NewStatic(iam.Account{ID: testAccount}, testAccess, testSecret)
+	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: testRegion, Now: e.clock.Now, HSMs: e.hsms,
+		MaxCustomerKeys: e.maxKeys, Principals: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

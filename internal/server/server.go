@@ -299,7 +299,8 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 		return nil, fmt.Errorf("kms store: %w", err)
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
-		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs})
+		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs,
+		Principals: laterPrincipals{s}})
 	if err != nil {
 		return nil, err
 	}
