@@ -200,7 +200,13 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, keyID string, p Pag
 	if err != nil {
 		return nil, "", err
 	}
-	all, err := s.store.ListAliases(ctx, c.Account, after, 0)
+	// Without a key filter a page needs limit aliases and one more to know there is a next
+	// page; with one, the store cannot tell which aliases match and lists them all.
+	n := 0
+	if filter == "" {
+		n = limit + 1
+	}
+	all, err := s.store.ListAliases(ctx, c.Account, after, n)
 	if err != nil {
 		return nil, "", s.internal("list aliases", err)
 	}
