@@ -94,7 +94,7 @@ func New(cfg Config) (*Service, error) {
 		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
 		maxKeys: cfg.MaxCustomerKeys, people: cfg.Principals,
-		cache:   make(map[string]*entry), destroyed: make(map[string]bool),
+		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 		usage: usageTracker{last: make(map[string]KeyUsage), dirty: make(map[string]KeyUsage)},
 		hsm:   keyStoreConns{hsms: cfg.HSMs, conns: make(map[string]*keyStoreConn)},
 	}
