@@ -36,6 +36,15 @@ func grantOn(t *testing.T, e *env, key, name string) string {
 	return *out.GrantId
 }
 
+// idsOf returns the identifier id picks of each listed item.
+func idsOf[T any](items []T, id func(T) *string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = *id(it)
+	}
+	return out
+}
+
 var listers = []lister{
 	{"ListKeys", func(t *testing.T, e *env) *listed {
 		for range 6 {
@@ -47,11 +56,7 @@ var listers = []lister{
 				if err != nil {
 					return nil, nil, err
 				}
-				var ids []string
-				for _, k := range out.Keys {
-					ids = append(ids, *k.KeyId)
-				}
-				return ids, out.NextMarker, nil
+				return idsOf(out.Keys, func(x types.KeyListEntry) *string { return x.KeyId }), out.NextMarker, nil
 			},
 			change: func(t *testing.T, seen []string) {
 				e.createKey(t, nil)
@@ -83,11 +88,7 @@ var listers = []lister{
 				if err != nil {
 					return nil, nil, err
 				}
-				var ids []string
-				for _, a := range out.Aliases {
-					ids = append(ids, *a.AliasName)
-				}
-				return ids, out.NextMarker, nil
+				return idsOf(out.Aliases, func(x types.AliasListEntry) *string { return x.AliasName }), out.NextMarker, nil
 			},
 			change: func(t *testing.T, seen []string) {
 				n++
@@ -111,11 +112,7 @@ var listers = []lister{
 				if err != nil {
 					return nil, nil, err
 				}
-				var ids []string
-				for _, g := range out.Grants {
-					ids = append(ids, *g.GrantId)
-				}
-				return ids, out.NextMarker, nil
+				return idsOf(out.Grants, func(x types.GrantListEntry) *string { return x.GrantId }), out.NextMarker, nil
 			},
 			change: func(t *testing.T, seen []string) {
 				n++
@@ -139,11 +136,7 @@ var listers = []lister{
 				if err != nil {
 					return nil, nil, err
 				}
-				var ids []string
-				for _, g := range out.Grants {
-					ids = append(ids, *g.GrantId)
-				}
-				return ids, out.NextMarker, nil
+				return idsOf(out.Grants, func(x types.GrantListEntry) *string { return x.GrantId }), out.NextMarker, nil
 			},
 			change: func(t *testing.T, seen []string) {
 				n++
@@ -172,11 +165,7 @@ var listers = []lister{
 				if err != nil {
 					return nil, nil, err
 				}
-				var ids []string
-				for _, tg := range out.Tags {
-					ids = append(ids, *tg.TagKey)
-				}
-				return ids, out.NextMarker, nil
+				return idsOf(out.Tags, func(x types.Tag) *string { return x.TagKey }), out.NextMarker, nil
 			},
 			change: func(t *testing.T, seen []string) {
 				n++
@@ -204,11 +193,7 @@ var listers = []lister{
 				if err != nil {
 					return nil, nil, err
 				}
-				var ids []string
-				for _, r := range out.Rotations {
-					ids = append(ids, *r.KeyMaterialId)
-				}
-				return ids, out.NextMarker, nil
+				return idsOf(out.Rotations, func(x types.RotationsListEntry) *string { return x.KeyMaterialId }), out.NextMarker, nil
 			},
 			change: func(t *testing.T, _ []string) { rotate() },
 		}
