@@ -154,6 +154,7 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 		if k.CustomKeyStoreID != "" {
 			s.destroyInHSM(ctx, k) // no record names it: leave no orphan in the HSM
 		}
+		_ = s.shredSlots(ctx, slotsOf(k)...) // no record names them; a failure leaves them to the start-up sweep
 		if errors.Is(err, ErrStoreQuota) {
 			return KeyMetadata{}, errf(ErrLimitExceeded, "The number of customer managed keys in account %s exceeds the limit of %d.", c.Account, s.maxKeys)
 		}
@@ -177,14 +178,14 @@ func (s *Service) appendSealed(ctx context.Context, k *Key, raw []byte, typ stri
 	if cur := k.current(); cur != nil {
 		n = cur.Number + 1
 	}
-	sealed, err := s.root.Seal(ctx, raw, sealAAD(k.ID, n))
+	sealed, slot, err := s.sealMaterial(ctx, raw, k.ID, n)
 	if err != nil {
 		return s.internal("seal", err)
 	}
 	mid := make([]byte, 32)
 	rand.Read(mid)
 	k.Versions = append(k.Versions, Version{
-		Number: n, MaterialID: hex.EncodeToString(mid), Created: s.now().UTC(), Type: typ, Sealed: sealed,
+		Number: n, MaterialID: hex.EncodeToString(mid), Created: s.now().UTC(), Type: typ, Sealed: sealed, Slot: slot,
 	})
 	return nil
 }

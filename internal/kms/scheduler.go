@@ -60,6 +60,12 @@ func (s *Service) destroy(ctx context.Context, id string, now time.Time) error {
 	if k.CustomKeyStoreID != "" {
 		s.destroyInHSM(ctx, k)
 	}
+	// The material is destroyed before the record drops it (SPEC.md §8.3): a crash between
+	// leaves a record whose material is gone, which the next tick deletes, never material
+	// that outlives its record.
+	if err := s.shredSlots(ctx, slotsOf(k)...); err != nil {
+		return err
+	}
 	if err := s.store.DeleteKey(ctx, id); err != nil {
 		return err
 	}
@@ -80,8 +86,7 @@ func (s *Service) expireImport(ctx context.Context, id string, now time.Time) er
 		if k.ValidTo.IsZero() || k.ValidTo.After(now) || len(k.Versions) == 0 {
 			return errNotDue
 		}
-		dropMaterial(k)
-		return nil
+		return s.dropMaterial(ctx, k)
 	})
 	if err == nil {
 		s.serviceEvent(ctx, e.key, "DeleteExpiredKeyMaterial", nil)

@@ -38,6 +38,10 @@ type Config struct {
 	Audit audit.Recorder
 	// HSMs are the HSMs custom key stores may use; none when nil.
 	HSMs HSMs
+	// Shredder keeps the shred keys of key material, so that destroyed material cannot be
+	// recovered from the store's free pages (SPEC.md §8). The server always sets it; when nil,
+	// material is sealed by the root key alone (tests of other parts).
+	Shredder Shredder
 	// Principals says which IAM principals exist, so that a key policy naming one that does
 	// not is refused as AWS refuses it; when nil, key policies are not checked for that.
 	Principals Principals
@@ -79,6 +83,7 @@ type Service struct {
 	condMaps sync.Pool     // condition-key maps of authorizations (callerConditions)
 	usage    usageTracker  // the last use of each key (GetKeyLastUsage)
 	hsm      keyStoreConns // connections of custom key stores
+	shred    Shredder      // nil: material sealed by the root key alone
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -93,7 +98,7 @@ func New(cfg Config) (*Service, error) {
 		policies: policy.NewCache(policy.ResourceKind, maxCachedPolicies),
 		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
-		maxKeys: cfg.MaxCustomerKeys, people: cfg.Principals,
+		maxKeys: cfg.MaxCustomerKeys, people: cfg.Principals, shred: cfg.Shredder,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 		usage: usageTracker{last: make(map[string]KeyUsage), dirty: make(map[string]KeyUsage)},
 		hsm:   keyStoreConns{hsms: cfg.HSMs, conns: make(map[string]*keyStoreConn)},
