@@ -98,7 +98,7 @@ func (s *Service) GetParametersForImport(ctx context.Context, c Caller, keyID, a
 		if err := s.checkState(k, opImport); err != nil {
 			return err
 		}
-		if k.Import != nil && k.Import.Slot != 0 {
+		if k.Import != nil {
 			// The replaced wrapping key is destroyed before the record that drops it commits.
 			if err := s.shredSlots(ctx, k.Import.Slot); err != nil {
 				return err
@@ -262,14 +262,10 @@ func importFingerprint(keyID string, material []byte) []byte {
 // It runs inside the update that stores the result: the material's shred slots are destroyed
 // before that record commits (SPEC.md §8.3).
 func (s *Service) dropMaterial(ctx context.Context, k *Key) error {
-	var slots []uint32
 	for _, v := range k.Versions {
-		if v.Slot != 0 {
-			slots = append(slots, v.Slot)
+		if err := s.shredSlots(ctx, v.Slot); err != nil {
+			return err
 		}
-	}
-	if err := s.shredSlots(ctx, slots...); err != nil {
-		return err
 	}
 	k.Versions = nil
 	k.ValidTo = time.Time{}

@@ -20,6 +20,7 @@ func (s *Service) Tick(ctx context.Context) error {
 		case k.State == StatePendingDeletion && !k.DeletionDate.After(now):
 		case k.Rotation.Enabled && k.State == StateEnabled && !k.Rotation.Next.IsZero() && !k.Rotation.Next.After(now):
 		case k.Origin == OriginExternal && !k.ValidTo.IsZero() && !k.ValidTo.After(now) && len(k.Versions) > 0:
+		case importParamsExpired(k, now):
 		default:
 			return true
 		}
@@ -34,8 +35,10 @@ func (s *Service) Tick(ctx context.Context) error {
 		switch {
 		case k.State == StatePendingDeletion:
 			err = s.destroy(ctx, k.ID, now)
-		case k.Origin == OriginExternal:
+		case k.Origin == OriginExternal && !k.ValidTo.IsZero() && !k.ValidTo.After(now) && len(k.Versions) > 0:
 			err = s.expireImport(ctx, k.ID, now)
+		case importParamsExpired(k, now):
+			err = s.expireImportParams(ctx, k.ID, now)
 		default:
 			err = s.rotateDue(ctx, k.ID, now)
 		}
@@ -108,4 +111,29 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// importParamsExpired reports whether k holds the wrapping key of import parameters that
+// have expired (GetParametersForImport's 24 hours).
+func importParamsExpired(k *Key, now time.Time) bool {
+	return k.Import != nil && len(k.Import.Sealed) > 0 && !k.Import.ValidTo.After(now)
+}
+
+// expireImportParams destroys the wrapping key of expired import parameters (its shred slot
+// before the record drops it). The token stays known, so that ImportKeyMaterial with it is
+// still ExpiredImportTokenException.
+func (s *Service) expireImportParams(ctx context.Context, id string, now time.Time) error {
+	_, err := s.update(ctx, id, func(k *Key) error {
+		if !importParamsExpired(k, now) {
+			return errNotDue
+		}
+		if err := s.shredSlots(ctx, k.Import.Slot); err != nil {
+			return err
+		}
+		imp := *k.Import
+		imp.Sealed, imp.Slot = nil, 0
+		k.Import = &imp
+		return nil
+	})
+	return err
 }

@@ -137,13 +137,16 @@ func slotsOf(k *Key) []uint32 {
 	return out
 }
 
-// shredSlots destroys slots, returning the first failure after trying them all.
+// shredSlots destroys slots (0, none, is skipped), returning the first failure after trying them all.
 func (s *Service) shredSlots(ctx context.Context, slots ...uint32) error {
 	if s.shred == nil {
 		return nil
 	}
 	var first error
 	for _, slot := range slots {
+		if slot == 0 {
+			continue // sealed by the root key alone
+		}
 		if err := s.shred.Destroy(ctx, slot); err != nil && first == nil {
 			first = fmt.Errorf("kms: destroying shred slot %d: %w", slot, err)
 		}

@@ -30,6 +30,7 @@ type shredEnv struct {
 	db    *bolt.DB
 	shred *kms.FileShredder
 	svc   *kms.Service
+	token []byte // an import token a test keeps
 }
 
 func openShredEnv(t *testing.T, dir string, clock *kmstest.Clock) *shredEnv {
@@ -170,8 +171,8 @@ func (env *shredEnv) copiesInFile(t *testing.T, id string, version uint32) []err
 		}
 		slot := binary.BigEndian.Uint32(inner[4:8])
 		pt, err := kms.OpenShredded(ctx, root, slot, sealed, aad, env.shred.Key)
-		if err == nil && len(pt) != 32 {
-			t.Fatalf("a copy opened to %d bytes", len(pt))
+		if err == nil && len(pt) == 0 {
+			t.Fatal("a copy opened to nothing")
 		}
 		out = append(out, err)
 	}
@@ -186,9 +187,11 @@ func TestShreddedMaterialNotInFreePages(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name string
-		// setup makes a key with material, and destroy destroys the material.
+		// setup makes a key with material (or import parameters), and destroy destroys it.
 		setup   func(t *testing.T, env *shredEnv) string
 		destroy func(t *testing.T, env *shredEnv, id string)
+		// wrappingKey: what is destroyed is the import wrapping key, not key material.
+		wrappingKey bool
 	}{
 		{
 			name:  "DeleteKey after the waiting period",
@@ -236,19 +239,47 @@ func TestShreddedMaterialNotInFreePages(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "import parameters expire",
+			setup: func(t *testing.T, env *shredEnv) string {
+				id := env.createKey(t, kms.CreateKeyInput{Origin: kms.OriginExternal})
+				p, err := env.svc.GetParametersForImport(ctx, alice, id, "RSAES_OAEP_SHA_256", "RSA_2048")
+				if err != nil {
+					t.Fatal(err)
+				}
+				env.token = p.ImportToken
+				return id
+			},
+			destroy: func(t *testing.T, env *shredEnv, id string) {
+				env.clock.Add(24*time.Hour + time.Second)
+				if err := env.svc.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+				_, err := env.svc.ImportKeyMaterial(ctx, alice, kms.ImportKeyMaterialInput{KeyId: id, ImportToken: env.token, EncryptedKeyMaterial: make([]byte, 256)})
+				if !errors.Is(err, kms.ErrExpiredImportToken) {
+					t.Fatalf("ImportKeyMaterial with the expired token: %v, want ExpiredImportTokenException", err)
+				}
+			},
+			wrappingKey: true,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := openShredEnv(t, t.TempDir(), kmstest.NewClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)))
 			id := tc.setup(t, env)
-			blob := env.encrypt(t, id, "to be shredded")
+			aadID, version, blob := id, uint32(1), []byte(nil)
+			if tc.wrappingKey {
+				aadID, version = id+"/import", 0
+			} else {
+				blob = env.encrypt(t, id, "to be shredded")
+			}
 			// Changes of the record, each written to new pages: copies of the sealed value.
 			for _, d := range []string{"one", "two", "three"} {
 				if err := env.svc.UpdateKeyDescription(ctx, alice, id, d); err != nil {
 					t.Fatal(err)
 				}
 			}
-			before := env.copiesInFile(t, id, 1)
+			before := env.copiesInFile(t, aadID, version)
 			if len(before) == 0 {
 				t.Fatal("no sealed value of the key found in meta.db: the scan reads nothing")
 			}
@@ -258,7 +289,7 @@ func TestShreddedMaterialNotInFreePages(t *testing.T) {
 				}
 			}
 			tc.destroy(t, env, id)
-			after := env.copiesInFile(t, id, 1)
+			after := env.copiesInFile(t, aadID, version)
 			if len(after) == 0 {
 				t.Fatal("no copy of the destroyed material left in meta.db's free pages: the test proves nothing")
 			}
@@ -268,6 +299,9 @@ func TestShreddedMaterialNotInFreePages(t *testing.T) {
 				}
 			}
 			t.Logf("%d copies of the sealed material in meta.db, none opens", len(after))
+			if blob == nil {
+				return
+			}
 			if _, err := env.svc.Decrypt(ctx, alice, kms.DecryptInput{CiphertextBlob: blob}); err == nil {
 				t.Fatal("a blob of destroyed material decrypts")
 			}
