@@ -8,23 +8,44 @@ import (
 
 var errNotDue = errors.New("kms: not due")
 
+// tickJob is what the scheduler has to do with a key.
+type tickJob int
+
+const (
+	jobNone tickJob = iota
+	jobDestroy
+	jobRotate
+	jobExpireMaterial
+	jobExpireImportParams
+)
+
+// dueJob returns the job due on k at now, the first of them when several are.
+func dueJob(k *Key, now time.Time) tickJob {
+	switch {
+	case k.State == StatePendingDeletion && !k.DeletionDate.After(now):
+		return jobDestroy
+	case k.Origin == OriginExternal && !k.ValidTo.IsZero() && !k.ValidTo.After(now) && len(k.Versions) > 0:
+		return jobExpireMaterial
+	case k.Rotation.Enabled && k.State == StateEnabled && !k.Rotation.Next.IsZero() && !k.Rotation.Next.After(now):
+		return jobRotate
+	case importParamsExpired(k, now):
+		return jobExpireImportParams
+	}
+	return jobNone
+}
+
 // Tick runs every job that is due at the service clock's current time: destroying keys whose
-// deletion date has passed, automatic rotations, and expiring imported key material. It returns
+// deletion date has passed, automatic rotations, expiring imported key material and the
+// wrapping keys of expired import parameters (one job per key per tick). It returns
 // the first error met after trying every job. Run calls it periodically; tests call it directly
 // with an injected clock.
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.now().UTC()
 	var due []*Key
 	err := s.store.ScanKeys(ctx, func(k *Key) bool {
-		switch {
-		case k.State == StatePendingDeletion && !k.DeletionDate.After(now):
-		case k.Rotation.Enabled && k.State == StateEnabled && !k.Rotation.Next.IsZero() && !k.Rotation.Next.After(now):
-		case k.Origin == OriginExternal && !k.ValidTo.IsZero() && !k.ValidTo.After(now) && len(k.Versions) > 0:
-		case importParamsExpired(k, now):
-		default:
-			return true
+		if dueJob(k, now) != jobNone {
+			due = append(due, k)
 		}
-		due = append(due, k)
 		return true
 	})
 	// A scan error (such as a damaged record) is reported, but the keys it did yield are still
@@ -32,14 +53,14 @@ func (s *Service) Tick(ctx context.Context) error {
 	first := err
 	for _, k := range due {
 		var err error
-		switch {
-		case k.State == StatePendingDeletion:
+		switch dueJob(k, now) {
+		case jobDestroy:
 			err = s.destroy(ctx, k.ID, now)
-		case k.Origin == OriginExternal && !k.ValidTo.IsZero() && !k.ValidTo.After(now) && len(k.Versions) > 0:
+		case jobExpireMaterial:
 			err = s.expireImport(ctx, k.ID, now)
-		case importParamsExpired(k, now):
+		case jobExpireImportParams:
 			err = s.expireImportParams(ctx, k.ID, now)
-		default:
+		case jobRotate:
 			err = s.rotateDue(ctx, k.ID, now)
 		}
 		if err != nil && !errors.Is(err, errNotDue) && !errors.Is(err, ErrStoreNoSuchKey) && first == nil {

@@ -65,7 +65,7 @@ func createShredFile(path string) (*os.File, error) {
 	copy(head, shredFileMagic[:])
 	head[4] = shredFileVersion
 	binary.BigEndian.PutUint32(head[8:12], shredSlotLen)
-	if _, err := f.Write(head); err == nil {
+	if _, err = f.Write(head); err == nil {
 		err = f.Sync()
 	}
 	if err != nil {
