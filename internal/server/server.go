@@ -423,8 +423,9 @@ func (s *Server) closeStores() error {
 		s.kms.CloseKeyStores()
 	}
 	var err error
-	if s.shred != nil {
+	if s.shred != nil { // closed once: Shutdown may run again
 		err = s.shred.Close()
+		s.shred = nil
 	}
 	return errors.Join(err, s.db.Close())
 }
