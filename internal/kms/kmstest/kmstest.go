@@ -41,7 +41,7 @@ func key(account, id string) *kms.Key {
 		ID: id, Account: account, Manager: kms.ManagerCustomer, Spec: kms.SpecSymmetric, Usage: kms.UsageEncryptDecrypt,
 		Origin: kms.OriginAWSKMS, State: kms.StateEnabled, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Policy: `{"Statement":[]}`, Tags: []kms.Tag{{TagKey: "a", TagValue: "b"}},
-		Versions: []kms.Version{{Number: 1, MaterialID: "m1", Sealed: []byte{1, 2, 3}, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}},
+		Versions: []kms.Version{{Number: 1, MaterialID: "m1", Sealed: []byte{1, 2, 3}, Slot: 7, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}},
 	}
 }
 
@@ -60,7 +60,7 @@ func testCreateGet(t *testing.T, s kms.Store) {
 		t.Fatal(err)
 	}
 	if got.ID != k.ID || got.Account != k.Account || got.Policy != k.Policy || len(got.Versions) != 1 ||
-		string(got.Versions[0].Sealed) != string(k.Versions[0].Sealed) || !got.Created.Equal(k.Created) || got.Tags[0] != k.Tags[0] {
+		string(got.Versions[0].Sealed) != string(k.Versions[0].Sealed) || got.Versions[0].Slot != k.Versions[0].Slot || !got.Created.Equal(k.Created) || got.Tags[0] != k.Tags[0] {
 		t.Fatalf("GetKey = %+v, want %+v", got, k)
 	}
 	if err := s.CreateKey(ctx, key("111111111111", "k1"), nil, 0); !errors.Is(err, kms.ErrStoreKeyExists) {
