@@ -415,7 +415,8 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 // canaryAAD binds the root-key canary to its purpose (SPEC.md §2.1).
 const canaryAAD = "coffer kms root canary v1"
 
-// CheckKeys reads every key and unseals every version of its material with the root key,
+// CheckKeys reads every key and unseals every version of its material with the root key (and
+// its shred key, SPEC.md §8, through the Shredder; without one, shredded material is a finding),
 // checks the MAC of every key, alias and grant record (SPEC.md §5), calling finding for each
 // that fails, and checks the root-key canary. It changes nothing; it is what `coffer admin
 // check` runs on the KMS.
@@ -444,7 +445,12 @@ func (s *Service) CheckKeys(ctx context.Context, finding func(string)) error {
 			if len(v.Sealed) == 0 {
 				continue
 			}
-			raw, err := s.root.Open(ctx, v.Sealed, materialAAD(k, k.ID, v.Number))
+			var raw []byte
+			if v.Slot != 0 {
+				raw, err = s.openMaterial(ctx, v.Sealed, v.Slot, k.ID, v.Number)
+			} else {
+				raw, err = s.root.Open(ctx, v.Sealed, materialAAD(k, k.ID, v.Number))
+			}
 			clear(raw)
 			if err != nil {
 				finding(fmt.Sprintf("kms: key %s version %d: its sealed material does not open: %v", k.ID, v.Number, err))

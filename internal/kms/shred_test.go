@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -332,6 +333,9 @@ func TestShredSlotDestroyedBeforeRecord(t *testing.T) {
 	}
 	if err := decryptsTo(ctx, env.svc, alice, otherBlob, nil, "other"); err != nil {
 		t.Fatalf("the other key: %v", err)
+	}
+	if f := checkFindings(t, env.svc); len(f) != 1 || !strings.Contains(f[0], doomed) || !strings.Contains(f[0], "shred slot") {
+		t.Fatalf("admin check: %q, want one finding naming the key and its slot", f)
 	}
 	if _, err := env.svc.ScheduleKeyDeletion(ctx, alice, doomed, 7); err != nil {
 		t.Fatal(err)
