@@ -191,7 +191,7 @@ func (s *Service) upgradeShred(ctx context.Context) error {
 		return fmt.Errorf("kms: sealing key material under shred keys: %w", err)
 	}
 	if n > 0 {
-		s.log.Info("kms: key material sealed under shred keys", "keys", n)
+		s.log.Warn("kms: key material sealed under shred keys; copies sealed before stay in meta.db's free pages until `coffer admin compact --data DIR` is run on the stopped server", "keys", n)
 	}
 	return nil
 }
