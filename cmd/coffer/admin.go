@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 
+	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/server"
 )
 
@@ -17,6 +19,9 @@ commands:
   check --data DIR [--kms-root-key-file FILE | --kms-root-pkcs11 ...]
                      read every record and blob reference of a stopped server's data
                      directory, report what is damaged or missing; exit 1 on any finding
+  compact --data DIR rewrite a stopped server's meta.db with its live pages only, so that
+                     copies of changed or deleted records left in free pages are gone (once
+                     after the upgrade that put KMS key material under shred keys)
   account create --data DIR [--name NAME] [--kms-root-key-file FILE | --kms-root-pkcs11 ...]
                      add an account with a root access key to a stopped server's data
                      directory and print the key once
@@ -31,6 +36,8 @@ func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	switch {
 	case len(args) > 0 && args[0] == "check":
 		return runAdminCheck(args[1:], stdout, stderr, getenv)
+	case len(args) > 0 && args[0] == "compact":
+		return runAdminCompact(args[1:], stdout, stderr)
 	case len(args) > 1 && args[0] == "account" && args[1] == "create":
 		return runAccountCreate(args[2:], stdout, stderr, getenv)
 	case len(args) > 0 && args[0] == "kms-root":
@@ -88,6 +95,24 @@ func runAdminCheck(args []string, stdout, stderr io.Writer, getenv func(string) 
 	if len(rep.Findings) > 0 {
 		return 1
 	}
+	return 0
+}
+
+// runAdminCompact compacts a stopped server's meta.db (boltfile.Compact).
+func runAdminCompact(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("admin compact", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dir := fs.String("data", "", "data directory (required)")
+	if err := fs.Parse(args); err != nil || *dir == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "coffer admin compact: --data DIR is required, and nothing else")
+		return 2
+	}
+	before, after, err := boltfile.Compact(filepath.Join(*dir, "meta.db"))
+	if err != nil {
+		fmt.Fprintf(stderr, "coffer admin compact: %v\n", oneLine(err))
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: meta.db compacted, %d bytes before, %d after\n", *dir, before, after)
 	return 0
 }
 

@@ -185,9 +185,6 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, keyID string, p Pag
 	if err != nil {
 		return nil, "", err
 	}
-	if p.Marker != "" && !strings.HasPrefix(p.Marker, "alias/") {
-		return nil, "", errf(ErrInvalidMarker, "Invalid marker")
-	}
 	filter := ""
 	if keyID != "" {
 		e, err := s.resolve(ctx, c, keyID, optsKeyOnly, askFor("ListAliases"))
@@ -198,7 +195,18 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, keyID string, p Pag
 	} else if err := s.authorizeIdentity(c, "ListAliases", "*", nil); err != nil {
 		return nil, "", err
 	}
-	all, err := s.store.ListAliases(ctx, c.Account, p.Marker, 0)
+	scope := c.Account + "\x00" + filter
+	after, err := s.markerAfter(ctx, listAliases, scope, p.Marker)
+	if err != nil {
+		return nil, "", err
+	}
+	// Without a key filter a page needs limit aliases and one more to know there is a next
+	// page; with one, the store cannot tell which aliases match and lists them all.
+	n := 0
+	if filter == "" {
+		n = limit + 1
+	}
+	all, err := s.store.ListAliases(ctx, c.Account, after, n)
 	if err != nil {
 		return nil, "", s.internal("list aliases", err)
 	}
@@ -212,7 +220,9 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, keyID string, p Pag
 			continue
 		}
 		if len(out) == limit {
-			next = out[len(out)-1].AliasName
+			if next, err = s.newMarker(ctx, listAliases, scope, out[len(out)-1].AliasName); err != nil {
+				return nil, "", err
+			}
 			break
 		}
 		out = append(out, AliasListEntry{AliasName: a.Name, AliasArn: s.aliasARN(c.Account, a.Name),

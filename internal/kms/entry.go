@@ -81,7 +81,7 @@ func (s *Service) material(ctx context.Context, e *entry, v *Version) (*material
 	if m != nil {
 		return m, nil
 	}
-	raw, err := s.root.Open(ctx, v.Sealed, sealAAD(e.key.ID, v.Number))
+	raw, err := s.openMaterial(ctx, v.Sealed, v.Slot, e.key.ID, v.Number)
 	if err != nil {
 		return nil, s.internal("unseal", err)
 	}

@@ -155,7 +155,8 @@ func (s *Service) ListGrants(ctx context.Context, c Caller, keyID, grantID, gran
 	if grantID != "" && !found {
 		return nil, "", errf(ErrInvalidGrantID, "Grant ID %s is not valid.", grantID)
 	}
-	return pageOf(all, p.Marker, limit)
+	scope := strings.Join([]string{c.Account, e.key.ID, grantID, grantee}, "\x00")
+	return page(ctx, s, listGrants, scope, all, func(g GrantEntry) string { return g.GrantId }, p.Marker, limit)
 }
 
 // ListRetirableGrants lists the grants, across keys, whose retiring principal is principal.
@@ -170,17 +171,13 @@ func (s *Service) ListRetirableGrants(ctx context.Context, c Caller, principal s
 	if err := s.authorizeIdentity(c, "ListRetirableGrants", "*", nil); err != nil {
 		return nil, "", err
 	}
-	var all []GrantEntry
-	var ids []string
+	var all []Grant
 	issuer := "arn:" + s.partition + ":iam::" + c.Account + ":root"
 	err = s.store.ScanGrants(ctx, func(g Grant) bool {
 		// Only grants on the caller's own keys: AWS lists "the grants in the account" with
 		// the retiring principal, never another account's.
 		if g.RetiringPrincipal == principal && g.IssuingAccount == issuer {
-			ids = append(ids, g.KeyID)
-			all = append(all, GrantEntry{GrantId: g.GrantID, Name: g.Name, CreationDate: g.Created,
-				GranteePrincipal: g.GranteePrincipal, RetiringPrincipal: g.RetiringPrincipal,
-				IssuingAccount: g.IssuingAccount, Operations: g.Operations, Constraints: g.Constraints})
+			all = append(all, g)
 		}
 		return true
 	})
@@ -190,12 +187,22 @@ func (s *Service) ListRetirableGrants(ctx context.Context, c Caller, principal s
 	} else if err != nil {
 		return nil, "", s.internal("scan grants", err)
 	}
-	for i := range all {
-		if e, err := s.load(ctx, ids[i]); err == nil {
-			all[i].KeyId = s.arn(e.key)
+	sortKey := func(g Grant) string { return g.KeyID + "\x00" + g.GrantID }
+	slices.SortFunc(all, func(a, b Grant) int { return strings.Compare(sortKey(a), sortKey(b)) })
+	gs, next, err := page(ctx, s, listRetirable, c.Account+"\x00"+principal, all, sortKey, p.Marker, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]GrantEntry, len(gs))
+	for i, g := range gs {
+		out[i] = GrantEntry{GrantId: g.GrantID, Name: g.Name, CreationDate: g.Created,
+			GranteePrincipal: g.GranteePrincipal, RetiringPrincipal: g.RetiringPrincipal,
+			IssuingAccount: g.IssuingAccount, Operations: g.Operations, Constraints: g.Constraints}
+		if e, err := s.load(ctx, g.KeyID); err == nil {
+			out[i].KeyId = s.arn(e.key)
 		}
 	}
-	return pageOf(all, p.Marker, limit)
+	return out, next, nil
 }
 
 // RetireGrant deletes a grant named by its token, or by key and grant id. The grant itself

@@ -87,7 +87,7 @@ func (s *Service) GetParametersForImport(ctx context.Context, c Caller, keyID, a
 	if err != nil {
 		return ImportParametersOutput{}, s.internal("wrapping key", err)
 	}
-	sealed, err := s.root.Seal(ctx, der, sealAAD(e.key.ID+"/import", 0))
+	sealed, slot, err := s.sealMaterial(ctx, der, e.key.ID+"/import", 0)
 	if err != nil {
 		return ImportParametersOutput{}, s.internal("seal wrapping key", err)
 	}
@@ -98,10 +98,17 @@ func (s *Service) GetParametersForImport(ctx context.Context, c Caller, keyID, a
 		if err := s.checkState(k, opImport); err != nil {
 			return err
 		}
-		k.Import = &ImportParams{TokenID: tokenID, Algorithm: alg, WrappingSpec: wrapSpec, Sealed: sealed, ValidTo: validTo}
+		if k.Import != nil {
+			// The replaced wrapping key is destroyed before the record that drops it commits.
+			if err := s.shredSlots(ctx, k.Import.Slot); err != nil {
+				return err
+			}
+		}
+		k.Import = &ImportParams{TokenID: tokenID, Algorithm: alg, WrappingSpec: wrapSpec, Sealed: sealed, ValidTo: validTo, Slot: slot}
 		return nil
 	})
 	if err != nil {
+		_ = s.shredSlots(ctx, slot) // no record names it; a failure leaves it to the start-up sweep
 		return ImportParametersOutput{}, s.storeErr("import params", err)
 	}
 	return ImportParametersOutput{KeyId: s.arn(e.key), ImportToken: importToken(e.key.ID, tokenID), PublicKey: pub, ParametersValidTo: validTo}, nil
@@ -208,7 +215,7 @@ func tokenIDOf(imp *ImportParams) []byte {
 
 // unwrapImport decrypts EncryptedKeyMaterial with the sealed wrapping key.
 func (s *Service) unwrapImport(ctx context.Context, keyID string, imp *ImportParams, wrapped []byte) ([]byte, error) {
-	der, err := s.root.Open(ctx, imp.Sealed, sealAAD(keyID+"/import", 0))
+	der, err := s.openMaterial(ctx, imp.Sealed, imp.Slot, keyID+"/import", 0)
 	if err != nil {
 		return nil, s.internal("open wrapping key", err)
 	}
@@ -252,19 +259,26 @@ func importFingerprint(keyID string, material []byte) []byte {
 }
 
 // dropMaterial deletes a key's imported material; it waits in PendingImport for a re-import.
-func dropMaterial(k *Key) {
+// It runs inside the update that stores the result: the material's shred slots are destroyed
+// before that record commits (SPEC.md §8.3).
+func (s *Service) dropMaterial(ctx context.Context, k *Key) error {
+	for _, v := range k.Versions {
+		if err := s.shredSlots(ctx, v.Slot); err != nil {
+			return err
+		}
+	}
 	k.Versions = nil
 	k.ValidTo = time.Time{}
 	if k.State != StatePendingDeletion {
 		k.State = StatePendingImport
 	}
+	return nil
 }
 
 // DeleteImportedKeyMaterial deletes an EXTERNAL key's material at once.
 func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, c Caller, keyID string) error {
 	_, err := s.modify(ctx, c, keyID, "DeleteImportedKeyMaterial", opDeleteImported, func(k *Key) error {
-		dropMaterial(k)
-		return nil
+		return s.dropMaterial(ctx, k)
 	})
 	return s.storeErr("delete imported", err)
 }

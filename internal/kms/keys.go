@@ -55,6 +55,9 @@ type CreateKeyInput struct {
 
 const maxDescription = 8192
 
+// defaultMaxCustomerKeys is AWS's default quota of customer managed keys per account and Region.
+const defaultMaxCustomerKeys = 100000
+
 // CreateKey creates a customer managed key.
 func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (KeyMetadata, error) {
 	if in.XksKeyId != "" {
@@ -130,7 +133,7 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 	policy := in.Policy
 	if policy == "" {
 		policy = defaultPolicy(s.partition, c.Account)
-	} else if err := s.checkNewPolicy(c, s.KeyARN(c.Account, id), policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
+	} else if err := s.checkNewPolicy(ctx, c, s.KeyARN(c.Account, id), policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
 		return KeyMetadata{}, err
 	}
 	k := &Key{
@@ -147,9 +150,13 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 	} else if err := s.addVersion(ctx, k, ""); err != nil {
 		return KeyMetadata{}, err
 	}
-	if err := s.store.CreateKey(ctx, k, nil); err != nil {
+	if err := s.store.CreateKey(ctx, k, nil, s.maxKeys); err != nil {
 		if k.CustomKeyStoreID != "" {
 			s.destroyInHSM(ctx, k) // no record names it: leave no orphan in the HSM
+		}
+		_ = s.shredSlots(ctx, slotsOf(k)...) // no record names them; a failure leaves them to the start-up sweep
+		if errors.Is(err, ErrStoreQuota) {
+			return KeyMetadata{}, errf(ErrLimitExceeded, "The number of customer managed keys in account %s exceeds the limit of %d.", c.Account, s.maxKeys)
 		}
 		return KeyMetadata{}, s.internal("create key", err)
 	}
@@ -171,14 +178,14 @@ func (s *Service) appendSealed(ctx context.Context, k *Key, raw []byte, typ stri
 	if cur := k.current(); cur != nil {
 		n = cur.Number + 1
 	}
-	sealed, err := s.root.Seal(ctx, raw, sealAAD(k.ID, n))
+	sealed, slot, err := s.sealMaterial(ctx, raw, k.ID, n)
 	if err != nil {
 		return s.internal("seal", err)
 	}
 	mid := make([]byte, 32)
 	rand.Read(mid)
 	k.Versions = append(k.Versions, Version{
-		Number: n, MaterialID: hex.EncodeToString(mid), Created: s.now().UTC(), Type: typ, Sealed: sealed,
+		Number: n, MaterialID: hex.EncodeToString(mid), Created: s.now().UTC(), Type: typ, Sealed: sealed, Slot: slot,
 	})
 	return nil
 }
@@ -254,23 +261,21 @@ func (s *Service) ListKeys(ctx context.Context, c Caller, p Page) (keys []KeyLis
 	if err := s.authorizeIdentity(c, "ListKeys", "*", nil); err != nil {
 		return nil, "", err
 	}
-	if p.Marker != "" {
-		if _, ok := parseUUID(p.Marker); !ok {
-			return nil, "", errf(ErrInvalidMarker, "Invalid marker")
-		}
+	after, err := s.markerAfter(ctx, listKeys, c.Account, p.Marker)
+	if err != nil {
+		return nil, "", err
 	}
-	ks, err := s.store.ListKeys(ctx, c.Account, p.Marker, limit+1)
+	ks, err := s.store.ListKeys(ctx, c.Account, after, limit+1)
 	if err != nil {
 		return nil, "", s.internal("list keys", err)
 	}
-	for i, k := range ks {
-		if i == limit {
-			next = ks[i-1].ID
-			break
-		}
+	for _, k := range ks[:min(limit, len(ks))] {
 		keys = append(keys, KeyListEntry{KeyId: k.ID, KeyArn: s.arn(k)})
 	}
-	return keys, next, nil
+	if len(ks) > limit {
+		next, err = s.newMarker(ctx, listKeys, c.Account, ks[limit-1].ID)
+	}
+	return keys, next, err
 }
 
 // manageable resolves a key for a management operation: key id or ARN only, customer managed.

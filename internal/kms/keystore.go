@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -158,14 +159,14 @@ func (s *Service) DescribeCustomKeyStores(ctx context.Context, c Caller, id, nam
 	if err != nil {
 		return nil, "", s.internal("list key stores", err)
 	}
-	var out []CustomKeyStore
+	var mine []KeyStore
 	for _, ks := range all {
 		if ks.Account != c.Account || id != "" && ks.ID != id || name != "" && ks.Name != name {
 			continue
 		}
-		out = append(out, s.describeStore(ctx, ks))
+		mine = append(mine, ks)
 	}
-	if len(out) == 0 && (id != "" || name != "") {
+	if len(mine) == 0 && (id != "" || name != "") {
 		what := id
 		if what == "" {
 			what = name
@@ -175,7 +176,16 @@ func (s *Service) DescribeCustomKeyStores(ctx context.Context, c Caller, id, nam
 	if limit <= 0 {
 		limit = 1000
 	}
-	return pageOf(out, marker, limit)
+	scope := strings.Join([]string{c.Account, id, name}, "\x00")
+	stores, next, err := page(ctx, s, listCustomKeyStore, scope, mine, func(ks KeyStore) string { return ks.ID }, marker, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]CustomKeyStore, len(stores))
+	for i, ks := range stores {
+		out[i] = s.describeStore(ctx, ks)
+	}
+	return out, next, nil
 }
 
 func (s *Service) describeStore(ctx context.Context, ks KeyStore) CustomKeyStore {

@@ -59,7 +59,7 @@ func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry
 	if err := s.addVersion(ctx, k, ""); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}); err != nil {
+	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0); err != nil {
 		return nil, s.internal("create managed key", err)
 	}
 	s.aliasesChanged(account)
@@ -92,7 +92,7 @@ func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 	if err := s.addVersion(ctx, k, ""); err != nil {
 		return "", err
 	}
-	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}); err != nil {
+	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0); err != nil {
 		return "", s.internal("create owned key", err)
 	}
 	s.aliasesChanged(account)

@@ -11,6 +11,14 @@ import (
 // maxPolicy is the key policy quota (32 KB), beyond which AWS answers LimitExceeded.
 const maxPolicy = 32768
 
+// Principals says whether IAM principals exist. The identity service implements it.
+type Principals interface {
+	// PrincipalExists reports whether arn names an existing principal: an account's root
+	// (arn:PARTITION:iam::ACCOUNT:root, the account exists), a user or a role (with its path),
+	// a role session (its role exists) or a federated user (its account exists).
+	PrincipalExists(ctx context.Context, arn string) (bool, error)
+}
+
 // defaultPolicy is AWS's default key policy, formatted as GetKeyPolicy returns it.
 func defaultPolicy(partition, account string) string {
 	return fmt.Sprintf(`{
@@ -29,10 +37,12 @@ func defaultPolicy(partition, account string) string {
 }
 
 // checkNewPolicy validates a key policy a caller sets on a key of account (CreateKey,
-// PutKeyPolicy) and, unless bypass is set, applies AWS's lockout safety check: the policy
-// must let the caller, evaluated with its identity policies where the policy delegates to
-// its account, call PutKeyPolicy on the key later.
-func (s *Service) checkNewPolicy(c Caller, keyARN, doc string, bypass bool) error {
+// PutKeyPolicy): its syntax, that every principal it names exists (bypass or not, as AWS
+// checks), and, unless bypass is set, AWS's lockout safety check: the policy must let the
+// caller call PutKeyPolicy on the key, evaluated as that call would be now (with the caller's
+// identity policies where the policy delegates to its account, Deny and NotPrincipal
+// statements, and the conditions of this request).
+func (s *Service) checkNewPolicy(ctx context.Context, c Caller, keyARN, doc string, bypass bool) error {
 	if len(doc) > maxPolicy {
 		return errf(ErrLimitExceeded, "Policy exceeds the maximum size of 32768 bytes.")
 	}
@@ -49,6 +59,9 @@ func (s *Service) checkNewPolicy(c Caller, keyARN, doc string, bypass bool) erro
 		}
 		return s.internal("parse key policy", err)
 	}
+	if err := s.checkPrincipals(ctx, p); err != nil {
+		return err
+	}
 	if bypass {
 		return nil
 	}
@@ -64,6 +77,27 @@ func (s *Service) checkNewPolicy(c Caller, keyARN, doc string, bypass bool) erro
 	s.putConditions(r.Context)
 	if !d.Allowed {
 		return errf(ErrMalformedPolicy, "The new key policy will not allow you to update the key policy in the future.")
+	}
+	return nil
+}
+
+// checkPrincipals refuses a key policy that names a principal that does not exist.
+func (s *Service) checkPrincipals(ctx context.Context, p *policy.Policy) error {
+	if s.people == nil {
+		return nil
+	}
+	accounts, arns := p.AWSPrincipals()
+	for _, a := range accounts {
+		arns = append(arns, "arn:"+s.partition+":iam::"+a+":root")
+	}
+	for _, arn := range arns {
+		ok, err := s.people.PrincipalExists(ctx, arn)
+		if err != nil {
+			return s.internal("look up a key policy principal", err)
+		}
+		if !ok {
+			return errf(ErrMalformedPolicy, "Policy contains a statement with one or more invalid principals.")
+		}
 	}
 	return nil
 }
@@ -90,8 +124,16 @@ func (s *Service) PutKeyPolicy(ctx context.Context, c Caller, keyID, policyName,
 		return errConstraint("", "policy", "Member must have length greater than or equal to 1")
 	}
 	a := askFor("PutKeyPolicy").with(condBypassLockout, boolCond(bypass))
-	_, err := s.modifyAs(ctx, c, keyID, a, opAnyState, func(k *Key) error {
-		if err := s.checkNewPolicy(c, s.arn(k), doc, bypass); err != nil {
+	e, err := s.manageableAs(ctx, c, keyID, a, opAnyState)
+	if err != nil {
+		return err
+	}
+	// The check looks principals up in the identity store: outside the key's transaction.
+	if err := s.checkNewPolicy(ctx, c, s.arn(e.key), doc, bypass); err != nil {
+		return err
+	}
+	_, err = s.update(ctx, e.key.ID, func(k *Key) error {
+		if err := s.checkState(k, opAnyState); err != nil {
 			return err
 		}
 		k.Policy = doc

@@ -128,9 +128,23 @@ func encodeKey(k *Key) []byte {
 		e.string(t.TagKey)
 		e.string(t.TagValue)
 	}
-	if k.CustomKeyStoreID != "" {
-		// Appended only when set, so the records of other keys keep their encoding and MACs.
+	// Appended only when set, so the records of other keys keep their encoding and MACs. With
+	// shred slots the key store id is written even when empty: its length (0 for a key with
+	// slots, never for a key store's key) keeps the two endings apart.
+	shredded := len(slotsOf(k)) > 0
+	if k.CustomKeyStoreID != "" || shredded {
 		e.string(k.CustomKeyStoreID)
+	}
+	if shredded {
+		e.uint32(uint32(len(k.Versions)))
+		for _, v := range k.Versions {
+			e.uint32(v.Slot)
+		}
+		var importSlot uint32
+		if k.Import != nil {
+			importSlot = k.Import.Slot
+		}
+		e.uint32(importSlot)
 	}
 	return e.b
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -42,15 +43,28 @@ func vectorRecords() (*Key, *Alias, *Grant) {
 	return k, a, g
 }
 
+// shreddedVectorKey is the vector key with its material and wrapping key in shred slots.
+func shreddedVectorKey(k *Key) *Key {
+	c := *k
+	c.Versions = slices.Clone(k.Versions)
+	c.Versions[0].Slot, c.Versions[1].Slot = 3, 4
+	imp := *k.Import
+	imp.Slot = 5
+	c.Import = &imp
+	return &c
+}
+
 // recordVectors is testdata/record_vectors.json.
 type recordVectors struct {
-	RootKey   string // hex, the 32-byte root key
-	MACKey    string // hex, HKDF-SHA256(root key, salt empty, info "coffer kms record mac v1")
-	Key       json.RawMessage
-	Alias     json.RawMessage
-	Grant     json.RawMessage
-	Encodings map[string]string // kind → hex of the canonical encoding
-	MACs      map[string]string // kind → hex of the MAC
+	RootKey string // hex, the 32-byte root key
+	MACKey  string // hex, HKDF-SHA256(root key, salt empty, info "coffer kms record mac v1")
+	Key     json.RawMessage
+	Alias   json.RawMessage
+	Grant   json.RawMessage
+	// ShreddedKey is Key with shred slots (SPEC.md §8.1), whose encoding ends otherwise.
+	ShreddedKey json.RawMessage
+	Encodings   map[string]string // kind → hex of the canonical encoding
+	MACs        map[string]string // kind → hex of the MAC
 }
 
 // TestRecordVectors checks the canonical encodings and MACs of SPEC.md §5 against
@@ -65,7 +79,8 @@ func TestRecordVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	k, a, g := vectorRecords()
-	encodings := map[string][]byte{"key": encodeKey(k), "alias": encodeAlias(a), "grant": encodeGrant(g)}
+	sk := shreddedVectorKey(k)
+	encodings := map[string][]byte{"key": encodeKey(k), "alias": encodeAlias(a), "grant": encodeGrant(g), "shredded key": encodeKey(sk)}
 	path := filepath.Join("testdata", "record_vectors.json")
 	if *updateRecordVectors {
 		v := recordVectors{RootKey: hex.EncodeToString(rootKey), MACKey: hex.EncodeToString(root.macKey),
@@ -75,8 +90,10 @@ func TestRecordVectors(t *testing.T) {
 			v.Encodings[kind], v.MACs[kind] = hex.EncodeToString(enc), hex.EncodeToString(m)
 		}
 		// The records as a store holds them, with their MACs.
-		kc, ac, gc := *k, *a, *g
+		kc, ac, gc, skc := *k, *a, *g, *sk
 		kc.MAC, _ = hex.DecodeString(v.MACs["key"])
+		skc.MAC, _ = hex.DecodeString(v.MACs["shredded key"])
+		v.ShreddedKey, _ = json.Marshal(&skc)
 		ac.MAC, _ = hex.DecodeString(v.MACs["alias"])
 		gc.MAC, _ = hex.DecodeString(v.MACs["grant"])
 		v.Key, _ = json.Marshal(&kc)
@@ -99,19 +116,19 @@ func TestRecordVectors(t *testing.T) {
 		t.Fatalf("MAC key %x, vectors say %s", root.macKey, v.MACKey)
 	}
 	// The records decode from the vectors' JSON to the records built here.
-	var vk Key
+	var vk, vsk Key
 	var va Alias
 	var vg Grant
 	for _, d := range []struct {
 		raw  json.RawMessage
 		into any
-	}{{v.Key, &vk}, {v.Alias, &va}, {v.Grant, &vg}} {
+	}{{v.Key, &vk}, {v.Alias, &va}, {v.Grant, &vg}, {v.ShreddedKey, &vsk}} {
 		if err := json.Unmarshal(d.raw, d.into); err != nil {
 			t.Fatal(err)
 		}
 	}
-	decoded := map[string][]byte{"key": encodeKey(&vk), "alias": encodeAlias(&va), "grant": encodeGrant(&vg)}
-	storedMACs := map[string][]byte{"key": vk.MAC, "alias": va.MAC, "grant": vg.MAC}
+	decoded := map[string][]byte{"key": encodeKey(&vk), "alias": encodeAlias(&va), "grant": encodeGrant(&vg), "shredded key": encodeKey(&vsk)}
+	storedMACs := map[string][]byte{"key": vk.MAC, "alias": va.MAC, "grant": vg.MAC, "shredded key": vsk.MAC}
 	for kind, enc := range encodings {
 		t.Run(kind, func(t *testing.T) {
 			if got := hex.EncodeToString(enc); got != v.Encodings[kind] {

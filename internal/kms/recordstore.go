@@ -23,7 +23,7 @@ func newMACStore(backend Store, root RootKey) *macStore {
 }
 
 // CreateKey MACs the key and its alias.
-func (m *macStore) CreateKey(ctx context.Context, k *Key, alias *Alias) error {
+func (m *macStore) CreateKey(ctx context.Context, k *Key, alias *Alias, quota int) error {
 	if err := m.macs.sealKey(ctx, k); err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (m *macStore) CreateKey(ctx context.Context, k *Key, alias *Alias) error {
 		}
 		alias = &a
 	}
-	return m.Store.CreateKey(ctx, k, alias)
+	return m.Store.CreateKey(ctx, k, alias, quota)
 }
 
 // GetKey returns the key once its record verifies.

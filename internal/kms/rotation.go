@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -146,13 +147,23 @@ func (s *Service) ListKeyRotations(ctx context.Context, c Caller, keyID string, 
 	if err := s.rotatable(e.key); err != nil {
 		return nil, "", err
 	}
-	var all []RotationEntry
+	var all []Version
 	for _, v := range e.key.Versions {
 		if v.Type != "" {
-			all = append(all, RotationEntry{KeyId: s.arn(e.key), KeyMaterialId: v.MaterialID, RotationDate: v.Created, RotationType: v.Type})
+			all = append(all, v)
 		}
 	}
-	return pageOf(all, p.Marker, limit)
+	// Versions are numbered in the order they were made; the fixed width sorts the numbers.
+	number := func(v Version) string { return fmt.Sprintf("%010d", v.Number) }
+	vs, next, err := page(ctx, s, listRotations, c.Account+"\x00"+e.key.ID, all, number, p.Marker, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]RotationEntry, len(vs))
+	for i, v := range vs {
+		out[i] = RotationEntry{KeyId: s.arn(e.key), KeyMaterialId: v.MaterialID, RotationDate: v.Created, RotationType: v.Type}
+	}
+	return out, next, nil
 }
 
 // rotateDue performs an automatic rotation of k if it is due at now.

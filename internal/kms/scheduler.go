@@ -8,22 +8,44 @@ import (
 
 var errNotDue = errors.New("kms: not due")
 
+// tickJob is what the scheduler has to do with a key.
+type tickJob int
+
+const (
+	jobNone tickJob = iota
+	jobDestroy
+	jobRotate
+	jobExpireMaterial
+	jobExpireImportParams
+)
+
+// dueJob returns the job due on k at now, the first of them when several are.
+func dueJob(k *Key, now time.Time) tickJob {
+	switch {
+	case k.State == StatePendingDeletion && !k.DeletionDate.After(now):
+		return jobDestroy
+	case k.Origin == OriginExternal && !k.ValidTo.IsZero() && !k.ValidTo.After(now) && len(k.Versions) > 0:
+		return jobExpireMaterial
+	case k.Rotation.Enabled && k.State == StateEnabled && !k.Rotation.Next.IsZero() && !k.Rotation.Next.After(now):
+		return jobRotate
+	case importParamsExpired(k, now):
+		return jobExpireImportParams
+	}
+	return jobNone
+}
+
 // Tick runs every job that is due at the service clock's current time: destroying keys whose
-// deletion date has passed, automatic rotations, and expiring imported key material. It returns
+// deletion date has passed, automatic rotations, expiring imported key material and the
+// wrapping keys of expired import parameters (one job per key per tick). It returns
 // the first error met after trying every job. Run calls it periodically; tests call it directly
 // with an injected clock.
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.now().UTC()
 	var due []*Key
 	err := s.store.ScanKeys(ctx, func(k *Key) bool {
-		switch {
-		case k.State == StatePendingDeletion && !k.DeletionDate.After(now):
-		case k.Rotation.Enabled && k.State == StateEnabled && !k.Rotation.Next.IsZero() && !k.Rotation.Next.After(now):
-		case k.Origin == OriginExternal && !k.ValidTo.IsZero() && !k.ValidTo.After(now) && len(k.Versions) > 0:
-		default:
-			return true
+		if dueJob(k, now) != jobNone {
+			due = append(due, k)
 		}
-		due = append(due, k)
 		return true
 	})
 	// A scan error (such as a damaged record) is reported, but the keys it did yield are still
@@ -31,12 +53,14 @@ func (s *Service) Tick(ctx context.Context) error {
 	first := err
 	for _, k := range due {
 		var err error
-		switch {
-		case k.State == StatePendingDeletion:
+		switch dueJob(k, now) {
+		case jobDestroy:
 			err = s.destroy(ctx, k.ID, now)
-		case k.Origin == OriginExternal:
+		case jobExpireMaterial:
 			err = s.expireImport(ctx, k.ID, now)
-		default:
+		case jobExpireImportParams:
+			err = s.expireImportParams(ctx, k.ID, now)
+		case jobRotate:
 			err = s.rotateDue(ctx, k.ID, now)
 		}
 		if err != nil && !errors.Is(err, errNotDue) && !errors.Is(err, ErrStoreNoSuchKey) && first == nil {
@@ -60,6 +84,12 @@ func (s *Service) destroy(ctx context.Context, id string, now time.Time) error {
 	if k.CustomKeyStoreID != "" {
 		s.destroyInHSM(ctx, k)
 	}
+	// The material is destroyed before the record drops it (SPEC.md §8.3): a crash between
+	// leaves a record whose material is gone, which the next tick deletes, never material
+	// that outlives its record.
+	if err := s.shredSlots(ctx, slotsOf(k)...); err != nil {
+		return err
+	}
 	if err := s.store.DeleteKey(ctx, id); err != nil {
 		return err
 	}
@@ -80,8 +110,7 @@ func (s *Service) expireImport(ctx context.Context, id string, now time.Time) er
 		if k.ValidTo.IsZero() || k.ValidTo.After(now) || len(k.Versions) == 0 {
 			return errNotDue
 		}
-		dropMaterial(k)
-		return nil
+		return s.dropMaterial(ctx, k)
 	})
 	if err == nil {
 		s.serviceEvent(ctx, e.key, "DeleteExpiredKeyMaterial", nil)
@@ -103,4 +132,29 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// importParamsExpired reports whether k holds the wrapping key of import parameters that
+// have expired (GetParametersForImport's 24 hours).
+func importParamsExpired(k *Key, now time.Time) bool {
+	return k.Import != nil && len(k.Import.Sealed) > 0 && !k.Import.ValidTo.After(now)
+}
+
+// expireImportParams destroys the wrapping key of expired import parameters (its shred slot
+// before the record drops it). The token stays known, so that ImportKeyMaterial with it is
+// still ExpiredImportTokenException.
+func (s *Service) expireImportParams(ctx context.Context, id string, now time.Time) error {
+	_, err := s.update(ctx, id, func(k *Key) error {
+		if !importParamsExpired(k, now) {
+			return errNotDue
+		}
+		if err := s.shredSlots(ctx, k.Import.Slot); err != nil {
+			return err
+		}
+		imp := *k.Import
+		imp.Sealed, imp.Slot = nil, 0
+		k.Import = &imp
+		return nil
+	})
+	return err
 }

@@ -38,6 +38,17 @@ type Config struct {
 	Audit audit.Recorder
 	// HSMs are the HSMs custom key stores may use; none when nil.
 	HSMs HSMs
+	// Shredder keeps the shred keys of key material, so that destroyed material cannot be
+	// recovered from the store's free pages (SPEC.md §8). The server always sets it; when nil,
+	// material is sealed by the root key alone (tests of other parts).
+	Shredder Shredder
+	// Principals says which IAM principals exist, so that a key policy naming one that does
+	// not is refused as AWS refuses it; when nil, key policies are not checked for that.
+	Principals Principals
+	// MaxCustomerKeys is the quota of customer managed keys per account, counted in every key
+	// state as AWS counts them (AWS managed and service-owned keys do not count); 100,000,
+	// AWS's default, when zero.
+	MaxCustomerKeys int
 }
 
 // Service is the key management service. It is safe for concurrent use.
@@ -57,6 +68,8 @@ type Service struct {
 	audit     audit.Recorder
 	mgdDays   int
 	ownedDays int
+	maxKeys   int // Config.MaxCustomerKeys
+	people    Principals
 
 	mu    sync.RWMutex // guards cache and destroyed
 	cache map[string]*entry
@@ -70,6 +83,7 @@ type Service struct {
 	condMaps sync.Pool     // condition-key maps of authorizations (callerConditions)
 	usage    usageTracker  // the last use of each key (GetKeyLastUsage)
 	hsm      keyStoreConns // connections of custom key stores
+	shred    Shredder      // nil: material sealed by the root key alone
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -84,6 +98,7 @@ func New(cfg Config) (*Service, error) {
 		policies: policy.NewCache(policy.ResourceKind, maxCachedPolicies),
 		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
+		maxKeys: cfg.MaxCustomerKeys, people: cfg.Principals, shred: cfg.Shredder,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 		usage: usageTracker{last: make(map[string]KeyUsage), dirty: make(map[string]KeyUsage)},
 		hsm:   keyStoreConns{hsms: cfg.HSMs, conns: make(map[string]*keyStoreConn)},
@@ -107,6 +122,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.ownedDays == 0 {
 		s.ownedDays = 365
+	}
+	if s.maxKeys == 0 {
+		s.maxKeys = defaultMaxCustomerKeys
 	}
 	return s, nil
 }
@@ -397,7 +415,8 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 // canaryAAD binds the root-key canary to its purpose (SPEC.md §2.1).
 const canaryAAD = "coffer kms root canary v1"
 
-// CheckKeys reads every key and unseals every version of its material with the root key,
+// CheckKeys reads every key and unseals every version of its material with the root key (and
+// its shred key, SPEC.md §8, through the Shredder; without one, shredded material is a finding),
 // checks the MAC of every key, alias and grant record (SPEC.md §5), calling finding for each
 // that fails, and checks the root-key canary. It changes nothing; it is what `coffer admin
 // check` runs on the KMS.
@@ -426,7 +445,12 @@ func (s *Service) CheckKeys(ctx context.Context, finding func(string)) error {
 			if len(v.Sealed) == 0 {
 				continue
 			}
-			raw, err := s.root.Open(ctx, v.Sealed, materialAAD(k, k.ID, v.Number))
+			var raw []byte
+			if v.Slot != 0 {
+				raw, err = s.openMaterial(ctx, v.Sealed, v.Slot, k.ID, v.Number)
+			} else {
+				raw, err = s.root.Open(ctx, v.Sealed, materialAAD(k, k.ID, v.Number))
+			}
 			clear(raw)
 			if err != nil {
 				finding(fmt.Sprintf("kms: key %s version %d: its sealed material does not open: %v", k.ID, v.Number, err))

@@ -49,7 +49,7 @@ func (m *memStore) get(id string) (*Key, error) {
 	return k, json.Unmarshal(b, k)
 }
 
-func (m *memStore) CreateKey(_ context.Context, k *Key, a *Alias) error {
+func (m *memStore) CreateKey(_ context.Context, k *Key, a *Alias, _ int) error { // no quota: these tests do not reach it
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.keys[k.ID]; ok {

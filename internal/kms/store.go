@@ -14,6 +14,9 @@ var (
 	ErrStoreNoSuchGrant    = errors.New("kms store: no such grant")
 	ErrStoreNoSuchKeyStore = errors.New("kms store: no such custom key store")
 	ErrStoreAliasNoTarget  = errors.New("kms store: alias target key does not exist")
+	// ErrStoreQuota means the account already holds as many customer managed keys as the
+	// quota CreateKey was given.
+	ErrStoreQuota = errors.New("kms store: customer managed key quota reached")
 	// ErrStoreDamaged means a stored record could not be read: that key (or alias, grant)
 	// is unusable until restored, the others serve.
 	ErrStoreDamaged = errors.New("kms store: damaged record")
@@ -25,7 +28,11 @@ var (
 type Store interface {
 	// CreateKey stores a new key (ErrStoreKeyExists if its ID is taken) and, when alias is not
 	// nil, an alias to it in the same transaction (ErrStoreAliasExists if the name is taken).
-	CreateKey(ctx context.Context, k *Key, alias *Alias) error
+	// When k is customer managed (Manager ManagerCustomer, not Owned) and quota > 0, the store
+	// refuses it with ErrStoreQuota if k.Account already holds quota such keys, whatever their
+	// state. The count is kept by the store and changed in the transactions that create and
+	// delete keys, so that two CreateKey calls cannot both take the last place.
+	CreateKey(ctx context.Context, k *Key, alias *Alias, quota int) error
 	// GetKey returns the key with id (ErrStoreNoSuchKey; ErrStoreDamaged if its record cannot
 	// be read).
 	GetKey(ctx context.Context, id string) (*Key, error)

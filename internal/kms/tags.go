@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -79,7 +80,8 @@ func (s *Service) UntagResource(ctx context.Context, c Caller, keyID string, tag
 	return s.storeErr("untag", err)
 }
 
-// ListResourceTags lists a key's tags in the order they were added.
+// ListResourceTags lists a key's tags by tag key, so that a marker (the last tag key of a
+// page) resumes in the right place whatever was tagged or untagged in between.
 func (s *Service) ListResourceTags(ctx context.Context, c Caller, keyID string, p Page) (tags []Tag, next string, err error) {
 	limit, err := p.limit(50)
 	if err != nil {
@@ -89,5 +91,6 @@ func (s *Service) ListResourceTags(ctx context.Context, c Caller, keyID string, 
 	if err != nil {
 		return nil, "", err
 	}
-	return pageOf(e.key.Tags, p.Marker, limit)
+	tags = slices.SortedFunc(slices.Values(e.key.Tags), func(a, b Tag) int { return strings.Compare(a.TagKey, b.TagKey) })
+	return page(ctx, s, listTags, c.Account+"\x00"+e.key.ID, tags, func(t Tag) string { return t.TagKey }, p.Marker, limit)
 }

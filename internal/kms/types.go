@@ -82,7 +82,10 @@ type Version struct {
 	MaterialID string // 64 lowercase hex
 	Created    time.Time
 	Type       string // "" for the original material, AUTOMATIC or ON_DEMAND for rotations
-	Sealed     []byte // material sealed by the RootKey (SPEC.md §2)
+	Sealed     []byte // material sealed by the RootKey (SPEC.md §2), under a shred key when Slot is set
+	// Slot is the Shredder slot of the material's shred key (SPEC.md §8); 0 when the
+	// material is sealed by the root key alone.
+	Slot uint32 `json:",omitempty"`
 }
 
 // ImportParams is the outstanding GetParametersForImport of an EXTERNAL key.
@@ -92,6 +95,8 @@ type ImportParams struct {
 	WrappingSpec string
 	Sealed       []byte // the RSA wrapping private key (PKCS#8), sealed
 	ValidTo      time.Time
+	// Slot is the Shredder slot of the wrapping key's shred key, as Version.Slot.
+	Slot uint32 `json:",omitempty"`
 }
 
 // Tag is one resource tag.

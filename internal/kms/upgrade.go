@@ -38,7 +38,8 @@ var errDowngraded = errors.New("kms: records without a MAC in a store whose reco
 // current AAD label, which proves afterwards that its store was upgraded: when any record
 // is already MACed, or any format-1 key holds material sealed under the current label, the
 // format-1 records are ones whose MAC was stripped on disk, and nothing is upgraded; they
-// stay unusable (ErrStoreDamaged) and the error says so.
+// stay unusable (ErrStoreDamaged) and the error says so. With a Shredder it then seals the
+// material of every MACed key that has no shred slot again under a new one (SPEC.md §8.5).
 func (s *Service) UpgradeRecords(ctx context.Context) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -51,13 +52,13 @@ func (s *Service) UpgradeRecords(ctx context.Context) error {
 	switch {
 	case errors.Is(err, errDowngraded):
 		s.log.Error("kms: records without a MAC in a store whose records were MACed before: they stay unusable; restore meta.db from a backup or run `coffer admin check`", "err", err)
-		return nil
+		return s.upgradeShred(ctx)
 	case err != nil:
 		return fmt.Errorf("kms: upgrading records: %w", err)
 	case n > 0:
 		s.log.Info("kms: records upgraded to the MACed format", "records", n)
 	}
-	return nil
+	return s.upgradeShred(ctx)
 }
 
 // upgrade MACs the format-1 records of r in place and returns how many it upgraded.
@@ -152,4 +153,84 @@ func (s *Service) resealFormat1(ctx context.Context, k *Key) error {
 		p.Sealed = sealed
 	}
 	return nil
+}
+
+// StoreFormatShred is the store format whose key material is sealed under shred keys
+// (SPEC.md §8.5); UpgradeRecords brings a store to it when the service has a Shredder.
+const StoreFormatShred = 3
+
+// upgradeShred seals every material of a MACed key that has no shred slot again under a
+// new slot (SPEC.md §8.5), in one Store transaction. Slots are written before that
+// transaction commits: a crash leaves slots no record names, which SweepShredSlots frees.
+func (s *Service) upgradeShred(ctx context.Context) error {
+	if s.shred == nil {
+		return nil
+	}
+	macs := recordMACs{root: s.root}
+	var n int
+	err := s.raw.UpgradeRecords(ctx, StoreFormatShred, func(r *Records) (bool, error) {
+		n = 0
+		for _, k := range r.Keys {
+			if macs.verifyKey(ctx, k) != nil {
+				continue // damaged, or format 1 left by a refused upgrade: stays as it is
+			}
+			changed, err := s.resealShredded(ctx, k)
+			if err != nil {
+				return false, err
+			}
+			if changed {
+				if err := macs.sealKey(ctx, k); err != nil {
+					return false, err
+				}
+				n++
+			}
+		}
+		return n > 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("kms: sealing key material under shred keys: %w", err)
+	}
+	if n > 0 {
+		s.log.Warn("kms: key material sealed under shred keys; copies sealed before stay in meta.db's free pages until `coffer admin compact --data DIR` is run on the stopped server", "keys", n)
+	}
+	return nil
+}
+
+// resealShredded seals each material of k without a shred slot under a new one. Material
+// that does not open stays as it is, as unusable as before.
+func (s *Service) resealShredded(ctx context.Context, k *Key) (bool, error) {
+	changed := false
+	reseal := func(sealed []byte, slot *uint32, id string, n uint32) ([]byte, error) {
+		if len(sealed) == 0 || *slot != 0 {
+			return sealed, nil
+		}
+		raw, err := s.root.Open(ctx, sealed, sealAAD(id, n))
+		if err != nil {
+			s.log.Error("kms: sealing under shred keys: key material does not open; it stays unusable", "key", k.ID, "version", n)
+			return sealed, nil
+		}
+		defer clear(raw) // best effort
+		out, newSlot, err := s.sealMaterial(ctx, raw, id, n)
+		if err != nil {
+			return nil, err
+		}
+		*slot, changed = newSlot, true
+		return out, nil
+	}
+	for i := range k.Versions {
+		v := &k.Versions[i]
+		sealed, err := reseal(v.Sealed, &v.Slot, k.ID, v.Number)
+		if err != nil {
+			return false, err
+		}
+		v.Sealed = sealed
+	}
+	if p := k.Import; p != nil {
+		sealed, err := reseal(p.Sealed, &p.Slot, k.ID+"/import", 0)
+		if err != nil {
+			return false, err
+		}
+		p.Sealed = sealed
+	}
+	return changed, nil
 }

@@ -156,11 +156,39 @@ func TestUpgradeFormat1Store(t *testing.T) {
 		t.Fatalf("admin check after the upgrade: %q", f)
 	}
 
+	checks := legacyChecks(ctx, fx)
+	for _, tc := range checks {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.run(s); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+
+	// Later starts find nothing to upgrade and change nothing; the keys still work.
+	for range 2 {
+		s = openSvcOn(t, db, dir)
+		if !maps.Equal(upgraded, storedRecords(t, db)) {
+			t.Fatal("a later start changed the records")
+		}
+	}
+	for _, tc := range checks {
+		if err := tc.run(s); err != nil {
+			t.Fatalf("after restart: %s: %v", tc.name, err)
+		}
+	}
+}
+
+// legacyCheck is one use of a key of the format-1 fixture, which must work once upgraded.
+type legacyCheck struct {
+	name string
+	run  func(s *kms.Service) error
+}
+
+// legacyChecks are the uses of every kind of key the format-1 fixture holds.
+func legacyChecks(ctx context.Context, fx legacyFixture) []legacyCheck {
 	ec := map[string]string{"app": "legacy"}
-	checks := []struct {
-		name string
-		run  func(s *kms.Service) error
-	}{
+	return []legacyCheck{
 		{"decrypt from before the rotation", func(s *kms.Service) error {
 			return decryptsTo(ctx, s, alice, fx.CiphertextBeforeRotation, ec, "before rotation")
 		}},
@@ -213,26 +241,6 @@ func TestUpgradeFormat1Store(t *testing.T) {
 			}
 			return err
 		}},
-	}
-	for _, tc := range checks {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.run(s); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-
-	// Later starts find nothing to upgrade and change nothing; the keys still work.
-	for range 2 {
-		s = openSvcOn(t, db, dir)
-		if !maps.Equal(upgraded, storedRecords(t, db)) {
-			t.Fatal("a later start changed the records")
-		}
-	}
-	for _, tc := range checks {
-		if err := tc.run(s); err != nil {
-			t.Fatalf("after restart: %s: %v", tc.name, err)
-		}
 	}
 }
 

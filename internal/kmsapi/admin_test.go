@@ -51,7 +51,7 @@ func TestKeyPolicies(t *testing.T) {
 		{"lockout: caller keeps PutKeyPolicy", root, "", false, false},
 		{"lockout: account id principal", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"kms:PutKeyPolicy","Resource":"*"}]}`, "", false, false},
 		{"lockout: only Decrypt", valid, "MalformedPolicyDocumentException", false, false},
-		{"lockout: another principal", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"kms:*","Resource":"*"}]}`, "MalformedPolicyDocumentException", false, false},
+		{"an account that does not exist", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"kms:*","Resource":"*"}]}`, "MalformedPolicyDocumentException", false, false},
 		{"lockout: a condition the caller does not meet", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`, "MalformedPolicyDocumentException", false, false},
 		{"lockout: a condition the caller meets", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}`, "", false, true},
 		{"no principal", `{"Statement":{"Effect":"Deny","Action":"kms:*","Resource":"*"}}`, "MalformedPolicyDocumentException", true, false},

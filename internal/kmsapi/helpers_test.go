@@ -38,6 +38,8 @@ type env struct {
 	clock  *kmstest.Clock
 	rec    audit.Recorder // the handler's Recorder; nil for none
 	hsms   kms.HSMs       // the HSMs of custom key stores; nil for none
+	// maxKeys is the service's quota of customer managed keys; AWS's default when 0.
+	maxKeys int
 }
 
 // newEnv starts a server whose state lives in dir (a new temp dir when empty).
@@ -66,11 +68,12 @@ func (e *env) open(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: testRegion, Now: e.clock.Now, HSMs: e.hsms})
+	dir, err := iam.NewStatic(iam.Account{ID: testAccount}, testAccess, testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := iam.NewStatic(iam.Account{ID: testAccount}, testAccess, testSecret)
+	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: testRegion, Now: e.clock.Now, HSMs: e.hsms,
+		MaxCustomerKeys: e.maxKeys, Principals: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,3 +24,17 @@ func (p *Policy) Statements() []Statement {
 	}
 	return out
 }
+
+// AWSPrincipals returns what the policy's Principal and NotPrincipal elements name as "AWS"
+// principals, in document order: account ids (written as an id or as the account's root ARN)
+// and user, role, role-session and federated-user ARNs; "*" is in neither. KMS checks that
+// each exists before it stores a key policy.
+func (p *Policy) AWSPrincipals() (accounts, arns []string) {
+	for i := range p.statements {
+		if ps := p.statements[i].principals; ps != nil {
+			accounts = append(accounts, ps.accounts...)
+			arns = append(arns, ps.arns...)
+		}
+	}
+	return accounts, arns
+}

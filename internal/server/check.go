@@ -168,7 +168,20 @@ func checkKMS(ctx context.Context, db *bolt.DB, dir, rootKeyFile string, rootHSM
 			return err
 		}
 	}
-	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: "us-east-1"})
+	cfg := kms.Config{Store: store, Root: root, Region: "us-east-1"}
+	// Never OpenFileShredder a missing file either: it would create one. Without it, every
+	// shredded key version is a finding.
+	slotsFile := filepath.Join(dir, "kms", "shred.slots")
+	if _, err := os.Stat(slotsFile); err == nil {
+		sh, err := kms.OpenFileShredder(slotsFile, root) // read, never written, by the check
+		if err != nil {
+			find(err.Error())
+		} else {
+			defer sh.Close()
+			cfg.Shredder = sh
+		}
+	}
+	svc, err := kms.New(cfg)
 	if err != nil {
 		return err
 	}

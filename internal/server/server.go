@@ -112,6 +112,7 @@ type Server struct {
 	swept    chan struct{}
 	keys     *objectkeys.Keys
 	kms      *kms.Service
+	shred    *kms.FileShredder // the KMS's shred slots; nil until openKMS
 	iam      *iam.Service
 	audit    audit.Recorder // what the wire layers record through
 	auditLog *audit.Writer  // nil with NoAudit
@@ -291,8 +292,20 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 	if err != nil {
 		return nil, err
 	}
+	// The shred keys of key material (internal/kms/SPEC.md §8): the server owns the file.
+	if err := os.MkdirAll(filepath.Join(cfg.Dir, "kms"), 0o700); err != nil {
+		return nil, fmt.Errorf("kms: %w", err)
+	}
+	if err := syncDir(cfg.Dir); err != nil { // the new kms/ entry outlives a crash
+		return nil, fmt.Errorf("kms: %w", err)
+	}
+	s.shred, err = kms.OpenFileShredder(filepath.Join(cfg.Dir, "kms", "shred.slots"), root)
+	if err != nil {
+		return nil, err
+	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
-		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs})
+		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs,
+		Principals: laterPrincipals{s}, Shredder: s.shred})
 	if err != nil {
 		return nil, err
 	}
@@ -301,6 +314,14 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 	}
 	if err := svc.UpgradeRecords(ctx); err != nil {
 		return nil, err
+	}
+	// Before serving: no record naming a new slot is being written.
+	n, err := svc.SweepShredSlots(ctx)
+	switch {
+	case err != nil:
+		s.log.Error("kms: shred slots not swept", "err", err)
+	case n > 0:
+		s.log.Info("kms: destroyed shred slots no key names (left by a crash)", "slots", n)
 	}
 	return svc, nil
 }
@@ -400,7 +421,12 @@ func (s *Server) closeStores() error {
 	if s.kms != nil {
 		s.kms.CloseKeyStores()
 	}
-	return s.db.Close()
+	var err error
+	if s.shred != nil { // closed once: Shutdown may run again
+		err = s.shred.Close()
+		s.shred = nil
+	}
+	return errors.Join(err, s.db.Close())
 }
 
 // stopBackground stops the background jobs and waits for them.

@@ -233,42 +233,87 @@ func TestKMSAssumedRoleInKeyPolicy(t *testing.T) {
 	wantKMSDenied(t, err, "User: arn:aws:sts::"+acct+":assumed-role/decryptor/job-1 is not authorized to perform: kms:DescribeKey")
 }
 
-// TestKMSLockoutCheckForUsers: the lockout check evaluates the caller with its identity
-// policies where the new policy delegates to the account.
+// TestKMSLockoutCheckForUsers: CreateKey and PutKeyPolicy refuse a key policy that names a
+// principal that does not exist (bypass or not) and, unless the lockout safety check is
+// bypassed, one that would not let the caller call PutKeyPolicy later: evaluated with its
+// identity policies where the policy delegates to the account, Deny and NotPrincipal
+// statements, and the conditions of the request.
 func TestKMSLockoutCheckForUsers(t *testing.T) {
 	e := startServer(t)
 	acct := e.account(t, rootCreds)
-	admin, _ := e.newUser(t, rootCreds, "admin")
+	admin, adminUser := e.newUser(t, rootCreds, "admin")
 	e.putUserPolicy(t, rootCreds, "admin", "kms", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)
 	creator, _ := e.newUser(t, rootCreds, "creator")
 	e.putUserPolicy(t, rootCreds, "creator", "kms", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:CreateKey","Resource":"*"}]}`)
-	rootOnly := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"kms:*","Resource":"*"}]}`
-	someoneElse := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:user/someone"},"Action":"kms:*","Resource":"*"}]}`
+	_, bobUser := e.newUser(t, rootCreds, "bob")
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"sts:AssumeRole"}]}`
+	role := must[*iam.CreateRoleOutput](t)(e.iamAs(rootCreds).CreateRole(ctx(t), &iam.CreateRoleInput{RoleName: aws.String("ops"), Path: aws.String("/team/"), AssumeRolePolicyDocument: &trust}))
+	root := `{"AWS":"arn:aws:iam::` + acct + `:root"}`
+	doc := func(statements ...string) string {
+		return `{"Version":"2012-10-17","Statement":[` + strings.Join(statements, ",") + `]}`
+	}
+	allow := func(principal, action string) string {
+		return `{"Effect":"Allow","Principal":` + principal + `,"Action":"` + action + `","Resource":"*"}`
+	}
+	rootAll := allow(root, "kms:*")
+	const (
+		lockout = "The new key policy will not allow you to update the key policy in the future."
+		invalid = "Policy contains a statement with one or more invalid principals."
+	)
 	tests := []struct {
 		name   string
 		as     creds
 		policy string
 		bypass bool
-		code   string
+		want   string // "" for success
 	}{
-		{"admin: the account delegates to its kms:* identity policy", admin, rootOnly, false, ""},
-		{"admin: a policy naming someone else", admin, someoneElse, false, "MalformedPolicyDocumentException"},
-		{"admin: the same, bypassing the check", admin, someoneElse, true, ""},
-		{"creator: may create keys but not put their policies later", creator, rootOnly, false, "MalformedPolicyDocumentException"},
+		{"the account delegates to the caller's kms:* identity policy", admin, doc(rootAll), false, ""},
+		{"the caller named directly", admin, doc(allow(`{"AWS":"`+*adminUser.Arn+`"}`, "kms:PutKeyPolicy")), false, ""},
+		{"the account as a bare id", admin, doc(allow(`{"AWS":"`+acct+`"}`, "kms:*")), false, ""},
+		{"only another user named", admin, doc(allow(`{"AWS":"`+*bobUser.Arn+`"}`, "kms:*")), false, lockout},
+		{"only another user named, bypassing the check", admin, doc(allow(`{"AWS":"`+*bobUser.Arn+`"}`, "kms:*")), true, ""},
+		{"a role with its path", admin, doc(rootAll, allow(`{"AWS":"`+*role.Role.Arn+`"}`, "kms:Decrypt")), false, ""},
+		{"a session of an existing role", admin, doc(rootAll, allow(`{"AWS":"arn:aws:sts::`+acct+`:assumed-role/ops/s1"}`, "kms:Decrypt")), false, ""},
+		{"the account delegates only Encrypt", admin, doc(allow(root, "kms:Encrypt")), false, lockout},
+		{"an explicit deny of PutKeyPolicy to the caller", admin, doc(rootAll, `{"Effect":"Deny","Principal":{"AWS":"`+*adminUser.Arn+`"},"Action":"kms:PutKeyPolicy","Resource":"*"}`), false, lockout},
+		{"a deny to everyone but bob (NotPrincipal)", admin, doc(rootAll, `{"Effect":"Deny","NotPrincipal":{"AWS":["`+*bobUser.Arn+`","arn:aws:iam::`+acct+`:root"]},"Action":"kms:PutKeyPolicy","Resource":"*"}`), false, lockout},
+		{"a deny to everyone but the caller (NotPrincipal)", admin, doc(rootAll, `{"Effect":"Deny","NotPrincipal":{"AWS":["`+*adminUser.Arn+`","arn:aws:iam::`+acct+`:root"]},"Action":"kms:PutKeyPolicy","Resource":"*"}`), false, ""},
+		{"a condition this request does not meet", admin, doc(`{"Effect":"Allow","Principal":` + root + `,"Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"192.0.2.0/24"}}}`), false, lockout},
+		{"a condition this request meets", admin, doc(`{"Effect":"Allow","Principal":` + root + `,"Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}`), false, ""},
+		{"a caller that may create keys but not put their policies", creator, doc(rootAll), false, lockout},
+		{"a user that does not exist", admin, doc(rootAll, allow(`{"AWS":"arn:aws:iam::`+acct+`:user/nobody"}`, "kms:Decrypt")), false, invalid},
+		{"a user that does not exist, bypassing the check", admin, doc(rootAll, allow(`{"AWS":"arn:aws:iam::`+acct+`:user/nobody"}`, "kms:Decrypt")), true, invalid},
+		{"a user under another path", admin, doc(rootAll, allow(`{"AWS":"arn:aws:iam::`+acct+`:user/other/bob"}`, "kms:Decrypt")), false, invalid},
+		{"a role that does not exist", admin, doc(rootAll, allow(`{"AWS":"arn:aws:iam::`+acct+`:role/nobody"}`, "kms:Decrypt")), false, invalid},
+		{"a session of a role that does not exist", admin, doc(rootAll, allow(`{"AWS":"arn:aws:sts::`+acct+`:assumed-role/nobody/s1"}`, "kms:Decrypt")), false, invalid},
+		{"an account that does not exist", admin, doc(rootAll, allow(`{"AWS":"arn:aws:iam::999999999999:root"}`, "kms:Decrypt")), false, invalid},
+		{"an account id that does not exist", admin, doc(rootAll, allow(`{"AWS":"999999999999"}`, "kms:Decrypt")), false, invalid},
+		{"a principal that does not exist in a NotPrincipal", admin, doc(rootAll, `{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::`+acct+`:user/nobody"},"Action":"kms:Decrypt","Resource":"*"}`), false, invalid},
+		{"everyone", admin, doc(rootAll, allow(`"*"`, "kms:Decrypt")), false, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.kmsAs(tc.as).CreateKey(ctx(t), &kms.CreateKeyInput{Policy: aws.String(tc.policy), BypassPolicyLockoutSafetyCheck: tc.bypass})
-			if tc.code == "" {
-				if err != nil {
-					t.Fatal(err)
+			check := func(op string, err error) {
+				t.Helper()
+				if tc.want == "" {
+					if err != nil {
+						t.Fatalf("%s: %v", op, err)
+					}
+					return
 				}
+				wantAPIError(t, err, "MalformedPolicyDocumentException", http.StatusBadRequest)
+				if !strings.HasSuffix(err.Error(), "MalformedPolicyDocumentException: "+tc.want) {
+					t.Fatalf("%s: message of %v, want %q", op, err, tc.want)
+				}
+			}
+			_, err := e.kmsAs(tc.as).CreateKey(ctx(t), &kms.CreateKeyInput{Policy: aws.String(tc.policy), BypassPolicyLockoutSafetyCheck: tc.bypass})
+			check("CreateKey", err)
+			if tc.as != admin {
 				return
 			}
-			wantAPIError(t, err, tc.code, http.StatusBadRequest)
-			if !strings.Contains(err.Error(), "The new key policy will not allow you to update the key policy in the future.") {
-				t.Fatalf("message of %v", err)
-			}
+			key := must[*kms.CreateKeyOutput](t)(e.kmsAs(admin).CreateKey(ctx(t), &kms.CreateKeyInput{}))
+			_, err = e.kmsAs(admin).PutKeyPolicy(ctx(t), &kms.PutKeyPolicyInput{KeyId: key.KeyMetadata.KeyId, Policy: aws.String(tc.policy), BypassPolicyLockoutSafetyCheck: tc.bypass})
+			check("PutKeyPolicy", err)
 		})
 	}
 }

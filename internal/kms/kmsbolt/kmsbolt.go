@@ -21,7 +21,10 @@ var (
 	bucketGrants    = []byte("kms.grants")    // key id 0x00 grant id → JSON Grant
 	bucketRoot      = []byte("kms.root")      // "canary" → the sealed root-key canary
 	bucketKeyStores = []byte("kms.keystores") // custom key store id → JSON KeyStore
-	allBuckets      = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants, bucketRoot, bucketUsage, bucketKeyStores}
+	// bucketKeyCount holds, per account, how many customer managed keys it has: account →
+	// 8-byte big-endian count (keycount.go).
+	bucketKeyCount = []byte("kms.keys.count")
+	allBuckets     = [][]byte{bucketKeys, bucketByAccount, bucketAliases, bucketGrants, bucketRoot, bucketUsage, bucketKeyStores, bucketKeyCount}
 
 	keyCanary = []byte("canary")
 	// keyRecordFormat names the record format UpgradeRecords last brought the store to.
@@ -149,10 +152,15 @@ func putKey(tx *bolt.Tx, k *kms.Key) error {
 }
 
 // CreateKey implements kms.Store.
-func (s *Store) CreateKey(_ context.Context, k *kms.Key, alias *kms.Alias) error {
+func (s *Store) CreateKey(_ context.Context, k *kms.Key, alias *kms.Alias, quota int) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketKeys).Get([]byte(k.ID)) != nil {
 			return kms.ErrStoreKeyExists
+		}
+		if counted(k) {
+			if err := addKeyCount(tx, k.Account, quota); err != nil {
+				return err
+			}
 		}
 		if err := putKey(tx, k); err != nil {
 			return err
@@ -208,6 +216,11 @@ func (s *Store) DeleteKey(_ context.Context, id string) error {
 		}
 		if err := tx.Bucket(bucketByAccount).Delete(join(k.Account, id)); err != nil {
 			return err
+		}
+		if counted(k) {
+			if err := dropKeyCount(tx, k.Account); err != nil {
+				return err
+			}
 		}
 		if err := deleteAliasesOf(tx, k.Account, id); err != nil {
 			return err

@@ -60,7 +60,7 @@ func TestScanKeysSkipsDamagedRecord(t *testing.T) {
 	s, db := openStore(t)
 	ctx := context.Background()
 	for _, id := range []string{"a-key", "c-key"} {
-		if err := s.CreateKey(ctx, &kms.Key{ID: id, Account: "111122223333"}, nil); err != nil {
+		if err := s.CreateKey(ctx, &kms.Key{ID: id, Account: "111122223333"}, nil, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,7 +93,7 @@ func TestMACedRecordsAreCanonical(t *testing.T) {
 			k.RecordFormat = kms.RecordFormatMAC
 		}
 		a := &kms.Alias{Account: acct, Name: "alias/" + id, KeyID: id, RecordFormat: k.RecordFormat}
-		if err := s.CreateKey(ctx, k, a); err != nil {
+		if err := s.CreateKey(ctx, k, a, 0); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.PutGrant(ctx, kms.Grant{KeyID: id, GrantID: "g", RecordFormat: k.RecordFormat}); err != nil {
@@ -134,5 +134,36 @@ func TestMACedRecordsAreCanonical(t *testing.T) {
 	err = s.ScanGrants(ctx, func(g kms.Grant) bool { seen = append(seen, g.KeyID); return true })
 	if !errors.Is(err, kms.ErrStoreDamaged) || strings.Join(seen, ",") != "old" {
 		t.Fatalf("ScanGrants saw %v, err %v; want the readable grant and the damaged one reported", seen, err)
+	}
+}
+
+// TestKeyQuotaCountsOldStore: a store from before the key count (no count entry) counts its
+// keys once when a key is next created, damaged records included, and holds the quota.
+func TestKeyQuotaCountsOldStore(t *testing.T) {
+	ctx := context.Background()
+	s, db := openStore(t)
+	const acct = "111122223333"
+	for _, id := range []string{"k1", "k2"} {
+		if err := s.CreateKey(ctx, &kms.Key{ID: id, Account: acct, Manager: kms.ManagerCustomer}, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket([]byte("kms.keys")).Put([]byte("k2"), []byte("damaged")); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("kms.keys.count")).Delete([]byte(acct))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateKey(ctx, &kms.Key{ID: "k3", Account: acct, Manager: kms.ManagerCustomer}, nil, 2); !errors.Is(err, kms.ErrStoreQuota) {
+		t.Fatalf("CreateKey past the quota on a recounted store = %v, want ErrStoreQuota", err)
+	}
+	if err := s.CreateKey(ctx, &kms.Key{ID: "k3", Account: acct, Manager: kms.ManagerCustomer}, nil, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateKey(ctx, &kms.Key{ID: "k4", Account: acct, Manager: kms.ManagerCustomer}, nil, 3); !errors.Is(err, kms.ErrStoreQuota) {
+		t.Fatalf("CreateKey after the recount was stored = %v, want ErrStoreQuota", err)
 	}
 }

@@ -15,7 +15,7 @@ func TestLastUsageLastWriterByTimestamp(t *testing.T) {
 	s, _ := openStore(t)
 	ctx := context.Background()
 	for _, id := range []string{"k1", "k2"} {
-		if err := s.CreateKey(ctx, &kms.Key{ID: id, Account: "111122223333"}, nil); err != nil {
+		if err := s.CreateKey(ctx, &kms.Key{ID: id, Account: "111122223333"}, nil, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

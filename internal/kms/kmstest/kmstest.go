@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) kms.Store) {
 		{"Canary", testCanary},
 		{"UpgradeRecords", testUpgradeRecords},
 		{"KeyStores", testKeyStores},
+		{"KeyQuota", testKeyQuota},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -40,13 +41,13 @@ func key(account, id string) *kms.Key {
 		ID: id, Account: account, Manager: kms.ManagerCustomer, Spec: kms.SpecSymmetric, Usage: kms.UsageEncryptDecrypt,
 		Origin: kms.OriginAWSKMS, State: kms.StateEnabled, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Policy: `{"Statement":[]}`, Tags: []kms.Tag{{TagKey: "a", TagValue: "b"}},
-		Versions: []kms.Version{{Number: 1, MaterialID: "m1", Sealed: []byte{1, 2, 3}, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}},
+		Versions: []kms.Version{{Number: 1, MaterialID: "m1", Sealed: []byte{1, 2, 3}, Slot: 7, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}},
 	}
 }
 
 func mustCreate(t *testing.T, s kms.Store, k *kms.Key) {
 	t.Helper()
-	if err := s.CreateKey(ctx, k, nil); err != nil {
+	if err := s.CreateKey(ctx, k, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -59,21 +60,21 @@ func testCreateGet(t *testing.T, s kms.Store) {
 		t.Fatal(err)
 	}
 	if got.ID != k.ID || got.Account != k.Account || got.Policy != k.Policy || len(got.Versions) != 1 ||
-		string(got.Versions[0].Sealed) != string(k.Versions[0].Sealed) || !got.Created.Equal(k.Created) || got.Tags[0] != k.Tags[0] {
+		string(got.Versions[0].Sealed) != string(k.Versions[0].Sealed) || got.Versions[0].Slot != k.Versions[0].Slot || !got.Created.Equal(k.Created) || got.Tags[0] != k.Tags[0] {
 		t.Fatalf("GetKey = %+v, want %+v", got, k)
 	}
-	if err := s.CreateKey(ctx, key("111111111111", "k1"), nil); !errors.Is(err, kms.ErrStoreKeyExists) {
+	if err := s.CreateKey(ctx, key("111111111111", "k1"), nil, 0); !errors.Is(err, kms.ErrStoreKeyExists) {
 		t.Fatalf("second CreateKey = %v, want ErrStoreKeyExists", err)
 	}
 	withAlias := kms.Alias{Account: "111111111111", Name: "alias/with", KeyID: "k2"}
-	if err := s.CreateKey(ctx, key("111111111111", "k2"), &withAlias); err != nil {
+	if err := s.CreateKey(ctx, key("111111111111", "k2"), &withAlias, 0); err != nil {
 		t.Fatal(err)
 	}
 	if a, err := s.GetAlias(ctx, "111111111111", "alias/with"); err != nil || a.KeyID != "k2" {
 		t.Fatalf("alias created with the key: %+v %v", a, err)
 	}
 	withAlias.KeyID = "k3"
-	if err := s.CreateKey(ctx, key("111111111111", "k3"), &withAlias); !errors.Is(err, kms.ErrStoreAliasExists) {
+	if err := s.CreateKey(ctx, key("111111111111", "k3"), &withAlias, 0); !errors.Is(err, kms.ErrStoreAliasExists) {
 		t.Fatalf("CreateKey with a taken alias = %v", err)
 	}
 	if _, err := s.GetKey(ctx, "k3"); !errors.Is(err, kms.ErrStoreNoSuchKey) {
@@ -278,7 +279,7 @@ func testCanary(t *testing.T, s kms.Store) {
 func testUpgradeRecords(t *testing.T, s kms.Store) {
 	const acct = "111111111111"
 	mustCreate(t, s, key(acct, "k1"))
-	if err := s.CreateKey(ctx, key(acct, "k2"), &kms.Alias{Account: acct, Name: "alias/a", KeyID: "k2"}); err != nil {
+	if err := s.CreateKey(ctx, key(acct, "k2"), &kms.Alias{Account: acct, Name: "alias/a", KeyID: "k2"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PutGrant(ctx, kms.Grant{KeyID: "k1", GrantID: "g1", Operations: []string{"Decrypt"}}); err != nil {
@@ -359,5 +360,61 @@ func testUpgradeRecords(t *testing.T, s kms.Store) {
 	}
 	if ks, err := s.ListKeys(ctx, acct, "", 0); err != nil || len(ks) != 2 || ks[0].Policy != "changed" {
 		t.Fatalf("ListKeys after the upgrade: %v %v", ks, err)
+	}
+}
+
+// testKeyQuota checks the quota of customer managed keys: counted per account in every key
+// state, not counting AWS managed or owned keys, freed by DeleteKey, and never passed.
+func testKeyQuota(t *testing.T, s kms.Store) {
+	const acct, other = "111111111111", "222222222222"
+	mustCreate(t, s, key(acct, "k1"))
+	pending := key(acct, "k2")
+	pending.State = kms.StatePendingDeletion
+	if err := s.CreateKey(ctx, pending, nil, 2); err != nil {
+		t.Fatalf("second key under a quota of 2: %v", err)
+	}
+	managed := key(acct, "managed")
+	managed.Manager = kms.ManagerAWS
+	owned := key(acct, "owned")
+	owned.Owned = true
+	cases := []struct {
+		name  string
+		k     *kms.Key
+		alias *kms.Alias
+		want  error
+	}{
+		{"a third customer managed key", key(acct, "k3"), nil, kms.ErrStoreQuota},
+		{"the same with an alias", key(acct, "k3"), &kms.Alias{Account: acct, Name: "alias/k3", KeyID: "k3"}, kms.ErrStoreQuota},
+		{"an AWS managed key", managed, nil, nil},
+		{"an owned key", owned, nil, nil},
+		{"another account's key", key(other, "o1"), nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.CreateKey(ctx, tc.k, tc.alias, 2); !errors.Is(err, tc.want) {
+				t.Fatalf("CreateKey = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if _, err := s.GetAlias(ctx, acct, "alias/k3"); !errors.Is(err, kms.ErrStoreNoSuchAlias) {
+		t.Fatalf("a key refused by the quota left its alias: %v", err)
+	}
+	if err := s.DeleteKey(ctx, "managed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateKey(ctx, key(acct, "k3"), nil, 2); !errors.Is(err, kms.ErrStoreQuota) {
+		t.Fatalf("deleting an AWS managed key freed a customer managed place: %v", err)
+	}
+	if err := s.DeleteKey(ctx, "k2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateKey(ctx, key(acct, "k3"), nil, 2); err != nil {
+		t.Fatalf("after a deletion: %v", err)
+	}
+	if err := s.CreateKey(ctx, key(acct, "k4"), nil, 0); err != nil {
+		t.Fatalf("quota 0 means none: %v", err)
+	}
+	if err := s.CreateKey(ctx, key(acct, "k5"), nil, 3); !errors.Is(err, kms.ErrStoreQuota) {
+		t.Fatalf("k1, k3 and k4 fill a quota of 3: %v", err)
 	}
 }
