@@ -229,10 +229,39 @@ func readRootKeyFile(path string) ([]byte, error) {
 	return key, nil
 }
 
-// shredFile overwrites a file with random bytes, syncs it, removes it and syncs its
+// ShreddingSuffix is added to a plaintext root key file's name while WrapRootKeyFile
+// overwrites and removes it: a crash then leaves the file under that name, never a
+// half-overwritten root key under its own, and ResumeShred finishes the removal.
+const ShreddingSuffix = ".shredding"
+
+// shredFile takes path's name away (renaming it to path+ShreddingSuffix, and syncing the
+// directory), then overwrites the file with random bytes, syncs it, removes it and syncs the
 // directory. Best effort: a copy-on-write or journalling file system, or a flash device, may
 // keep the old blocks.
 func shredFile(path string) error {
+	doomed := path + ShreddingSuffix
+	if err := os.Rename(path, doomed); err != nil {
+		return fmt.Errorf("kms: removing %s: %w", path, err)
+	}
+	if err := syncParent(path); err != nil {
+		return fmt.Errorf("kms: removing %s: %w", path, err)
+	}
+	return overwriteRemove(doomed)
+}
+
+// ResumeShred finishes the removal of the plaintext root key file path that an interrupted
+// WrapRootKeyFile left as path+ShreddingSuffix, if there is one, and reports whether there was.
+func ResumeShred(path string) (bool, error) {
+	doomed := path + ShreddingSuffix
+	if _, err := os.Lstat(doomed); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return true, overwriteRemove(doomed)
+}
+
+// overwriteRemove overwrites a file with random bytes, syncs it, removes it and syncs its
+// directory.
+func overwriteRemove(path string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("kms: removing %s: %w", path, err)

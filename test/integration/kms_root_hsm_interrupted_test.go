@@ -1,0 +1,58 @@
+//go:build cgo
+
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ckms "github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/server"
+)
+
+// TestKMSRootHSMWrapInterrupted: `coffer admin kms-root wrap` overwrites and removes the
+// plaintext root key only after taking its name away (kms/root.key.shredding), so a crash
+// during the overwrite never leaves a half-overwritten root.key that a second run would
+// take for another root key. What a crash leaves is finished by running wrap again, and a
+// start with the HSM refuses until then, since the file may still hold the plaintext key.
+func TestKMSRootHSMWrapInterrupted(t *testing.T) {
+	h, _ := rootHSM(t)
+	dir := t.TempDir()
+	e, stop := startStoppableWith(t, server.Config{Dir: dir})
+	sealed := sealUnderRoot(t, e, "interrupted")
+	stop()
+	plainPath := filepath.Join(dir, "kms", "root.key")
+	plain, err := os.ReadFile(plainPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.WrapKMSRoot(context.Background(), server.Config{Dir: dir, KMSRootHSM: h}); err != nil {
+		t.Fatalf("wrap: %v", err)
+	}
+	// The state of a crash after the name was taken away, before the overwrite.
+	leftover := plainPath + ckms.ShreddingSuffix
+	if err := os.WriteFile(leftover, plain, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	c := server.Config{Dir: dir, KMSRootHSM: h, Listen: "127.0.0.1:0", AccessKey: testAccessKey, SecretKey: testSecretKey}
+	if srv, err := server.Start(c); err == nil {
+		srv.Shutdown(context.Background())
+		t.Fatal("the server started beside a plaintext root key left by an interrupted wrap")
+	} else if !strings.Contains(err.Error(), "run `coffer admin kms-root wrap` again") {
+		t.Fatalf("start: %v\nwant it to say how to finish the wrap", err)
+	}
+	if err := server.WrapKMSRoot(context.Background(), server.Config{Dir: dir, KMSRootHSM: h}); err != nil {
+		t.Fatalf("wrap run again: %v", err)
+	}
+	if _, err := os.Stat(leftover); err == nil {
+		t.Fatal("the second run left the plaintext root key on disk")
+	}
+	wantRootFiles(t, dir, false, true)
+	e, stop = startStoppableWith(t, server.Config{Dir: dir, KMSRootHSM: h})
+	defer stop()
+	sealed.check(t, e)
+}
