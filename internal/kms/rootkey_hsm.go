@@ -103,14 +103,26 @@ func UnwrapRootKeyFile(ctx context.Context, h RootHSM, wrappedPath, plainPath st
 		return err
 	}
 	defer clear(key)
-	if old, err := readRootKeyFile(plainPath); err == nil {
+	old, err := readRootKeyFile(plainPath)
+	switch {
+	case err == nil:
 		same := subtle.ConstantTimeCompare(old, key) == 1
 		clear(old)
 		if !same {
 			return fmt.Errorf("kms: %s exists and holds another root key than %s wraps", plainPath, wrappedPath)
 		}
-	} else if err := writeNewFile(plainPath, key); err != nil {
-		return fmt.Errorf("kms: writing the root key to %s: %w", plainPath, err)
+	case tornRootKeyFile(plainPath):
+		// An interrupted run's partial write: no root key, so nothing to keep.
+		if err := overwriteRemove(plainPath); err != nil {
+			return err
+		}
+		fallthrough
+	case errors.Is(err, fs.ErrNotExist):
+		if err := writeNewFile(plainPath, key); err != nil {
+			return fmt.Errorf("kms: writing the root key to %s: %w", plainPath, err)
+		}
+	default:
+		return err
 	}
 	if err := os.Remove(wrappedPath); err != nil {
 		return fmt.Errorf("kms: %w", err)
@@ -233,6 +245,13 @@ func readRootKeyFile(path string) ([]byte, error) {
 // overwrites and removes it: a crash then leaves the file under that name, never a
 // half-overwritten root key under its own, and ResumeShred finishes the removal.
 const ShreddingSuffix = ".shredding"
+
+// tornRootKeyFile reports whether path is a regular file shorter than a root key: what a crash
+// during writeNewFile leaves.
+func tornRootKeyFile(path string) bool {
+	st, err := os.Lstat(path)
+	return err == nil && st.Mode().IsRegular() && st.Size() < 32
+}
 
 // shredFile takes path's name away (renaming it to path+ShreddingSuffix, and syncing the
 // directory), then overwrites the file with random bytes, syncs it, removes it and syncs the

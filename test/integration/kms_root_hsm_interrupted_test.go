@@ -56,3 +56,35 @@ func TestKMSRootHSMWrapInterrupted(t *testing.T) {
 	defer stop()
 	sealed.check(t, e)
 }
+
+// TestKMSRootHSMUnwrapInterrupted: a crash while `coffer admin kms-root unwrap` writes the
+// plaintext root key leaves a short root.key beside the wrapped file. Running unwrap again
+// replaces it (a file of other than 32 bytes is no root key) and finishes; a root.key of 32
+// bytes that is another key is never replaced.
+func TestKMSRootHSMUnwrapInterrupted(t *testing.T) {
+	h, _ := rootHSM(t)
+	dir := t.TempDir()
+	e, stop := startStoppableWith(t, server.Config{Dir: dir, KMSRootHSM: h})
+	sealed := sealUnderRoot(t, e, "unwrap-interrupted")
+	stop()
+	plainPath := filepath.Join(dir, "kms", "root.key")
+
+	if err := os.WriteFile(plainPath, make([]byte, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := server.UnwrapKMSRoot(context.Background(), server.Config{Dir: dir, KMSRootHSM: h})
+	if err == nil || !strings.Contains(err.Error(), "holds another root key") {
+		t.Fatalf("unwrap beside another root key: %v, want a refusal", err)
+	}
+	// What a crash after a partial write leaves.
+	if err := os.WriteFile(plainPath, []byte("torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.UnwrapKMSRoot(context.Background(), server.Config{Dir: dir, KMSRootHSM: h}); err != nil {
+		t.Fatalf("unwrap run again after a torn write: %v", err)
+	}
+	wantRootFiles(t, dir, true, false)
+	e, stop = startStoppableWith(t, server.Config{Dir: dir})
+	defer stop()
+	sealed.check(t, e)
+}
