@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -46,7 +47,7 @@ func OpenWrappedRootKey(ctx context.Context, h RootHSM, path string, create bool
 	}
 	defer tok.Close()
 	var key []byte
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && create {
+	if create && missingOrTorn(path) {
 		key = make([]byte, 32)
 		rand.Read(key)
 		if err := h.writeWrapped(ctx, tok, path, key); err != nil {
@@ -73,7 +74,7 @@ func WrapRootKeyFile(ctx context.Context, h RootHSM, plainPath, wrappedPath stri
 		return err
 	}
 	defer tok.Close()
-	if _, err := os.Stat(wrappedPath); errors.Is(err, fs.ErrNotExist) {
+	if missingOrTorn(wrappedPath) {
 		if err := h.writeWrapped(ctx, tok, wrappedPath, key); err != nil {
 			return err
 		}
@@ -161,6 +162,24 @@ func (h RootHSM) label() string {
 		return DefaultRootWrapLabel
 	}
 	return h.KeyLabel
+}
+
+// missingOrTorn reports whether there is no wrapped root key file at path, removing one that a
+// crash cut short while writeWrapped wrote it (a prefix of the format, shorter than its header
+// declares): it holds no key, and writeWrapped makes a new file.
+func missingOrTorn(path string) bool {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	head := append(wrappedMagic[:], wrappedVersion)
+	switch {
+	case err != nil, len(b) < len(head) && !bytes.HasPrefix(head, b), len(b) >= len(head) && !bytes.HasPrefix(b, head):
+		return false // unreadable, or not this format: unwrapFile says so
+	case len(b) > len(head) && len(b) >= 6+int(b[5])+12+32+16:
+		return false // whole
+	}
+	return os.Remove(path) == nil
 }
 
 // writeWrapped seals key under the wrapping key, which it generates when the token has none,

@@ -88,3 +88,44 @@ func TestKMSRootHSMUnwrapInterrupted(t *testing.T) {
 	defer stop()
 	sealed.check(t, e)
 }
+
+// TestKMSRootHSMWrappedFileTorn: a crash while the wrapped root key file is written (at a
+// first start with --kms-root-pkcs11, or by `coffer admin kms-root wrap`) leaves it short. A
+// short file holds no key, so the next first start, or wrap run again with the plaintext key
+// still there, writes it anew instead of failing on it for good.
+func TestKMSRootHSMWrappedFileTorn(t *testing.T) {
+	torn := []byte("ckrw\x01") // magic and version: the header's first bytes
+	t.Run("first start", func(t *testing.T) {
+		h, _ := rootHSM(t)
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "kms"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "kms", ckms.WrappedRootKeyName), torn, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e, stop := startStoppableWith(t, server.Config{Dir: dir, KMSRootHSM: h})
+		sealed := sealUnderRoot(t, e, "torn-start")
+		stop()
+		e, stop = startStoppableWith(t, server.Config{Dir: dir, KMSRootHSM: h})
+		defer stop()
+		sealed.check(t, e)
+	})
+	t.Run("wrap run again", func(t *testing.T) {
+		h, _ := rootHSM(t)
+		dir := t.TempDir()
+		e, stop := startStoppableWith(t, server.Config{Dir: dir})
+		sealed := sealUnderRoot(t, e, "torn-wrap")
+		stop()
+		if err := os.WriteFile(filepath.Join(dir, "kms", ckms.WrappedRootKeyName), torn, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := server.WrapKMSRoot(context.Background(), server.Config{Dir: dir, KMSRootHSM: h}); err != nil {
+			t.Fatalf("wrap beside a torn wrapped file: %v", err)
+		}
+		wantRootFiles(t, dir, false, true)
+		e, stop = startStoppableWith(t, server.Config{Dir: dir, KMSRootHSM: h})
+		defer stop()
+		sealed.check(t, e)
+	})
+}
