@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -46,7 +47,7 @@ func OpenWrappedRootKey(ctx context.Context, h RootHSM, path string, create bool
 	}
 	defer tok.Close()
 	var key []byte
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && create {
+	if create && missingOrTorn(path) {
 		key = make([]byte, 32)
 		rand.Read(key)
 		if err := h.writeWrapped(ctx, tok, path, key); err != nil {
@@ -73,7 +74,7 @@ func WrapRootKeyFile(ctx context.Context, h RootHSM, plainPath, wrappedPath stri
 		return err
 	}
 	defer tok.Close()
-	if _, err := os.Stat(wrappedPath); errors.Is(err, fs.ErrNotExist) {
+	if missingOrTorn(wrappedPath) {
 		if err := h.writeWrapped(ctx, tok, wrappedPath, key); err != nil {
 			return err
 		}
@@ -103,14 +104,26 @@ func UnwrapRootKeyFile(ctx context.Context, h RootHSM, wrappedPath, plainPath st
 		return err
 	}
 	defer clear(key)
-	if old, err := readRootKeyFile(plainPath); err == nil {
+	old, err := readRootKeyFile(plainPath)
+	switch {
+	case err == nil:
 		same := subtle.ConstantTimeCompare(old, key) == 1
 		clear(old)
 		if !same {
 			return fmt.Errorf("kms: %s exists and holds another root key than %s wraps", plainPath, wrappedPath)
 		}
-	} else if err := writeNewFile(plainPath, key); err != nil {
-		return fmt.Errorf("kms: writing the root key to %s: %w", plainPath, err)
+	case tornRootKeyFile(plainPath):
+		// An interrupted run's partial write: no root key, so nothing to keep.
+		if err := overwriteRemove(plainPath); err != nil {
+			return err
+		}
+		fallthrough
+	case errors.Is(err, fs.ErrNotExist):
+		if err := writeNewFile(plainPath, key); err != nil {
+			return fmt.Errorf("kms: writing the root key to %s: %w", plainPath, err)
+		}
+	default:
+		return err
 	}
 	if err := os.Remove(wrappedPath); err != nil {
 		return fmt.Errorf("kms: %w", err)
@@ -149,6 +162,24 @@ func (h RootHSM) label() string {
 		return DefaultRootWrapLabel
 	}
 	return h.KeyLabel
+}
+
+// missingOrTorn reports whether there is no wrapped root key file at path, removing one that a
+// crash cut short while writeWrapped wrote it (a prefix of the format, shorter than its header
+// declares): it holds no key, and writeWrapped makes a new file.
+func missingOrTorn(path string) bool {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	head := append(wrappedMagic[:], wrappedVersion)
+	switch {
+	case err != nil, len(b) < len(head) && !bytes.HasPrefix(head, b), len(b) >= len(head) && !bytes.HasPrefix(b, head):
+		return false // unreadable, or not this format: unwrapFile says so
+	case len(b) > len(head) && len(b) >= 6+int(b[5])+12+32+16:
+		return false // whole
+	}
+	return os.Remove(path) == nil
 }
 
 // writeWrapped seals key under the wrapping key, which it generates when the token has none,
@@ -229,10 +260,46 @@ func readRootKeyFile(path string) ([]byte, error) {
 	return key, nil
 }
 
-// shredFile overwrites a file with random bytes, syncs it, removes it and syncs its
+// ShreddingSuffix is added to a plaintext root key file's name while WrapRootKeyFile
+// overwrites and removes it: a crash then leaves the file under that name, never a
+// half-overwritten root key under its own, and ResumeShred finishes the removal.
+const ShreddingSuffix = ".shredding"
+
+// tornRootKeyFile reports whether path is a regular file shorter than a root key: what a crash
+// during writeNewFile leaves.
+func tornRootKeyFile(path string) bool {
+	st, err := os.Lstat(path)
+	return err == nil && st.Mode().IsRegular() && st.Size() < 32
+}
+
+// shredFile takes path's name away (renaming it to path+ShreddingSuffix, and syncing the
+// directory), then overwrites the file with random bytes, syncs it, removes it and syncs the
 // directory. Best effort: a copy-on-write or journalling file system, or a flash device, may
 // keep the old blocks.
 func shredFile(path string) error {
+	doomed := path + ShreddingSuffix
+	if err := os.Rename(path, doomed); err != nil {
+		return fmt.Errorf("kms: removing %s: %w", path, err)
+	}
+	if err := syncParent(path); err != nil {
+		return fmt.Errorf("kms: removing %s: %w", path, err)
+	}
+	return overwriteRemove(doomed)
+}
+
+// ResumeShred finishes the removal of the plaintext root key file path that an interrupted
+// WrapRootKeyFile left as path+ShreddingSuffix, if there is one, and reports whether there was.
+func ResumeShred(path string) (bool, error) {
+	doomed := path + ShreddingSuffix
+	if _, err := os.Lstat(doomed); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return true, overwriteRemove(doomed)
+}
+
+// overwriteRemove overwrites a file with random bytes, syncs it, removes it and syncs its
+// directory.
+func overwriteRemove(path string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("kms: removing %s: %w", path, err)

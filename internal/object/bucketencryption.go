@@ -30,14 +30,16 @@ func (s *Service) SetBucketEncryption(ctx context.Context, bucket string, in *Bu
 }
 
 // keepBlocked returns the configuration next to store in place of old, with old's
-// BlockedEncryptionTypes where next names none.
+// BlockedEncryptionTypes where next names none. It leaves next as it is: UpdateBucket may run
+// its function again on a newer old, which must then count.
 func keepBlocked(next, old *meta.BucketEncryption) *meta.BucketEncryption {
 	if old == nil || len(old.BlockedEncryptionTypes) == 0 || next != nil && len(next.BlockedEncryptionTypes) > 0 {
 		return next
 	}
-	if next == nil {
-		next = &meta.BucketEncryption{Algorithm: meta.SSES3}
+	out := meta.BucketEncryption{Algorithm: meta.SSES3}
+	if next != nil {
+		out = *next
 	}
-	next.BlockedEncryptionTypes = slices.Clone(old.BlockedEncryptionTypes)
-	return next
+	out.BlockedEncryptionTypes = slices.Clone(old.BlockedEncryptionTypes)
+	return &out
 }

@@ -83,8 +83,14 @@ func Redacted(connURL string) string {
 		u.User = url.UserPassword(u.User.Username(), "REDACTED")
 	}
 	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "REDACTED")
+	changed := false
+	for _, name := range [...]string{"password", "sslpassword"} { // the server's, the client key's
+		if q.Has(name) {
+			q.Set(name, "REDACTED")
+			changed = true
+		}
+	}
+	if changed {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()

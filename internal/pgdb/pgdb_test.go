@@ -17,6 +17,8 @@ func TestRedacted(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"password in userinfo", "postgres://coffer:s3cret@db:5432/coffer", "postgres://coffer:REDACTED@db:5432/coffer"},
 		{"password parameter", "postgres://db/coffer?password=s3cret&sslmode=verify-full", "postgres://db/coffer?password=REDACTED&sslmode=verify-full"},
+		{"client key's password", "postgres://db/coffer?sslkey=/k.pem&sslpassword=s3cret", "postgres://db/coffer?sslkey=%2Fk.pem&sslpassword=REDACTED"},
+		{"several hosts", "postgres://coffer:s3cret@db1:5432,db2:5432/coffer", "postgres://coffer:REDACTED@db1:5432,db2:5432/coffer"},
 		{"no password", "postgres://coffer@db/coffer", "postgres://coffer@db/coffer"},
 		{"key-value string", "host=db password=s3cret", "(database)"},
 	}

@@ -3,6 +3,8 @@ package pgtest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -21,14 +23,16 @@ import (
 // dirPattern names cluster directories in the temporary directory (os.MkdirTemp's pattern).
 const dirPattern = "coffer-pgtest-*"
 
-// Cluster is a running PostgreSQL server in a temporary directory, reachable as the superuser
-// "postgres" without a password on 127.0.0.1 only.
+// Cluster is a running PostgreSQL server in a temporary directory, reachable on 127.0.0.1 only
+// as the superuser "postgres" with a random password: without one, any local user could
+// connect as the superuser and run programs as the server's user (COPY ... TO PROGRAM).
 type Cluster struct {
-	dir    string   // temporary directory: data/, the socket, the log
-	owner  *os.File // holds dir's owner lock (see sweepStale) until Stop
-	port   int
-	server *exec.Cmd
-	exited chan struct{} // closed when the server process has exited
+	dir      string   // temporary directory: data/, the socket, the log
+	owner    *os.File // holds dir's owner lock (see sweepStale) until Stop
+	password string   // the superuser's
+	port     int
+	server   *exec.Cmd
+	exited   chan struct{} // closed when the server process has exited
 }
 
 // Start initialises a cluster in a new temporary directory and starts its server. The server
@@ -75,8 +79,21 @@ func (c *Cluster) initialise(ctx context.Context, bin string, cred *syscall.Cred
 			return fmt.Errorf("give %s to the postgres user: %w", c.dir, err)
 		}
 	}
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	c.password = hex.EncodeToString(rnd[:])
+	pwFile := filepath.Join(c.dir, "pwfile")
+	if err := os.WriteFile(pwFile, []byte(c.password+"\n"), 0o600); err != nil {
+		return fmt.Errorf("password file: %w", err)
+	}
+	defer os.Remove(pwFile)
+	if cred != nil {
+		if err := os.Chown(pwFile, int(cred.Uid), int(cred.Gid)); err != nil {
+			return fmt.Errorf("give the password file to the postgres user: %w", err)
+		}
+	}
 	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", c.dataDir(), "-U", "postgres",
-		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+		"--auth=scram-sha-256", "--pwfile="+pwFile, "--encoding=UTF8", "--locale=C", "--no-sync")
 	initdb.Dir = c.dir
 	initdb.SysProcAttr = sysProcAttr(cred)
 	if out, err := initdb.CombinedOutput(); err != nil {
@@ -138,9 +155,9 @@ func (c *Cluster) startServer(ctx context.Context, bin string, cred *syscall.Cre
 	}
 }
 
-// URL returns the URL of database on the cluster, as the superuser.
+// URL returns the URL of database on the cluster, as the superuser (password included).
 func (c *Cluster) URL(database string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, database)
+	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/%s?sslmode=disable", c.password, c.port, database)
 }
 
 // Stop shuts the server down (a fast shutdown, which ends open sessions) and removes the

@@ -10,9 +10,9 @@
 //
 // The cluster is Debian's PostgreSQL (initdb and postgres found on PATH or under
 // /usr/lib/postgresql/*/bin), initialised in a temporary directory and listening on a free
-// loopback port only. A test that needs it fails, never skips, when it cannot be started. When
-// the tests run as root, as in CI, the server runs as the "postgres" system user: PostgreSQL
-// refuses to run as root.
+// loopback port only, its superuser's random password in the URL. A test that needs it fails,
+// never skips, when it cannot be started. When the tests run as root, as in CI, the server
+// runs as the "postgres" system user: PostgreSQL refuses to run as root.
 //
 // Setting COFFER_PGTEST_URL to the URL of a superuser connection to an existing server (for
 // instance a PostgreSQL-compatible distributed database) makes the tests use it instead.

@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -65,8 +66,9 @@ func TestNewDatabase(t *testing.T) {
 	}
 }
 
-// TestStartStop: a cluster listens on loopback only, and Stop ends its server and removes its
-// directory.
+// TestStartStop: a cluster listens on loopback only, refuses whoever does not know its
+// superuser's password (any local user could otherwise run programs as the server's user, with
+// COPY ... TO PROGRAM), and Stop ends its server and removes its directory.
 func TestStartStop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -84,6 +86,15 @@ func TestStartStop(t *testing.T) {
 		t.Fatalf("current_user = %q (err %v)", superuser, err)
 	}
 	conn.Close(ctx)
+	anyone, err := url.Parse(c.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anyone.User = url.User("postgres")
+	if conn, err := pgx.Connect(ctx, anyone.String()); err == nil {
+		conn.Close(ctx)
+		t.Fatal("the cluster let in a connection without the password")
+	}
 	// A sweep by another test binary, after a collection, leaves a running cluster alone.
 	runtime.GC()
 	sweepStale(filepath.Dir(c.dir))

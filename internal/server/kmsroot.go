@@ -63,6 +63,9 @@ func checkRootUnambiguous(cfg Config, p kmsRootPaths) error {
 		return errors.New("kms: give --kms-root-key-file or --kms-root-pkcs11, not both")
 	case cfg.KMSRootHSM != nil && rootFileExists(p.plain):
 		return fmt.Errorf("kms: %s holds a plaintext root key: move it into the HSM with `coffer admin kms-root wrap`, or start without --kms-root-pkcs11", p.plain)
+	case cfg.KMSRootHSM != nil && rootFileExists(p.plain+kms.ShreddingSuffix):
+		return fmt.Errorf("kms: an interrupted `coffer admin kms-root wrap` left %s, which may still hold the plaintext root key: run `coffer admin kms-root wrap` again to remove it",
+			p.plain+kms.ShreddingSuffix)
 	case cfg.KMSRootHSM == nil && rootFileExists(p.wrapped):
 		return fmt.Errorf("kms: the root key of %s is wrapped by an HSM (%s): start with --kms-root-pkcs11, or take it out with `coffer admin kms-root unwrap`: %w",
 			cfg.Dir, p.wrapped, kms.ErrRootKeyWrapped)
@@ -85,6 +88,12 @@ func WrapKMSRoot(ctx context.Context, cfg Config) error {
 		return errors.New("kms: --kms-root-pkcs11 is required")
 	}
 	p := rootPaths(cfg)
+	if !rootFileExists(p.plain) && rootFileExists(p.wrapped) {
+		// An interrupted run may have left the plaintext file to finish removing.
+		if resumed, err := kms.ResumeShred(p.plain); err != nil || resumed {
+			return err
+		}
+	}
 	if !rootFileExists(p.plain) {
 		if rootFileExists(p.wrapped) {
 			return fmt.Errorf("kms: the root key is already wrapped (%s), and %s does not exist", p.wrapped, p.plain)

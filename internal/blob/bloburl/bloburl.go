@@ -26,7 +26,7 @@ import (
 func Open(ctx context.Context, raw string, log *slog.Logger) (blob.Store, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("blob URL: %w", err)
+		return nil, fmt.Errorf("blob URL: %w", s3blob.ParseError(err))
 	}
 	switch u.Scheme {
 	case "file":
@@ -43,7 +43,7 @@ func Open(ctx context.Context, raw string, log *slog.Logger) (blob.Store, error)
 		c.Logger = log
 		return s3blob.New(ctx, c)
 	default:
-		return nil, fmt.Errorf("blob URL %q: scheme %q, want file or s3", raw, u.Scheme)
+		return nil, fmt.Errorf("blob URL %q: scheme %q, want file or s3", u.Redacted(), u.Scheme)
 	}
 }
 

@@ -69,3 +69,25 @@ func TestOpen(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenErrorsHideCredentials: credentials never belong in a --blob URL, and an error about
+// a URL that holds some anyway must not show them (errors reach logs).
+func TestOpenErrorsHideCredentials(t *testing.T) {
+	for _, tc := range []struct{ name, url string }{
+		{"unknown scheme", "gs://AKIA:s3cret@bucket"},
+		{"unparsable", "s3://AKIA:s3cret@bucket/%zz"},
+		{"s3 credentials", "s3://AKIA:s3cret@bucket"},
+		{"endpoint credentials", "s3://bucket?endpoint=https://AKIA:s3cret@s3.example"},
+		{"file credentials", "file://user:s3cret@/mnt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := bloburl.Open(context.Background(), tc.url, nil)
+			if err == nil {
+				t.Fatal("Open succeeded")
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("the error shows the secret: %v", err)
+			}
+		})
+	}
+}

@@ -61,7 +61,7 @@ type Config struct {
 func ParseURL(raw string) (Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Config{}, fmt.Errorf("s3blob: %w", err)
+		return Config{}, fmt.Errorf("s3blob: %w", ParseError(err))
 	}
 	if u.Scheme != "s3" {
 		return Config{}, fmt.Errorf("s3blob: URL scheme %q, want s3", u.Scheme)
@@ -70,7 +70,7 @@ func ParseURL(raw string) (Config, error) {
 		return Config{}, errors.New("s3blob: credentials do not belong in the URL; give them in the environment or the shared credentials file")
 	}
 	if u.Opaque != "" || u.Fragment != "" {
-		return Config{}, fmt.Errorf("s3blob: malformed URL %q: want s3://bucket/prefix?options", raw)
+		return Config{}, fmt.Errorf("s3blob: malformed URL %q: want s3://bucket/prefix?options", u.Redacted())
 	}
 	c := Config{Bucket: u.Host, Prefix: strings.Trim(u.Path, "/")}
 	for k, vs := range u.Query() {
@@ -99,6 +99,16 @@ func ParseURL(raw string) (Config, error) {
 	return c, nil
 }
 
+// ParseError is the error of url.Parse without the URL it quotes, which may hold credentials
+// (errors reach logs).
+func ParseError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("malformed URL: %w", ue.Err)
+	}
+	return err
+}
+
 // validate checks what can be checked without the network.
 func (c *Config) validate() error {
 	if !validBucket(c.Bucket) {
@@ -114,7 +124,11 @@ func (c *Config) validate() error {
 	if c.Endpoint != "" {
 		e, err := url.Parse(c.Endpoint)
 		if err != nil || (e.Scheme != "https" && e.Scheme != "http") || e.Host == "" || e.User != nil {
-			return fmt.Errorf("s3blob: endpoint %q: want https://host[:port]", c.Endpoint)
+			shown := "(unparsable)"
+			if err == nil {
+				shown = e.Redacted()
+			}
+			return fmt.Errorf("s3blob: endpoint %q: want https://host[:port], without credentials", shown)
 		}
 	}
 	if c.PartSize != 0 && c.PartSize < minPartSize {

@@ -26,6 +26,10 @@ var _ kms.HSMs = (*HSMs)(nil)
 type module struct {
 	ctx  *pkcs11.Ctx
 	refs int
+	// initialised says that this set initialised the library, and so finalises it. A library
+	// is initialised once per process: one another set (--hsm beside --kms-root-pkcs11) or
+	// the process initialised is left initialised, or its tokens would lose every session.
+	initialised bool
 }
 
 // New returns the HSMs of cfgs; their modules are loaded at the first Connect.
@@ -76,11 +80,12 @@ func (h *HSMs) load(path string) (*pkcs11.Ctx, error) {
 	if p == nil {
 		return nil, fmt.Errorf("pkcs11hsm: cannot load the PKCS#11 module %s: %w", path, kms.ErrHSMUnreachable)
 	}
-	if err := p.Initialize(); err != nil && !isCode(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+	err := p.Initialize()
+	if err != nil && !isCode(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 		p.Destroy()
 		return nil, fmt.Errorf("pkcs11hsm: initialising %s: %w: %w", path, kms.ErrHSMUnreachable, err)
 	}
-	h.modules[path] = &module{ctx: p, refs: 1}
+	h.modules[path] = &module{ctx: p, refs: 1, initialised: err == nil}
 	return p, nil
 }
 
@@ -95,7 +100,9 @@ func (h *HSMs) unload(path string) {
 		return
 	}
 	delete(h.modules, path)
-	m.ctx.Finalize()
+	if m.initialised {
+		m.ctx.Finalize()
+	}
 	m.ctx.Destroy()
 }
 
