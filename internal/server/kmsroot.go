@@ -49,12 +49,34 @@ func openKMSRoot(ctx context.Context, cfg Config, store kms.Store) (*kms.FileRoo
 		if err != nil {
 			return nil, fmt.Errorf("kms: reading the root-key canary: %w", err)
 		}
-		if canary != nil && !rootFileExists(p.wrapped) {
-			return nil, fmt.Errorf("kms: the stored keys are sealed under a root key, but %s, where the HSM keeps it wrapped, is missing: restore it (or, if the root key is a file, start without --kms-root-pkcs11)", p.wrapped)
+		// A store from before root-key canaries has keys but no canary: its keys, too, need
+		// the root key they were sealed under, never a new one.
+		sealed := canary != nil
+		if !sealed {
+			if sealed, err = holdsKeys(ctx, store); err != nil {
+				return nil, err
+			}
 		}
-		return kms.OpenWrappedRootKey(ctx, *cfg.KMSRootHSM, p.wrapped, canary == nil)
+		if sealed && !rootFileExists(p.wrapped) {
+			return nil, fmt.Errorf("kms: the stored keys are sealed under a root key, but %s, where the HSM keeps it wrapped, is missing: restore it (or, if the root key is a file, start without --kms-root-pkcs11, or move it into the HSM with `coffer admin kms-root wrap`)", p.wrapped)
+		}
+		return kms.OpenWrappedRootKey(ctx, *cfg.KMSRootHSM, p.wrapped, !sealed)
 	}
 	return kms.OpenFileRootKey(p.plain)
+}
+
+// holdsKeys reports whether store holds any key record. Records that cannot be read, and
+// nothing else, make it an error: they, too, were written under a root key.
+func holdsKeys(ctx context.Context, store kms.Store) (bool, error) {
+	found := false
+	err := store.ScanKeys(ctx, func(*kms.Key) bool {
+		found = true
+		return false
+	})
+	if err != nil && !found {
+		return false, fmt.Errorf("kms: reading the stored keys, to tell whether a new root key may be made: %w", err)
+	}
+	return found, nil
 }
 
 func checkRootUnambiguous(cfg Config, p kmsRootPaths) error {

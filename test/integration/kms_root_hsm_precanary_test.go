@@ -1,0 +1,73 @@
+//go:build cgo
+
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ckms "github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/pkcs11hsm"
+	"github.com/coffer/coffer/internal/kms/pkcs11hsm/softhsmtest"
+	"github.com/coffer/coffer/internal/server"
+	"github.com/miekg/pkcs11"
+	bolt "go.etcd.io/bbolt"
+)
+
+// dropCanary removes the root-key canary of a stopped server's store, as in a store from
+// before canaries.
+func dropCanary(t *testing.T, dir string) {
+	t.Helper()
+	withDB(t, dir, func(tx *bolt.Tx) error { return tx.Bucket([]byte("kms.root")).Delete([]byte("canary")) })
+}
+
+// tokenHasKey reports whether cfg's token holds a key labelled label.
+func tokenHasKey(t *testing.T, cfg pkcs11hsm.Config, label string) bool {
+	t.Helper()
+	p, sess := softhsmtest.Session(t, cfg)
+	if err := p.FindObjectsInit(sess, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_LABEL, label)}); err != nil {
+		t.Fatal(err)
+	}
+	found, _, err := p.FindObjects(sess, 1)
+	p.FindObjectsFinal(sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(found) > 0
+}
+
+// TestKMSRootHSMStartOnStoreWithoutCanary: a first start with --kms-root-pkcs11 on a store
+// that holds keys but no root-key canary (written before canaries, its root key a file kept
+// elsewhere) refuses before making anything: no wrapped root key file, no wrapping key on
+// the token. The store still opens with its own root key afterwards.
+func TestKMSRootHSMStartOnStoreWithoutCanary(t *testing.T) {
+	h, cfg := rootHSM(t)
+	dir := t.TempDir()
+	e, stop := startStoppableWith(t, server.Config{Dir: dir})
+	sealed := sealUnderRoot(t, e, "precanary")
+	stop()
+	dropCanary(t, dir)
+	kept := filepath.Join(t.TempDir(), "root.key")
+	if err := os.Rename(filepath.Join(dir, "kms", "root.key"), kept); err != nil {
+		t.Fatal(err)
+	}
+
+	c := server.Config{Dir: dir, KMSRootHSM: h, Listen: "127.0.0.1:0", AccessKey: testAccessKey, SecretKey: testSecretKey}
+	if srv, err := server.Start(c); err == nil {
+		srv.Shutdown(context.Background())
+		t.Fatal("the server started with a new root key over a store of keys")
+	} else if want := "the stored keys are sealed under a root key, but " + filepath.Join(dir, "kms", ckms.WrappedRootKeyName); !strings.Contains(err.Error(), want) {
+		t.Fatalf("start: %v\nwant it to say %q", err, want)
+	}
+	wantRootFiles(t, dir, false, false)
+	if tokenHasKey(t, cfg, ckms.DefaultRootWrapLabel) {
+		t.Fatal("the refused start made a wrapping key on the token")
+	}
+
+	e, stop = startStoppableWith(t, server.Config{Dir: dir, KMSRootKeyFile: kept})
+	defer stop()
+	sealed.check(t, e)
+}
