@@ -3,7 +3,9 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,4 +72,67 @@ func TestKMSRootHSMStartOnStoreWithoutCanary(t *testing.T) {
 	e, stop = startStoppableWith(t, server.Config{Dir: dir, KMSRootKeyFile: kept})
 	defer stop()
 	sealed.check(t, e)
+}
+
+// TestKMSRootHSMWrapBesideWrapped: `coffer admin kms-root wrap` run where root.key.wrapped
+// already exists (an interrupted run, or a file copied in) proves the plaintext root key
+// against the stored keys before it removes anything: a plaintext key that the wrapped file
+// also holds, but that does not open the stored keys, is refused and both files stay.
+func TestKMSRootHSMWrapBesideWrapped(t *testing.T) {
+	tests := []struct {
+		name    string
+		another bool // whether root.key and the wrapped file hold another key than the store's
+		want    string
+	}{
+		{"the stored keys' root key", false, ""},
+		{"another root key", true, "the root key does not open the stored keys"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := rootHSM(t)
+			dir := t.TempDir()
+			e, stop := startStoppableWith(t, server.Config{Dir: dir})
+			sealed := sealUnderRoot(t, e, "beside")
+			stop()
+			plainPath := filepath.Join(dir, "kms", "root.key")
+			wrappedPath := filepath.Join(dir, "kms", ckms.WrappedRootKeyName)
+			key, err := os.ReadFile(plainPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.another {
+				key = make([]byte, 32)
+				rand.Read(key)
+			}
+			// The wrapped file of key, beside root.key holding key.
+			spare := filepath.Join(t.TempDir(), "root.key")
+			for _, p := range []string{spare, plainPath} {
+				if err := os.WriteFile(p, key, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := ckms.WrapRootKeyFile(context.Background(), *h, spare, wrappedPath); err != nil {
+				t.Fatal(err)
+			}
+
+			err = server.WrapKMSRoot(context.Background(), server.Config{Dir: dir, KMSRootHSM: h})
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("wrap: %v\nwant it to say %q", err, tc.want)
+				}
+				if now, _ := os.ReadFile(plainPath); !bytes.Equal(now, key) {
+					t.Fatal("the refused wrap changed or removed root.key")
+				}
+				wantRootFiles(t, dir, true, true)
+				return
+			}
+			if err != nil {
+				t.Fatalf("wrap: %v", err)
+			}
+			wantRootFiles(t, dir, false, true)
+			e, stop = startStoppableWith(t, server.Config{Dir: dir, KMSRootHSM: h})
+			defer stop()
+			sealed.check(t, e)
+		})
+	}
 }
