@@ -149,6 +149,11 @@ func UnwrapKMSRoot(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("kms: no wrapped root key %s to unwrap", p.wrapped)
 	}
 	if !rootFileExists(p.plain) {
+		c := cfg
+		c.KMSRootKeyFile = ""
+		if err := checkRootUnambiguous(c, rootPaths(c)); err != nil { // an interrupted wrap's leftover
+			return err
+		}
 		root, err := kms.OpenWrappedRootKey(ctx, *h, p.wrapped, false)
 		if err != nil {
 			return err

@@ -136,3 +136,20 @@ func TestKMSRootHSMWrapBesideWrapped(t *testing.T) {
 		})
 	}
 }
+
+// TestKMSRootHSMUnwrapBesideShredding: unwrap refuses while an interrupted wrap's
+// root.key.shredding, which may still hold the plaintext root key, is left to remove.
+func TestKMSRootHSMUnwrapBesideShredding(t *testing.T) {
+	h, _ := rootHSM(t)
+	dir := t.TempDir()
+	_, stop := startStoppableWith(t, server.Config{Dir: dir, KMSRootHSM: h})
+	stop()
+	if err := os.WriteFile(filepath.Join(dir, "kms", "root.key"+ckms.ShreddingSuffix), make([]byte, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := server.UnwrapKMSRoot(context.Background(), server.Config{Dir: dir, KMSRootHSM: h})
+	if err == nil || !strings.Contains(err.Error(), "run `coffer admin kms-root wrap` again") {
+		t.Fatalf("unwrap: %v, want a refusal naming the leftover", err)
+	}
+	wantRootFiles(t, dir, false, true)
+}
