@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/kms/pkcs11hsm"
 	"github.com/coffer/coffer/internal/server"
 )
 
@@ -72,7 +73,7 @@ func runAdminCheck(args []string, stdout, stderr io.Writer, getenv func(string) 
 	var rep server.CheckReport
 	var err error
 	if *rootHSM != "" {
-		h, perr := parseRootHSM(*rootHSM)
+		h, perr := parseRootHSM(*rootHSM, pkcs11hsm.NewModules())
 		if perr != nil || *rootKey != "" {
 			fmt.Fprintf(stderr, "coffer admin check: --kms-root-pkcs11: %v\n", cmp.Or(perr, errors.New("not with --kms-root-key-file")))
 			return 2
@@ -143,7 +144,7 @@ func runAccountCreate(args []string, stdout, stderr io.Writer, getenv func(strin
 	cfg := server.Config{Dir: *dir, KMSRootKeyFile: *rootKey, Region: *region,
 		AccessKey: getenv("COFFER_ACCESS_KEY"), SecretKey: getenv("COFFER_SECRET_KEY")}
 	if *rootHSM != "" {
-		h, err := parseRootHSM(*rootHSM)
+		h, err := parseRootHSM(*rootHSM, pkcs11hsm.NewModules())
 		if err != nil {
 			fmt.Fprintf(stderr, "coffer admin account create: --kms-root-pkcs11: %v\n", err)
 			return 2

@@ -14,13 +14,14 @@ import (
 
 const kmsRootPKCS11Usage = "keep the KMS root key wrapped by a key in an HSM instead of a file: module=PKCS11-LIBRARY, token=LABEL or slot=N, pin-file=FILE or pin-env=VARIABLE, and optionally key-label=LABEL (default " + kms.DefaultRootWrapLabel + "); env COFFER_KMS_ROOT_PKCS11"
 
-// parseRootHSM turns a --kms-root-pkcs11 value into the HSM of the KMS root key.
-func parseRootHSM(v string) (*kms.RootHSM, error) {
+// parseRootHSM turns a --kms-root-pkcs11 value into the HSM of the KMS root key, whose module
+// is loaded through mods (shared with --hsm's, which may name the same module).
+func parseRootHSM(v string, mods *pkcs11hsm.Modules) (*kms.RootHSM, error) {
 	c, label, err := pkcs11hsm.ParseRootFlag(v)
 	if err != nil {
 		return nil, err
 	}
-	h, err := pkcs11hsm.New([]pkcs11hsm.Config{c})
+	h, err := mods.New([]pkcs11hsm.Config{c})
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func runKMSRoot(args []string, stdout, stderr io.Writer, getenv func(string) str
 		fmt.Fprintf(stderr, "%s: --data DIR and --kms-root-pkcs11 are required\n", name)
 		return 2
 	}
-	h, err := parseRootHSM(*rootHSM)
+	h, err := parseRootHSM(*rootHSM, pkcs11hsm.NewModules())
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: --kms-root-pkcs11: %v\n", name, err)
 		return 2

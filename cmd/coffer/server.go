@@ -72,6 +72,9 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 		fmt.Fprintf(stderr, "coffer server: bad --log-level %q\n", *logLevel)
 		return 2
 	}
+	// One registry of PKCS#11 modules for --hsm and --kms-root-pkcs11, which may name one
+	// module: it is initialised once and finalised after the last token of either closes.
+	modules := pkcs11hsm.NewModules()
 	if len(hsms) > 0 {
 		var cfgs []pkcs11hsm.Config
 		for _, v := range hsms {
@@ -82,7 +85,7 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 			}
 			cfgs = append(cfgs, c)
 		}
-		h, err := pkcs11hsm.New(cfgs)
+		h, err := modules.New(cfgs)
 		if err != nil {
 			fmt.Fprintf(stderr, "coffer server: --hsm: %v\n", err)
 			return 2
@@ -90,7 +93,7 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 		cfg.HSMs = h
 	}
 	if *rootHSM != "" {
-		h, err := parseRootHSM(*rootHSM)
+		h, err := parseRootHSM(*rootHSM, modules)
 		if err != nil {
 			fmt.Fprintf(stderr, "coffer server: --kms-root-pkcs11: %v\n", err)
 			return 2

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmsbolt"
 )
 
 // kmsRootPaths are where a data directory's KMS root key may be: plain is the plaintext file
@@ -49,12 +51,34 @@ func openKMSRoot(ctx context.Context, cfg Config, store kms.Store) (*kms.FileRoo
 		if err != nil {
 			return nil, fmt.Errorf("kms: reading the root-key canary: %w", err)
 		}
-		if canary != nil && !rootFileExists(p.wrapped) {
-			return nil, fmt.Errorf("kms: the stored keys are sealed under a root key, but %s, where the HSM keeps it wrapped, is missing: restore it (or, if the root key is a file, start without --kms-root-pkcs11)", p.wrapped)
+		// A store from before root-key canaries has keys but no canary: its keys, too, need
+		// the root key they were sealed under, never a new one.
+		sealed := canary != nil
+		if !sealed {
+			if sealed, err = holdsKeys(ctx, store); err != nil {
+				return nil, err
+			}
 		}
-		return kms.OpenWrappedRootKey(ctx, *cfg.KMSRootHSM, p.wrapped, canary == nil)
+		if sealed && !rootFileExists(p.wrapped) {
+			return nil, fmt.Errorf("kms: the stored keys are sealed under a root key, but %s, where the HSM keeps it wrapped, is missing: restore it (or, if the root key is a file, start without --kms-root-pkcs11, or move it into the HSM with `coffer admin kms-root wrap`)", p.wrapped)
+		}
+		return kms.OpenWrappedRootKey(ctx, *cfg.KMSRootHSM, p.wrapped, !sealed)
 	}
 	return kms.OpenFileRootKey(p.plain)
+}
+
+// holdsKeys reports whether store holds any key record. Records that cannot be read, and
+// nothing else, make it an error: they, too, were written under a root key.
+func holdsKeys(ctx context.Context, store kms.Store) (bool, error) {
+	found := false
+	err := store.ScanKeys(ctx, func(*kms.Key) bool {
+		found = true
+		return false
+	})
+	if err != nil && !found {
+		return false, fmt.Errorf("kms: reading the stored keys, to tell whether a new root key may be made: %w", err)
+	}
+	return found, nil
 }
 
 func checkRootUnambiguous(cfg Config, p kmsRootPaths) error {
@@ -100,8 +124,13 @@ func WrapKMSRoot(ctx context.Context, cfg Config) error {
 		}
 		return fmt.Errorf("kms: no root key file %s to wrap", p.plain)
 	}
-	cfg.KMSRootHSM = nil
-	if err := provenRoot(ctx, cfg); err != nil && !errors.Is(err, kms.ErrRootKeyWrapped) {
+	// Proven also when the wrapped file exists (an interrupted run, or a file copied in):
+	// WrapRootKeyFile then only checks that both hold one key, not that it is the store's.
+	root, err := kms.OpenFileRootKey(p.plain)
+	if err != nil {
+		return err
+	}
+	if err := provenRoot(ctx, cfg, root); err != nil {
 		return err
 	}
 	return kms.WrapRootKeyFile(ctx, *h, p.plain, p.wrapped)
@@ -122,25 +151,35 @@ func UnwrapKMSRoot(ctx context.Context, cfg Config) error {
 	if !rootFileExists(p.plain) {
 		c := cfg
 		c.KMSRootKeyFile = ""
-		if err := provenRoot(ctx, c); err != nil {
+		if err := checkRootUnambiguous(c, rootPaths(c)); err != nil { // an interrupted wrap's leftover
+			return err
+		}
+		root, err := kms.OpenWrappedRootKey(ctx, *h, p.wrapped, false)
+		if err != nil {
+			return err
+		}
+		if err := provenRoot(ctx, cfg, root); err != nil {
 			return err
 		}
 	}
 	return kms.UnwrapRootKeyFile(ctx, *h, p.wrapped, p.plain)
 }
 
-// provenRoot opens the KMS of a stopped server's data directory with the root key cfg names,
-// which must open its stored keys (the root-key canary, SPEC.md §2.1).
-func provenRoot(ctx context.Context, cfg Config) error {
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
+// provenRoot checks that root opens the stored keys of a stopped server's data directory
+// (the root-key canary, SPEC.md §2.1; a store without one gets one, as at a start).
+func provenRoot(ctx context.Context, cfg Config, root kms.RootKey) error {
 	db, err := boltfile.Open(filepath.Join(cfg.Dir, "meta.db"), TopBuckets())
 	if err != nil {
 		return fmt.Errorf("metadata store (is the server still running?): %w", err)
 	}
-	s := &Server{db: db, log: slog.New(slog.DiscardHandler)}
-	defer s.closeStores()
-	_, err = s.openKMS(ctx, cfg)
-	return err
+	defer db.Close()
+	store, err := kmsbolt.New(db)
+	if err != nil {
+		return fmt.Errorf("kms store: %w", err)
+	}
+	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cmp.Or(cfg.Region, "us-east-1"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	return svc.CheckRoot(ctx)
 }

@@ -36,7 +36,8 @@ func (c *keyCache) signingKey(accessKey string, secret []byte, date, region, ser
 }
 
 // signer returns a signer under the signing key of signingKey, and the pool to give it back
-// to (putSigner) once the request no longer needs it.
+// to (with Put) once the request no longer needs it; a chunked body keeps it to verify its
+// chunks.
 func (c *keyCache) signer(accessKey string, secret []byte, date, region, service string) (*signer, *sync.Pool) {
 	e := c.entry(accessKey, secret, date, region, service)
 	if sg, ok := e.signers.Get().(*signer); ok {

@@ -12,12 +12,28 @@ import (
 	"github.com/miekg/pkcs11"
 )
 
-// HSMs is the set of configured HSMs. Each module is loaded once and shared by the tokens
-// that use it.
+// Modules is the registry of the PKCS#11 modules that the HSM sets made by its New share,
+// with the tokens open on each. A module's C_Initialize is process-wide and its C_Finalize
+// ends every session of the process on it, so sets that may use one module (the server's
+// --hsm set and its --kms-root-pkcs11 set) must come from one Modules: it initialises a
+// module at its first token and finalises it when the last token of any of its sets closes,
+// whichever closes first. The owner makes one per process (cmd/coffer does) and passes it in;
+// a module that something outside it initialised (another Modules, a test's own session) is
+// used and left initialised, never finalised.
+type Modules struct {
+	mu     sync.Mutex // guards loaded
+	loaded map[string]*module
+}
+
+// NewModules returns an empty registry of modules.
+func NewModules() *Modules {
+	return &Modules{loaded: make(map[string]*module)}
+}
+
+// HSMs is a set of configured HSMs, whose modules are loaded through a Modules.
 type HSMs struct {
-	mu      sync.Mutex // guards modules
 	configs map[string]Config
-	modules map[string]*module
+	modules *Modules
 }
 
 var _ kms.HSMs = (*HSMs)(nil)
@@ -25,16 +41,21 @@ var _ kms.HSMs = (*HSMs)(nil)
 // module is one loaded and initialised PKCS#11 library.
 type module struct {
 	ctx  *pkcs11.Ctx
-	refs int
-	// initialised says that this set initialised the library, and so finalises it. A library
-	// is initialised once per process: one another set (--hsm beside --kms-root-pkcs11) or
-	// the process initialised is left initialised, or its tokens would lose every session.
+	refs int // tokens open on it, of every set
+	// initialised says that this registry initialised the library, and so finalises it.
 	initialised bool
 }
 
-// New returns the HSMs of cfgs; their modules are loaded at the first Connect.
+// New returns the HSMs of cfgs with a registry of modules of their own: for a process with
+// one set of HSMs, or sets that share no module.
 func New(cfgs []Config) (*HSMs, error) {
-	h := &HSMs{configs: make(map[string]Config), modules: make(map[string]*module)}
+	return NewModules().New(cfgs)
+}
+
+// New returns the HSMs of cfgs; their modules are loaded at the first Connect, once for every
+// set of r.
+func (r *Modules) New(cfgs []Config) (*HSMs, error) {
+	h := &HSMs{configs: make(map[string]Config), modules: r}
 	for _, c := range cfgs {
 		if _, dup := h.configs[c.Name]; dup {
 			return nil, fmt.Errorf("pkcs11hsm: HSM %q is configured twice", c.Name)
@@ -56,23 +77,24 @@ func (h *HSMs) Connect(_ context.Context, name string) (kms.HSMToken, error) {
 	if !ok {
 		return nil, fmt.Errorf("pkcs11hsm: %s: %w", name, kms.ErrHSMNotFound)
 	}
-	p, err := h.load(c.Module)
+	p, err := h.modules.load(c.Module)
 	if err != nil {
 		return nil, err
 	}
 	t, err := openToken(p, c)
 	if err != nil {
-		h.unload(c.Module)
+		h.modules.unload(c.Module)
 		return nil, err
 	}
-	t.release = func() { h.unload(c.Module) }
+	t.release = func() { h.modules.unload(c.Module) }
 	return t, nil
 }
 
-func (h *HSMs) load(path string) (*pkcs11.Ctx, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if m := h.modules[path]; m != nil {
+// load returns the module at path, loading and initialising it at its first token.
+func (r *Modules) load(path string) (*pkcs11.Ctx, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m := r.loaded[path]; m != nil {
 		m.refs++
 		return m.ctx, nil
 	}
@@ -85,21 +107,23 @@ func (h *HSMs) load(path string) (*pkcs11.Ctx, error) {
 		p.Destroy()
 		return nil, fmt.Errorf("pkcs11hsm: initialising %s: %w: %w", path, kms.ErrHSMUnreachable, err)
 	}
-	h.modules[path] = &module{ctx: p, refs: 1, initialised: err == nil}
+	r.loaded[path] = &module{ctx: p, refs: 1, initialised: err == nil}
 	return p, nil
 }
 
-func (h *HSMs) unload(path string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m := h.modules[path]
+// unload gives back a token's hold on the module at path, finalising the module (when this
+// registry initialised it) once no token of any set holds it.
+func (r *Modules) unload(path string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.loaded[path]
 	if m == nil {
 		return
 	}
 	if m.refs--; m.refs > 0 {
 		return
 	}
-	delete(h.modules, path)
+	delete(r.loaded, path)
 	if m.initialised {
 		m.ctx.Finalize()
 	}

@@ -18,6 +18,15 @@ type HSMs struct{}
 
 var _ kms.HSMs = (*HSMs)(nil)
 
+// Modules is the registry of loaded PKCS#11 modules; without cgo there can be none.
+type Modules struct{}
+
+// NewModules returns an empty registry of modules.
+func NewModules() *Modules { return &Modules{} }
+
+// New refuses any HSM: a binary built without cgo cannot load a PKCS#11 module.
+func (*Modules) New(cfgs []Config) (*HSMs, error) { return New(cfgs) }
+
 // New refuses any HSM: a binary built without cgo cannot load a PKCS#11 module.
 func New(cfgs []Config) (*HSMs, error) {
 	if len(cfgs) > 0 {

@@ -51,44 +51,59 @@ func ParseRootFlag(v string) (c Config, keyLabel string, err error) {
 	return parse(v, true)
 }
 
+// parse reads the comma-separated key=value settings of v. Its errors name a setting by its
+// position and, when the key is one of ours, its key, and never quote a value or an unknown
+// key: a PIN pasted into the flag (a bare value, or a mistyped key) must not reach a terminal
+// or a log.
 func parse(v string, root bool) (Config, string, error) {
 	var c Config
 	var keyLabel string
-	for _, part := range strings.Split(v, ",") {
+	seen := make(map[string]bool)
+	for i, part := range strings.Split(v, ",") {
+		at := fmt.Sprintf("setting %d", i+1)
 		k, val, ok := strings.Cut(part, "=")
-		if !ok || val == "" {
-			return Config{}, "", fmt.Errorf("pkcs11hsm: %q: want key=value", part)
+		if !ok || k == "" || val == "" {
+			return Config{}, "", fmt.Errorf("pkcs11hsm: %s is not key=value", at)
 		}
-		var err error
-		switch {
-		case k == "name" && !root:
-			c.Name = val
-		case k == "key-label" && root:
-			keyLabel = val
-		case k == "module":
-			c.Module = val
-		case k == "token":
-			c.Token = val
-		case k == "slot":
-			var n uint64
-			n, err = strconv.ParseUint(val, 10, 64)
-			c.Slot, c.BySlot = uint(n), true
-		case k == "sessions":
-			c.Sessions, err = strconv.Atoi(val)
-			if err == nil && (c.Sessions < 1 || c.Sessions > 1024) {
-				err = errors.New("out of range 1 to 1024")
-			}
-		case k == "pin-file":
-			c.PINFile = val
-		case k == "pin-env":
-			c.PINEnv = val
-		case k == "pin":
+		if !knownKey(k, root) {
+			return Config{}, "", fmt.Errorf("pkcs11hsm: %s: unknown setting (not shown, in case it is a PIN)", at)
+		}
+		if k == "pin" {
 			return Config{}, "", errors.New("pkcs11hsm: a PIN is never given on the command line: use pin-file= or pin-env=")
-		default:
-			return Config{}, "", fmt.Errorf("pkcs11hsm: unknown setting %q", k)
 		}
-		if err != nil {
-			return Config{}, "", fmt.Errorf("pkcs11hsm: %s=%s: %w", k, val, err)
+		if seen[k] {
+			return Config{}, "", fmt.Errorf("pkcs11hsm: %s: %s= is given twice", at, k)
+		}
+		seen[k] = true
+		var bad string
+		switch k {
+		case "name":
+			c.Name = val
+		case "key-label":
+			keyLabel = val
+		case "module":
+			c.Module = val
+		case "token":
+			c.Token = val
+		case "slot":
+			n, err := strconv.ParseUint(val, 10, 64)
+			if err != nil || uint64(uint(n)) != n {
+				bad = "not a slot number"
+			}
+			c.Slot, c.BySlot = uint(n), true
+		case "sessions":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > 1024 {
+				bad = "not a number from 1 to 1024"
+			}
+			c.Sessions = n
+		case "pin-file":
+			c.PINFile = val
+		case "pin-env":
+			c.PINEnv = val
+		}
+		if bad != "" {
+			return Config{}, "", fmt.Errorf("pkcs11hsm: %s: %s= is %s", at, k, bad)
 		}
 	}
 	if root {
@@ -103,6 +118,20 @@ func parse(v string, root bool) (Config, string, error) {
 		return Config{}, "", errors.New("pkcs11hsm: give exactly one of pin-file= and pin-env=")
 	}
 	return c, keyLabel, nil
+}
+
+// knownKey reports whether k is a setting of --hsm (root false) or --kms-root-pkcs11 (root
+// true); pin is known, to be refused with its own message.
+func knownKey(k string, root bool) bool {
+	switch k {
+	case "module", "token", "slot", "sessions", "pin-file", "pin-env", "pin":
+		return true
+	case "name":
+		return !root
+	case "key-label":
+		return root
+	}
+	return false
 }
 
 // tokenName says which token c names, for messages.
