@@ -2,7 +2,7 @@ package kmsbolt
 
 import (
 	"context"
-	
+
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/kmsrec"
 	bolt "go.etcd.io/bbolt"

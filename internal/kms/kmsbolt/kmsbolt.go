@@ -5,7 +5,7 @@ package kmsbolt
 import (
 	"bytes"
 	"context"
-		"errors"
+	"errors"
 	"fmt"
 
 	"github.com/coffer/coffer/internal/boltfile"
