@@ -71,13 +71,7 @@ func (s *Store) GetAlias(ctx context.Context, account, name string) (kms.Alias, 
 
 // DeleteAlias implements kms.Store.
 func (s *Store) DeleteAlias(ctx context.Context, account, name string) error {
-	err := s.db.Write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM kms_aliases WHERE account = $1 AND name = $2", []byte(account), []byte(name))
-		if err == nil && tag.RowsAffected() == 0 {
-			err = kms.ErrStoreNoSuchAlias
-		}
-		return err
-	})
+	err := s.writeOne(ctx, kms.ErrStoreNoSuchAlias, "DELETE FROM kms_aliases WHERE account = $1 AND name = $2", []byte(account), []byte(name))
 	if err != nil {
 		return fmt.Errorf("pgkms: delete alias %s: %w", name, err)
 	}

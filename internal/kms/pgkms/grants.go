@@ -36,13 +36,7 @@ func (s *Store) PutGrant(ctx context.Context, g kms.Grant) error {
 
 // DeleteGrant implements kms.Store.
 func (s *Store) DeleteGrant(ctx context.Context, keyID, grantID string) error {
-	err := s.db.Write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM kms_grants WHERE key_id = $1 AND grant_id = $2", []byte(keyID), []byte(grantID))
-		if err == nil && tag.RowsAffected() == 0 {
-			err = kms.ErrStoreNoSuchGrant
-		}
-		return err
-	})
+	err := s.writeOne(ctx, kms.ErrStoreNoSuchGrant, "DELETE FROM kms_grants WHERE key_id = $1 AND grant_id = $2", []byte(keyID), []byte(grantID))
 	if err != nil {
 		return fmt.Errorf("pgkms: delete grant %s of key %s: %w", grantID, keyID, err)
 	}

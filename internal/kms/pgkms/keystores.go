@@ -21,13 +21,7 @@ func (s *Store) PutKeyStore(ctx context.Context, ks kms.KeyStore, create bool) e
 	if create {
 		sql, absent = "INSERT INTO kms_keystores (id, rec) VALUES ($1, $2) ON CONFLICT DO NOTHING", kms.ErrStoreKeyExists
 	}
-	err = s.db.Write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, sql, []byte(ks.ID), rec)
-		if err == nil && tag.RowsAffected() == 0 {
-			err = absent
-		}
-		return err
-	})
+	err = s.writeOne(ctx, absent, sql, []byte(ks.ID), rec)
 	if err != nil {
 		return fmt.Errorf("pgkms: put custom key store %s: %w", ks.ID, err)
 	}
@@ -52,13 +46,7 @@ func (s *Store) GetKeyStore(ctx context.Context, id string) (kms.KeyStore, error
 
 // DeleteKeyStore implements kms.Store.
 func (s *Store) DeleteKeyStore(ctx context.Context, id string) error {
-	err := s.db.Write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM kms_keystores WHERE id = $1", []byte(id))
-		if err == nil && tag.RowsAffected() == 0 {
-			err = kms.ErrStoreNoSuchKeyStore
-		}
-		return err
-	})
+	err := s.writeOne(ctx, kms.ErrStoreNoSuchKeyStore, "DELETE FROM kms_keystores WHERE id = $1", []byte(id))
 	if err != nil {
 		return fmt.Errorf("pgkms: delete custom key store %s: %w", id, err)
 	}

@@ -76,6 +76,18 @@ func exists(ctx context.Context, q pgdb.Queryer, sql string, args ...any) (bool,
 	return err == nil, err
 }
 
+// writeOne runs sql, a statement that changes one row, as a write transaction of its own;
+// none when it changed no row.
+func (s *Store) writeOne(ctx context.Context, none error, sql string, args ...any) error {
+	return s.db.Write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, sql, args...)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = none
+		}
+		return err
+	})
+}
+
 // keyExists reports whether key id is stored.
 func keyExists(ctx context.Context, q pgdb.Queryer, id string) (bool, error) {
 	return exists(ctx, q, "SELECT 1 FROM kms_keys WHERE id = $1", []byte(id))
