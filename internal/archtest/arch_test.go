@@ -74,12 +74,16 @@ func TestDependencyDirections(t *testing.T) {
 			}},
 		{"iam imports only policy and secret", func(p string) bool { return p == "internal/iam" },
 			func(i string) bool { return i == "internal/policy" || i == "internal/secret" }},
-		{"kms knows nothing of S3", func(p string) bool { return under(p, "internal/kms") && !boltBackend(p) },
+		{"kms knows nothing of S3", func(p string) bool { return under(p, "internal/kms") && !boltBackend(p) && p != "internal/kms/pgkms" },
 			func(i string) bool {
 				return under(i, "internal/kms") || i == "internal/secret" || i == "internal/policy" || i == "internal/iam" || i == "internal/audit"
 			}},
 		{"the KMS's bbolt backend knows the KMS and the bbolt file only", func(p string) bool { return p == "internal/kms/kmsbolt" },
 			func(i string) bool { return under(i, "internal/kms") || i == "internal/boltfile" }},
+		{"the KMS's PostgreSQL backend knows the KMS's types, its records and pgdb", func(p string) bool { return p == "internal/kms/pgkms" },
+			func(i string) bool { return i == "internal/kms" || i == "internal/kms/kmsrec" || i == "internal/pgdb" }},
+		{"the KMS's record codec knows the KMS's types only", func(p string) bool { return p == "internal/kms/kmsrec" },
+			func(i string) bool { return i == "internal/kms" }},
 		{"s3api never imports kmsapi", func(p string) bool { return under(p, "internal/s3api") },
 			func(i string) bool { return !under(i, "internal/kmsapi") && !under(i, "internal/server") }},
 		{"s3api never imports meta: object hands it views without key material", func(p string) bool { return under(p, "internal/s3api") },
@@ -108,7 +112,7 @@ func TestDependencyDirections(t *testing.T) {
 			return !under(p, "internal/server") && !under(p, "cmd") && !strings.HasSuffix(p, "test") && !under(p, "internal/blob") && !under(p, "internal/meta") && !boltBackend(p)
 		}, func(i string) bool {
 			return !under(i, "internal/blob/fsblob") && !under(i, "internal/meta/boltmeta") && i != "internal/boltfile" &&
-				!under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail")
+				!under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail") && !under(i, "internal/kms/pgkms")
 		}},
 	}
 	for _, r := range rules {

@@ -3,26 +3,14 @@ package pgiam
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/iam/iamrec"
+	"github.com/coffer/coffer/internal/pgdb"
 )
-
-// unixNanos is t in Unix nanoseconds, clamped to int64 (UnixNano is undefined outside the
-// years 1678 to 2262), so that sessions compare by expiry as their times do.
-func unixNanos(t time.Time) int64 {
-	switch {
-	case t.Before(time.Unix(0, math.MinInt64)):
-		return math.MinInt64
-	case t.After(time.Unix(0, math.MaxInt64)):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
 
 // PutSession implements iam.Store. Its expiry is kept beside the record, for
 // DeleteExpiredSessions.
@@ -33,7 +21,7 @@ func (s *Store) PutSession(ctx context.Context, ss iam.Session) error {
 	}
 	err = s.db.Write(ctx, func(tx pgx.Tx) error {
 		return insertNew(ctx, tx, "INSERT INTO iam_sessions (access_key_id, expires_ns, rec) VALUES ($1, $2, $3)",
-			[]byte(ss.AccessKeyID), unixNanos(ss.Expires), rec)
+			[]byte(ss.AccessKeyID), pgdb.UnixNanos(ss.Expires), rec)
 	})
 	if err != nil {
 		return fmt.Errorf("pgiam: put session %s: %w", ss.AccessKeyID, err)
@@ -58,7 +46,7 @@ func (s *Store) GetSession(ctx context.Context, accessKeyID string) (iam.Session
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	var n int
 	err := s.db.Write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM iam_sessions WHERE expires_ns < $1", unixNanos(now))
+		tag, err := tx.Exec(ctx, "DELETE FROM iam_sessions WHERE expires_ns < $1", pgdb.UnixNanos(now))
 		n = int(tag.RowsAffected())
 		return err
 	})

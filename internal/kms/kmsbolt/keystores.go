@@ -2,10 +2,9 @@ package kmsbolt
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmsrec"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -20,7 +19,7 @@ func (s *Store) PutKeyStore(_ context.Context, ks kms.KeyStore, create bool) err
 		case !create && !exists:
 			return kms.ErrStoreNoSuchKeyStore
 		}
-		v, err := json.Marshal(ks)
+		v, err := kmsrec.Encode(ks)
 		if err != nil {
 			return err
 		}
@@ -37,7 +36,7 @@ func (s *Store) GetKeyStore(_ context.Context, id string) (kms.KeyStore, error) 
 			return kms.ErrStoreNoSuchKeyStore
 		}
 		var err error
-		ks, err = decodeKeyStore([]byte(id), v)
+		ks, err = kmsrec.DecodeKeyStore(id, v)
 		return err
 	})
 	return ks, err
@@ -59,7 +58,7 @@ func (s *Store) ListKeyStores(_ context.Context) ([]kms.KeyStore, error) {
 	var out []kms.KeyStore
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketKeyStores).ForEach(func(k, v []byte) error {
-			ks, err := decodeKeyStore(k, v)
+			ks, err := kmsrec.DecodeKeyStore(string(k), v)
 			if err != nil {
 				return err
 			}
@@ -68,16 +67,4 @@ func (s *Store) ListKeyStores(_ context.Context) ([]kms.KeyStore, error) {
 		})
 	})
 	return out, err
-}
-
-func decodeKeyStore(id, v []byte) (kms.KeyStore, error) {
-	var ks kms.KeyStore
-	err := decode(v, &ks, &ks.RecordFormat)
-	if err == nil && ks.ID != string(id) {
-		err = fmt.Errorf("the record is of custom key store %q", ks.ID)
-	}
-	if err != nil {
-		return kms.KeyStore{}, fmt.Errorf("kmsbolt: custom key store %s: %w: %v", id, kms.ErrStoreDamaged, err)
-	}
-	return ks, nil
 }

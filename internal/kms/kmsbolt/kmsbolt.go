@@ -5,12 +5,12 @@ package kmsbolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmsrec"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -67,69 +67,16 @@ func join(a, b string) []byte {
 	return append(k, b...)
 }
 
-// errNotCanonical is a record of the MACed format whose bytes are not the JSON encoding of
-// what they decode to.
-var errNotCanonical = errors.New("the record is not in its one canonical form")
-
-// decode unmarshals a stored record. A record of the MACed format (kms.RecordFormatMAC and
-// later) must be exactly the JSON encoding of what it decodes to: such a record has one byte
-// form, so a change of its bytes that still decodes (a field name re-cased or renamed away
-// from a zero value, base64 with other spare bits, an escape) is refused here, and any other
-// change alters a field its MAC covers. Older records decode as before; the kms package
-// upgrades them.
-func decode(v []byte, rec any, format *int) error {
-	if err := json.Unmarshal(v, rec); err != nil {
-		return err
-	}
-	if *format < kms.RecordFormatMAC {
-		return nil
-	}
-	canon, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(canon, v) {
-		return errNotCanonical
-	}
-	return nil
-}
-
-func decodeKey(id, v []byte) (*kms.Key, error) {
-	k := new(kms.Key)
-	err := decode(v, k, &k.RecordFormat)
-	if err == nil && k.ID != string(id) {
-		err = fmt.Errorf("the record is of key %q", k.ID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kmsbolt: key %s: %w: %v", id, kms.ErrStoreDamaged, err)
-	}
-	return k, nil
-}
-
 // decodeAlias decodes the alias stored under k (account 0x00 name).
 func decodeAlias(k, v []byte) (kms.Alias, error) {
-	var a kms.Alias
-	err := decode(v, &a, &a.RecordFormat)
-	if err == nil && !bytes.Equal(join(a.Account, a.Name), k) {
-		err = fmt.Errorf("the record is of alias %q of account %q", a.Name, a.Account)
-	}
-	if err != nil {
-		return kms.Alias{}, fmt.Errorf("kmsbolt: alias %q: %w: %v", k, kms.ErrStoreDamaged, err)
-	}
-	return a, nil
+	account, name, _ := bytes.Cut(k, []byte{0})
+	return kmsrec.DecodeAlias(string(account), string(name), v)
 }
 
 // decodeGrant decodes the grant stored under k (key id 0x00 grant id).
 func decodeGrant(k, v []byte) (kms.Grant, error) {
-	var g kms.Grant
-	err := decode(v, &g, &g.RecordFormat)
-	if err == nil && !bytes.Equal(join(g.KeyID, g.GrantID), k) {
-		err = fmt.Errorf("the record is of grant %q of key %q", g.GrantID, g.KeyID)
-	}
-	if err != nil {
-		return kms.Grant{}, fmt.Errorf("kmsbolt: grant %q: %w: %v", k, kms.ErrStoreDamaged, err)
-	}
-	return g, nil
+	keyID, grantID, _ := bytes.Cut(k, []byte{0})
+	return kmsrec.DecodeGrant(string(keyID), string(grantID), v)
 }
 
 func getKey(tx *bolt.Tx, id string) (*kms.Key, error) {
@@ -137,11 +84,11 @@ func getKey(tx *bolt.Tx, id string) (*kms.Key, error) {
 	if v == nil {
 		return nil, kms.ErrStoreNoSuchKey
 	}
-	return decodeKey([]byte(id), v)
+	return kmsrec.DecodeKey(id, v)
 }
 
 func putKey(tx *bolt.Tx, k *kms.Key) error {
-	v, err := json.Marshal(k)
+	v, err := kmsrec.Encode(k)
 	if err != nil {
 		return err
 	}
@@ -301,7 +248,7 @@ func (s *Store) ScanKeys(_ context.Context, fn func(*kms.Key) bool) error {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketKeys).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			key, err := decodeKey(k, v)
+			key, err := kmsrec.DecodeKey(string(k), v)
 			if err != nil {
 				// One damaged record must not hide the others from the scheduler.
 				bad = append(bad, err)
@@ -334,7 +281,7 @@ func putAlias(tx *bolt.Tx, a kms.Alias, create bool) error {
 	if tx.Bucket(bucketKeys).Get([]byte(a.KeyID)) == nil {
 		return kms.ErrStoreAliasNoTarget
 	}
-	v, err := json.Marshal(a)
+	v, err := kmsrec.Encode(a)
 	if err != nil {
 		return err
 	}
@@ -399,7 +346,7 @@ func (s *Store) PutGrant(_ context.Context, g kms.Grant) error {
 		if tx.Bucket(bucketKeys).Get([]byte(g.KeyID)) == nil {
 			return kms.ErrStoreNoSuchKey
 		}
-		v, err := json.Marshal(g)
+		v, err := kmsrec.Encode(g)
 		if err != nil {
 			return err
 		}

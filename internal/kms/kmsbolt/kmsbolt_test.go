@@ -167,3 +167,19 @@ func TestKeyQuotaCountsOldStore(t *testing.T) {
 		t.Fatalf("CreateKey after the recount was stored = %v, want ErrStoreQuota", err)
 	}
 }
+
+func TestUsage(t *testing.T) {
+	kmstest.RunUsage(t, func(t *testing.T) kmstest.UsageStore {
+		s, _ := openStore(t)
+		return s
+	})
+}
+
+// TestNodes runs kmstest's multi-node cases on one store used by both, as the nodes share a
+// database: the cases hold for any backend.
+func TestNodes(t *testing.T) {
+	kmstest.RunNodes(t, func(t *testing.T) (kms.Store, kms.Store) {
+		s, _ := openStore(t)
+		return s, s
+	})
+}

@@ -3,11 +3,10 @@ package kmsbolt
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmsrec"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -25,7 +24,7 @@ func (s *Store) UpgradeRecords(_ context.Context, format int, fn func(*kms.Recor
 		var recs kms.Records
 		var keyIDs, aliasKeys, grantKeys [][]byte
 		_ = tx.Bucket(bucketKeys).ForEach(func(k, v []byte) error {
-			if key, err := decodeKey(k, v); err == nil {
+			if key, err := kmsrec.DecodeKey(string(k), v); err == nil {
 				recs.Keys = append(recs.Keys, key)
 				keyIDs = append(keyIDs, bytes.Clone(k))
 			}
@@ -49,7 +48,7 @@ func (s *Store) UpgradeRecords(_ context.Context, format int, fn func(*kms.Recor
 		if err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketRoot).Put(keyRecordFormat, binary.BigEndian.AppendUint32(nil, uint32(format))); err != nil {
+		if err := tx.Bucket(bucketRoot).Put(keyRecordFormat, kmsrec.EncodeFormat(format)); err != nil {
 			return err
 		}
 		if !write {
@@ -83,17 +82,17 @@ func upgradedTo(tx *bolt.Tx, format int) bool {
 	if b == nil {
 		return false
 	}
-	v := b.Get(keyRecordFormat)
-	return len(v) == 4 && int(binary.BigEndian.Uint32(v)) >= format
+	stored, ok := kmsrec.DecodeFormat(b.Get(keyRecordFormat))
+	return ok && stored >= format
 }
 
 // putUpgraded writes an upgraded record back under the key it was read from, which its
 // identity must still name.
-func putUpgraded(b *bolt.Bucket, was, is []byte, rec any) error {
+func putUpgraded[T *kms.Key | kms.Alias | kms.Grant](b *bolt.Bucket, was, is []byte, rec T) error {
 	if !bytes.Equal(was, is) {
 		return fmt.Errorf("kmsbolt: upgrade: record %q changed its identity to %q", was, is)
 	}
-	v, err := json.Marshal(rec)
+	v, err := kmsrec.Encode(rec)
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,11 @@ package kmsbolt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmsrec"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -29,10 +29,10 @@ func (s *Store) PutLastUsage(_ context.Context, uses map[string]kms.KeyUsage) er
 			if keys.Get([]byte(id)) == nil {
 				continue // destroyed since
 			}
-			if old, ok := decodeUsage(b.Get([]byte(id))); ok && !u.Time.After(old.Time) {
+			if old, ok := kmsrec.DecodeUsage(b.Get([]byte(id))); ok && !u.Time.After(old.Time) {
 				continue
 			}
-			v, err := json.Marshal(u)
+			v, err := kmsrec.Encode(u)
 			if err != nil {
 				return err
 			}
@@ -44,22 +44,13 @@ func (s *Store) PutLastUsage(_ context.Context, uses map[string]kms.KeyUsage) er
 	})
 }
 
-// decodeUsage decodes a stored usage; a damaged one counts as none (a later use replaces it).
-func decodeUsage(v []byte) (kms.KeyUsage, bool) {
-	var u kms.KeyUsage
-	if v == nil || json.Unmarshal(v, &u) != nil {
-		return kms.KeyUsage{}, false
-	}
-	return u, true
-}
-
 // LastUsage implements kms.UsageStore.
 func (s *Store) LastUsage(_ context.Context, id string) (kms.KeyUsage, bool, error) {
 	var u kms.KeyUsage
 	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketUsage); b != nil {
-			u, ok = decodeUsage(b.Get([]byte(id)))
+			u, ok = kmsrec.DecodeUsage(b.Get([]byte(id)))
 		}
 		return nil
 	})
@@ -78,9 +69,9 @@ func (s *Store) TrackingStart(_ context.Context, now time.Time) (time.Time, erro
 		if v == nil {
 			return false, nil
 		}
-		t, err := time.Parse(time.RFC3339, string(v))
+		t, err := kmsrec.DecodeTrackingStart(v)
 		if err != nil {
-			return false, fmt.Errorf("kmsbolt: usage tracking start %q: %w", v, err)
+			return false, fmt.Errorf("kmsbolt: %w", err)
 		}
 		start = t
 		return true, nil
@@ -101,7 +92,7 @@ func (s *Store) TrackingStart(_ context.Context, now time.Time) (time.Time, erro
 			return err
 		}
 		start = now.UTC().Truncate(time.Second)
-		return tx.Bucket(bucketRoot).Put(keyTrackingStart, []byte(start.Format(time.RFC3339)))
+		return tx.Bucket(bucketRoot).Put(keyTrackingStart, kmsrec.EncodeTrackingStart(start))
 	})
 	return start, err
 }

@@ -1,23 +1,30 @@
-package kmsbolt_test
+package kmstest
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/coffer/coffer/internal/kms"
 )
 
-// TestLastUsageLastWriterByTimestamp: servers sharing a store each write the uses they saw; a
-// stored use is replaced only by a later one, uses of keys that no longer exist are dropped,
-// and deleting a key deletes its use.
-func TestLastUsageLastWriterByTimestamp(t *testing.T) {
-	s, _ := openStore(t)
-	ctx := context.Background()
+// UsageStore is a Store that also keeps the last use of keys.
+type UsageStore interface {
+	kms.Store
+	kms.UsageStore
+}
+
+// RunUsage runs the cases of kms.UsageStore; open returns a new, empty store for each.
+func RunUsage(t *testing.T, open func(t *testing.T) UsageStore) {
+	t.Run("LastWriterByTimestamp", func(t *testing.T) { testUsageLastWriter(t, open(t)) })
+	t.Run("TrackingStartIsKept", func(t *testing.T) { testTrackingStartIsKept(t, open(t)) })
+}
+
+// testUsageLastWriter: servers sharing a store each write the uses they saw; a stored use is
+// replaced only by a later one, uses of keys that no longer exist are dropped, and deleting a
+// key deletes its use.
+func testUsageLastWriter(t *testing.T, s UsageStore) {
 	for _, id := range []string{"k1", "k2"} {
-		if err := s.CreateKey(ctx, &kms.Key{ID: id, Account: "111122223333"}, nil, 0); err != nil {
-			t.Fatal(err)
-		}
+		mustCreate(t, s, key("111122223333", id))
 	}
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	use := func(op string, t time.Time) kms.KeyUsage {
@@ -31,6 +38,8 @@ func TestLastUsageLastWriterByTimestamp(t *testing.T) {
 		{"first uses", map[string]kms.KeyUsage{"k1": use("Encrypt", t0), "k2": use("Sign", t0)}, map[string]string{"k1": "Encrypt", "k2": "Sign"}},
 		{"a later use replaces", map[string]kms.KeyUsage{"k1": use("Decrypt", t0.Add(time.Second))}, map[string]string{"k1": "Decrypt", "k2": "Sign"}},
 		{"an earlier use from another server does not", map[string]kms.KeyUsage{"k1": use("GenerateDataKey", t0.Add(time.Millisecond)), "k2": use("Verify", t0.Add(-time.Hour))}, map[string]string{"k1": "Decrypt", "k2": "Sign"}},
+		{"a use of the same time does not", map[string]kms.KeyUsage{"k1": use("Encrypt", t0.Add(time.Second))}, map[string]string{"k1": "Decrypt"}},
+		{"a nanosecond later does", map[string]kms.KeyUsage{"k1": use("Sign", t0.Add(time.Second+time.Nanosecond))}, map[string]string{"k1": "Sign"}},
 		{"a use of a key that no longer exists is dropped", map[string]kms.KeyUsage{"gone": use("Encrypt", t0)}, map[string]string{"gone": ""}},
 	}
 	for _, st := range steps {
@@ -57,10 +66,8 @@ func TestLastUsageLastWriterByTimestamp(t *testing.T) {
 	}
 }
 
-// TestTrackingStartIsKept: the first tracking start is kept; later calls return it.
-func TestTrackingStartIsKept(t *testing.T) {
-	s, _ := openStore(t)
-	ctx := context.Background()
+// testTrackingStartIsKept: the first tracking start is kept; later calls return it.
+func testTrackingStartIsKept(t *testing.T, s UsageStore) {
 	first := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	for i, now := range []time.Time{first, first.Add(time.Hour), first.Add(-time.Hour)} {
 		got, err := s.TrackingStart(ctx, now)

@@ -1,4 +1,4 @@
-package pgiam
+package pgdb
 
 import (
 	"math"
@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// TestUnixNanos: session expiries compare as their times do, also outside the years that
+// TestUnixNanos: the nanoseconds compare as their times do, also outside the years that
 // UnixNano can represent.
 func TestUnixNanos(t *testing.T) {
 	t0 := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
@@ -23,8 +23,8 @@ func TestUnixNanos(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := unixNanos(tc.in); got != tc.want {
-				t.Fatalf("unixNanos(%v) = %d, want %d", tc.in, got, tc.want)
+			if got := UnixNanos(tc.in); got != tc.want {
+				t.Fatalf("UnixNanos(%v) = %d, want %d", tc.in, got, tc.want)
 			}
 		})
 	}
