@@ -21,13 +21,12 @@ func WithKeysUsed(ctx context.Context, ku *KeysUsed) context.Context {
 	return context.WithValue(ctx, keysUsedKey{}, ku)
 }
 
-// noteKey adds the ARN of k to the request's KeysUsed, if it collects them.
-func (s *Service) noteKey(ctx context.Context, k *Key) {
+// noteKey adds a key's ARN to the request's KeysUsed, if it collects them.
+func (s *Service) noteKey(ctx context.Context, arn string) {
 	ku, _ := ctx.Value(keysUsedKey{}).(*KeysUsed)
 	if ku == nil {
 		return
 	}
-	arn := s.arn(k)
 	for _, a := range ku.ARNs {
 		if a == arn {
 			return

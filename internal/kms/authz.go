@@ -64,7 +64,7 @@ func (a ask) withTokens(tokens []string) ask {
 // permissions, and an explicit deny anywhere wins (AWS's "Determining access to an AWS KMS
 // key"). AWS managed keys are decided by their key policy like any other.
 func (s *Service) authorize(ctx context.Context, c Caller, e *entry, a ask) error {
-	s.noteKey(ctx, e.key)
+	s.noteKey(ctx, e.arn)
 	if err := checkGrantTokens(a.tokens); err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (s *Service) authorize(ctx context.Context, c Caller, e *entry, a ask) erro
 	r := &policy.Request{
 		Principal: c.principal(),
 		Action:    "kms:" + a.op,
-		Resource:  s.arn(k),
+		Resource:  e.arn,
 	}
 	aliases, err := s.aliasesOf(ctx, k.Account, k.ID)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 // material of its versions.
 type entry struct {
 	key *Key
+	arn string // the key's ARN, built once (Service.KeyARN)
 	mu  sync.RWMutex
 	// mats maps a material id to unsealed material. Material of an id never changes, so a
 	// rewritten record can keep its predecessor's map entries.
@@ -50,8 +51,8 @@ func (m *material) destroy() {
 	clear(m.hmac) // best effort; parsed asymmetric keys cannot be wiped
 }
 
-func newEntry(k *Key, old *entry) *entry {
-	e := &entry{key: k, mats: make(map[string]*material)}
+func newEntry(k *Key, arn string, old *entry) *entry {
+	e := &entry{key: k, arn: arn, mats: make(map[string]*material)}
 	if old != nil {
 		old.mu.RLock()
 		for _, v := range k.Versions {

@@ -282,7 +282,7 @@ func (s *Service) find(ctx context.Context, c Caller, id string, o resolveOpts) 
 		return nil, "", errf(ErrNotFound, "Key '%s' does not exist", s.KeyARN(account, r.keyID))
 	}
 	if err == nil {
-		s.noteKey(ctx, e.key)
+		s.noteKey(ctx, e.arn)
 	}
 	return e, r.alias, err
 }
@@ -308,7 +308,7 @@ func (s *Service) load(ctx context.Context, id string) (*entry, error) {
 		// Destroyed while this load was reading the store: the record read is stale.
 		return nil, ErrStoreNoSuchKey
 	}
-	e = newEntry(k, nil)
+	e = newEntry(k, s.arn(k), nil)
 	s.cache[id] = e
 	return e, nil
 }
@@ -328,7 +328,7 @@ func (s *Service) updateLocked(ctx context.Context, id string, fn func(*Key) err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := newEntry(k, s.cache[id])
+	e := newEntry(k, s.arn(k), s.cache[id])
 	s.cache[id] = e
 	return e, nil
 }

@@ -73,7 +73,7 @@ func (s *Service) encrypt(ctx context.Context, c Caller, in EncryptInput, opName
 	if err != nil {
 		return EncryptOutput{}, err
 	}
-	return EncryptOutput{CiphertextBlob: blob, KeyId: s.arn(e.key), EncryptionAlgorithm: SpecSymmetric}, nil
+	return EncryptOutput{CiphertextBlob: blob, KeyId: e.arn, EncryptionAlgorithm: SpecSymmetric}, nil
 }
 
 func (s *Service) badAlgorithm(k *Key, alg string) error {
@@ -165,7 +165,7 @@ func (s *Service) decrypt(ctx context.Context, c Caller, in DecryptInput, opName
 	if err != nil {
 		return DecryptOutput{}, err
 	}
-	return DecryptOutput{KeyId: s.arn(e.key), Plaintext: pt, EncryptionAlgorithm: SpecSymmetric, KeyMaterialId: v.MaterialID}, nil
+	return DecryptOutput{KeyId: e.arn, Plaintext: pt, EncryptionAlgorithm: SpecSymmetric, KeyMaterialId: v.MaterialID}, nil
 }
 
 // open parses and opens a symmetric blob for caller c, authorizing a on the key that made it.
@@ -275,7 +275,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (R
 	}
 	defer clear(dec.Plaintext)
 	enc, err := s.encrypt(ctx, c, EncryptInput{
-		KeyId: s.arn(dst.key), Plaintext: dec.Plaintext, EncryptionContext: in.DestinationEncryptionContext,
+		KeyId: dst.arn, Plaintext: dec.Plaintext, EncryptionContext: in.DestinationEncryptionContext,
 		EncryptionAlgorithm: in.DestinationEncryptionAlgorithm, GrantTokens: in.GrantTokens,
 	}, "ReEncryptTo")
 	if err != nil {
@@ -363,7 +363,7 @@ func (s *Service) dataKey(ctx context.Context, e *entry, n int, ec map[string]st
 		clear(dk)
 		return GenerateDataKeyOutput{}, err
 	}
-	out := GenerateDataKeyOutput{CiphertextBlob: blob, KeyId: s.arn(e.key), KeyMaterialId: e.key.current().MaterialID}
+	out := GenerateDataKeyOutput{CiphertextBlob: blob, KeyId: e.arn, KeyMaterialId: e.key.current().MaterialID}
 	if plain {
 		out.Plaintext = dk
 	} else {

@@ -38,7 +38,10 @@ func opDecrypt(h *Handler, r *http.Request, c kms.Caller, body []byte) (any, err
 		kms.DecryptInput
 		recipient
 	}
-	if err := decode(body, &in); err != nil {
+	var q quickInput
+	if quickDecode(body, decryptMembers, &q) {
+		in.DecryptInput = q.decrypt()
+	} else if err := decode(body, &in); err != nil {
 		return nil, err
 	}
 	if err := in.check(); err != nil {
@@ -71,7 +74,10 @@ func opGenerateDataKey(h *Handler, r *http.Request, c kms.Caller, body []byte) (
 		kms.GenerateDataKeyInput
 		recipient
 	}
-	if err := decode(body, &in); err != nil {
+	var q quickInput
+	if quickDecode(body, generateDataKeyMembers, &q) {
+		in.GenerateDataKeyInput = q.generateDataKey()
+	} else if err := decode(body, &in); err != nil {
 		return nil, err
 	}
 	if err := in.check(); err != nil {
