@@ -107,6 +107,19 @@ func OpenPool(t testing.TB, url string) *pgxpool.Pool {
 	return pool
 }
 
+// OpenStore opens a store with open on a pool of its own on the database at url, as one
+// Coffer node would (pgmeta.New, pgiam.New, pgtrail.New, pgkms.New), and closes the store,
+// then the pool, when t ends.
+func OpenStore[S interface{ Close() error }](t testing.TB, url string, open func(context.Context, *pgxpool.Pool) (S, error)) S {
+	t.Helper()
+	s, err := open(context.Background(), OpenPool(t, url))
+	if err != nil {
+		t.Fatalf("pgtest: open store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // adminExec runs one statement on its own connection to the admin database.
 func adminExec(ctx context.Context, adminURL, sql string) error {
 	conn, err := pgx.Connect(ctx, adminURL)

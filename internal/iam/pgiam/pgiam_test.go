@@ -19,12 +19,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // would; the store and pool close when t ends.
 func newNode(t *testing.T, url string) *pgiam.Store {
 	t.Helper()
-	s, err := pgiam.New(context.Background(), pgtest.OpenPool(t, url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return pgtest.OpenStore(t, url, pgiam.New)
 }
 
 func TestConformance(t *testing.T) {
