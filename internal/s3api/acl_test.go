@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"net/http"
 	"testing"
+
+	"github.com/coffer/coffer/internal/fuzzseed"
 )
 
 const testOwner = "123456789012"
@@ -133,7 +135,7 @@ func TestParseOwnershipControls(t *testing.T) {
 }
 
 func FuzzBodyACL(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Add([]byte(aclDoc(aclGrantXML("CanonicalUser", "ID", testOwner, "FULL_CONTROL"))))
 	f.Add([]byte(aclDoc(aclGrantXML("Group", "URI", "http://acs.amazonaws.com/groups/global/AllUsers", "READ"))))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -148,7 +150,7 @@ func FuzzBodyACL(f *testing.F) {
 }
 
 func FuzzParseOwnershipControls(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Add([]byte(`<OwnershipControls><Rule><ObjectOwnership>ObjectWriter</ObjectOwnership></Rule></OwnershipControls>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := parseOwnershipControls(body)

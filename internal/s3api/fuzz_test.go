@@ -2,23 +2,13 @@ package s3api
 
 import (
 	"encoding/xml"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/coffer/coffer/internal/fuzzseed"
 )
 
-// requireSeeds fails a fuzz test whose checked-in corpus did not load: an empty corpus would
-// let the target pass while testing nothing.
-func requireSeeds(f *testing.F) {
-	f.Helper()
-	ents, err := os.ReadDir(filepath.Join("testdata", "fuzz", f.Name()))
-	if err != nil || len(ents) == 0 {
-		f.Fatalf("no seed corpus in testdata/fuzz/%s: %v", f.Name(), err)
-	}
-}
-
 func FuzzParseComplete(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Add([]byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"a"</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part></CompleteMultipartUpload>`))
 	f.Add([]byte(`<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></CompleteMultipartUpload>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -36,7 +26,7 @@ func FuzzParseComplete(f *testing.F) {
 }
 
 func FuzzParseDelete(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Add([]byte(`<Delete><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b/c</Key><VersionId>null</VersionId></Object></Delete>`))
 	f.Add([]byte(`<Delete></Delete>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -54,7 +44,7 @@ func FuzzParseDelete(f *testing.F) {
 }
 
 func FuzzParseCreateBucket(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Add([]byte(`<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>`))
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/coffer/coffer/internal/fuzzseed"
 )
 
 const fuzzBoundary = "XyZ"
@@ -80,7 +82,7 @@ func TestReadForm(t *testing.T) {
 // FuzzReadForm: any body gives a form within the caps or a classified refusal, and the file
 // part of an accepted form reads to its end.
 func FuzzReadForm(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Add([]byte(formBody(field("key", "k"), "Content-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\nbody")))
 	f.Add([]byte(formBody(field("key", "k"))))
 	f.Fuzz(func(t *testing.T, body []byte) {

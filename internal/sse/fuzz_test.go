@@ -4,22 +4,17 @@ import (
 	"bytes"
 	"os"
 	"testing"
+
+	"github.com/coffer/coffer/internal/fuzzseed"
 )
 
-// requireSeeds fails the fuzz target when its checked-in corpus is missing or empty.
-func requireSeeds(f *testing.F, name string) {
-	f.Helper()
-	entries, err := os.ReadDir("testdata/fuzz/" + name)
-	if err != nil || len(entries) == 0 {
-		f.Fatalf("no seed corpus in testdata/fuzz/%s (run go run ./cmd/ssevectors): %v", name, err)
-	}
-}
+// The seed corpora under testdata/fuzz are made by `go run ./cmd/ssevectors`.
 
 // FuzzReader decrypts arbitrary bytes as a stream of the "object" vector key and the single
 // identity. Properties: only ErrAuth ever comes out; a stream that decrypts is exactly the
 // encryption of its plaintext under its own salt (non-malleable); ranges agree with the whole.
 func FuzzReader(f *testing.F) {
-	requireSeeds(f, "FuzzReader")
+	fuzzseed.Require(f)
 	m, keys := loadVectors(f)
 	key, id := keys["object"], Identity{Bucket: "vectors", Key: "objects/single"}
 	for _, v := range m.Streams {
@@ -62,7 +57,7 @@ func FuzzReader(f *testing.F) {
 // a parsed key re-encodes to the same bytes; a key that unseals is exactly the sealing of what it
 // unsealed to under its own salt.
 func FuzzParseSealedKey(f *testing.F) {
-	requireSeeds(f, "FuzzParseSealedKey")
+	fuzzseed.Require(f)
 	m, keys := loadVectors(f)
 	for _, v := range m.Sealed {
 		f.Add(mustHex(f, v.Sealed))

@@ -3,11 +3,11 @@ package kmsrec
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/coffer/coffer/internal/fuzzseed"
 
 	"github.com/coffer/coffer/internal/kms"
 )
@@ -109,18 +109,8 @@ func TestSettings(t *testing.T) {
 	}
 }
 
-// requireSeeds fails a fuzz test whose checked-in corpus is missing, so that a plain go test
-// always runs real seeds.
-func requireSeeds(f *testing.F) {
-	f.Helper()
-	ents, err := os.ReadDir(filepath.Join("testdata", "fuzz", f.Name()))
-	if err != nil || len(ents) == 0 {
-		f.Fatalf("no seed corpus in testdata/fuzz/%s (err %v)", f.Name(), err)
-	}
-}
-
 func FuzzDecodeKey(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// Any bytes: ErrStoreDamaged, or a key that re-encodes stably.
 		k, err := DecodeKey("k1", b)

@@ -3,20 +3,10 @@ package boltmeta
 import (
 	"bytes"
 	"cmp"
-	"os"
-	"path/filepath"
 	"testing"
-)
 
-// requireSeeds fails a fuzz test whose checked-in corpus is missing, so that a plain go test
-// always runs real seeds.
-func requireSeeds(f *testing.F) {
-	f.Helper()
-	ents, err := os.ReadDir(filepath.Join("testdata", "fuzz", f.Name()))
-	if err != nil || len(ents) == 0 {
-		f.Fatalf("no seed corpus in testdata/fuzz/%s (err %v)", f.Name(), err)
-	}
-}
+	"github.com/coffer/coffer/internal/fuzzseed"
+)
 
 func TestUploadKeyOrder(t *testing.T) {
 	// Sorted by (key, id); keys contain the bytes the encoding escapes.
@@ -44,7 +34,7 @@ func TestUploadKeyOrder(t *testing.T) {
 }
 
 func FuzzUploadKey(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	f.Add("a", "1", "a\x00", "0")
 	f.Add("k", "x", "k", "y")
 	f.Fuzz(func(t *testing.T, k1, id1, k2, id2 string) {

@@ -2,25 +2,15 @@ package metarec
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/coffer/coffer/internal/fuzzseed"
 
 	"github.com/coffer/coffer/internal/meta"
 )
 
-// requireSeeds fails a fuzz test whose checked-in corpus is missing, so that a plain go test
-// always runs real seeds.
-func requireSeeds(f *testing.F) {
-	f.Helper()
-	ents, err := os.ReadDir(filepath.Join("testdata", "fuzz", f.Name()))
-	if err != nil || len(ents) == 0 {
-		f.Fatalf("no seed corpus in testdata/fuzz/%s (err %v)", f.Name(), err)
-	}
-}
-
 func FuzzDecodeRecords(f *testing.F) {
-	requireSeeds(f)
+	fuzzseed.Require(f)
 	rec, err := EncodeObject(meta.Object{Key: "k", Size: 3, Parts: []meta.Part{{Number: 1, Blob: "b"}}})
 	if err != nil {
 		f.Fatal(err)
