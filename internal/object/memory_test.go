@@ -15,15 +15,22 @@ import (
 
 // allocatedBy returns the fewest bytes the heap grew by over three runs of f: one run can pay
 // for a pooled buffer that a garbage collection emptied, the fewest cannot.
-func allocatedBy(t *testing.T, f func()) uint64 {
+func allocatedBy(t *testing.T, f func(), enough uint64) uint64 {
 	t.Helper()
+	// The least of several runs: under the race detector sync.Pool drops a quarter of what is
+	// put back, so a single run may miss a pooled window (a DSSE-KMS read takes two) and pay
+	// for a new one. Ten runs miss both windows every time with odds of about 1 in 3,000;
+	// the runs stop as soon as one allocated no more than enough.
 	least := ^uint64(0)
-	for range 3 {
+	for range 10 {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		f()
 		runtime.ReadMemStats(&after)
 		least = min(least, after.TotalAlloc-before.TotalAlloc)
+		if least <= enough {
+			break
+		}
 	}
 	return least
 }
@@ -92,11 +99,13 @@ func TestMemoryFlatInObjectSize(t *testing.T) {
 					}
 				}
 			}
-			putSmall, putLarge := allocatedBy(t, put(small)), allocatedBy(t, put(large))
+			putSmall := allocatedBy(t, put(small), perRequest)
+			putLarge := allocatedBy(t, put(large), min(putSmall+slack, perRequest))
 			if putLarge > putSmall+slack {
 				t.Errorf("PUT allocated %d bytes for 64 MiB, %d for 1 MiB", putLarge, putSmall)
 			}
-			getSmall, getLarge := allocatedBy(t, get(small)), allocatedBy(t, get(large))
+			getSmall := allocatedBy(t, get(small), perRequest)
+			getLarge := allocatedBy(t, get(large), min(getSmall+slack, perRequest))
 			if getLarge > getSmall+slack {
 				t.Errorf("GET allocated %d bytes for 64 MiB, %d for 1 MiB", getLarge, getSmall)
 			}
