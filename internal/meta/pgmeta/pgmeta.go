@@ -61,12 +61,7 @@ func isForeignKeyViolation(err error) bool {
 
 // bucketExists reports whether the bucket is there.
 func bucketExists(ctx context.Context, q pgdb.Queryer, name string) (bool, error) {
-	var one int
-	err := q.QueryRow(ctx, "SELECT 1 FROM s3_buckets WHERE name = $1", []byte(name)).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
+	return pgdb.Exists(ctx, q, "SELECT 1 FROM s3_buckets WHERE name = $1", []byte(name))
 }
 
 // needBucket returns meta.ErrNoSuchBucket unless the bucket is there.
