@@ -114,7 +114,7 @@ func putObject(ctx context.Context, tx pgx.Tx, o meta.Object, rec, inline []byte
 		batch.Queue("DELETE FROM s3_intents WHERE blob = ANY($1)", blobs)
 	}
 	err = tx.SendBatch(ctx, &batch).Close()
-	if isForeignKeyViolation(err) {
+	if pgdb.IsForeignKeyViolation(err) {
 		return nil, meta.ErrNoSuchBucket
 	}
 	return replaced, err

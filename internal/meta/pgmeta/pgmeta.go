@@ -17,7 +17,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/coffer/coffer/internal/meta"
@@ -51,12 +50,6 @@ func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 func (s *Store) Close() error {
 	s.db.Close()
 	return nil
-}
-
-// isForeignKeyViolation reports whether err says a row's parent (bucket or upload) is gone.
-func isForeignKeyViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23503"
 }
 
 // bucketExists reports whether the bucket is there.

@@ -82,7 +82,7 @@ func (s *Store) CreateUpload(ctx context.Context, u meta.Upload) error {
 		// An id reused for the same key is the caller's bug: the primary key refuses it.
 		_, err := tx.Exec(ctx, "INSERT INTO s3_uploads (bucket, key, upload_id, rec) VALUES ($1, $2, $3, $4)",
 			append(uploadArgs(u.Bucket, u.Key, u.UploadID), rec)...)
-		if isForeignKeyViolation(err) {
+		if pgdb.IsForeignKeyViolation(err) {
 			return meta.ErrNoSuchBucket
 		}
 		return err
@@ -135,7 +135,7 @@ func (s *Store) PutPart(ctx context.Context, bucket, key, uploadID string, p met
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO s3_parts (bucket, key, upload_id, number, rec) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (bucket, key, upload_id, number) DO UPDATE SET rec = excluded.rec`, append(args, rec)...)
-		if isForeignKeyViolation(err) {
+		if pgdb.IsForeignKeyViolation(err) {
 			return meta.ErrNoSuchUpload
 		}
 		if err != nil {
