@@ -77,3 +77,10 @@ func IsUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
+
+// IsForeignKeyViolation reports whether err is a foreign-key constraint violation: the row
+// a new row refers to is gone.
+func IsForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
+}

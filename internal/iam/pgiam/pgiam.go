@@ -87,16 +87,6 @@ func readRecords[T iamrec.Record](ctx context.Context, q pgdb.Queryer, sql strin
 	})
 }
 
-// exists reports whether the query selects a row.
-func exists(ctx context.Context, q pgdb.Queryer, sql string, args ...any) (bool, error) {
-	var one int
-	err := q.QueryRow(ctx, sql, args...).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // insertNew inserts a row of a table whose key the caller's name takes; iam.ErrEntityExists
 // when the key is taken.
 func insertNew(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
@@ -109,7 +99,7 @@ func insertNew(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 
 // needAccount returns iam.ErrNoSuchEntity unless the account is there.
 func needAccount(ctx context.Context, q pgdb.Queryer, id string) error {
-	ok, err := exists(ctx, q, "SELECT 1 FROM iam_accounts WHERE id = $1", []byte(id))
+	ok, err := pgdb.Exists(ctx, q, "SELECT 1 FROM iam_accounts WHERE id = $1", []byte(id))
 	if err == nil && !ok {
 		err = fmt.Errorf("account %s: %w", id, iam.ErrNoSuchEntity)
 	}

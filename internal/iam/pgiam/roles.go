@@ -118,7 +118,7 @@ func needEntity(ctx context.Context, q pgdb.Queryer, e iam.Entity) error {
 	default:
 		return fmt.Errorf("entity kind %q: %w", e.Kind, iam.ErrValidation)
 	}
-	ok, err := exists(ctx, q, "SELECT 1 FROM "+table+" WHERE account = $1 AND name_key = $2", []byte(e.Account), nameKey(e.Name))
+	ok, err := pgdb.Exists(ctx, q, "SELECT 1 FROM "+table+" WHERE account = $1 AND name_key = $2", []byte(e.Account), nameKey(e.Name))
 	if err == nil && !ok {
 		err = fmt.Errorf("%s %s: %w", e.Kind, e.Name, iam.ErrNoSuchEntity)
 	}

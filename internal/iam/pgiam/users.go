@@ -120,7 +120,7 @@ func holds(ctx context.Context, tx pgx.Tx, e iam.Entity) (string, error) {
 		checks = append(checks, check{"access keys", "SELECT 1 FROM iam_access_keys WHERE account = $1 AND user_key = $2 LIMIT 1", entity[1:]})
 	}
 	for _, c := range checks {
-		ok, err := exists(ctx, tx, c.sql, c.args...)
+		ok, err := pgdb.Exists(ctx, tx, c.sql, c.args...)
 		if err != nil || ok {
 			return c.what, err
 		}
@@ -162,7 +162,7 @@ func (s *Store) CreateAccessKey(ctx context.Context, k iam.AccessKey, max int) e
 			}
 			k.UserName = u.Name
 		}
-		taken, err := exists(ctx, tx, "SELECT 1 FROM iam_access_keys WHERE id = $1", []byte(k.ID))
+		taken, err := pgdb.Exists(ctx, tx, "SELECT 1 FROM iam_access_keys WHERE id = $1", []byte(k.ID))
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/kmsrec"
+	"github.com/coffer/coffer/internal/pgdb"
 )
 
 // PutAlias implements kms.Store.
@@ -25,7 +26,7 @@ func (s *Store) PutAlias(ctx context.Context, a kms.Alias, create bool) error {
 
 // putAlias creates or retargets alias a, whose record is rec, as PutAlias says.
 func putAlias(ctx context.Context, tx pgx.Tx, a kms.Alias, rec []byte, create bool) error {
-	present, err := exists(ctx, tx, "SELECT 1 FROM kms_aliases WHERE account = $1 AND name = $2 FOR UPDATE", []byte(a.Account), []byte(a.Name))
+	present, err := pgdb.Exists(ctx, tx, "SELECT 1 FROM kms_aliases WHERE account = $1 AND name = $2 FOR UPDATE", []byte(a.Account), []byte(a.Name))
 	switch {
 	case err != nil:
 		return err
@@ -83,7 +84,7 @@ func (s *Store) ListAliases(ctx context.Context, account, after string, limit in
 	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Pool.Query(ctx, "SELECT name, rec FROM kms_aliases WHERE account = $1 AND name > $2 ORDER BY name"+limitClause(limit),
+	rows, err := s.db.Pool.Query(ctx, "SELECT name, rec FROM kms_aliases WHERE account = $1 AND name > $2 ORDER BY name"+pgdb.LimitClause(limit),
 		[]byte(account), []byte(after))
 	if err != nil {
 		return nil, fmt.Errorf("pgkms: list aliases of %s: %w", account, err)

@@ -66,16 +66,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// exists reports whether the query selects a row.
-func exists(ctx context.Context, q pgdb.Queryer, sql string, args ...any) (bool, error) {
-	var one int
-	err := q.QueryRow(ctx, sql, args...).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // writeOne runs sql, a statement that changes one row, as a write transaction of its own;
 // none when it changed no row.
 func (s *Store) writeOne(ctx context.Context, none error, sql string, args ...any) error {
@@ -90,15 +80,7 @@ func (s *Store) writeOne(ctx context.Context, none error, sql string, args ...an
 
 // keyExists reports whether key id is stored.
 func keyExists(ctx context.Context, q pgdb.Queryer, id string) (bool, error) {
-	return exists(ctx, q, "SELECT 1 FROM kms_keys WHERE id = $1", []byte(id))
-}
-
-// limitClause is the LIMIT of a list with limit (<= 0: all).
-func limitClause(limit int) string {
-	if limit <= 0 {
-		return ""
-	}
-	return fmt.Sprintf(" LIMIT %d", limit)
+	return pgdb.Exists(ctx, q, "SELECT 1 FROM kms_keys WHERE id = $1", []byte(id))
 }
 
 // readKey reads key id, FOR UPDATE when lock is set (kms.ErrStoreNoSuchKey,
@@ -234,7 +216,7 @@ func (s *Store) ListKeys(ctx context.Context, account, after string, limit int) 
 	if err := s.db.Check(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Pool.Query(ctx, "SELECT id, rec FROM kms_keys WHERE account = $1 AND id > $2 ORDER BY id"+limitClause(limit),
+	rows, err := s.db.Pool.Query(ctx, "SELECT id, rec FROM kms_keys WHERE account = $1 AND id > $2 ORDER BY id"+pgdb.LimitClause(limit),
 		[]byte(account), []byte(after))
 	if err != nil {
 		return nil, fmt.Errorf("pgkms: list keys of %s: %w", account, err)

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/pgdb"
 )
 
 // RecordIntent implements meta.Store. Created is kept in Unix nanoseconds, as boltmeta keeps
@@ -56,7 +57,7 @@ func (s *Store) ListIntents(ctx context.Context, before time.Time, limit int) ([
 		return nil, err
 	}
 	rows, err := s.db.Pool.Query(ctx, `SELECT blob, bucket, key, upload_id, created_ns FROM s3_intents
-		WHERE created_ns < $1 ORDER BY blob`+limitClause(limit), before.UnixNano())
+		WHERE created_ns < $1 ORDER BY blob`+pgdb.LimitClause(limit), before.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list intents: %w", err)
 	}

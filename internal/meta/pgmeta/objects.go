@@ -114,7 +114,7 @@ func putObject(ctx context.Context, tx pgx.Tx, o meta.Object, rec, inline []byte
 		batch.Queue("DELETE FROM s3_intents WHERE blob = ANY($1)", blobs)
 	}
 	err = tx.SendBatch(ctx, &batch).Close()
-	if isForeignKeyViolation(err) {
+	if pgdb.IsForeignKeyViolation(err) {
 		return nil, meta.ErrNoSuchBucket
 	}
 	return replaced, err
@@ -246,14 +246,6 @@ func prefixEnd(prefix string) []byte {
 	return nil
 }
 
-// limitClause returns the LIMIT of a listing, "" for none.
-func limitClause(limit int) string {
-	if limit <= 0 {
-		return ""
-	}
-	return fmt.Sprintf(" LIMIT %d", limit)
-}
-
 // ListObjects implements meta.Store. A page is one index range scan, so skipping a common
 // prefix by passing After = prefix + "\xff" costs what any other page costs.
 func (s *Store) ListObjects(ctx context.Context, bucket string, opt meta.ListOptions) ([]meta.Object, error) {
@@ -262,7 +254,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opt meta.ListOpt
 	}
 	where, args := keyRange([]string{"bucket = $1"}, []any{[]byte(bucket)}, "key", opt.Prefix, opt.After)
 	rows, err := s.db.Pool.Query(ctx, "SELECT key, rec FROM s3_objects WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY key"+limitClause(opt.Limit), args...)
+		" ORDER BY key"+pgdb.LimitClause(opt.Limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list objects %q prefix %q: %w", bucket, opt.Prefix, err)
 	}

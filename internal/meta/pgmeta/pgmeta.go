@@ -17,7 +17,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/coffer/coffer/internal/meta"
@@ -53,20 +52,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// isForeignKeyViolation reports whether err says a row's parent (bucket or upload) is gone.
-func isForeignKeyViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23503"
-}
-
 // bucketExists reports whether the bucket is there.
 func bucketExists(ctx context.Context, q pgdb.Queryer, name string) (bool, error) {
-	var one int
-	err := q.QueryRow(ctx, "SELECT 1 FROM s3_buckets WHERE name = $1", []byte(name)).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
+	return pgdb.Exists(ctx, q, "SELECT 1 FROM s3_buckets WHERE name = $1", []byte(name))
 }
 
 // needBucket returns meta.ErrNoSuchBucket unless the bucket is there.

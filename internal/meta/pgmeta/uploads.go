@@ -82,7 +82,7 @@ func (s *Store) CreateUpload(ctx context.Context, u meta.Upload) error {
 		// An id reused for the same key is the caller's bug: the primary key refuses it.
 		_, err := tx.Exec(ctx, "INSERT INTO s3_uploads (bucket, key, upload_id, rec) VALUES ($1, $2, $3, $4)",
 			append(uploadArgs(u.Bucket, u.Key, u.UploadID), rec)...)
-		if isForeignKeyViolation(err) {
+		if pgdb.IsForeignKeyViolation(err) {
 			return meta.ErrNoSuchBucket
 		}
 		return err
@@ -135,7 +135,7 @@ func (s *Store) PutPart(ctx context.Context, bucket, key, uploadID string, p met
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO s3_parts (bucket, key, upload_id, number, rec) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (bucket, key, upload_id, number) DO UPDATE SET rec = excluded.rec`, append(args, rec)...)
-		if isForeignKeyViolation(err) {
+		if pgdb.IsForeignKeyViolation(err) {
 			return meta.ErrNoSuchUpload
 		}
 		if err != nil {
@@ -157,7 +157,7 @@ func (s *Store) ListParts(ctx context.Context, bucket, key, uploadID string, aft
 	if _, err := readUpload(ctx, s.db.Pool, bucket, key, uploadID, false); err != nil {
 		return nil, fmt.Errorf("pgmeta: list parts of %q/%q: %w", bucket, key, err)
 	}
-	parts, err := queryParts(ctx, s.db.Pool, "SELECT rec FROM s3_parts WHERE "+uploadWhere+" AND number > $4 ORDER BY number"+limitClause(limit),
+	parts, err := queryParts(ctx, s.db.Pool, "SELECT rec FROM s3_parts WHERE "+uploadWhere+" AND number > $4 ORDER BY number"+pgdb.LimitClause(limit),
 		append(uploadArgs(bucket, key, uploadID), after)...)
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list parts of %q/%q: %w", bucket, key, err)
@@ -177,7 +177,7 @@ func (s *Store) ListUploads(ctx context.Context, bucket string, opt meta.ListOpt
 	args = append(args, []byte(opt.After), []byte(afterUploadID))
 	where = append(where, fmt.Sprintf("(key, upload_id) > ($%d, $%d)", len(args)-1, len(args)))
 	rows, err := s.db.Pool.Query(ctx, "SELECT key, upload_id, rec FROM s3_uploads WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY key, upload_id"+limitClause(opt.Limit), args...)
+		" ORDER BY key, upload_id"+pgdb.LimitClause(opt.Limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: list uploads %q prefix %q: %w", bucket, opt.Prefix, err)
 	}
