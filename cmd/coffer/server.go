@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coffer/coffer/internal/backend"
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm"
 	"github.com/coffer/coffer/internal/server"
 )
@@ -30,7 +31,9 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	var cfg server.Config
 	var domains listFlag
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	fs.StringVar(&cfg.Dir, "data", "", "data directory (required)")
+	fs.StringVar(&cfg.Dir, "data", "", "data directory (required): the embedded stores, or with --meta this node's own files (certificate, credentials.json, audit trail)")
+	metaURL := fs.String("meta", "", "shared metadata, keys, identities and trails in PostgreSQL: postgres://user@host/db?sslmode=verify-full (password from PGPASSWORD or ~/.pgpass; pool_max_conns sizes the pool); needs --blob; default: embedded in DIR/meta.db")
+	blobURL := fs.String("blob", "", "shared object bytes: s3://bucket/prefix?endpoint=https://host:port&region=R&ca=FILE&path-style=true (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE) or file:///mnt/shared; needs --meta; default: DIR/blobs")
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:9000", "HTTPS listen address")
 	fs.StringVar(&cfg.ListenHTTP, "listen-http", "", "optional plain-HTTP listen address (off by default)")
 	fs.StringVar(&cfg.AdminListen, "admin-listen", "", "optional plain-HTTP address for pprof and runtime metrics (off by default; keep it on loopback)")
@@ -130,6 +133,20 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if (*metaURL == "") != (*blobURL == "") {
+		fmt.Fprintln(stderr, "coffer server: give --meta and --blob together (nodes sharing stores share both), or neither for the embedded stores")
+		return 2
+	}
+	if *metaURL != "" {
+		octx, cancel := context.WithTimeout(ctx, time.Minute)
+		stores, err := backend.OpenShared(octx, backend.SharedConfig{Meta: *metaURL, Blob: *blobURL, Logger: cfg.Logger})
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "coffer server: %v\n", oneLine(err))
+			return 1
+		}
+		cfg.Stores = stores
+	}
 	srv, err := server.Start(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer server: %v\n", oneLine(err))
@@ -159,6 +176,7 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 		fmt.Fprintf(w, "  admin:       %s/debug/pprof/ and %s/metrics.json\n", srv.AdminURL, srv.AdminURL)
 	}
 	fmt.Fprintf(w, "  certificate: %s\n", cert)
+	fmt.Fprintf(w, "  stores:      %s\n", srv.StoresDescription())
 	fmt.Fprintf(w, "  region:      %s\n", cfg.Region)
 	fmt.Fprintf(w, "  account:     %s\n", id.AccountID)
 	if id.AccessKey == "" {

@@ -60,6 +60,13 @@ func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry
 		return nil, err
 	}
 	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0); err != nil {
+		_ = s.shredSlots(ctx, slotsOf(k)...) // no record names them
+		if errors.Is(err, ErrStoreAliasExists) {
+			// Another node sharing the store made it first: use that one.
+			if a, err := s.store.GetAlias(ctx, account, alias); err == nil {
+				return s.load(ctx, a.KeyID)
+			}
+		}
 		return nil, s.internal("create managed key", err)
 	}
 	s.aliasesChanged(account)
@@ -93,6 +100,13 @@ func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0); err != nil {
+		_ = s.shredSlots(ctx, slotsOf(k)...) // no record names them
+		if errors.Is(err, ErrStoreAliasExists) {
+			// Another node sharing the store made it first: use that one.
+			if a, err := s.store.GetAlias(ctx, account, alias); err == nil {
+				return a.KeyID, s.applyOwnedPeriod(ctx, a.KeyID)
+			}
+		}
 		return "", s.internal("create owned key", err)
 	}
 	s.aliasesChanged(account)
