@@ -259,3 +259,15 @@ secret-key-file = "/etc/coffer/secret-key"
 		t.Fatalf("printed config does not read back the same:\n%s\nthen:\n%s", printed, second)
 	}
 }
+
+// TestDeployExampleConfig: the hardened example in deploy/ is a valid config file and says
+// what it means to.
+func TestDeployExampleConfig(t *testing.T) {
+	got := settingsOf(t, printedConfig(t, []string{"--config", filepath.Join("..", "..", "deploy", "coffer.toml")}, nil))
+	for k, v := range map[string]any{"data": "/var/lib/coffer", "admin-listen": "127.0.0.1:9100", "audit-fsync": "always",
+		"listen-http": "", "kms-root-key-file": "/etc/coffer/kms-root.key", "tls-key": "/etc/coffer/tls/key.pem"} {
+		if got[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, got[k], v)
+		}
+	}
+}
