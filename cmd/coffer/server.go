@@ -190,6 +190,7 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 	}
 	fmt.Fprintf(w, "  certificate: %s\n", cert)
 	fmt.Fprintf(w, "  stores:      %s\n", srv.StoresDescription())
+	fmt.Fprintf(w, "  node:        %s\n", srv.NodeID())
 	fmt.Fprintf(w, "  region:      %s\n", cfg.Region)
 	fmt.Fprintf(w, "  account:     %s\n", id.AccountID)
 	if id.AccessKey == "" {

@@ -121,6 +121,7 @@ type Server struct {
 	auditSigner audit.Signer
 	auditSealer audit.Sealer // seals auditSigner's private key: what tells the server's own keys from planted ones
 	trails      *trail.Service
+	nodeID      string // see loadNodeID
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -164,7 +165,14 @@ func start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("certificate: %w", err)
 	}
+	nodeID, err := loadNodeID(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
 	stores := cfg.Stores
+	if stores != nil && stores.Shared {
+		log = log.With("node", nodeID) // which node of several said it
+	}
 	if stores != nil && stores.Shared && cfg.KMSRootKeyFile == "" && cfg.KMSRootHSM == nil {
 		return nil, errors.New("nodes sharing stores need one KMS root key: give each the same --kms-root-key-file (32 bytes, made on the first start if missing: copy it to the other nodes) or --kms-root-pkcs11")
 	}
@@ -173,7 +181,7 @@ func start(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{CertFile: certFile, stores: stores, storesDescribe: stores.Describe, done: make(chan error, 2), log: log, swept: make(chan struct{})}
+	s := &Server{CertFile: certFile, stores: stores, storesDescribe: stores.Describe, done: make(chan error, 2), log: log, swept: make(chan struct{}), nodeID: nodeID}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
 	lns, err := bindListeners(cfg)
