@@ -192,7 +192,7 @@ func TestNodeDelivery(t *testing.T) {
 		{a, requestIDs(0, 10)},
 		{b, requestIDs(1000, 1006)},
 	} {
-		digests, logs := verifyNodeChain(t, c.objects, n.node)
+		digests, logs := verifyNodeChain(t, c.objects, n.node, 1)
 		if len(digests) != 4 && n.node == a || len(digests) != 3 && n.node == b {
 			t.Errorf("node %s: %d digests %v", n.node.id, len(digests), digests)
 		}
@@ -216,6 +216,59 @@ func TestNodeDelivery(t *testing.T) {
 	}
 }
 
+// TestNodeDeliveryNewSession: a node that delivers only after the trail was stopped and
+// started again through another node ends its chain of the earlier session with a final
+// digest holding its records of that session, and starts a new chain for the new one; its
+// records made while the trail was stopped are delivered in neither.
+func TestNodeDeliveryNewSession(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newCluster(t)
+	a := c.start(t, "0a0a0a0a0a0a0a0a", filepath.Join(t.TempDir(), "audit"), audittest.NewSealer())
+	b := c.start(t, "0b0b0b0b0b0b0b0b", filepath.Join(t.TempDir(), "audit"), audittest.NewSealer())
+	if _, err := a.svc.Create(ctx, trailAccount, trail.CreateInput{Name: "main", S3BucketName: trailBucket, EnableLogFileValidation: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.svc.StartLogging(ctx, trailAccount, "main"); err != nil {
+		t.Fatal(err)
+	}
+	b.deliver(t, false) // B joins the session
+	c.clk.Add(time.Minute)
+	audittest.Record(t, b.w, 0, 2)
+	if err := b.w.Roll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.clk.Add(time.Minute)
+	if err := a.svc.StopLogging(ctx, trailAccount, "main"); err != nil {
+		t.Fatal(err)
+	}
+	c.clk.Add(time.Minute)
+	audittest.Record(t, b.w, 2, 1) // while stopped
+	if err := b.w.Roll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.clk.Add(time.Minute)
+	if err := a.svc.StartLogging(ctx, trailAccount, "main"); err != nil {
+		t.Fatal(err)
+	}
+	c.clk.Add(time.Minute)
+	audittest.Record(t, b.w, 3, 2)
+	b.deliver(t, true)
+
+	digests, logs := verifyNodeChain(t, c.objects, b, 2)
+	if len(digests) != 2 {
+		t.Fatalf("node B's digests %v, want the final one of the first session and one of the second", digests)
+	}
+	var got []string
+	for _, key := range logs {
+		got = append(got, recordIDs(t, c.objects, key)...)
+	}
+	slices.Sort(got)
+	if want := append(requestIDs(0, 2), requestIDs(3, 5)...); !slices.Equal(got, want) {
+		t.Fatalf("node B delivered %v, want %v", got, want)
+	}
+}
+
 func requestIDs(from, to int) []string {
 	var ids []string
 	for i := from; i < to; i++ {
@@ -225,11 +278,11 @@ func requestIDs(from, to int) []string {
 	return ids
 }
 
-// verifyNodeChain checks node's digest chain in the bucket, oldest first: one chain (the first
-// digest starts it, each other links to the one before), each digest signed by the node's
-// key and naming its own key, each listed log file of the hash the digest gives. It returns
-// the digests' keys and the log files they list.
-func verifyNodeChain(t *testing.T, objects *object.Service, node *deliveryNode) (digests, logs []string) {
+// verifyNodeChain checks node's digests in the bucket, oldest first: each signed by the node's
+// key and naming its own key, each listed log file of the hash the digest gives, and each one
+// either starting a chain or linked to the one before; as many chains start as the node had
+// logging sessions (chains). It returns the digests' keys and the log files they list.
+func verifyNodeChain(t *testing.T, objects *object.Service, node *deliveryNode, chains int) (digests, logs []string) {
 	t.Helper()
 	pub, err := x509.ParsePKCS1PublicKey(node.signer.PublicKey().DER)
 	if err != nil {
@@ -257,8 +310,9 @@ func verifyNodeChain(t *testing.T, objects *object.Service, node *deliveryNode) 
 			rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig) != nil {
 			t.Fatalf("node %s: digest %s (names %s, key %s) does not verify", node.id, key, d.DigestS3Object, d.DigestPublicKeyFingerprint)
 		}
-		if i == 0 && d.PreviousDigestS3Object != nil ||
-			i > 0 && (d.PreviousDigestS3Object == nil || *d.PreviousDigestS3Object != prevKey || *d.PreviousDigestHashValue != prevSum || *d.PreviousDigestSignature != prevSig) {
+		if d.PreviousDigestS3Object == nil {
+			chains--
+		} else if i == 0 || *d.PreviousDigestS3Object != prevKey || *d.PreviousDigestHashValue != prevSum || *d.PreviousDigestSignature != prevSig {
 			t.Fatalf("node %s: digest %s does not link to %q", node.id, key, prevKey)
 		}
 		for _, lf := range d.LogFiles {
@@ -269,6 +323,9 @@ func verifyNodeChain(t *testing.T, objects *object.Service, node *deliveryNode) 
 			logs = append(logs, lf.S3Object)
 		}
 		prevKey, prevSum, prevSig = key, hex.EncodeToString(sum[:]), meta["signature"]
+	}
+	if chains != 0 {
+		t.Fatalf("node %s: digests %v start %d chains more or fewer than expected", node.id, digests, chains)
 	}
 	return digests, logs
 }
