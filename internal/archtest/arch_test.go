@@ -108,12 +108,17 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool { return i == "internal/sigv4" }},
 		{"sigv4 imports nothing of ours", func(p string) bool { return under(p, "internal/sigv4") },
 			func(i string) bool { return false }},
-		{"only server and cmd name backends", func(p string) bool {
-			return !under(p, "internal/server") && !under(p, "cmd") && !strings.HasSuffix(p, "test") && !under(p, "internal/blob") && !under(p, "internal/meta") && !boltBackend(p)
+		{"only backend, migrate, server's tools of a data directory and cmd name backends", func(p string) bool {
+			return !under(p, "internal/server") && !under(p, "cmd") && p != "internal/backend" && p != "internal/migrate" && !strings.HasSuffix(p, "test") && !under(p, "internal/blob") && !under(p, "internal/meta") && !boltBackend(p)
 		}, func(i string) bool {
 			return !under(i, "internal/blob/fsblob") && !under(i, "internal/meta/boltmeta") && i != "internal/boltfile" &&
 				!under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail") && !under(i, "internal/kms/pgkms")
 		}},
+		{"server takes its stores from backend and names no shared backend: cmd/coffer chooses them", func(p string) bool { return under(p, "internal/server") },
+			func(i string) bool {
+				return i != "internal/pgdb" && !under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail") &&
+					!under(i, "internal/kms/pgkms") && !under(i, "internal/blob/s3blob") && !under(i, "internal/blob/bloburl")
+			}},
 	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {
