@@ -227,7 +227,9 @@ func checkStores(t *testing.T, url, rootKeyFile, account string, m made) {
 		t.Fatal(err)
 	}
 	keys := pgtest.OpenStore(t, url, pgkms.New)
-	shred := pgtest.OpenStore(t, url, func(ctx context.Context, p *pgxpool.Pool) (*pgkms.Shredder, error) { return pgkms.NewShredder(ctx, p, root) })
+	shred := pgtest.OpenStore(t, url, func(ctx context.Context, p *pgxpool.Pool) (*pgkms.Shredder, error) {
+		return pgkms.NewShredder(ctx, p, root)
+	})
 	svc, err := ckms.New(ckms.Config{Store: keys, Root: root, Region: "us-east-1", Shredder: shred})
 	if err != nil {
 		t.Fatal(err)
