@@ -55,16 +55,16 @@ func openEmbeddedSource(dir string) (*embedded, error) {
 	return &embedded{dir: dir, db: db, blobs: blobs}, nil
 }
 
-// openEmbeddedTarget opens dir for writing. It refuses a directory that holds meta.db or a
-// shred slot file: records are never merged into another server's.
+// openEmbeddedTarget opens dir for writing. It refuses a directory whose meta.db holds any
+// record, or that has a shred slot file: records are never merged into another server's. A
+// meta.db without records (left by a run interrupted before its one transaction committed)
+// is taken.
 func openEmbeddedTarget(dir string) (*embedded, error) {
-	for _, p := range []string{metaDBPath(dir), shredSlotsPath(dir)} {
-		if _, err := os.Stat(p); err == nil {
-			return nil, fmt.Errorf("%w: %s exists; give a new directory, or remove %s and %s (and %s) if they are left by an interrupted migration",
-				ErrNotEmpty, p, metaDBPath(dir), shredSlotsPath(dir), filepath.Join(dir, "blobs"))
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
+	if _, err := os.Stat(shredSlotsPath(dir)); err == nil {
+		return nil, fmt.Errorf("%w: %s exists; give a new directory, or remove %s and %s if they are left by an interrupted migration (blobs already copied are checked and kept)",
+			ErrNotEmpty, shredSlotsPath(dir), metaDBPath(dir), shredSlotsPath(dir))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "kms"), 0o700); err != nil {
 		return nil, err
@@ -77,12 +77,29 @@ func openEmbeddedTarget(dir string) (*embedded, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := noRecords(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: %s %v; give a new directory, or remove %s if it is left by an interrupted migration",
+			ErrNotEmpty, metaDBPath(dir), err, metaDBPath(dir))
+	}
 	blobs, err := fsblob.New(filepath.Join(dir, "blobs"))
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	return &embedded{dir: dir, db: db, blobs: blobs}, nil
+}
+
+// noRecords fails if a top-level bucket of db other than the format record's holds anything.
+func noRecords(db *bolt.DB) error {
+	return db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if k, _ := b.Cursor().First(); k != nil && !bytes.Equal(name, bFormat) {
+				return fmt.Errorf("holds records (in %s)", name)
+			}
+			return nil
+		})
+	})
 }
 
 func (e *embedded) name() string          { return e.dir }

@@ -91,8 +91,9 @@ func ToShared(ctx context.Context, dir, metaURL, blobURL string, log *slog.Logge
 }
 
 // ToEmbedded copies the PostgreSQL database at metaURL and the blob store at blobURL (no
-// Coffer node running on them) into the data directory dir, which must hold no meta.db and no
-// shred slot file, and verifies the copy.
+// Coffer node running on them) into the data directory dir, which must hold no record (a
+// meta.db left empty by an interrupted run is taken) and no shred slot file, and verifies
+// the copy.
 func ToEmbedded(ctx context.Context, metaURL, blobURL, dir string, log *slog.Logger) (Report, error) {
 	src, err := openShared(ctx, metaURL, blobURL, log)
 	if err != nil {
@@ -182,7 +183,7 @@ func verify(ctx context.Context, a, b side, log *slog.Logger) (Report, error) {
 	}
 	rep.Differences = diffs.list()
 	if len(rep.Differences) > 0 {
-		return rep, fmt.Errorf("%w: %d differences", ErrDiffers, diffs.n)
+		return rep, fmt.Errorf("%w (differences: %d)", ErrDiffers, diffs.n)
 	}
 	return rep, nil
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/coffer/coffer/internal/blob/bloburl"
+	"github.com/coffer/coffer/internal/boltfile"
 	"github.com/coffer/coffer/internal/iam/pgiam"
 	ckms "github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/pgkms"
@@ -383,9 +384,20 @@ func TestResumesOnlyItsOwnBlobs(t *testing.T) {
 	populateObject(t, n)
 	n.stop(t)
 	blobURL := "file://" + t.TempDir()
-	first, err := migrate.ToShared(ctx, dir, pgtest.NewDatabase(t), blobURL, log)
+	firstURL := pgtest.NewDatabase(t)
+	first, err := migrate.ToShared(ctx, dir, firstURL, blobURL, log)
 	if err != nil || first.Copied == 0 {
 		t.Fatalf("to PostgreSQL: %v, %d blobs copied; %v", err, first.Copied, first.Differences)
+	}
+	// A meta.db without records (a run back interrupted before its transaction committed).
+	back := t.TempDir()
+	db, err := boltfile.Open(filepath.Join(back, "meta.db"), server.TopBuckets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if rep, err := migrate.ToEmbedded(ctx, firstURL, blobURL, back, log); err != nil {
+		t.Fatalf("back into a directory with an empty meta.db: %v; %v", err, rep.Differences)
 	}
 	again, err := migrate.ToShared(ctx, dir, pgtest.NewDatabase(t), blobURL, log)
 	if err != nil || again.Copied != 0 || again.Kept != first.Copied {
