@@ -327,9 +327,9 @@ func TestRoundTrip(t *testing.T) {
 	check(t, again, m)
 }
 
-// TestVerifyFindsChangedBlob: one changed byte of one blob at the destination fails Verify,
-// which names the blob.
-func TestVerifyFindsChangedBlob(t *testing.T) {
+// TestVerifyFindsChanges: one changed byte of one blob at the destination fails Verify,
+// which names the blob; so do a changed record and a missing one.
+func TestVerifyFindsChanges(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
@@ -360,6 +360,29 @@ func TestVerifyFindsChangedBlob(t *testing.T) {
 	if !errors.Is(err, migrate.ErrDiffers) || len(rep.Differences) != 1 || !strings.Contains(rep.Differences[0], changed) {
 		t.Fatalf("verify after a changed byte of blob %s: %v, %q", changed, err, rep.Differences)
 	}
+
+	// A changed record and a missing one are found too, each named.
+	pool := pgtest.OpenPool(t, url)
+	if _, err := pool.Exec(ctx, "UPDATE s3_objects SET rec = rec || '\\x20'::bytea WHERE key = 'k'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "DELETE FROM kms_usage"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = migrate.Verify(ctx, dir, url, "file://"+blobDir, log)
+	want := []string{`s3 object ("one", "k"): differs`, "kms key usage", "only in " + dir}
+	if !errors.Is(err, migrate.ErrDiffers) || len(rep.Differences) < 3 || !containsAll(strings.Join(rep.Differences, "\n"), want) {
+		t.Fatalf("verify after a changed object record and removed usage: %v, %q", err, rep.Differences)
+	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
 
 // populateObject makes one bucket with one object of blob size.

@@ -371,11 +371,13 @@ func pgInsert(r Record) (string, []any, error) {
 	case KindKMSKeyStore:
 		return one("INSERT INTO kms_keystores (id, rec) VALUES ($1, $2)", r.Key, r.Value)
 	case KindKMSUsage:
-		u, ok := kmsrec.DecodeUsage(r.Value)
-		if !ok {
-			return "", nil, errors.New("malformed usage record")
+		// Usage is informational and unMACed: a damaged record is copied as it is (both
+		// stores read it as no use), with the earliest time so that any later use replaces it.
+		var usedNS int64 = math.MinInt64
+		if u, ok := kmsrec.DecodeUsage(r.Value); ok {
+			usedNS = pgdb.UnixNanos(u.Time)
 		}
-		return one("INSERT INTO kms_usage (key_id, used_ns, rec) VALUES ($1, $2, $3)", r.Key, pgdb.UnixNanos(u.Time), r.Value)
+		return one("INSERT INTO kms_usage (key_id, used_ns, rec) VALUES ($1, $2, $3)", r.Key, usedNS, r.Value)
 	case KindKMSSetting:
 		return one("INSERT INTO kms_settings (name, value) VALUES ($1, $2)", string(r.Key), r.Value)
 	case KindShredSlot:
