@@ -31,7 +31,9 @@ commands:
                      copy a stopped server's data directory into PostgreSQL and a blob store
                      (s3://bucket/prefix?endpoint=... or file:///dir), or back into a new
                      directory, then compare both sides record by record and blob by blob;
-                     --verify-only compares without copying; exit 1 on any difference
+                     --verify-only compares without copying; exit 1 on any difference.
+                     The destination must hold no record; blobs an interrupted run left there
+                     are checked and kept. The KMS root key and credentials.json are not copied
   kms-root wrap --data DIR --kms-root-pkcs11 module=...,token=...,pin-file=...
                      move a stopped server's KMS root key into an HSM: it is written wrapped
                      by a key on the token, and the plaintext file is overwritten and removed

@@ -109,7 +109,8 @@ func ToEmbedded(ctx context.Context, metaURL, blobURL, dir string, log *slog.Log
 }
 
 // Verify compares the embedded data directory dir with the PostgreSQL database at metaURL and
-// the blob store at blobURL, record by record and blob by blob, changing neither.
+// the blob store at blobURL, record by record and blob by blob. It changes no record or blob
+// (the PostgreSQL schema is brought up to date, as a node's start would).
 func Verify(ctx context.Context, dir, metaURL, blobURL string, log *slog.Logger) (Report, error) {
 	a, err := openEmbeddedSource(dir)
 	if err != nil {
