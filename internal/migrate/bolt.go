@@ -242,7 +242,10 @@ func readFlat(ctx context.Context, b *bolt.Bucket, kind Kind, parts int, fn func
 // readS3Buckets reads each S3 bucket: its record and policy, its objects and their inline
 // bytes, its uploads and their parts.
 func readS3Buckets(ctx context.Context, top *bolt.Bucket, fn func(Record) error) error {
-	return top.ForEachBucket(func(name []byte) error {
+	return top.ForEach(func(name, v []byte) error {
+		if v != nil {
+			return fmt.Errorf("s3.buckets: unknown entry %q", name)
+		}
 		bk := top.Bucket(name)
 		n := slices.Clone(name)
 		err := bk.ForEach(func(k, v []byte) error {
