@@ -438,3 +438,20 @@ func TestResumesOnlyItsOwnBlobs(t *testing.T) {
 		t.Fatalf("to a blob store holding another blob: %v, want ErrNotEmpty naming it", err)
 	}
 }
+
+// TestRefusesRunningServer: the directory of a running server (which holds meta.db's lock) is
+// refused, and nothing is written to the destination.
+func TestRefusesRunningServer(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	n := startNode(t, dir, "")
+	defer n.stop(t)
+	url, blobDir := pgtest.NewDatabase(t), t.TempDir()
+	_, err := migrate.ToShared(ctx, dir, url, "file://"+blobDir, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "is a server running") {
+		t.Fatalf("migrating a running server's directory: %v", err)
+	}
+	if entries, _ := os.ReadDir(blobDir); len(entries) != 0 {
+		t.Fatalf("the blob store was written to: %v", entries)
+	}
+}
