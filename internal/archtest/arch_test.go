@@ -119,6 +119,8 @@ func TestDependencyDirections(t *testing.T) {
 				return i != "internal/pgdb" && !under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail") &&
 					!under(i, "internal/kms/pgkms") && !under(i, "internal/blob/s3blob") && !under(i, "internal/blob/bloburl")
 			}},
+		{"only cmd runs migrations", func(p string) bool { return !under(p, "cmd") && !under(p, "internal/migrate") },
+			func(i string) bool { return !under(i, "internal/migrate") }},
 	}
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {
