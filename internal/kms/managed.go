@@ -62,7 +62,7 @@ func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry
 	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0); err != nil {
 		return nil, s.internal("create managed key", err)
 	}
-	s.aliasesChanged(account)
+	s.aliasesChanged(ctx, account)
 	return s.load(ctx, k.ID)
 }
 
@@ -95,7 +95,7 @@ func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0); err != nil {
 		return "", s.internal("create owned key", err)
 	}
-	s.aliasesChanged(account)
+	s.aliasesChanged(ctx, account)
 	return k.ID, nil
 }
 
