@@ -230,14 +230,16 @@ func TestSchedulerOnceAcrossNodes(t *testing.T) {
 			t.Errorf("Tick on node %d: %v", i, err)
 		}
 	}
+	// A third node, whose cache is empty, sees the store as the two left it.
+	c := newKMSNode(t, url, rootFile, nil, 0, clock.Now)
 	for _, id := range rotIDs {
-		rots, _, err := b.svc.ListKeyRotations(ctx, alice, id, kms.Page{})
+		rots, _, err := c.svc.ListKeyRotations(ctx, alice, id, kms.Page{})
 		if err != nil || len(rots) != 1 {
 			t.Errorf("key %s: %d rotations (%v), want 1", id, len(rots), err)
 		}
 	}
 	for _, id := range doomedIDs {
-		if _, err := a.svc.DescribeKey(ctx, alice, id); !errors.Is(err, kms.ErrNotFound) {
+		if _, err := c.svc.DescribeKey(ctx, alice, id); !errors.Is(err, kms.ErrNotFound) {
 			t.Errorf("key %s due for deletion: DescribeKey = %v, want it deleted", id, err)
 		}
 	}
