@@ -24,6 +24,7 @@ import (
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/cluster"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/iam/boltiam"
 	"github.com/coffer/coffer/internal/iamapi"
@@ -120,6 +121,7 @@ type Server struct {
 	auditSigner audit.Signer
 	auditSealer audit.Sealer // seals auditSigner's private key: what tells the server's own keys from planted ones
 	trails      *trail.Service
+	coord       cluster.Coordinator // the nodes sharing the stores (cluster.go)
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -159,7 +161,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
-	s := &Server{CertFile: certFile, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{})}
+	s := &Server{CertFile: certFile, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{}), coord: cluster.NewLocal()}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
 	lns, err := bindListeners(cfg)
@@ -205,7 +207,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 		return nil, err
 	}
 	iamCfg := root.iamConfig()
-	iamCfg.Now, iamCfg.Logger = cfg.IAMNow, s.log
+	iamCfg.Now, iamCfg.Logger, iamCfg.Changed = cfg.IAMNow, s.log, s.published
 	// The identities are read at start outside any request: a damaged record must refuse the
 	// start (as boltfile.Open does for damaged pages), never crash it.
 	err = boltfile.Safely(func() error {
@@ -255,6 +257,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	if err != nil {
 		return nil, errors.Join(err, s.closeAudit(ctx))
 	}
+	s.coordinate(ctx, s.coord, keySvc, s.iam, s.trails)
 	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log}, nil
 }
 
@@ -305,7 +308,7 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
 		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs,
-		Principals: laterPrincipals{s}, Shredder: s.shred})
+		Principals: laterPrincipals{s}, Shredder: s.shred, CacheTTL: s.cacheTTL(), Changed: s.published, Lease: s.coord.TryLease})
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,8 @@ func (s *Server) openTrails(ctx context.Context, cfg Config, objects *object.Ser
 	if err != nil {
 		return nil, err
 	}
-	tc := trail.Config{Store: store, Objects: objects, Region: cfg.Region, DigestEvery: cfg.AuditDigestEvery, Logger: s.log}
+	tc := trail.Config{Store: store, Objects: objects, Region: cfg.Region, DigestEvery: cfg.AuditDigestEvery, Logger: s.log,
+		Changed: s.published, SelectorTTL: s.cacheTTL()}
 	api := trailapi.Config{Verifier: &sigv4.Verifier{Region: cfg.Region, Service: "cloudtrail", Lookup: lookup}, Audit: s.audit, Logger: s.log}
 	if w := s.auditLog; w != nil {
 		tc.Logs, tc.Signer = w, s.auditSigner
