@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/coffer/coffer/internal/cluster"
@@ -37,6 +38,15 @@ const (
 // connection still answers: a connection cut without a reset (a dead peer, a partition)
 // would otherwise wait for ever.
 const pingEvery = 30 * time.Second
+
+// closeTimeout bounds the goodbye to a lost listening connection.
+const closeTimeout = time.Second
+
+// featureNotSupported is the SQLSTATE of a database without LISTEN (CockroachDB).
+const featureNotSupported = "0A000"
+
+// errNoListen means that the database does not implement LISTEN: notifications will never come.
+var errNoListen = errors.New("pgcluster: LISTEN is not supported")
 
 // errClosed is the error of calls after Close.
 var errClosed = errors.New("pgcluster: coordinator closed")
@@ -155,6 +165,10 @@ func (c *Coordinator) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errNoListen) {
+			c.log.Info("pgcluster: the database has no LISTEN/NOTIFY; caches rely on re-reading alone", "err", err)
+			return
+		}
 		if connected {
 			backoff = minBackoff
 		}
@@ -177,8 +191,15 @@ func (c *Coordinator) listen(ctx context.Context) (connected bool, err error) {
 	}
 	// A listening connection must not go back to the pool: it is the listener's until closed.
 	conn := pc.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		defer cancel()
+		conn.Close(cctx)
+	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+		if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == featureNotSupported {
+			return false, fmt.Errorf("%w: %w", errNoListen, err)
+		}
 		return false, err
 	}
 	c.connected.Store(true)
