@@ -111,9 +111,9 @@ func within(t *testing.T, bound time.Duration, what string, cond func() bool) {
 	t.Logf("%s: seen after %v", what, time.Since(start).Round(time.Millisecond))
 }
 
-// TestNodesSeeKeyChanges: a key disabled, an alias moved to another key, and a key scheduled
-// for deletion through node A stop or change what node B does within the stated bound: at
-// once with notifications, within the cache's re-read time without them.
+// TestNodesSeeKeyChanges: a key disabled, an alias moved to another key, a grant made and
+// revoked, and a key scheduled for deletion through node A change what node B does within
+// the stated bound: at once with notifications, within the cache's re-read time without them.
 func TestNodesSeeKeyChanges(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -165,8 +165,7 @@ func TestNodesSeeKeyChanges(t *testing.T) {
 				_, err := encryptOnB(k1)
 				return errors.Is(err, kms.ErrDisabled)
 			})
-			_, err := b.svc.GenerateDataKey(ctx, alice, kms.GenerateDataKeyInput{KeyId: k1, KeySpec: "AES_256"})
-			if !errors.Is(err, kms.ErrDisabled) {
+			if _, err := b.svc.GenerateDataKey(ctx, alice, kms.GenerateDataKeyInput{KeyId: k1, KeySpec: "AES_256"}); !errors.Is(err, kms.ErrDisabled) {
 				t.Fatalf("GenerateDataKey on B with the disabled key = %v, want DisabledException", err)
 			}
 
@@ -177,6 +176,21 @@ func TestNodesSeeKeyChanges(t *testing.T) {
 				out, err := encryptOnB("alias/app")
 				return err == nil && out.KeyId == a.svc.KeyARN(alice.Account, k2)
 			})
+
+			bob := kms.Caller{Account: alice.Account, ARN: "arn:aws:iam::" + alice.Account + ":user/bob"}
+			_, grantID, err := a.svc.CreateGrant(ctx, alice, kms.CreateGrantInput{KeyId: k2, GranteePrincipal: bob.ARN, Operations: []string{"Encrypt"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bobEncryptsOnB := func() error {
+				_, err := b.svc.Encrypt(ctx, bob, kms.EncryptInput{KeyId: k2, Plaintext: []byte("x")})
+				return err
+			}
+			within(t, tc.bound, "CreateGrant on A lets the grantee use the key on B", func() bool { return bobEncryptsOnB() == nil })
+			if err := a.svc.RevokeGrant(ctx, alice, k2, grantID, false); err != nil {
+				t.Fatal(err)
+			}
+			within(t, tc.bound, "RevokeGrant on A stops the grantee on B", func() bool { return errors.Is(bobEncryptsOnB(), kms.ErrAccessDenied) })
 
 			if _, err := a.svc.ScheduleKeyDeletion(ctx, alice, k2, 7); err != nil {
 				t.Fatal(err)
