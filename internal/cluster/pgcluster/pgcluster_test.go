@@ -2,6 +2,7 @@ package pgcluster_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,6 +140,32 @@ func TestLease(t *testing.T) {
 		}
 		if try(a, "short", time.Hour) {
 			t.Fatal("A took back a lease B holds")
+		}
+	})
+
+	t.Run("race", func(t *testing.T) {
+		// Both nodes ask for a free lease at once, many times over: one gets it.
+		var wg sync.WaitGroup
+		held := make([]bool, 20)
+		for i := range held {
+			c := []*pgcluster.Coordinator{a, b}[i%2]
+			wg.Go(func() {
+				h, err := c.TryLease(ctx, "raced", time.Hour)
+				if err != nil {
+					t.Error(err)
+				}
+				held[i] = h
+			})
+		}
+		wg.Wait()
+		holders := map[int]bool{}
+		for i, h := range held {
+			if h {
+				holders[i%2] = true
+			}
+		}
+		if len(holders) != 1 {
+			t.Fatalf("nodes holding a lease raced for: %v, want exactly one", holders)
 		}
 	})
 
