@@ -11,6 +11,22 @@
 // (StaleBound for the services' caches). A change made on one node is therefore seen on every
 // other node within the notification's delay (milliseconds while connected) and at the
 // latest within StaleBound.
+//
+// What each service caches, and what bounds it when the stores are shared:
+//
+//   - KMS keys (state, versions, policy), each key's grants, each account's aliases:
+//     kms.TopicKey, TopicGrants, TopicAliases; re-read after kms.Config.CacheTTL, which the
+//     server sets to StaleBound. S3 checks the KMS key's state through this cache before
+//     every use of a cached bucket key (object.Keys.CheckKey), so a key disabled on one node
+//     fails SSE-KMS reads and writes on all within the same bound, although bucket keys
+//     themselves are kept for minutes.
+//   - IAM credentials with their principals' policies, and accounts: iam.TopicIdentities;
+//     re-read after iam.DefaultCacheTTL (5 s, StaleBound's value).
+//   - The trails' data event selectors: trail.TopicTrails; re-read after
+//     trail.Config.SelectorTTL, StaleBound when shared.
+//   - Bucket policies, ownership, encryption and public access settings are not cached: the
+//     object service reads them with the bucket on every request (compiled policies are
+//     cached by their text only), so they apply on every node at once.
 package cluster
 
 import (
