@@ -317,3 +317,44 @@ func TestSchedulerWaitsForLease(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestManagedKeysAcrossNodes: nodes that make the same AWS managed key (aws/s3) or
+// service-owned key at once all end up with the one key the store kept, without an error.
+func TestManagedKeysAcrossNodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, rootFile := pgtest.NewDatabase(t), filepath.Join(t.TempDir(), "root.key")
+	nodes := []kmsNode{
+		newKMSNode(t, url, rootFile, nil, 0, nil),
+		newKMSNode(t, url, rootFile, nil, 0, nil),
+		newKMSNode(t, url, rootFile, nil, 0, nil),
+	}
+	makers := []struct {
+		name string
+		make func(*kms.Service) (string, error)
+	}{
+		{"managed", func(s *kms.Service) (string, error) { return s.ServiceKey(ctx, alice.Account, "aws/s3") }},
+		{"owned", func(s *kms.Service) (string, error) { return s.OwnedKey(ctx, "coffer-test") }},
+	}
+	for _, m := range makers {
+		t.Run(m.name, func(t *testing.T) {
+			ids := make([]string, len(nodes))
+			var wg sync.WaitGroup
+			for i, n := range nodes {
+				wg.Go(func() {
+					id, err := m.make(n.svc)
+					if err != nil {
+						t.Errorf("node %d: %v", i, err)
+					}
+					ids[i] = id
+				})
+			}
+			wg.Wait()
+			for i, id := range ids {
+				if id != ids[0] {
+					t.Fatalf("node %d got key %s, node 0 %s: want one key", i, id, ids[0])
+				}
+			}
+		})
+	}
+}
