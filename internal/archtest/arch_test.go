@@ -63,6 +63,10 @@ func TestDependencyDirections(t *testing.T) {
 			func(string) bool { return false }},
 		{"pgdb imports nothing of ours", func(p string) bool { return p == "internal/pgdb" },
 			func(string) bool { return false }},
+		{"cluster imports nothing of ours", func(p string) bool { return p == "internal/cluster" },
+			func(string) bool { return false }},
+		{"cluster's PostgreSQL coordinator knows cluster and pgdb only", func(p string) bool { return p == "internal/cluster/pgcluster" },
+			func(i string) bool { return i == "internal/cluster" || i == "internal/pgdb" }},
 		{"the IAM and trail PostgreSQL backends know their service's types, its records and pgdb", func(p string) bool {
 			return p == "internal/iam/pgiam" || p == "internal/trail/pgtrail"
 		}, func(i string) bool {
@@ -112,7 +116,8 @@ func TestDependencyDirections(t *testing.T) {
 			return !under(p, "internal/server") && !under(p, "cmd") && p != "internal/backend" && p != "internal/migrate" && !strings.HasSuffix(p, "test") && !under(p, "internal/blob") && !under(p, "internal/meta") && !boltBackend(p)
 		}, func(i string) bool {
 			return !under(i, "internal/blob/fsblob") && !under(i, "internal/meta/boltmeta") && i != "internal/boltfile" &&
-				!under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail") && !under(i, "internal/kms/pgkms")
+				!under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail") && !under(i, "internal/kms/pgkms") &&
+				!under(i, "internal/cluster/pgcluster")
 		}},
 		{"server takes its stores from backend and names no shared backend: cmd/coffer chooses them", func(p string) bool { return under(p, "internal/server") },
 			func(i string) bool {

@@ -104,7 +104,7 @@ func (s *Service) CreateGrant(ctx context.Context, c Caller, in CreateGrantInput
 	}
 	g.Token = grantToken(g.KeyID, g.GrantID)
 	err = s.store.PutGrant(ctx, g)
-	s.grantsChanged(g.KeyID)
+	s.grantsChanged(ctx, g.KeyID)
 	if err != nil {
 		return "", "", s.storeErr("put grant", err)
 	}
@@ -277,7 +277,7 @@ func (s *Service) deleteGrant(ctx context.Context, e *entry, grantID string, dry
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	err := s.store.DeleteGrant(ctx, e.key.ID, grantID)
-	s.grantsChanged(e.key.ID)
+	s.grantsChanged(ctx, e.key.ID)
 	if errors.Is(err, ErrStoreNoSuchGrant) {
 		return errf(ErrInvalidGrantID, "Grant ID %s is not valid.", grantID)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/backend"
 	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/cluster"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/iamapi"
 	"github.com/coffer/coffer/internal/kms"
@@ -121,6 +122,7 @@ type Server struct {
 	auditSigner audit.Signer
 	auditSealer audit.Sealer // seals auditSigner's private key: what tells the server's own keys from planted ones
 	trails      *trail.Service
+	coord       cluster.Coordinator // the nodes sharing the stores (cluster.go)
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -173,7 +175,11 @@ func start(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{CertFile: certFile, stores: stores, storesDescribe: stores.Describe, done: make(chan error, 2), log: log, swept: make(chan struct{})}
+	coord := stores.Coordinator
+	if coord == nil {
+		coord = cluster.NewLocal()
+	}
+	s := &Server{CertFile: certFile, stores: stores, storesDescribe: stores.Describe, done: make(chan error, 2), log: log, swept: make(chan struct{}), coord: coord}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
 	lns, err := bindListeners(cfg)
@@ -215,7 +221,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 		return nil, err
 	}
 	iamCfg := root.iamConfig()
-	iamCfg.Now, iamCfg.Logger = cfg.IAMNow, s.log
+	iamCfg.Now, iamCfg.Logger, iamCfg.Changed = cfg.IAMNow, s.log, s.published
 	// The identities are read at start outside any request: a damaged record must refuse the
 	// start (as boltfile.Open does for damaged pages), never crash it.
 	err = boltfile.Safely(func() error {
@@ -271,6 +277,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	if err != nil {
 		return nil, errors.Join(err, s.closeAudit(ctx))
 	}
+	s.coordinate(ctx, s.coord, keySvc, s.iam, s.trails)
 	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log}, nil
 }
 
@@ -330,7 +337,7 @@ func (s *Server) openKMS(ctx context.Context, cfg Config, st *backend.Stores) (*
 	}
 	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
 		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs,
-		Principals: laterPrincipals{s}, Shredder: shredder})
+		Principals: laterPrincipals{s}, Shredder: shredder, CacheTTL: s.cacheTTL(), Changed: s.published, Lease: s.coord.TryLease})
 	if err != nil {
 		return nil, err
 	}

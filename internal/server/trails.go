@@ -21,7 +21,8 @@ const trailDeliverEvery = time.Minute
 // the audit Writer's data event selector and starts their delivery; it returns the CloudTrail
 // wire layer.
 func (s *Server) openTrails(ctx context.Context, cfg Config, objects *object.Service, lookup func(ctx context.Context, accessKey, token string) (sigv4.Credential, error)) (http.Handler, error) {
-	tc := trail.Config{Store: s.stores.Trails, Objects: objects, Region: cfg.Region, DigestEvery: cfg.AuditDigestEvery, Logger: s.log}
+	tc := trail.Config{Store: s.stores.Trails, Objects: objects, Region: cfg.Region, DigestEvery: cfg.AuditDigestEvery, Logger: s.log,
+		Changed: s.published, SelectorTTL: s.cacheTTL()}
 	api := trailapi.Config{Verifier: &sigv4.Verifier{Region: cfg.Region, Service: "cloudtrail", Lookup: lookup}, Audit: s.audit, Logger: s.log}
 	if w := s.auditLog; w != nil {
 		tc.Logs, tc.Signer = w, s.auditSigner
