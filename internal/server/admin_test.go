@@ -10,7 +10,7 @@ import (
 )
 
 func TestAdminHandler(t *testing.T) {
-	srv := httptest.NewServer(AdminHandler())
+	srv := httptest.NewServer(AdminHandler(Admin{}))
 	defer srv.Close()
 
 	tests := []struct {
@@ -63,7 +63,7 @@ func TestAdminHandler(t *testing.T) {
 
 func TestAdminMetricsShape(t *testing.T) {
 	rec := httptest.NewRecorder()
-	AdminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics.json", nil))
+	AdminHandler(Admin{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics.json", nil))
 	var got map[string]json.RawMessage
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatalf("not JSON: %v", err)

@@ -32,6 +32,7 @@ import (
 	"github.com/coffer/coffer/internal/kmsapi"
 	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/requestinfo"
 	"github.com/coffer/coffer/internal/s3api"
 	"github.com/coffer/coffer/internal/server/objectkeys"
 	"github.com/coffer/coffer/internal/sigv4"
@@ -120,6 +121,7 @@ type Server struct {
 	auditSigner audit.Signer
 	auditSealer audit.Sealer // seals auditSigner's private key: what tells the server's own keys from planted ones
 	trails      *trail.Service
+	metrics     *serverMetrics // what the admin listener's /metrics shows
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -129,6 +131,7 @@ func Start(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(requestinfo.Handler(log.Handler())) // request ids in what requests log
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
@@ -159,7 +162,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
-	s := &Server{CertFile: certFile, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{})}
+	s := &Server{CertFile: certFile, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{}), metrics: newServerMetrics()}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
 	lns, err := bindListeners(cfg)
@@ -184,7 +187,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if lns.admin != nil {
 		s.AdminURL = "http://" + lns.admin.Addr().String()
-		s.serve(lns.admin, AdminHandler())
+		s.serve(lns.admin, AdminHandler(Admin{Metrics: s.metrics.reg.Handler(), Ready: s.readyChecks(cfg), Logger: s.log}))
 	}
 	return s, nil
 }
@@ -237,7 +240,8 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
 	s.kms, s.keys = keySvc, objectkeys.New(keySvc, s.audit)
-	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: s.keys, Logger: s.log,
+	s.keys.Observe(s.metrics.s3KMSCall)
+	objects := object.New(object.Config{Meta: timedMeta{metaStore, s.metrics}, Blobs: timedBlobs{blobs, s.metrics}, Keys: s.keys, Logger: s.log,
 		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
 	s.startSweep(ctx, objects)
 	s3 := s3api.New(s3api.Config{
@@ -255,7 +259,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	if err != nil {
 		return nil, errors.Join(err, s.closeAudit(ctx))
 	}
-	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log}, nil
+	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log, metrics: s.metrics}, nil
 }
 
 // startSweep deletes, in the background, the blobs of writes that were interrupted before this
