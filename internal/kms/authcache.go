@@ -4,11 +4,33 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // maxCachedPolicies bounds the compiled key policies kept; keys sharing a policy text (every
 // key of an account with the default policy) share one compiled policy.
 const maxCachedPolicies = 4096
+
+// cacheCounts count the lookups of the Service's caches that hit and missed.
+type cacheCounts struct {
+	keyHits, keyMisses, grantHits, grantMisses, aliasHits, aliasMisses atomic.Uint64
+}
+
+// CacheCounts are the hits and misses of the KMS's caches since start, for metrics: keys (the
+// key records and their unsealed material), grants by key, aliases by account, and compiled
+// key policies.
+type CacheCounts struct {
+	KeyHits, KeyMisses, GrantHits, GrantMisses, AliasHits, AliasMisses, PolicyHits, PolicyMisses uint64
+}
+
+// CacheCounts returns the counts so far.
+func (s *Service) CacheCounts() CacheCounts {
+	c := &s.cacheCounts
+	ph, pm := s.policies.Counts()
+	return CacheCounts{KeyHits: c.keyHits.Load(), KeyMisses: c.keyMisses.Load(), GrantHits: c.grantHits.Load(),
+		GrantMisses: c.grantMisses.Load(), AliasHits: c.aliasHits.Load(), AliasMisses: c.aliasMisses.Load(),
+		PolicyHits: ph, PolicyMisses: pm}
+}
 
 // authIndex caches what authorization reads besides the key itself: each key's grants and
 // each account's aliases by key. Misses are filled under Service.wmu, and every write of
@@ -33,8 +55,10 @@ func (s *Service) keyGrants(ctx context.Context, keyID string) ([]Grant, error) 
 	gs, ok := s.index.grants[keyID]
 	s.index.mu.RUnlock()
 	if ok {
+		s.cacheCounts.grantHits.Add(1)
 		return gs, nil
 	}
+	s.cacheCounts.grantMisses.Add(1)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	gs, err := s.store.ListGrants(ctx, keyID)
@@ -86,8 +110,10 @@ func (s *Service) accountAliases(ctx context.Context, account string) (*accountA
 	aa, ok := s.index.aliases[account]
 	s.index.mu.RUnlock()
 	if ok {
+		s.cacheCounts.aliasHits.Add(1)
 		return aa, nil
 	}
+	s.cacheCounts.aliasMisses.Add(1)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	all, err := s.store.ListAliases(ctx, account, "", 0)

@@ -84,6 +84,9 @@ type Service struct {
 	usage    usageTracker  // the last use of each key (GetKeyLastUsage)
 	hsm      keyStoreConns // connections of custom key stores
 	shred    Shredder      // nil: material sealed by the root key alone
+
+	// cacheCounts count the hits and misses of cache, index and policies.
+	cacheCounts cacheCounts
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -293,8 +296,10 @@ func (s *Service) load(ctx context.Context, id string) (*entry, error) {
 	e := s.cache[id]
 	s.mu.RUnlock()
 	if e != nil {
+		s.cacheCounts.keyHits.Add(1)
 		return e, nil
 	}
+	s.cacheCounts.keyMisses.Add(1)
 	k, err := s.store.GetKey(ctx, id)
 	if err != nil {
 		return nil, err

@@ -244,6 +244,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	objects := object.New(object.Config{Meta: timedMeta{metaStore, s.metrics}, Blobs: timedBlobs{blobs, s.metrics}, Keys: s.keys, Logger: s.log,
 		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
 	s.startSweep(ctx, objects)
+	s.metrics.watchCaches(s.iam, keySvc, objects)
 	s3 := s3api.New(s3api.Config{
 		Objects:         objects,
 		Verifier:        &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup},

@@ -120,6 +120,20 @@ func TestOperatorEndpoints(t *testing.T) {
 	if got := series[`coffer_store_duration_seconds_count{store="blob",operation="Put"}`]; got < 1 {
 		t.Errorf("no blob Put timed: %v", got)
 	}
+	for _, cache := range []string{"iam_credentials", "kms_keys", "kms_grants", "kms_aliases", "kms_key_policies", "bucket_keys", "bucket_policies"} {
+		for _, name := range []string{"coffer_cache_hits_total", "coffer_cache_misses_total"} {
+			if _, ok := series[name+`{cache="`+cache+`"}`]; !ok {
+				t.Errorf("no %s for cache %s", name, cache)
+			}
+		}
+	}
+	// The SSE-KMS PUT and the KMS calls were authorized under key policies, and the alias
+	// named by the failed Encrypt was looked up.
+	for _, cache := range []string{"kms_key_policies", "kms_aliases"} {
+		if n := series[`coffer_cache_hits_total{cache="`+cache+`"}`] + series[`coffer_cache_misses_total{cache="`+cache+`"}`]; n < 1 {
+			t.Errorf("cache %s saw no lookup", cache)
+		}
+	}
 	for _, leak := range []string{bucket, secretKeyName, aws.ToString(key.KeyMetadata.KeyId), testAccessKey} {
 		if strings.Contains(text, leak) {
 			t.Errorf("/metrics names %q: label values must come from fixed sets", leak)
