@@ -331,7 +331,7 @@ func (s *Service) identityPolicies(ctx context.Context, e Entity) ([]*policy.Pol
 			// parser, a damaged record) may have denied something, so it denies everything
 			// (the account root can still repair it) rather than failing every request or
 			// being dropped, which would lift its denies.
-			s.log.Error("iam: a stored identity policy does not parse; it denies everything", "entity", e.Name, "err", err)
+			s.log.ErrorContext(ctx, "iam: a stored identity policy does not parse; it denies everything", "entity", e.Name, "err", err)
 			if p, err = policy.Parse(denyAllDocument, policy.IdentityKind); err != nil {
 				return nil, err
 			}

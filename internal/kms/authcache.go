@@ -124,7 +124,7 @@ func (s *Service) accountAliases(ctx context.Context, account string) (*accountA
 	for _, a := range all {
 		aa.byName[a.Name] = a.KeyID
 		if a.KeyID == "" {
-			s.log.Error("kms: an alias record is damaged; the alias is unusable until meta.db is restored", "account", account, "alias", a.Name)
+			s.log.ErrorContext(ctx, "kms: an alias record is damaged; the alias is unusable until meta.db is restored", "account", account, "alias", a.Name)
 			continue
 		}
 		aa.byKey[a.KeyID] = append(aa.byKey[a.KeyID], a.Name)
