@@ -30,6 +30,9 @@ func TestAdminHandler(t *testing.T) {
 		{"unknown profile", "GET", "/debug/pprof/nosuch", 404, "text/plain", "unknown profile"},
 		{"cmdline left out", "GET", "/debug/pprof/cmdline", 404, "text/plain", ""},
 		{"metrics", "GET", "/metrics.json", 200, "application/json", "/sched/goroutines:goroutines"},
+		{"healthz", "GET", "/healthz", 200, "text/plain", "ok"},
+		{"readyz without checks", "GET", "/readyz", 200, "text/plain", "ready"},
+		{"no metrics registry", "GET", "/metrics", 404, "text/plain", ""},
 		{"unknown path", "GET", "/", 404, "text/plain", ""},
 		{"metrics by POST", "POST", "/metrics.json", 405, "text/plain", ""},
 	}

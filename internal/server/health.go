@@ -34,12 +34,17 @@ func serveHealth(w http.ResponseWriter, _ *http.Request) {
 // names each check and whether it passed, never its error (which might name a host or a
 // connection string); the log gets the error.
 type readiness struct {
-	checks []ReadyCheck
-	log    *slog.Logger
+	checks  []ReadyCheck
+	log     *slog.Logger
+	timeout time.Duration // 0: readyTimeout
 }
 
 func (rd readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	timeout := rd.timeout
+	if timeout <= 0 {
+		timeout = readyTimeout
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	errs := make([]chan error, len(rd.checks))
 	for i, c := range rd.checks {
@@ -54,7 +59,7 @@ func (rd readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case err = <-errs[i]:
 		case <-ctx.Done():
 			// A check that hangs is left to finish on its own: the probe answers now.
-			err = fmt.Errorf("no answer within %s", readyTimeout)
+			err = fmt.Errorf("no answer within %s", timeout)
 		}
 		if err != nil {
 			ready = false
