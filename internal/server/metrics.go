@@ -47,7 +47,7 @@ func newServerMetrics() *serverMetrics {
 			"KMS calls by caller (api: the KMS API; s3: data keys for SSE-KMS objects), operation and result (OK or the KMS exception).",
 			"caller", "operation", "result"),
 		storeDuration: reg.Histogram("coffer_store_duration_seconds",
-			"Time spent in storage backend calls, by store (meta, blob) and operation; a blob Put includes streaming the upload.",
+			"Time spent in storage backend calls, by store (meta, blob, kms) and operation; a blob Put includes streaming the upload.",
 			metrics.DurationBuckets(), "store", "operation"),
 		storeFailures: reg.Counter("coffer_store_failures_total",
 			"Storage backend calls that failed (not counting the answers the store defines, such as not found), by store and operation.",

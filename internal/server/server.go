@@ -308,7 +308,7 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 	if err != nil {
 		return nil, err
 	}
-	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
+	svc, err := kms.New(kms.Config{Store: s.metrics.timeKMSStore(store), Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
 		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs,
 		Principals: laterPrincipals{s}, Shredder: s.shred})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coffer/coffer/internal/blob"
+	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/meta"
 )
 
@@ -21,7 +22,10 @@ import (
 func expectedStoreAnswer(err error) bool {
 	for _, e := range []error{meta.ErrBucketExists, meta.ErrNoSuchBucket, meta.ErrBucketNotEmpty, meta.ErrNoSuchKey,
 		meta.ErrNoSuchUpload, meta.ErrPartChanged, meta.ErrObjectChanged,
-		blob.ErrNotFound, blob.ErrExists, blob.ErrInvalidName, blob.ErrNoInfo, context.Canceled, context.DeadlineExceeded} {
+		blob.ErrNotFound, blob.ErrExists, blob.ErrInvalidName, blob.ErrNoInfo,
+		kms.ErrStoreNoSuchKey, kms.ErrStoreKeyExists, kms.ErrStoreNoSuchAlias, kms.ErrStoreAliasExists, kms.ErrStoreNoSuchGrant,
+		kms.ErrStoreNoSuchKeyStore, kms.ErrStoreAliasNoTarget, kms.ErrStoreQuota,
+		context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -46,6 +50,14 @@ func (c *storeCall) done(err error) {
 	if err != nil && !expectedStoreAnswer(err) && (c.callerErr == nil || !errors.Is(err, c.callerErr)) {
 		c.m.storeFailures.With(c.store, c.op).Inc()
 	}
+}
+
+// caller notes err, returned by a function the caller gave, as the caller's, and returns it.
+func (c *storeCall) caller(err error) error {
+	if err != nil {
+		c.callerErr = err
+	}
+	return err
 }
 
 // conds wraps a caller's conditions so that their errors are known as the caller's.

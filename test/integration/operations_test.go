@@ -117,6 +117,9 @@ func TestOperatorEndpoints(t *testing.T) {
 	if got := series[`coffer_request_bytes_total{api="s3"}`]; got < 3*float64(len(body)) {
 		t.Errorf("request bytes %v, want at least the three bodies put", got)
 	}
+	if got := series[`coffer_store_duration_seconds_count{store="kms",operation="CreateKey"}`]; got < 1 {
+		t.Errorf("no KMS store CreateKey timed: %v", got)
+	}
 	if got := series[`coffer_store_duration_seconds_count{store="blob",operation="Put"}`]; got < 1 {
 		t.Errorf("no blob Put timed: %v", got)
 	}
