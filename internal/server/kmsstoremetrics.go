@@ -27,8 +27,12 @@ var (
 	_ kms.UsageStore = timedKMSUsage{}
 )
 
-// timeKMSStore returns s, timed.
+// timeKMSStore returns s, timed; s itself when m is nil (a Server opened for an admin
+// command, which serves nothing, keeps no metrics).
 func (m *serverMetrics) timeKMSStore(s kms.Store) kms.Store {
+	if m == nil {
+		return s
+	}
 	t := timedKMS{s: s, m: m}
 	if u, ok := s.(kms.UsageStore); ok {
 		return timedKMSUsage{timedKMS: t, u: u}
