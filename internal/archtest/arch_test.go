@@ -98,7 +98,7 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool { return under(i, "internal/trail") || i == "internal/boltfile" }},
 		{"trailapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/trailapi") },
 			func(i string) bool {
-				return i == "internal/trail" || i == "internal/audit" || i == "internal/iam" || i == "internal/sigv4" || i == "internal/policy" || i == "internal/awsjson"
+				return i == "internal/trail" || i == "internal/audit" || i == "internal/iam" || i == "internal/sigv4" || i == "internal/policy" || i == "internal/awsjson" || i == "internal/requestinfo"
 			}},
 		{"kmsapi never imports s3api", func(p string) bool { return under(p, "internal/kmsapi") },
 			func(i string) bool {
@@ -106,10 +106,12 @@ func TestDependencyDirections(t *testing.T) {
 			}},
 		{"iamapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/iamapi") },
 			func(i string) bool {
-				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") && !under(i, "internal/iam/pgiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret" || i == "internal/audit"
+				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") && !under(i, "internal/iam/pgiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret" || i == "internal/audit" || i == "internal/requestinfo"
 			}},
 		{"awsjson knows only sigv4", func(p string) bool { return p == "internal/awsjson" },
 			func(i string) bool { return i == "internal/sigv4" }},
+		{"requestinfo imports nothing of ours", func(p string) bool { return p == "internal/requestinfo" },
+			func(i string) bool { return false }},
 		{"sigv4 imports nothing of ours", func(p string) bool { return under(p, "internal/sigv4") },
 			func(i string) bool { return false }},
 		{"only backend, migrate, server's tools of a data directory and cmd name backends", func(p string) bool {

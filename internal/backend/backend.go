@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -118,9 +119,16 @@ func embedded(db *bbolt.DB, dir string) (*Stores, error) {
 	if s.Trails, err = bolttrail.New(db); err != nil {
 		return nil, fmt.Errorf("trail store: %w", err)
 	}
+	blobDir := filepath.Join(dir, "blobs")
 	s.Checks = map[string]func(context.Context) error{
-		"meta.db": func(context.Context) error { return db.View(func(*bbolt.Tx) error { return nil }) },
-		"blobs":   func(ctx context.Context) error { return listOne(ctx, s.Blobs) },
+		"meta": func(context.Context) error { return db.View(func(*bbolt.Tx) error { return nil }) },
+		"blobs": func(context.Context) error {
+			fi, err := os.Stat(blobDir)
+			if err == nil && !fi.IsDir() {
+				err = errors.New("not a directory")
+			}
+			return err
+		},
 	}
 	return s, nil
 }
@@ -205,8 +213,8 @@ func (s *Stores) openShared(ctx context.Context, pool *pgxpool.Pool, c SharedCon
 	}
 	s.Describe = "shared: " + pgdb.Redacted(c.Meta) + " and " + redactedBlob(c.Blob)
 	s.Checks = map[string]func(context.Context) error{
-		"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
-		"blobs":    func(ctx context.Context) error { return listOne(ctx, s.Blobs) },
+		"meta":  func(ctx context.Context) error { return pool.Ping(ctx) },
+		"blobs": func(ctx context.Context) error { return listOne(ctx, s.Blobs) },
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer/coffer/internal/policy"
@@ -81,6 +82,9 @@ type Service struct {
 	// gen counts invalidations: a lookup that read the store before a change commits its
 	// result to the cache only if no invalidation happened meanwhile.
 	gen uint64
+
+	// credHits and credMisses count Lookups served from creds and from the store.
+	credHits, credMisses atomic.Uint64
 }
 
 type cachedCredential struct {
@@ -132,6 +136,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 
 // DefaultAccount returns the default account.
 func (s *Service) DefaultAccount() Account { return s.def }
+
+// CredentialCacheCounts returns how many credential lookups the cache answered and how many
+// read the store (the root key from the environment counts as neither).
+func (s *Service) CredentialCacheCounts() (hits, misses uint64) {
+	return s.credHits.Load(), s.credMisses.Load()
+}
 
 // invalidate empties the caches after a change, so this node sees it at once, and tells the
 // other nodes (Config.Changed).
@@ -196,7 +206,10 @@ func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (C
 	c, ok := s.creds[accessKey]
 	gen := s.gen
 	s.mu.Unlock()
-	if !ok || now.Sub(c.loaded) >= s.ttl {
+	if ok && now.Sub(c.loaded) < s.ttl {
+		s.credHits.Add(1)
+	} else {
+		s.credMisses.Add(1)
 		var err error
 		if c, err = s.load(ctx, accessKey); err != nil {
 			return Credential{}, err
@@ -342,7 +355,7 @@ func (s *Service) identityPolicies(ctx context.Context, e Entity) ([]*policy.Pol
 			// parser, a damaged record) may have denied something, so it denies everything
 			// (the account root can still repair it) rather than failing every request or
 			// being dropped, which would lift its denies.
-			s.log.Error("iam: a stored identity policy does not parse; it denies everything", "entity", e.Name, "err", err)
+			s.log.ErrorContext(ctx, "iam: a stored identity policy does not parse; it denies everything", "entity", e.Name, "err", err)
 			if p, err = policy.Parse(denyAllDocument, policy.IdentityKind); err != nil {
 				return nil, err
 			}

@@ -4,12 +4,34 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // maxCachedPolicies bounds the compiled key policies kept; keys sharing a policy text (every
 // key of an account with the default policy) share one compiled policy.
 const maxCachedPolicies = 4096
+
+// cacheCounts count the lookups of the Service's caches that hit and missed.
+type cacheCounts struct {
+	keyHits, keyMisses, grantHits, grantMisses, aliasHits, aliasMisses atomic.Uint64
+}
+
+// CacheCounts are the hits and misses of the KMS's caches since start, for metrics: keys (the
+// key records and their unsealed material), grants by key, aliases by account, and compiled
+// key policies.
+type CacheCounts struct {
+	KeyHits, KeyMisses, GrantHits, GrantMisses, AliasHits, AliasMisses, PolicyHits, PolicyMisses uint64
+}
+
+// CacheCounts returns the counts so far.
+func (s *Service) CacheCounts() CacheCounts {
+	c := &s.cacheCounts
+	ph, pm := s.policies.Counts()
+	return CacheCounts{KeyHits: c.keyHits.Load(), KeyMisses: c.keyMisses.Load(), GrantHits: c.grantHits.Load(),
+		GrantMisses: c.grantMisses.Load(), AliasHits: c.aliasHits.Load(), AliasMisses: c.aliasMisses.Load(),
+		PolicyHits: ph, PolicyMisses: pm}
+}
 
 // authIndex caches what authorization reads besides the key itself: each key's grants and
 // each account's aliases by key. Misses are filled under Service.wmu, and every write of
@@ -44,8 +66,10 @@ func (s *Service) keyGrants(ctx context.Context, keyID string) ([]Grant, error) 
 	kg, ok := s.index.grants[keyID]
 	s.index.mu.RUnlock()
 	if ok && s.recent(kg.loaded) {
+		s.cacheCounts.grantHits.Add(1)
 		return kg.list, nil
 	}
+	s.cacheCounts.grantMisses.Add(1)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	seen := s.invalidations.Load()
@@ -101,8 +125,10 @@ func (s *Service) accountAliases(ctx context.Context, account string) (*accountA
 	aa, ok := s.index.aliases[account]
 	s.index.mu.RUnlock()
 	if ok && s.recent(aa.loaded) {
+		s.cacheCounts.aliasHits.Add(1)
 		return aa, nil
 	}
+	s.cacheCounts.aliasMisses.Add(1)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	seen := s.invalidations.Load()
@@ -114,7 +140,7 @@ func (s *Service) accountAliases(ctx context.Context, account string) (*accountA
 	for _, a := range all {
 		aa.byName[a.Name] = a.KeyID
 		if a.KeyID == "" {
-			s.log.Error("kms: an alias record is damaged; the alias is unusable until meta.db is restored", "account", account, "alias", a.Name)
+			s.log.ErrorContext(ctx, "kms: an alias record is damaged; the alias is unusable until meta.db is restored", "account", account, "alias", a.Name)
 			continue
 		}
 		aa.byKey[a.KeyID] = append(aa.byKey[a.KeyID], a.Name)

@@ -183,7 +183,7 @@ func (s *Service) ListRetirableGrants(ctx context.Context, c Caller, principal s
 	})
 	if errors.Is(err, ErrStoreDamaged) {
 		// A damaged grant (perhaps of another account's key) is left out, not the listing.
-		s.log.Error("kms: damaged grant records left out of ListRetirableGrants", "err", err)
+		s.log.ErrorContext(ctx, "kms: damaged grant records left out of ListRetirableGrants", "err", err)
 	} else if err != nil {
 		return nil, "", s.internal("scan grants", err)
 	}

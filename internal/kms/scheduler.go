@@ -98,7 +98,7 @@ func (s *Service) destroy(ctx context.Context, id string, now time.Time) error {
 	s.forgetUsage(id)
 	s.grantsChanged(ctx, id)
 	s.aliasesChanged(ctx, k.Account)
-	s.log.Info("kms key deleted", "key", id)
+	s.log.InfoContext(ctx, "kms key deleted", "key", id)
 	if !k.Owned {
 		s.serviceEvent(ctx, k, "DeleteKey", nil)
 	}
@@ -137,7 +137,7 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	for {
 		if s.holdsScheduler(ctx, interval) {
 			if err := s.Tick(ctx); err != nil {
-				s.log.Error("kms scheduler", "err", err)
+				s.log.ErrorContext(ctx, "kms scheduler", "err", err)
 			}
 		}
 		select {

@@ -106,6 +106,9 @@ type Service struct {
 	usage    usageTracker  // the last use of each key (GetKeyLastUsage)
 	hsm      keyStoreConns // connections of custom key stores
 	shred    Shredder      // nil: material sealed by the root key alone
+
+	// cacheCounts count the hits and misses of cache, index and policies.
+	cacheCounts cacheCounts
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -317,8 +320,10 @@ func (s *Service) load(ctx context.Context, id string) (*entry, error) {
 	e := s.cache[id]
 	s.mu.RUnlock()
 	if e != nil && s.fresh(e) {
+		s.cacheCounts.keyHits.Add(1)
 		return e, nil
 	}
+	s.cacheCounts.keyMisses.Add(1)
 	seen := s.invalidations.Load()
 	k, err := s.store.GetKey(ctx, id)
 	if errors.Is(err, ErrStoreNoSuchKey) && e != nil {
@@ -423,11 +428,11 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 	})
 	if err != nil {
 		// Damaged records are reported, not fatal: the others still hold the check.
-		s.log.Error("kms: some key records could not be read", "err", err)
+		s.log.ErrorContext(ctx, "kms: some key records could not be read", "err", err)
 	}
 	switch {
 	case canaryErr != nil && opened:
-		s.log.Error("kms: the root-key canary record is damaged (stored key material proves the root key right); restore meta.db from a backup or run `coffer admin check`", "err", canaryErr)
+		s.log.ErrorContext(ctx, "kms: the root-key canary record is damaged (stored key material proves the root key right); restore meta.db from a backup or run `coffer admin check`", "err", canaryErr)
 		return nil
 	case canaryErr != nil:
 		return fmt.Errorf("kms: the root key does not open the stored keys: the root-key canary does not authenticate (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong? if the key is right, the canary record is damaged: restore meta.db): %w", canaryErr)

@@ -68,7 +68,7 @@ func (s *Service) SweepInterrupted(ctx context.Context, before time.Time) (int, 
 		}
 		if used {
 			// A store that broke the intent contract: keep the blob, forget the intent.
-			s.log.Error("write intent names a blob that metadata references; blob kept", "blob", in.Blob, "bucket", in.Bucket, "key", in.Key)
+			s.log.ErrorContext(ctx, "write intent names a blob that metadata references; blob kept", "blob", in.Blob, "bucket", in.Bucket, "key", in.Key)
 		} else {
 			err := s.blobs.Delete(ctx, in.Blob)
 			if err != nil && !errors.Is(err, blob.ErrNotFound) {

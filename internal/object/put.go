@@ -182,7 +182,7 @@ func refused(err error) bool {
 // write landed it dropped the intents and the blobs stay; if not, the sweep deletes them.
 func (s *Service) freeUnlessUnknown(ctx context.Context, err error, parts []meta.Part) {
 	if !refused(err) {
-		s.log.Warn("metadata write failed with an unknown outcome; its blobs are kept for the start-up sweep", "err", err)
+		s.log.WarnContext(ctx, "metadata write failed with an unknown outcome; its blobs are kept for the start-up sweep", "err", err)
 		return
 	}
 	for _, p := range parts {
@@ -191,7 +191,7 @@ func (s *Service) freeUnlessUnknown(ctx context.Context, err error, parts []meta
 		}
 		err := s.blobs.Delete(context.WithoutCancel(ctx), p.Blob)
 		if err != nil && !errors.Is(err, blob.ErrNotFound) {
-			s.log.Warn("freeing blob failed; its intent is kept for the start-up sweep", "blob", p.Blob, "err", err)
+			s.log.WarnContext(ctx, "freeing blob failed; its intent is kept for the start-up sweep", "blob", p.Blob, "err", err)
 			continue
 		}
 		s.dropIntent(ctx, p.Blob)
@@ -205,7 +205,7 @@ func (s *Service) dropIntent(ctx context.Context, name string) {
 		return
 	}
 	if err := s.meta.DropIntent(context.WithoutCancel(ctx), name); err != nil {
-		s.log.Warn("dropping a write intent failed; the start-up sweep will", "blob", name, "err", err)
+		s.log.WarnContext(ctx, "dropping a write intent failed; the start-up sweep will", "blob", name, "err", err)
 	}
 }
 

@@ -136,7 +136,7 @@ func (s *Service) freeBlobs(ctx context.Context, parts []meta.Part) {
 			continue
 		}
 		if err := s.blobs.Delete(context.WithoutCancel(ctx), p.Blob); err != nil && !errors.Is(err, blob.ErrNotFound) {
-			s.log.Warn("freeing blob failed", "blob", p.Blob, "err", err)
+			s.log.WarnContext(ctx, "freeing blob failed", "blob", p.Blob, "err", err)
 		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kmsapi"
 	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/requestinfo"
 	"github.com/coffer/coffer/internal/s3api"
 	"github.com/coffer/coffer/internal/server/objectkeys"
 	"github.com/coffer/coffer/internal/sigv4"
@@ -123,6 +124,7 @@ type Server struct {
 	auditSealer audit.Sealer // seals auditSigner's private key: what tells the server's own keys from planted ones
 	trails      *trail.Service
 	coord       cluster.Coordinator // the nodes sharing the stores (cluster.go)
+	metrics     *serverMetrics      // what the admin listener's /metrics shows
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -140,6 +142,7 @@ func start(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(requestinfo.Handler(log.Handler())) // request ids in what requests log
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
@@ -179,7 +182,7 @@ func start(cfg Config) (*Server, error) {
 	if coord == nil {
 		coord = cluster.NewLocal()
 	}
-	s := &Server{CertFile: certFile, stores: stores, storesDescribe: stores.Describe, done: make(chan error, 2), log: log, swept: make(chan struct{}), coord: coord}
+	s := &Server{CertFile: certFile, stores: stores, storesDescribe: stores.Describe, done: make(chan error, 2), log: log, swept: make(chan struct{}), coord: coord, metrics: newServerMetrics()}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
 	lns, err := bindListeners(cfg)
@@ -204,7 +207,7 @@ func start(cfg Config) (*Server, error) {
 	}
 	if lns.admin != nil {
 		s.AdminURL = "http://" + lns.admin.Addr().String()
-		s.serve(lns.admin, AdminHandler())
+		s.serve(lns.admin, AdminHandler(Admin{Metrics: s.metrics.reg.Handler(), Ready: s.readyChecks(), Logger: s.log}))
 	}
 	return s, nil
 }
@@ -253,7 +256,8 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
 	s.kms, s.keys = keySvc, objectkeys.New(keySvc, s.audit)
-	objects := object.New(object.Config{Meta: st.Meta, Blobs: st.Blobs, Keys: s.keys, Logger: s.log,
+	s.keys.Observe(s.metrics.s3KMSCall)
+	objects := object.New(object.Config{Meta: timedMeta{st.Meta, s.metrics}, Blobs: timedBlobs{st.Blobs, s.metrics}, Keys: s.keys, Logger: s.log,
 		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
 	if st.Shared {
 		// Not the start-up sweep: other nodes' writes in flight have intents older than
@@ -262,6 +266,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	} else {
 		s.startSweep(ctx, objects)
 	}
+	s.metrics.watchCaches(s.iam, keySvc, objects)
 	s3 := s3api.New(s3api.Config{
 		Objects:         objects,
 		Verifier:        &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup},
@@ -278,7 +283,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 		return nil, errors.Join(err, s.closeAudit(ctx))
 	}
 	s.coordinate(ctx, s.coord, keySvc, s.iam, s.trails)
-	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log}, nil
+	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log, metrics: s.metrics}, nil
 }
 
 // startSweep deletes, in the background, the blobs of writes that were interrupted before this
@@ -335,7 +340,7 @@ func (s *Server) openKMS(ctx context.Context, cfg Config, st *backend.Stores) (*
 		}
 		shredder = s.shred
 	}
-	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
+	svc, err := kms.New(kms.Config{Store: s.metrics.timeKMSStore(store), Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
 		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs,
 		Principals: laterPrincipals{s}, Shredder: shredder, CacheTTL: s.cacheTTL(), Changed: s.published, Lease: s.coord.TryLease})
 	if err != nil {
