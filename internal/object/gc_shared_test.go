@@ -3,21 +3,31 @@ package object_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/coffer/coffer/internal/blob"
 	"github.com/coffer/coffer/internal/blob/fsblob"
+	"github.com/coffer/coffer/internal/blob/s3blob"
 	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/meta/pgmeta"
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/pgtest"
 	"github.com/coffer/coffer/internal/secret"
+	"github.com/coffer/coffer/internal/server"
 )
 
 // The tests of nodes sharing their stores run on a real PostgreSQL.
@@ -80,23 +90,76 @@ func (r *forgetfulReader) ReadAt(p []byte, off int64) (int, error) {
 	return r.Reader.ReadAt(p, off)
 }
 
-// cluster is the stores nodes share: one PostgreSQL database for metadata, one blob directory
-// opened as a shared store, a key service, and a clock.
+// cluster is the stores nodes share: one PostgreSQL database for metadata, one shared blob
+// store, a key service, and a clock.
 type cluster struct {
 	url   string
-	blobs *fsblob.Store
+	blobs blob.Store
 	keys  object.Keys
 	clock *clock
 }
 
+// newCluster is a cluster whose blobs are in a directory opened as a shared store.
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	dir := t.TempDir()
-	db, _, _ := realStores(t, dir) // for the key service's database; the nodes keep their metadata in PostgreSQL
-	blobs, err := fsblob.NewShared(filepath.Join(dir, "shared"))
+	blobs, err := fsblob.NewShared(filepath.Join(t.TempDir(), "shared"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newClusterOn(t, blobs)
+}
+
+// The default account of the Coffer that serves as the S3 store.
+const testAccessKey, testSecretKey = "AKIACOFFERTEST000001", "cofferTestSecretKey/0123456789abcdefghijk"
+
+// newS3Cluster is a cluster whose blobs are in an S3 store: another Coffer, on loopback.
+func newS3Cluster(t *testing.T) *cluster {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := server.Start(server.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0", Region: "us-east-1",
+		AccessKey: testAccessKey, SecretKey: testSecretKey, NoAudit: true})
+	if err != nil {
+		t.Fatalf("start the S3 store: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown of the S3 store: %v", err)
+		}
+	})
+	cfg := s3blob.Config{Bucket: "blobs", Prefix: "node-blobs", Endpoint: srv.URL, Region: "us-east-1", PathStyle: true,
+		CAFile: srv.CertFile, Credentials: credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, "")}
+	if _, err := s3Client(t, srv).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(cfg.Bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := s3blob.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newClusterOn(t, blobs)
+}
+
+// s3Client is an SDK client of the Coffer server srv, as the default account.
+func s3Client(t *testing.T, srv *server.Server) *s3.Client {
+	t.Helper()
+	pem, err := os.ReadFile(srv.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatal("the server's certificate file holds no certificate")
+	}
+	return s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, ""),
+		HTTPClient:  &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}})
+}
+
+func newClusterOn(t *testing.T, blobs blob.Store) *cluster {
+	t.Helper()
+	dir := t.TempDir()
+	db, _, _ := realStores(t, dir) // for the key service's database; the nodes keep their metadata in PostgreSQL
 	return &cluster{url: pgtest.NewDatabase(t), blobs: blobs, keys: realKeys(t, db, dir), clock: &clock{}}
 }
 
@@ -139,84 +202,98 @@ func exists(t *testing.T, s blob.Store, name string) bool {
 }
 
 // TestSharedGetSurvivesOverwriteAndDelete: a GET streaming an object on node B while node A
-// overwrites and then deletes it reads the whole, right object, although the store does not
-// keep deleted blobs readable; the old blobs go only with the sweep after FreeAfter. On the
-// embedded default (frees at once) the same GET fails, which shows the test can see the fault.
+// overwrites and then deletes it reads the whole, right object from a store that does not
+// keep deleted blobs readable (a real S3 store; a directory as NFS treats a file another
+// client deletes); the old blobs go only with the sweep after FreeAfter. With frees at once
+// (the embedded default) the same GET fails, which shows the test can see the fault.
 func TestSharedGetSurvivesOverwriteAndDelete(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		shared bool
-	}{{"shared", true}, {"immediate frees", false}} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
+	stores := []struct {
+		name string
+		open func(t *testing.T) (*cluster, blob.Store)
+	}{
+		{"s3blob", func(t *testing.T) (*cluster, blob.Store) { c := newS3Cluster(t); return c, c.blobs }},
+		{"fsblob as on NFS", func(t *testing.T) (*cluster, blob.Store) {
 			c := newCluster(t)
-			store := &forgetfulBlobs{Store: c.blobs}
-			a, ms := c.node(t, store, tc.shared)
-			b, _ := c.node(t, store, tc.shared)
-			if err := ms.CreateBucket(ctx, meta.Bucket{Name: "bkt"}); err != nil {
-				t.Fatal(err)
-			}
-			body := bytes.Repeat([]byte("0123456789abcdef"), 3<<20/16) // several read windows
-			putBody(t, a, "k", body)
-			old := blobOf(t, ms, "bkt", "k")
+			return c, &forgetfulBlobs{Store: c.blobs}
+		}},
+	}
+	for _, st := range stores {
+		for _, tc := range []struct {
+			name   string
+			shared bool
+		}{{"shared", true}, {"immediate frees", false}} {
+			t.Run(st.name+"/"+tc.name, func(t *testing.T) { testGetDuringFree(t, st.open, tc.shared) })
+		}
+	}
+}
 
-			_, r, err := b.OpenObject(ctx, "bkt", "k", secret.Key{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			var got bytes.Buffer
-			if _, err := r.WriteRange(&got, 0, 1<<20); err != nil {
-				t.Fatalf("first megabyte: %v", err)
-			}
-			putBody(t, a, "k", []byte("a newer, smaller object that is not kept inline: "+string(make([]byte, object.InlineMax))))
-			newer := blobOf(t, ms, "bkt", "k")
-			if err := a.DeleteObject(ctx, "bkt", "k", object.WriteCondition{}); err != nil {
-				t.Fatal(err)
-			}
-			_, err = r.WriteRange(&got, 1<<20, int64(len(body))-1<<20)
-			if !tc.shared {
-				if !errors.Is(err, errStale) {
-					t.Fatalf("reading on after an immediate free: %v, want the stale handle error", err)
-				}
-				if exists(t, c.blobs, old) || exists(t, c.blobs, newer) {
-					t.Fatal("an immediate free left a blob")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("reading on after the overwrite and the delete: %v", err)
-			}
-			if !bytes.Equal(got.Bytes(), body) {
-				t.Fatalf("read %d bytes, not the object of %d bytes it opened", got.Len(), len(body))
-			}
-			for _, name := range []string{old, newer} {
-				if !exists(t, c.blobs, name) {
-					t.Fatalf("freed blob %s deleted at once", name)
-				}
-			}
+func testGetDuringFree(t *testing.T, open func(t *testing.T) (*cluster, blob.Store), shared bool) {
+	ctx := context.Background()
+	c, store := open(t)
+	a, ms := c.node(t, store, shared)
+	b, _ := c.node(t, store, shared)
+	if err := ms.CreateBucket(ctx, meta.Bucket{Name: "bkt"}); err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("0123456789abcdef"), 3<<20/16) // several read windows
+	putBody(t, a, "k", body)
+	old := blobOf(t, ms, "bkt", "k")
 
-			// Freed blobs younger than FreeAfter stay, on either node's sweep.
-			c.clock.advance(object.DefaultFreeAfter - time.Minute)
-			for _, n := range []*object.Service{a, b} {
-				if swept, err := n.Sweep(ctx); err != nil || swept != (object.Swept{}) {
-					t.Fatalf("Sweep before FreeAfter = %+v, %v; want nothing deleted", swept, err)
-				}
-			}
-			if !exists(t, c.blobs, old) || !exists(t, c.blobs, newer) {
-				t.Fatal("a sweep before FreeAfter deleted a freed blob")
-			}
-			c.clock.advance(2 * time.Minute)
-			if swept, err := b.Sweep(ctx); err != nil || swept != (object.Swept{Freed: 2}) {
-				t.Fatalf("Sweep after FreeAfter = %+v, %v; want the 2 freed blobs", swept, err)
-			}
-			if exists(t, c.blobs, old) || exists(t, c.blobs, newer) {
-				t.Fatal("the sweep after FreeAfter left a freed blob")
-			}
-			if left, err := ms.ListIntents(ctx, c.clock.now().Add(time.Hour), 0); err != nil || len(left) != 0 {
-				t.Fatalf("intents left = %v, %v; want none", left, err)
-			}
-		})
+	_, r, err := b.OpenObject(ctx, "bkt", "k", secret.Key{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got bytes.Buffer
+	if _, err := r.WriteRange(&got, 0, 1<<20); err != nil {
+		t.Fatalf("first megabyte: %v", err)
+	}
+	putBody(t, a, "k", []byte("a newer, smaller object that is not kept inline: "+string(make([]byte, object.InlineMax))))
+	newer := blobOf(t, ms, "bkt", "k")
+	if err := a.DeleteObject(ctx, "bkt", "k", object.WriteCondition{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.WriteRange(&got, 1<<20, int64(len(body))-1<<20)
+	if !shared {
+		if err == nil {
+			t.Fatal("reading on after an immediate free succeeded: the store kept the deleted blob readable, so this test sees nothing")
+		}
+		if exists(t, c.blobs, old) || exists(t, c.blobs, newer) {
+			t.Fatal("an immediate free left a blob")
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("reading on after the overwrite and the delete: %v", err)
+	}
+	if !bytes.Equal(got.Bytes(), body) {
+		t.Fatalf("read %d bytes, not the object of %d bytes it opened", got.Len(), len(body))
+	}
+	for _, name := range []string{old, newer} {
+		if !exists(t, c.blobs, name) {
+			t.Fatalf("freed blob %s deleted at once", name)
+		}
+	}
+
+	// Freed blobs younger than FreeAfter stay, on either node's sweep.
+	c.clock.advance(object.DefaultFreeAfter - time.Minute)
+	for _, n := range []*object.Service{a, b} {
+		if swept, err := n.Sweep(ctx); err != nil || swept != (object.Swept{}) {
+			t.Fatalf("Sweep before FreeAfter = %+v, %v; want nothing deleted", swept, err)
+		}
+	}
+	if !exists(t, c.blobs, old) || !exists(t, c.blobs, newer) {
+		t.Fatal("a sweep before FreeAfter deleted a freed blob")
+	}
+	c.clock.advance(2 * time.Minute)
+	if swept, err := b.Sweep(ctx); err != nil || swept != (object.Swept{Freed: 2}) {
+		t.Fatalf("Sweep after FreeAfter = %+v, %v; want the 2 freed blobs", swept, err)
+	}
+	if exists(t, c.blobs, old) || exists(t, c.blobs, newer) {
+		t.Fatal("the sweep after FreeAfter left a freed blob")
+	}
+	if left, err := ms.ListIntents(ctx, c.clock.now().Add(time.Hour), 0); err != nil || len(left) != 0 {
+		t.Fatalf("intents left = %v, %v; want none", left, err)
 	}
 }
 
@@ -278,6 +355,22 @@ func TestSharedSweepSparesWritesOfOtherNodes(t *testing.T) {
 	got, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
 	if err != nil || !bytes.Equal(got, body) {
 		t.Fatalf("B's object read %d bytes, %v; want its %d bytes", len(got), err, len(body))
+	}
+
+	// A freed intent naming a blob that a record references (a store that broke the intent
+	// contract) is dropped and its blob kept, however old.
+	err = ms.RecordIntent(ctx, meta.Intent{Blob: name, Bucket: "bkt", Key: "k", Created: time.Now().Add(-24 * time.Hour), Kind: meta.IntentFreed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if swept, err := a.Sweep(ctx); err != nil || swept != (object.Swept{}) {
+		t.Fatalf("Sweep of a freed intent naming a live blob = %+v, %v; want nothing deleted", swept, err)
+	}
+	if !exists(t, c.blobs, name) {
+		t.Fatal("the sweep deleted a referenced blob that a freed intent named")
+	}
+	if left, err := ms.ListIntents(ctx, c.clock.now().Add(time.Hour), 0); err != nil || len(left) != 0 {
+		t.Fatalf("intents left = %v, %v; want none", left, err)
 	}
 }
 
