@@ -60,7 +60,7 @@ func (s *Service) SweepInterrupted(ctx context.Context, before time.Time) (int, 
 }
 
 // Swept counts the blobs one sweep deleted, by the kind of intent that named them. With
-// several nodes sweeping at once, a blob both delete counts on both where the store cannot
+// several nodes sweeping at once, a blob two of them delete counts on both where the store cannot
 // tell the second delete that the blob was gone (S3's DELETE answers alike either way).
 type Swept struct {
 	Interrupted int // blobs of writes that never committed
@@ -74,6 +74,18 @@ func (s *Service) Sweep(ctx context.Context) (Swept, error) {
 	now := s.now()
 	return s.sweep(ctx, now.Add(-s.maxWriteAge), now.Add(-s.freeAfter))
 }
+
+// outlived reports whether a write begun at start took too long to commit on shared stores:
+// another node's Sweep takes its intent for an interrupted write's once MaxWriteAge has passed
+// (by that node's clock), so a blob stored later than writeAgeShare of it is given up rather
+// than committed, lest the commit name a blob the sweep deletes. The rest of MaxWriteAge covers
+// the commit and the clocks' skew.
+func (s *Service) outlived(start time.Time) bool {
+	return s.shared && s.now().Sub(start) > time.Duration(writeAgeShare*float64(s.maxWriteAge))
+}
+
+// writeAgeShare is the share of MaxWriteAge a write on shared stores may take to store its blob.
+const writeAgeShare = 0.9
 
 // MaxWriteAge is the bound Sweep puts on a write of any node (Config.MaxWriteAge): what a
 // server sharing its blob store also leaves alone of the store's own leftovers (blob.Janitor).

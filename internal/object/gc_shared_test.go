@@ -450,3 +450,39 @@ func TestSharedSweepConcurrent(t *testing.T) {
 		t.Fatalf("Sweep of write intents naming every blob = %v, want ErrSweepRefused", err)
 	}
 }
+
+// TestSharedWriteOutlivingMaxWriteAge: a write on shared stores whose blob lands so late that
+// other nodes' sweeps may take its intent for an interrupted write's is given up, blob and
+// intent, rather than committed to a blob a sweep may delete; a write on time commits.
+func TestSharedWriteOutlivingMaxWriteAge(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t)
+	stalling := &stallingBlobs{Store: c.blobs, stored: make(chan string, 1), release: make(chan struct{})}
+	s, ms := c.node(t, stalling, true)
+	if err := ms.CreateBucket(ctx, meta.Bucket{Name: "bkt"}); err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("x"), object.InlineMax+1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.PutObject(ctx, object.PutInput{Bucket: "bkt", Key: "slow", Body: bytes.NewReader(body), Size: int64(len(body))})
+		done <- err
+	}()
+	name := <-stalling.stored
+	c.clock.advance(object.DefaultMaxWriteAge * 95 / 100)
+	close(stalling.release)
+	if err := <-done; !errors.Is(err, object.ErrRequestTimeout) {
+		t.Fatalf("PutObject outliving MaxWriteAge = %v, want ErrRequestTimeout", err)
+	}
+	if exists(t, c.blobs, name) {
+		t.Fatal("the blob of the given-up write is still there")
+	}
+	if _, err := ms.GetObject(ctx, "bkt", "slow"); !errors.Is(err, meta.ErrNoSuchKey) {
+		t.Fatalf("GetObject of the given-up write = %v, want ErrNoSuchKey", err)
+	}
+	if left, err := ms.ListIntents(ctx, c.clock.now().Add(time.Hour), 0); err != nil || len(left) != 0 {
+		t.Fatalf("intents left = %v, %v; want none", left, err)
+	}
+	stalling.stored = make(chan string, 1) // the release channel stays closed: no more stalls
+	putBody(t, s, "on-time", body)
+}

@@ -129,7 +129,10 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		return meta.Part{}, nil, ierr
 	}
 	plain, err := sk.plaintextSize(n)
-	if err != nil { // the encryptor wrote a stream of impossible length: a bug, never stored
+	if err == nil && s.outlived(at.Created) {
+		err = ErrRequestTimeout
+	}
+	if err != nil { // a write too slow for shared stores, or the encryptor wrote a stream of impossible length (a bug): never stored
 		s.deleteBlob(ctx, name)
 		s.dropIntent(ctx, name)
 		s.settled(name)

@@ -36,6 +36,9 @@ var (
 	ErrIncompleteBody          = errors.New("object: body shorter than Content-Length")
 	ErrMetadataTooLarge        = errors.New("object: user metadata too large")
 	ErrInvalidChecksum         = errors.New("object: invalid checksum value or algorithm")
+	// ErrRequestTimeout means a write on stores shared with other nodes took so long that the
+	// others may take it for an interrupted one (Config.MaxWriteAge); nothing was stored.
+	ErrRequestTimeout = errors.New("object: write took longer than shared stores allow")
 )
 
 // Limits of the S3 API.
@@ -112,9 +115,11 @@ type Config struct {
 	FreeAfter time.Duration
 	// MaxWriteAge bounds how long any node sharing the stores takes from a write's intent to
 	// its commit: one PUT or UploadPart of at most MaxPutSize (0: DefaultMaxWriteAge). Sweep
-	// deletes the blob of a write intent older than that as an interrupted write's; a write
-	// still running then loses its blob, and its commit names a blob that is gone. The clocks
-	// of the nodes must agree to well within FreeAfter and MaxWriteAge.
+	// deletes the blob of a write intent older than that as an interrupted write's. So that no
+	// commit names a blob a sweep deleted, a write whose blob is stored after nine tenths of
+	// MaxWriteAge is given up (ErrRequestTimeout); the last tenth is for its commit and the
+	// skew of the clocks. The clocks of the nodes must agree to well within FreeAfter and
+	// MaxWriteAge.
 	MaxWriteAge time.Duration
 }
 
