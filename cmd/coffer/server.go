@@ -50,6 +50,7 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	var hsms listFlag
 	fs.Var(&hsms, "hsm", "an HSM for KMS custom key stores (repeatable): name=CLUSTER-ID,module=PKCS11-LIBRARY, token=LABEL or slot=N, pin-file=FILE or pin-env=VARIABLE (the crypto-user PIN is never a flag), and optionally sessions=N (default 8)")
 	fs.Var(&domains, "domain", "base domain for virtual-host-style requests (repeatable; localhost is always one)")
+	settings := addConfigFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -62,6 +63,9 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "coffer server: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	if code, done := settings.apply(fs, getenv, stdout, stderr); done {
+		return code
 	}
 	if cfg.Dir == "" {
 		fmt.Fprintln(stderr, "coffer server: --data DIR is required")
@@ -125,7 +129,12 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 		cfg.AuditSyncEvery = d
 	}
 	cfg.Domains = domains
-	cfg.AccessKey, cfg.SecretKey = getenv("COFFER_ACCESS_KEY"), getenv("COFFER_SECRET_KEY")
+	accessKey, secretKey, err := settings.rootKey(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "coffer server: %v\n", err)
+		return 2
+	}
+	cfg.AccessKey, cfg.SecretKey = accessKey, secretKey
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -136,8 +145,12 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 		return 1
 	}
 	printBanner(stdout, srv, cfg)
+	if err := notifySystemd(getenv, "READY=1"); err != nil {
+		cfg.Logger.Warn("telling systemd the server is ready", "err", err)
+	}
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down: finishing requests in flight")
+	notifySystemd(getenv, "STOPPING=1")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

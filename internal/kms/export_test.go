@@ -9,6 +9,3 @@ var (
 	SealShredded = sealShredded
 	OpenShredded = openShredded
 )
-
-// ShredSlotAAD is the AAD of a slot's sealed shred key (SPEC.md §8.2).
-func ShredSlotAAD(slot uint32) []byte { return shredSlotAAD(slot) }

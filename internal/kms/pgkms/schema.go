@@ -55,4 +55,12 @@ CREATE TABLE kms_settings (
 	value bytea NOT NULL
 );
 `},
+	// kms_shred_slots is Shredder's: a slot in use and the root key's seal of its shred key
+	// (internal/kms/SPEC.md §8.2, §8.4); a destroyed slot has no row.
+	{Version: 2, Name: "shred slots", SQL: `
+CREATE TABLE kms_shred_slots (
+	slot   bigint PRIMARY KEY CHECK (slot BETWEEN 1 AND 4294967295),
+	sealed bytea NOT NULL
+);
+`},
 }
