@@ -14,7 +14,7 @@ import (
 // RecordIntent implements meta.Store. Created is kept in Unix nanoseconds, as boltmeta keeps
 // it, so ListIntents compares exactly what it was given.
 func (s *Store) RecordIntent(ctx context.Context, in meta.Intent) error {
-	kind, err := storedKind(in.Kind)
+	kind, err := StoredIntentKind(in.Kind)
 	if err != nil {
 		return fmt.Errorf("pgmeta: record intent %s: %w", in.Blob, err)
 	}
@@ -72,7 +72,7 @@ func (s *Store) ListIntents(ctx context.Context, before time.Time, limit int) ([
 		if err := r.Scan(&blob, &bucket, &key, &id, &created, &kind); err != nil {
 			return meta.Intent{}, err
 		}
-		k, err := intentKind(kind)
+		k, err := IntentKind(kind)
 		if err != nil {
 			return meta.Intent{}, fmt.Errorf("intent %q: %w", blob, err)
 		}
@@ -92,7 +92,9 @@ const (
 	kindFreed int16 = 1
 )
 
-func storedKind(k meta.IntentKind) (int16, error) {
+// StoredIntentKind is the value of column s3_intents.kind for k, for tools that copy the
+// table's rows (internal/migrate).
+func StoredIntentKind(k meta.IntentKind) (int16, error) {
 	switch k {
 	case meta.IntentWrite:
 		return kindWrite, nil
@@ -102,7 +104,8 @@ func storedKind(k meta.IntentKind) (int16, error) {
 	return 0, fmt.Errorf("intent of kind %d", k)
 }
 
-func intentKind(k int16) (meta.IntentKind, error) {
+// IntentKind is the kind stored as k in column s3_intents.kind.
+func IntentKind(k int16) (meta.IntentKind, error) {
 	switch k {
 	case kindWrite:
 		return meta.IntentWrite, nil
