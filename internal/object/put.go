@@ -124,13 +124,16 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		s.settled(name)
 		return meta.Part{}, nil, classify(err)
 	case ierr != nil:
-		s.freeBlobs(ctx, []meta.Part{{Blob: name}})
+		s.deleteBlob(ctx, name)
 		s.settled(name)
 		return meta.Part{}, nil, ierr
 	}
 	plain, err := sk.plaintextSize(n)
-	if err != nil { // the encryptor wrote a stream of impossible length: a bug, never stored
-		s.freeBlobs(ctx, []meta.Part{{Blob: name}})
+	if err == nil && s.outlived(at.Created) {
+		err = ErrRequestTimeout
+	}
+	if err != nil { // a write too slow for shared stores, or the encryptor wrote a stream of impossible length (a bug): never stored
+		s.deleteBlob(ctx, name)
 		s.dropIntent(ctx, name)
 		s.settled(name)
 		return meta.Part{}, nil, err
@@ -312,7 +315,7 @@ func (s *Service) commit(ctx context.Context, o meta.Object, cond WriteCondition
 		return err
 	}
 	if replaced != nil {
-		s.freeBlobs(ctx, replaced.Parts)
+		s.freeBlobs(ctx, meta.Intent{Bucket: o.Bucket, Key: o.Key}, replaced.Parts)
 	}
 	return nil
 }

@@ -258,11 +258,11 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	s.kms, s.keys = keySvc, objectkeys.New(keySvc, s.audit)
 	s.keys.Observe(s.metrics.s3KMSCall)
 	objects := object.New(object.Config{Meta: timedMeta{st.Meta, s.metrics}, Blobs: timedBlobs{st.Blobs, s.metrics}, Keys: s.keys, Logger: s.log,
-		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
+		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets, Shared: st.Shared})
 	if st.Shared {
 		// Not the start-up sweep: other nodes' writes in flight have intents older than
-		// this start. (The shared sweep runs by age; see startSharedSweep.)
-		close(s.swept)
+		// this start. The shared sweep goes by age instead, and frees are deferred.
+		s.startSharedSweep(ctx, objects, st.Blobs, 0)
 	} else {
 		s.startSweep(ctx, objects)
 	}
