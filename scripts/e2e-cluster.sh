@@ -6,41 +6,22 @@
 # and used through node 1, the key disabled through node 1 refusing reads through node 3.
 set -euo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
 
 work=$(mktemp -d)
 pids=()
-pgctl=""
-pgdata=""
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "$pgctl" ]; then as_pg "$pgctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true; fi
+  stop_postgres
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# PostgreSQL refuses to run as root: as root, run it as the postgres user.
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  echo "$e2e_name: installing PostgreSQL (Debian package postgresql)"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-fi
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-pgctl=$pgbin/pg_ctl
-pgdir=$work/pg
-mkdir -p "$pgdir"
-pgpass=$(openssl rand -hex 16)
-printf '%s\n' "$pgpass" >"$pgdir/pw"
-[ "$(id -u)" = 0 ] && chown -R postgres "$pgdir" && chmod 711 "$work"
-as_pg "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth=scram-sha-256 --pwfile="$pgdir/pw" -E UTF8 >/dev/null
-pgdata=$pgdir/data
-pgport=$(free_port)
-as_pg "$pgctl" -D "$pgdata" -l "$pgdir/log" -w \
-  -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
-dburl="postgres://postgres:$pgpass@127.0.0.1:$pgport/postgres?sslmode=disable"
+PG_OPTIONS="-c fsync=off -c synchronous_commit=off" start_postgres "$work"
+dburl=$PG_URL
 
 # One certificate for every process, one KMS root key for every node.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \

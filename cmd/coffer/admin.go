@@ -26,6 +26,14 @@ commands:
   account create --data DIR [--name NAME] [--kms-root-key-file FILE | --kms-root-pkcs11 ...]
                      add an account with a root access key to a stopped server's data
                      directory and print the key once
+  migrate --data DIR --to-meta postgres://... --to-blob URL [--verify-only]
+  migrate --from-meta postgres://... --from-blob URL --data DIR [--verify-only]
+                     copy a stopped server's data directory into PostgreSQL and a blob store
+                     (s3://bucket/prefix?endpoint=... or file:///dir), or back into a new
+                     directory, then compare both sides record by record and blob by blob;
+                     --verify-only compares without copying; exit 1 on any difference.
+                     The destination must hold no record; blobs an interrupted run left there
+                     are checked and kept. The KMS root key and credentials.json are not copied
   kms-root wrap --data DIR --kms-root-pkcs11 module=...,token=...,pin-file=...
                      move a stopped server's KMS root key into an HSM: it is written wrapped
                      by a key on the token, and the plaintext file is overwritten and removed
@@ -41,6 +49,8 @@ func runAdmin(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		return runAdminCompact(args[1:], stdout, stderr)
 	case len(args) > 1 && args[0] == "account" && args[1] == "create":
 		return runAccountCreate(args[2:], stdout, stderr, getenv)
+	case len(args) > 0 && args[0] == "migrate":
+		return runAdminMigrate(args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "kms-root":
 		return runKMSRoot(args[1:], stdout, stderr, getenv)
 	case len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):

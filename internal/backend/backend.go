@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,6 +22,8 @@ import (
 	"github.com/coffer/coffer/internal/blob/bloburl"
 	"github.com/coffer/coffer/internal/blob/fsblob"
 	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/cluster"
+	"github.com/coffer/coffer/internal/cluster/pgcluster"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/iam/boltiam"
 	"github.com/coffer/coffer/internal/iam/pgiam"
@@ -55,6 +58,9 @@ type Stores struct {
 	// first proposal stored is the one every node gets (won tells whether it was this one).
 	// Nil for the embedded stores, where DIR/credentials.json is the record of it.
 	DefaultAccount func(ctx context.Context, proposed iam.Account) (acct iam.Account, won bool, err error)
+	// Coordinator tells the nodes sharing the stores of each other's changes and hands out
+	// leases (internal/cluster); nil for the embedded stores (the server uses cluster.Local).
+	Coordinator cluster.Coordinator
 	// Checks answer whether each store answers, by name, for readiness.
 	Checks map[string]func(context.Context) error
 	// Describe says where the stores are, without secrets, for the banner and logs.
@@ -113,9 +119,16 @@ func embedded(db *bbolt.DB, dir string) (*Stores, error) {
 	if s.Trails, err = bolttrail.New(db); err != nil {
 		return nil, fmt.Errorf("trail store: %w", err)
 	}
+	blobDir := filepath.Join(dir, "blobs")
 	s.Checks = map[string]func(context.Context) error{
-		"meta.db": func(context.Context) error { return db.View(func(*bbolt.Tx) error { return nil }) },
-		"blobs":   func(ctx context.Context) error { return listOne(ctx, s.Blobs) },
+		"meta": func(context.Context) error { return db.View(func(*bbolt.Tx) error { return nil }) },
+		"blobs": func(context.Context) error {
+			fi, err := os.Stat(blobDir)
+			if err == nil && !fi.IsDir() {
+				err = errors.New("not a directory")
+			}
+			return err
+		},
 	}
 	return s, nil
 }
@@ -134,7 +147,7 @@ type SharedConfig struct {
 // DefaultPoolConns is the connection pool size of a node when the database URL gives no
 // pool_max_conns: pgxpool's default (the number of CPUs, at least 4) leaves requests waiting
 // for a connection on small machines while the database idles.
-const DefaultPoolConns = 32
+const DefaultPoolConns = 32 // one of them is the coordinator's LISTEN connection
 
 // OpenShared opens the stores several nodes share, bringing the database's schema up to date
 // (safe when nodes start together).
@@ -186,6 +199,12 @@ func (s *Stores) openShared(ctx context.Context, pool *pgxpool.Pool, c SharedCon
 		return err
 	}
 	s.Trails = t
+	coord, err := pgcluster.New(ctx, pool, log)
+	if err != nil {
+		return err
+	}
+	s.Coordinator = coord
+	s.closers = append(s.closers, coord.Close) // before the pool: it gives up this node's leases
 	if s.Blobs, err = bloburl.Open(ctx, c.Blob, log); err != nil {
 		return err
 	}
@@ -194,8 +213,8 @@ func (s *Stores) openShared(ctx context.Context, pool *pgxpool.Pool, c SharedCon
 	}
 	s.Describe = "shared: " + pgdb.Redacted(c.Meta) + " and " + redactedBlob(c.Blob)
 	s.Checks = map[string]func(context.Context) error{
-		"postgres": func(ctx context.Context) error { return pool.Ping(ctx) },
-		"blobs":    func(ctx context.Context) error { return listOne(ctx, s.Blobs) },
+		"meta":  func(ctx context.Context) error { return pool.Ping(ctx) },
+		"blobs": func(ctx context.Context) error { return listOne(ctx, s.Blobs) },
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coffer/coffer/internal/backend"
 	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/cluster"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/sigv4"
@@ -86,7 +87,7 @@ func CreateAccountIn(ctx context.Context, cfg Config, name string) (iam.Account,
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, fmt.Errorf("%w (is the server still running?)", err)
 	}
-	s := &Server{stores: st, log: slog.New(slog.DiscardHandler)}
+	s := &Server{stores: st, log: slog.New(slog.DiscardHandler), coord: cluster.NewLocal()}
 	defer s.closeStores()
 	keySvc, err := s.openKMS(ctx, cfg, st)
 	if err != nil {

@@ -21,11 +21,13 @@ import (
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/backend"
 	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/cluster"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/iamapi"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kmsapi"
 	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/requestinfo"
 	"github.com/coffer/coffer/internal/s3api"
 	"github.com/coffer/coffer/internal/server/objectkeys"
 	"github.com/coffer/coffer/internal/sigv4"
@@ -121,7 +123,9 @@ type Server struct {
 	auditSigner audit.Signer
 	auditSealer audit.Sealer // seals auditSigner's private key: what tells the server's own keys from planted ones
 	trails      *trail.Service
-	nodeID      string // see loadNodeID
+	coord       cluster.Coordinator // the nodes sharing the stores (cluster.go)
+	metrics     *serverMetrics      // what the admin listener's /metrics shows
+	nodeID      string              // see loadNodeID
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
@@ -139,6 +143,7 @@ func start(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(requestinfo.Handler(log.Handler())) // request ids in what requests log
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
@@ -181,7 +186,11 @@ func start(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{CertFile: certFile, stores: stores, storesDescribe: stores.Describe, done: make(chan error, 2), log: log, swept: make(chan struct{}), nodeID: nodeID}
+	coord := stores.Coordinator
+	if coord == nil {
+		coord = cluster.NewLocal()
+	}
+	s := &Server{CertFile: certFile, stores: stores, storesDescribe: stores.Describe, done: make(chan error, 2), log: log, swept: make(chan struct{}), coord: coord, metrics: newServerMetrics(), nodeID: nodeID}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
 	lns, err := bindListeners(cfg)
@@ -206,7 +215,7 @@ func start(cfg Config) (*Server, error) {
 	}
 	if lns.admin != nil {
 		s.AdminURL = "http://" + lns.admin.Addr().String()
-		s.serve(lns.admin, AdminHandler())
+		s.serve(lns.admin, AdminHandler(Admin{Metrics: s.metrics.reg.Handler(), Ready: s.readyChecks(), Logger: s.log}))
 	}
 	return s, nil
 }
@@ -223,7 +232,7 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 		return nil, err
 	}
 	iamCfg := root.iamConfig()
-	iamCfg.Now, iamCfg.Logger = cfg.IAMNow, s.log
+	iamCfg.Now, iamCfg.Logger, iamCfg.Changed = cfg.IAMNow, s.log, s.published
 	// The identities are read at start outside any request: a damaged record must refuse the
 	// start (as boltfile.Open does for damaged pages), never crash it.
 	err = boltfile.Safely(func() error {
@@ -255,15 +264,17 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
 	s.kms, s.keys = keySvc, objectkeys.New(keySvc, s.audit)
-	objects := object.New(object.Config{Meta: st.Meta, Blobs: st.Blobs, Keys: s.keys, Logger: s.log,
-		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
+	s.keys.Observe(s.metrics.s3KMSCall)
+	objects := object.New(object.Config{Meta: timedMeta{st.Meta, s.metrics}, Blobs: timedBlobs{st.Blobs, s.metrics}, Keys: s.keys, Logger: s.log,
+		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets, Shared: st.Shared})
 	if st.Shared {
 		// Not the start-up sweep: other nodes' writes in flight have intents older than
-		// this start. (The shared sweep runs by age; see startSharedSweep.)
-		close(s.swept)
+		// this start. The shared sweep goes by age instead, and frees are deferred.
+		s.startSharedSweep(ctx, objects, st.Blobs, 0)
 	} else {
 		s.startSweep(ctx, objects)
 	}
+	s.metrics.watchCaches(s.iam, keySvc, objects)
 	s3 := s3api.New(s3api.Config{
 		Objects:         objects,
 		Verifier:        &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup},
@@ -279,7 +290,8 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	if err != nil {
 		return nil, errors.Join(err, s.closeAudit(ctx))
 	}
-	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log}, nil
+	s.coordinate(ctx, s.coord, keySvc, s.iam, s.trails)
+	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log, metrics: s.metrics}, nil
 }
 
 // startSweep deletes, in the background, the blobs of writes that were interrupted before this
@@ -336,9 +348,9 @@ func (s *Server) openKMS(ctx context.Context, cfg Config, st *backend.Stores) (*
 		}
 		shredder = s.shred
 	}
-	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
+	svc, err := kms.New(kms.Config{Store: s.metrics.timeKMSStore(store), Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
 		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs,
-		Principals: laterPrincipals{s}, Shredder: shredder})
+		Principals: laterPrincipals{s}, Shredder: shredder, CacheTTL: s.cacheTTL(), Changed: s.published, Lease: s.coord.TryLease})
 	if err != nil {
 		return nil, err
 	}

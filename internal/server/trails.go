@@ -21,7 +21,8 @@ const trailDeliverEvery = time.Minute
 // the audit Writer's data event selector and starts their delivery; it returns the CloudTrail
 // wire layer.
 func (s *Server) openTrails(ctx context.Context, cfg Config, objects *object.Service, lookup func(ctx context.Context, accessKey, token string) (sigv4.Credential, error)) (http.Handler, error) {
-	tc := trail.Config{Store: s.stores.Trails, Objects: objects, Region: cfg.Region, DigestEvery: cfg.AuditDigestEvery, Logger: s.log}
+	tc := trail.Config{Store: s.stores.Trails, Objects: objects, Region: cfg.Region, DigestEvery: cfg.AuditDigestEvery, Logger: s.log,
+		Changed: s.published, SelectorTTL: s.cacheTTL()}
 	if s.stores.Shared {
 		tc.Node = s.nodeID // each node delivers its own records, with its own digest chain
 	}

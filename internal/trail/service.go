@@ -54,7 +54,15 @@ type Config struct {
 	SelectorTTL time.Duration
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Changed, when set, is told of every change to a trail (TopicTrails, id ""), so that
+	// other nodes sharing the store can Invalidate their view at once rather than within
+	// SelectorTTL. It must not call back into the Service but Invalidate.
+	Changed func(ctx context.Context, topic, id string)
 }
+
+// TopicTrails is the topic under which Config.Changed announces a change to the trails and
+// Invalidate hears of one.
+const TopicTrails = "trail"
 
 // Service answers the CloudTrail API's trail operations and delivers the trails' log and
 // digest files. It implements audit.DataSelector.
@@ -284,7 +292,7 @@ func (s *Service) StartLogging(ctx context.Context, account, nameOrARN string) e
 		t.Delivery = Delivery{Cursor: cursor, PeriodStart: now.Truncate(time.Second), LastDigestEnd: t.Delivery.LastDigestEnd}
 		return nil
 	})
-	s.sel.invalidate()
+	s.trailsChanged(ctx)
 	return err
 }
 
@@ -318,7 +326,7 @@ func (s *Service) StopLogging(ctx context.Context, account, nameOrARN string) er
 	if err != nil {
 		return err
 	}
-	s.sel.invalidate()
+	s.trailsChanged(ctx)
 	if t.Delivery.Closing || s.cfg.Node != "" {
 		s.closeTrail(ctx, t)
 	}
@@ -359,6 +367,6 @@ func (s *Service) Delete(ctx context.Context, account, nameOrARN string) error {
 	if errors.Is(err, ErrTrailNotFound) {
 		return notFound(nameOrARN, account)
 	}
-	s.sel.invalidate()
+	s.trailsChanged(ctx)
 	return err
 }

@@ -18,12 +18,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/coffer/coffer/internal/cluster"
 )
 
 // keyStateBound is the longest a KMS key state change made through one node may take to
-// reach another (internal/server's stated bound for shared stores), with a margin for a
-// loaded test machine.
-const keyStateBound = 15 * time.Second
+// reach another: cluster.StaleBound when its notification is lost (milliseconds when not),
+// with a margin for a loaded test machine.
+const keyStateBound = cluster.StaleBound + 3*time.Second
 
 func random(n int) []byte {
 	b := make([]byte, n)

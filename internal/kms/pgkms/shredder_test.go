@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/kms/kmstest"
 	"github.com/coffer/coffer/internal/kms/pgkms"
 	"github.com/coffer/coffer/internal/pgtest"
 )
@@ -184,5 +186,58 @@ func TestShredderClosed(t *testing.T) {
 	}
 	if _, err := sh.Used(ctx); !errors.Is(err, pgkms.ErrClosed) {
 		t.Fatalf("Used after Close: %v", err)
+	}
+}
+
+// TestShredderUnderService: the KMS on pgkms with a Shredder in the same database seals a new
+// key's material under a slot, serves it from another node, and destroys the slot when the
+// key's deletion runs, after which the start-up sweep finds nothing left to destroy.
+func TestShredderUnderService(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, root := pgtest.NewDatabase(t), testRootKey(t)
+	clock := kmstest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	service := func() (*kms.Service, *pgkms.Shredder) {
+		sh := newShredder(t, url, root)
+		svc, err := kms.New(kms.Config{Store: newNode(t, url), Root: root, Region: "us-east-1", Now: clock.Now, Shredder: sh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.CheckRoot(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return svc, sh
+	}
+	a, sh := service()
+	b, _ := service()
+	caller := kms.Caller{Account: "111122223333", ARN: "arn:aws:iam::111122223333:root"}
+	key, err := a.CreateKey(ctx, caller, kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, err := sh.Used(ctx)
+	if err != nil || len(used) != 1 {
+		t.Fatalf("slots in use after CreateKey: %v, %v; want one", used, err)
+	}
+	enc, err := a.Encrypt(ctx, caller, kms.EncryptInput{KeyId: key.KeyId, Plaintext: []byte("material under a slot")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := b.Decrypt(ctx, caller, kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob})
+	if err != nil || string(dec.Plaintext) != "material under a slot" {
+		t.Fatalf("Decrypt on the other node: %q, %v", dec.Plaintext, err)
+	}
+	if _, err := a.ScheduleKeyDeletion(ctx, caller, key.KeyId, 7); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(8 * 24 * time.Hour)
+	if err := a.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if used, err := sh.Used(ctx); err != nil || len(used) != 0 {
+		t.Fatalf("slots in use after the key's deletion: %v, %v; want none", used, err)
+	}
+	if n, err := b.SweepShredSlots(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep after the deletion: %d, %v", n, err)
 	}
 }
