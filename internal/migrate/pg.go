@@ -121,8 +121,11 @@ var pgTables = []pgTable{
 	{kind: KindTrail, table: "trail_trails", ident: []string{"account", "name"}, value: "rec"},
 }
 
-// pgOtherTables are the tables of the database that hold no records: pgdb's own.
-var pgOtherTables = []string{"coffer_schema_migrations"}
+// pgOtherTables are the tables of the database that hold no records to copy: pgdb's own, the
+// nodes' leases (internal/cluster/pgcluster), and the default account the nodes settled
+// (pgiam.SettleDefaultAccount), which credentials.json carries both ways: the first node to
+// start on the migrated database settles the account its credentials.json names.
+var pgOtherTables = []string{"coffer_schema_migrations", "coffer_leases", "iam_default_account"}
 
 // checkTables fails on a table of the database this migration does not know, so that a store
 // added later is not left behind unnoticed.

@@ -236,7 +236,7 @@ func (d *deployment) awsConfig(ak, sk string) aws.Config {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider(ak, sk, ""),
 		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			t.TLSClientConfig = tr.TLSClientConfig
+			t.TLSClientConfig = tr.TLSClientConfig.Clone() // each client its own: HTTP/2 set-up writes NextProtos
 			t.MaxIdleConnsPerHost = 32
 		}),
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
