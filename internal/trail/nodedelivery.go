@@ -83,7 +83,8 @@ func (s *Service) deliverOwed(ctx context.Context, t *Trail, forceDigest bool) e
 }
 
 // joinSession stores the node's next entry of t (nextSession) when it differs from the one
-// stored, conditionally on the stored one being unchanged.
+// stored, conditionally on the stored entry and the trail's logging status being what t
+// holds (a StartLogging or StopLogging through another node since is met at the next round).
 func (s *Service) joinSession(ctx context.Context, t *Trail) error {
 	cur, had := t.Deliveries[s.cfg.Node]
 	next, changed, err := s.nextSession(t, cur, had)
@@ -92,7 +93,9 @@ func (s *Service) joinSession(ctx context.Context, t *Trail) error {
 	}
 	updated, err := s.cfg.Store.Update(ctx, t.Account, t.Name, func(st *Trail) error {
 		e, ok := st.Deliveries[s.cfg.Node]
-		if ok != had || !e.From.Equal(cur.From) || !e.Until.Equal(cur.Until) || e.Closing != cur.Closing {
+		if ok != had || !e.From.Equal(cur.From) || !e.Until.Equal(cur.Until) || e.Closing != cur.Closing ||
+			st.Status.IsLogging != t.Status.IsLogging || !st.Status.StartLoggingTime.Equal(t.Status.StartLoggingTime) ||
+			!st.Status.StopLoggingTime.Equal(t.Status.StopLoggingTime) {
 			return errRaced
 		}
 		if st.Deliveries == nil {
