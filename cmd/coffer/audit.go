@@ -18,12 +18,14 @@ import (
 const auditUsage = `usage: coffer audit <command> [flags]
 
 commands:
-  verify --data DIR [--from T] [--to T] [--public-key FP]...
+  verify --data DIR... [--from T] [--to T] [--public-key FP]...
                      walk the signed digest chain of DIR/audit offline (a copy will do) and
                      report each log file valid, modified, deleted or unexpected and each
                      broken digest link; exit 1 on any finding (T: RFC 3339). With
                      --public-key, trust only the signing keys of those fingerprints (the
-                     ones aws cloudtrail list-public-keys gives), not every key under keys/
+                     ones aws cloudtrail list-public-keys gives), not every key under keys/.
+                     Nodes sharing stores keep a chain each: give every node's DIR (--data
+                     repeated) to check them all, each on its own, with a total
   events --data DIR [--key K] [--event-name N] [--event-source S] [--user U] [--from T] [--to T]
          [--limit N] [--output json|table]
                      print the records of DIR/audit, newest first, as JSON lines or a table
@@ -95,7 +97,15 @@ func parseAuditFlags(fs *flag.FlagSet, args []string, data *string, stdout, stde
 func runAuditVerify(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	data := fs.String("data", "", "data directory (required); its audit folder, or a copy of it")
+	var dirs []string
+	var data string // the last of dirs, "" when none
+	fs.Func("data", "data directory (required, repeatable: one a node); its audit folder, or a copy of it", func(d string) error {
+		if d == "" {
+			return errors.New("want a directory")
+		}
+		dirs, data = append(dirs, d), d
+		return nil
+	})
 	var from, to timeFlag
 	fs.Var(&from, "from", "check digests whose period ends at or after this time (RFC 3339)")
 	fs.Var(&to, "to", "check digests whose period starts at or before this time (RFC 3339)")
@@ -104,30 +114,41 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) int {
 		trusted = append(trusted, strings.ToLower(fp))
 		return nil
 	})
-	if code := parseAuditFlags(fs, args, data, stdout, stderr); code >= 0 {
+	if code := parseAuditFlags(fs, args, &data, stdout, stderr); code >= 0 {
 		return code
 	}
-	dir := auditDir(*data)
-	rep, err := audit.VerifyTrusting(dir, from.t, to.t, trusted)
+	if len(dirs) == 1 {
+		_, code := verifyNode(dirs[0], "", from.t, to.t, trusted, stdout, stderr)
+		return code
+	}
+	return verifyNodes(dirs, from.t, to.t, trusted, stdout, stderr)
+}
+
+// verifyNode verifies the chain of the data directory data and prints its report, each line
+// after indent; it returns the report (nil when none could be made) and the exit code of a
+// verify of data alone.
+func verifyNode(data, indent string, from, to time.Time, trusted []string, stdout, stderr io.Writer) (*audit.Report, int) {
+	dir := auditDir(data)
+	rep, err := audit.VerifyTrusting(dir, from, to, trusted)
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer audit verify: %v\n", oneLine(err))
-		return 1
+		return nil, 1
 	}
 	if rep.Digests == 0 && len(rep.Findings) == 0 {
 		fmt.Fprintf(stderr, "coffer audit verify: no digest to check under %s (in the range asked)\n", dir)
-		return 1
+		return rep, 1
 	}
 	for _, f := range rep.Valid {
-		fmt.Fprintln(stdout, "valid:", audit.Printable(f))
+		fmt.Fprintln(stdout, indent+"valid:", audit.Printable(f))
 	}
 	for _, f := range rep.Findings {
-		fmt.Fprintln(stdout, f.String())
+		fmt.Fprintln(stdout, indent+f.String())
 	}
-	fmt.Fprintf(stdout, "%s: %d digests and %d log files checked, %d findings\n", dir, rep.Digests, rep.LogFiles, len(rep.Findings))
+	fmt.Fprintf(stdout, "%s%s: %d digests and %d log files checked, %d findings\n", indent, dir, rep.Digests, rep.LogFiles, len(rep.Findings))
 	if len(rep.Findings) > 0 {
-		return 1
+		return rep, 1
 	}
-	return 0
+	return rep, 0
 }
 
 func runAuditEvents(args []string, stdout, stderr io.Writer) int {

@@ -29,6 +29,7 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown flag", []string{"server", "--data", "x", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{"stray argument", []string{"server", "--data", "x", "extra"}, 2, `unexpected argument "extra"`},
 		{"bad log level", []string{"server", "--data", "x", "--log-level", "loud"}, 2, "bad --log-level"},
+		{"bad log format", []string{"server", "--data", "x", "--log-format", "xml"}, 2, "--log-format must be text or json"},
 		{"data is a file", []string{"server", "--data", file, "--listen", "127.0.0.1:0"}, 1, "data directory"},
 		{"bad listen address", []string{"server", "--data", t.TempDir(), "--listen", "256.0.0.1:99999"}, 1, "listen"},
 		{"hsm PIN on the command line", []string{"server", "--data", "x", "--hsm", "name=c,module=m,token=t,pin=123456"}, 2, "never given on the command line"},

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coffer/coffer/internal/backend"
 	"github.com/coffer/coffer/internal/kms/pkcs11hsm"
 	"github.com/coffer/coffer/internal/server"
 )
@@ -29,11 +30,14 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	fs.SetOutput(io.Discard)
 	var cfg server.Config
 	var domains listFlag
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	fs.StringVar(&cfg.Dir, "data", "", "data directory (required)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error (debug adds a line per request)")
+	logFormat := fs.String("log-format", "text", "log format: text (key=value) or json (one JSON object per line)")
+	fs.StringVar(&cfg.Dir, "data", "", "data directory (required): the embedded stores, or with --meta this node's own files (certificate, credentials.json, audit trail)")
+	metaURL := fs.String("meta", "", "shared metadata, keys, identities and trails in PostgreSQL: postgres://user@host/db?sslmode=verify-full (password from PGPASSWORD or ~/.pgpass; pool_max_conns sizes the pool); needs --blob; default: embedded in DIR/meta.db")
+	blobURL := fs.String("blob", "", "shared object bytes: s3://bucket/prefix?endpoint=https://host:port&region=R&ca=FILE&path-style=true (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE) or file:///mnt/shared; needs --meta; default: DIR/blobs")
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:9000", "HTTPS listen address")
 	fs.StringVar(&cfg.ListenHTTP, "listen-http", "", "optional plain-HTTP listen address (off by default)")
-	fs.StringVar(&cfg.AdminListen, "admin-listen", "", "optional plain-HTTP address for pprof and runtime metrics (off by default; keep it on loopback)")
+	fs.StringVar(&cfg.AdminListen, "admin-listen", "", "optional plain-HTTP address for /metrics, /healthz, /readyz, pprof and runtime metrics (off by default; no authentication: keep it on loopback or a private network)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (default: generated under DIR/tls)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "region of this endpoint")
@@ -74,6 +78,17 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "coffer server: bad --log-level %q\n", *logLevel)
+		return 2
+	}
+	logOpts := &slog.HandlerOptions{Level: level}
+	var logHandler slog.Handler
+	switch *logFormat {
+	case "text":
+		logHandler = slog.NewTextHandler(stderr, logOpts)
+	case "json":
+		logHandler = slog.NewJSONHandler(stderr, logOpts)
+	default:
+		fmt.Fprintf(stderr, "coffer server: --log-format must be text or json, not %q\n", *logFormat)
 		return 2
 	}
 	// One registry of PKCS#11 modules for --hsm and --kms-root-pkcs11, which may name one
@@ -135,10 +150,24 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 		return 2
 	}
 	cfg.AccessKey, cfg.SecretKey = accessKey, secretKey
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = slog.New(logHandler)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if (*metaURL == "") != (*blobURL == "") {
+		fmt.Fprintln(stderr, "coffer server: give --meta and --blob together (nodes sharing stores share both), or neither for the embedded stores")
+		return 2
+	}
+	if *metaURL != "" {
+		octx, cancel := context.WithTimeout(ctx, time.Minute)
+		stores, err := backend.OpenShared(octx, backend.SharedConfig{Meta: *metaURL, Blob: *blobURL, Logger: cfg.Logger})
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "coffer server: %v\n", oneLine(err))
+			return 1
+		}
+		cfg.Stores = stores
+	}
 	srv, err := server.Start(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer server: %v\n", oneLine(err))
@@ -169,9 +198,12 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 		fmt.Fprintf(w, "  plain HTTP:  %s\n", srv.HTTPURL)
 	}
 	if srv.AdminURL != "" {
+		fmt.Fprintf(w, "  metrics:     %s/metrics (health: %s/healthz, %s/readyz)\n", srv.AdminURL, srv.AdminURL, srv.AdminURL)
 		fmt.Fprintf(w, "  admin:       %s/debug/pprof/ and %s/metrics.json\n", srv.AdminURL, srv.AdminURL)
 	}
 	fmt.Fprintf(w, "  certificate: %s\n", cert)
+	fmt.Fprintf(w, "  stores:      %s\n", srv.StoresDescription())
+	fmt.Fprintf(w, "  node:        %s\n", srv.NodeID())
 	fmt.Fprintf(w, "  region:      %s\n", cfg.Region)
 	fmt.Fprintf(w, "  account:     %s\n", id.AccountID)
 	if id.AccessKey == "" {

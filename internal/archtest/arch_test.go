@@ -63,6 +63,10 @@ func TestDependencyDirections(t *testing.T) {
 			func(string) bool { return false }},
 		{"pgdb imports nothing of ours", func(p string) bool { return p == "internal/pgdb" },
 			func(string) bool { return false }},
+		{"cluster imports nothing of ours", func(p string) bool { return p == "internal/cluster" },
+			func(string) bool { return false }},
+		{"cluster's PostgreSQL coordinator knows cluster and pgdb only", func(p string) bool { return p == "internal/cluster/pgcluster" },
+			func(i string) bool { return i == "internal/cluster" || i == "internal/pgdb" }},
 		{"the IAM and trail PostgreSQL backends know their service's types, its records and pgdb", func(p string) bool {
 			return p == "internal/iam/pgiam" || p == "internal/trail/pgtrail"
 		}, func(i string) bool {
@@ -94,7 +98,7 @@ func TestDependencyDirections(t *testing.T) {
 			func(i string) bool { return under(i, "internal/trail") || i == "internal/boltfile" }},
 		{"trailapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/trailapi") },
 			func(i string) bool {
-				return i == "internal/trail" || i == "internal/audit" || i == "internal/iam" || i == "internal/sigv4" || i == "internal/policy" || i == "internal/awsjson"
+				return i == "internal/trail" || i == "internal/audit" || i == "internal/iam" || i == "internal/sigv4" || i == "internal/policy" || i == "internal/awsjson" || i == "internal/requestinfo"
 			}},
 		{"kmsapi never imports s3api", func(p string) bool { return under(p, "internal/kmsapi") },
 			func(i string) bool {
@@ -102,20 +106,26 @@ func TestDependencyDirections(t *testing.T) {
 			}},
 		{"iamapi knows no other wire layer, no object or KMS internals", func(p string) bool { return under(p, "internal/iamapi") },
 			func(i string) bool {
-				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") && !under(i, "internal/iam/pgiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret" || i == "internal/audit"
+				return under(i, "internal/iam") && !under(i, "internal/iam/boltiam") && !under(i, "internal/iam/pgiam") || i == "internal/sigv4" || i == "internal/policy" || i == "internal/secret" || i == "internal/audit" || i == "internal/requestinfo"
 			}},
 		{"awsjson knows only sigv4", func(p string) bool { return p == "internal/awsjson" },
 			func(i string) bool { return i == "internal/sigv4" }},
+		{"requestinfo imports nothing of ours", func(p string) bool { return p == "internal/requestinfo" },
+			func(i string) bool { return false }},
 		{"sigv4 imports nothing of ours", func(p string) bool { return under(p, "internal/sigv4") },
 			func(i string) bool { return false }},
-		// internal/migrate copies records between the embedded and the PostgreSQL backends'
-		// layouts, so it names them all; only cmd runs it.
-		{"only server, migrate and cmd name backends", func(p string) bool {
-			return !under(p, "internal/server") && !under(p, "internal/migrate") && !under(p, "cmd") && !strings.HasSuffix(p, "test") && !under(p, "internal/blob") && !under(p, "internal/meta") && !boltBackend(p)
+		{"only backend, migrate, server's tools of a data directory and cmd name backends", func(p string) bool {
+			return !under(p, "internal/server") && !under(p, "cmd") && p != "internal/backend" && p != "internal/migrate" && !strings.HasSuffix(p, "test") && !under(p, "internal/blob") && !under(p, "internal/meta") && !boltBackend(p)
 		}, func(i string) bool {
 			return !under(i, "internal/blob/fsblob") && !under(i, "internal/meta/boltmeta") && i != "internal/boltfile" &&
-				!under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail") && !under(i, "internal/kms/pgkms")
+				!under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail") && !under(i, "internal/kms/pgkms") &&
+				!under(i, "internal/cluster/pgcluster")
 		}},
+		{"server takes its stores from backend and names no shared backend: cmd/coffer chooses them", func(p string) bool { return under(p, "internal/server") },
+			func(i string) bool {
+				return i != "internal/pgdb" && !under(i, "internal/meta/pgmeta") && !under(i, "internal/iam/pgiam") && !under(i, "internal/trail/pgtrail") &&
+					!under(i, "internal/kms/pgkms") && !under(i, "internal/blob/s3blob") && !under(i, "internal/blob/bloburl")
+			}},
 		{"only cmd runs migrations", func(p string) bool { return !under(p, "cmd") && !under(p, "internal/migrate") },
 			func(i string) bool { return !under(i, "internal/migrate") }},
 	}

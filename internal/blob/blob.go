@@ -82,6 +82,18 @@ func ListInfo(ctx context.Context, s Store, prefix string, fn func(Info) error) 
 	return l.ListInfo(ctx, prefix, fn)
 }
 
+// Janitor is implemented by stores that keep leftovers of their own beside the blobs: the
+// temp files of a Put whose process died (fsblob), the unfinished multipart uploads of one
+// (s3blob). They are invisible to Store and to the metadata, so only the store can remove
+// them; a server sharing the store with other nodes calls Clean now and then.
+type Janitor interface {
+	// Clean removes the leftovers of Puts begun (or, where the store can tell, last written
+	// to) before cutoff, and returns how many it removed. cutoff must lie further in the past
+	// than the longest Put in flight on any node sharing the store, plus the clock skew between
+	// them: a leftover's age is all that tells it from a live write.
+	Clean(ctx context.Context, cutoff time.Time) (int, error)
+}
+
 // Reader reads one blob at random offsets.
 type Reader interface {
 	io.ReaderAt

@@ -28,7 +28,7 @@ func (s *Service) CreateAccount(ctx context.Context, a Account) (Account, NewAcc
 	if err != nil {
 		return Account{}, NewAccessKey{}, fmt.Errorf("iam: root key of account %s: %w", a.ID, err)
 	}
-	s.invalidate()
+	s.invalidate(ctx)
 	return a, k, nil
 }
 

@@ -149,7 +149,7 @@ func (s *Service) DeleteRole(ctx context.Context, account, name string) error {
 		}
 		return errorf(ErrDeleteConflict, msg)
 	}
-	s.invalidate()
+	s.invalidate(ctx)
 	return s.noSuchEntity(err, e)
 }
 
@@ -270,7 +270,7 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, account, arn, doc str
 		}
 		return nil
 	})
-	s.invalidate()
+	s.invalidate(ctx)
 	return v, err
 }
 
@@ -287,7 +287,7 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, account, arn, ver
 		p.DefaultVersion = version
 		return nil
 	})
-	s.invalidate()
+	s.invalidate(ctx)
 	return err
 }
 
@@ -361,7 +361,7 @@ func (s *Service) AttachPolicy(ctx context.Context, e Entity, arn string) error 
 		return err
 	}
 	err = s.store.AttachPolicy(ctx, e, p.Name)
-	s.invalidate()
+	s.invalidate(ctx)
 	return s.noSuchEntity(err, e)
 }
 
@@ -375,7 +375,7 @@ func (s *Service) DetachPolicy(ctx context.Context, e Entity, arn string) error 
 		return err
 	}
 	err = s.store.DetachPolicy(ctx, e, p.Name)
-	s.invalidate()
+	s.invalidate(ctx)
 	if errors.Is(err, ErrNoSuchEntity) {
 		return errorf(ErrNoSuchEntity, "Policy "+arn+" was not found.")
 	}

@@ -34,7 +34,7 @@ func (s *Service) ImportRootKey(ctx context.Context, account, id string, sec sec
 	if err := s.store.CreateAccessKey(ctx, k, 0); err != nil {
 		return fmt.Errorf("iam: root key %s of account %s: %w", id, account, err)
 	}
-	s.invalidate()
+	s.invalidate(ctx)
 	return nil
 }
 

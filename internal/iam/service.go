@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer/coffer/internal/policy"
@@ -25,8 +26,14 @@ type Sealer interface {
 
 // DefaultCacheTTL is how long a credential looked up in the store is served from memory. A
 // change made through this Service is seen at once on this node (the cache is emptied); one
-// made by another node sharing the store is seen within this bound.
+// made by another node sharing the store is seen when Invalidate hears of it, and at the
+// latest within this bound (cluster.StaleBound).
 const DefaultCacheTTL = 5 * time.Second
+
+// TopicIdentities is the topic under which Config.Changed announces a change to accounts,
+// users, roles, access keys or policies, and Invalidate hears of one: the caches hold
+// credentials with the policies of their principals, so any change empties them all.
+const TopicIdentities = "iam"
 
 // maxCached bounds the credential cache.
 const maxCached = 10000
@@ -49,6 +56,10 @@ type Config struct {
 	CacheTTL time.Duration
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Changed, when set, is told of every committed change (TopicIdentities, id ""), so that
+	// other nodes sharing the store can Invalidate their caches. It must not call back into
+	// the Service but Invalidate.
+	Changed func(ctx context.Context, topic, id string)
 }
 
 // Service is the identity service: the Directory of every wire layer and the operations of
@@ -64,12 +75,16 @@ type Service struct {
 	ttl       time.Duration
 	now       func() time.Time
 	log       *slog.Logger
+	changed   func(ctx context.Context, topic, id string) // Config.Changed
 	mu        sync.Mutex
 	creds     map[string]cachedCredential
 	accounts  map[string]cachedAccount
 	// gen counts invalidations: a lookup that read the store before a change commits its
 	// result to the cache only if no invalidation happened meanwhile.
 	gen uint64
+
+	// credHits and credMisses count Lookups served from creds and from the store.
+	credHits, credMisses atomic.Uint64
 }
 
 type cachedCredential struct {
@@ -95,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, errors.New("iam: the default account needs a 12-digit id, and its root key a secret")
 	}
 	s := &Service{store: cfg.Store, sealer: cfg.Sealer, def: cfg.Default, defKey: cfg.DefaultKey,
-		defSecret: secret.BytesFrom([]byte(cfg.DefaultSecret)), replaced: cfg.ReplacedKey, ttl: cfg.CacheTTL, now: cfg.Now, log: cfg.Logger,
+		defSecret: secret.BytesFrom([]byte(cfg.DefaultSecret)), replaced: cfg.ReplacedKey, ttl: cfg.CacheTTL, now: cfg.Now, log: cfg.Logger, changed: cfg.Changed,
 		creds: map[string]cachedCredential{}, accounts: map[string]cachedAccount{}}
 	if s.ttl == 0 {
 		s.ttl = DefaultCacheTTL
@@ -122,8 +137,24 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 // DefaultAccount returns the default account.
 func (s *Service) DefaultAccount() Account { return s.def }
 
-// invalidate empties the caches after a change, so this node sees it at once.
-func (s *Service) invalidate() {
+// CredentialCacheCounts returns how many credential lookups the cache answered and how many
+// read the store (the root key from the environment counts as neither).
+func (s *Service) CredentialCacheCounts() (hits, misses uint64) {
+	return s.credHits.Load(), s.credMisses.Load()
+}
+
+// invalidate empties the caches after a change, so this node sees it at once, and tells the
+// other nodes (Config.Changed).
+func (s *Service) invalidate(ctx context.Context) {
+	s.Invalidate()
+	if s.changed != nil {
+		s.changed(ctx, TopicIdentities, "")
+	}
+}
+
+// Invalidate empties the caches: another node sharing the store changed identities
+// (TopicIdentities). Lookups read the store again.
+func (s *Service) Invalidate() {
 	s.mu.Lock()
 	clear(s.creds)
 	clear(s.accounts)
@@ -139,6 +170,7 @@ func (s *Service) Account(id string) (Account, bool) {
 	now := s.now()
 	s.mu.Lock()
 	c, ok := s.accounts[id]
+	gen := s.gen
 	s.mu.Unlock()
 	if ok && now.Sub(c.loaded) < s.ttl {
 		return c.a, true
@@ -148,10 +180,12 @@ func (s *Service) Account(id string) (Account, bool) {
 		return Account{}, false
 	}
 	s.mu.Lock()
-	if len(s.accounts) >= maxCached {
-		clear(s.accounts)
+	if gen == s.gen { // else perhaps read before a change: not cached
+		if len(s.accounts) >= maxCached {
+			clear(s.accounts)
+		}
+		s.accounts[id] = cachedAccount{a: a, loaded: now}
 	}
-	s.accounts[id] = cachedAccount{a: a, loaded: now}
 	s.mu.Unlock()
 	return a, true
 }
@@ -172,7 +206,10 @@ func (s *Service) Lookup(ctx context.Context, accessKey, sessionToken string) (C
 	c, ok := s.creds[accessKey]
 	gen := s.gen
 	s.mu.Unlock()
-	if !ok || now.Sub(c.loaded) >= s.ttl {
+	if ok && now.Sub(c.loaded) < s.ttl {
+		s.credHits.Add(1)
+	} else {
+		s.credMisses.Add(1)
 		var err error
 		if c, err = s.load(ctx, accessKey); err != nil {
 			return Credential{}, err
@@ -318,7 +355,7 @@ func (s *Service) identityPolicies(ctx context.Context, e Entity) ([]*policy.Pol
 			// parser, a damaged record) may have denied something, so it denies everything
 			// (the account root can still repair it) rather than failing every request or
 			// being dropped, which would lift its denies.
-			s.log.Error("iam: a stored identity policy does not parse; it denies everything", "entity", e.Name, "err", err)
+			s.log.ErrorContext(ctx, "iam: a stored identity policy does not parse; it denies everything", "entity", e.Name, "err", err)
 			if p, err = policy.Parse(denyAllDocument, policy.IdentityKind); err != nil {
 				return nil, err
 			}

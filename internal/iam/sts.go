@@ -91,7 +91,7 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 	}
 	trust, err := policy.Parse(role.TrustPolicy, policy.TrustKind)
 	if err != nil {
-		s.log.Error("iam: a stored trust policy does not parse", "role", role.ARN(), "err", err)
+		s.log.ErrorContext(ctx, "iam: a stored trust policy does not parse", "role", role.ARN(), "err", err)
 		return TemporaryCredentials{}, denied
 	}
 	req := &policy.Request{Principal: PolicyPrincipal(caller), Action: "sts:AssumeRole", Resource: role.ARN(), Context: in.Conditions}

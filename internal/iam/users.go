@@ -68,7 +68,7 @@ func (s *Service) UpdateUser(ctx context.Context, account, name, newName, newPat
 		}
 		return nil
 	})
-	s.invalidate() // the ARN of the user's principal changes with its path
+	s.invalidate(ctx) // the ARN of the user's principal changes with its path
 	return u, noSuchUser(err, name)
 }
 
@@ -111,7 +111,7 @@ func (s *Service) DeleteUser(ctx context.Context, account, name string) error {
 		}
 		return errorf(ErrDeleteConflict, msg)
 	}
-	s.invalidate()
+	s.invalidate(ctx)
 	return noSuchUser(err, name)
 }
 
@@ -174,7 +174,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, account, user, id, status
 		return err
 	}
 	err := s.store.SetAccessKeyStatus(ctx, account, user, id, status)
-	s.invalidate()
+	s.invalidate(ctx)
 	return noSuchKey(err, id)
 }
 
@@ -184,7 +184,7 @@ func (s *Service) DeleteAccessKey(ctx context.Context, account, user, id string)
 		return err
 	}
 	err := s.store.DeleteAccessKey(ctx, account, user, id)
-	s.invalidate()
+	s.invalidate(ctx)
 	return noSuchKey(err, id)
 }
 
@@ -245,7 +245,7 @@ func (s *Service) PutInlinePolicy(ctx context.Context, e Entity, name, doc strin
 		return err
 	}
 	err := s.store.PutInlinePolicy(ctx, e, InlinePolicy{Name: name, Document: doc})
-	s.invalidate()
+	s.invalidate(ctx)
 	return s.noSuchEntity(err, e)
 }
 
@@ -281,7 +281,7 @@ func (s *Service) DeleteInlinePolicy(ctx context.Context, e Entity, name string)
 		return s.noSuchEntity(err, e)
 	}
 	err := s.store.DeleteInlinePolicy(ctx, e, name)
-	s.invalidate()
+	s.invalidate(ctx)
 	if errors.Is(err, ErrNoSuchEntity) {
 		return errorf(ErrNoSuchEntity, "The "+e.noun()+" policy with name "+name+" cannot be found.")
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/requestinfo"
 	"github.com/coffer/coffer/internal/sigv4"
 )
 
@@ -116,6 +117,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if ae != nil {
+		requestinfo.SetErrorCode(r.Context(), ae.code)
 		if ae.status >= 500 {
 			h.log.Error("iam request failed", "request_id", rid, "err", err)
 		}
@@ -206,6 +208,7 @@ func (h *Handler) dispatch(c *call) (any, error) {
 		c.unrecorded = true
 		return nil, &apiError{"InvalidAction", http.StatusBadRequest, "Could not find operation " + c.action + " for version " + c.get("Version")}
 	}
+	requestinfo.SetOperation(c.ctx, c.action)
 	return op(h, c)
 }
 

@@ -111,7 +111,7 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, name, target string
 	}
 	now := s.now().UTC()
 	err = s.store.PutAlias(ctx, Alias{Account: c.Account, Name: name, KeyID: e.key.ID, Created: now, Updated: now}, true)
-	s.aliasesChanged(c.Account)
+	s.aliasesChanged(ctx, c.Account)
 	switch {
 	case errors.Is(err, ErrStoreAliasExists):
 		return errf(ErrAlreadyExists, "An alias with the name %s already exists", s.aliasARN(c.Account, name))
@@ -142,7 +142,7 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, name, target string
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	old.KeyID, old.Updated = e.key.ID, s.now().UTC()
-	defer s.aliasesChanged(c.Account)
+	defer s.aliasesChanged(ctx, c.Account)
 	if err := s.store.PutAlias(ctx, old, false); err != nil {
 		return s.storeErr("update alias", err)
 	}
@@ -159,7 +159,7 @@ func (s *Service) DeleteAlias(ctx context.Context, c Caller, name string) error 
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	defer s.aliasesChanged(c.Account)
+	defer s.aliasesChanged(ctx, c.Account)
 	err := s.store.DeleteAlias(ctx, c.Account, name)
 	if errors.Is(err, ErrStoreNoSuchAlias) {
 		return errf(ErrNotFound, "Alias %s is not found.", s.aliasARN(c.Account, name))

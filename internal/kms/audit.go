@@ -79,6 +79,6 @@ func (s *Service) serviceEvent(ctx context.Context, k *Key, name string, details
 		e.ResponseElements = map[string]any{"keyId": arn} // as CloudTrail's DeleteKey records since December 2022
 	}
 	if err := s.audit.Record(ctx, e); err != nil {
-		s.log.Error("kms: recording a service event failed", "event", name, "key", arn, "err", err)
+		s.log.ErrorContext(ctx, "kms: recording a service event failed", "event", name, "key", arn, "err", err)
 	}
 }

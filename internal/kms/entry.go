@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/coffer/coffer/internal/secret"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
@@ -29,6 +30,10 @@ type entry struct {
 	mats map[string]*material
 	// policy is the key's compiled policy, set on first authorization (Service.keyPolicy).
 	policy atomic.Pointer[compiledPolicy]
+	// loaded is when the record was read (only with a CacheTTL); stale says another node
+	// may have changed it since (Invalidate). Either makes the next load read it again.
+	loaded time.Time
+	stale  atomic.Bool
 }
 
 // material is unsealed key material in the form its operations need. It never prints.

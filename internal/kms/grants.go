@@ -104,7 +104,7 @@ func (s *Service) CreateGrant(ctx context.Context, c Caller, in CreateGrantInput
 	}
 	g.Token = grantToken(g.KeyID, g.GrantID)
 	err = s.store.PutGrant(ctx, g)
-	s.grantsChanged(g.KeyID)
+	s.grantsChanged(ctx, g.KeyID)
 	if err != nil {
 		return "", "", s.storeErr("put grant", err)
 	}
@@ -183,7 +183,7 @@ func (s *Service) ListRetirableGrants(ctx context.Context, c Caller, principal s
 	})
 	if errors.Is(err, ErrStoreDamaged) {
 		// A damaged grant (perhaps of another account's key) is left out, not the listing.
-		s.log.Error("kms: damaged grant records left out of ListRetirableGrants", "err", err)
+		s.log.ErrorContext(ctx, "kms: damaged grant records left out of ListRetirableGrants", "err", err)
 	} else if err != nil {
 		return nil, "", s.internal("scan grants", err)
 	}
@@ -277,7 +277,7 @@ func (s *Service) deleteGrant(ctx context.Context, e *entry, grantID string, dry
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	err := s.store.DeleteGrant(ctx, e.key.ID, grantID)
-	s.grantsChanged(e.key.ID)
+	s.grantsChanged(ctx, e.key.ID)
 	if errors.Is(err, ErrStoreNoSuchGrant) {
 		return errf(ErrInvalidGrantID, "Grant ID %s is not valid.", grantID)
 	}

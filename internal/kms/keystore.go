@@ -299,7 +299,7 @@ func (s *Service) ConnectCustomKeyStore(ctx context.Context, c Caller, id string
 			return err
 		}
 		if conn := s.hsm.connection(ctx, ks); conn.state == StateFailed {
-			s.log.Warn("kms: custom key store failed to connect", "store", id, "hsm", ks.ClusterID, "code", conn.errCode, "err", conn.err)
+			s.log.WarnContext(ctx, "kms: custom key store failed to connect", "store", id, "hsm", ks.ClusterID, "code", conn.errCode, "err", conn.err)
 		}
 		return nil
 	})

@@ -133,16 +133,16 @@ func (s *Service) openInHSM(ctx context.Context, e *entry, h blobHeader, sealed,
 func (s *Service) destroyInHSM(ctx context.Context, k *Key) {
 	ks, err := s.store.GetKeyStore(ctx, k.CustomKeyStoreID)
 	if err != nil {
-		s.log.Warn("kms: deleted key's custom key store is unreadable; its HSM key remains", "key", k.ID, "store", k.CustomKeyStoreID, "err", err)
+		s.log.WarnContext(ctx, "kms: deleted key's custom key store is unreadable; its HSM key remains", "key", k.ID, "store", k.CustomKeyStoreID, "err", err)
 		return
 	}
 	conn := s.hsm.connection(ctx, ks)
 	if conn.state != StateConnected {
-		s.log.Warn("kms: deleted key's custom key store is not connected; its HSM key remains", "key", k.ID, "store", ks.ID)
+		s.log.WarnContext(ctx, "kms: deleted key's custom key store is not connected; its HSM key remains", "key", k.ID, "store", ks.ID)
 		return
 	}
 	if err := conn.token.DestroyKey(ctx, k.ID); err != nil && !errors.Is(err, ErrHSMKeyNotFound) {
-		s.log.Warn("kms: destroying a deleted key's HSM key failed", "key", k.ID, "store", ks.ID, "err", err)
+		s.log.WarnContext(ctx, "kms: destroying a deleted key's HSM key failed", "key", k.ID, "store", ks.ID, "err", err)
 	}
 }
 

@@ -119,12 +119,12 @@ func (s *Service) RunUsageFlush(ctx context.Context, interval time.Duration) {
 		select {
 		case <-ctx.Done():
 			if err := s.FlushUsage(context.WithoutCancel(ctx)); err != nil {
-				s.log.Error("kms: flushing key usage at shutdown failed", "err", err)
+				s.log.ErrorContext(ctx, "kms: flushing key usage at shutdown failed", "err", err)
 			}
 			return
 		case <-t.C:
 			if err := s.FlushUsage(ctx); err != nil {
-				s.log.Error("kms: flushing key usage failed", "err", err)
+				s.log.ErrorContext(ctx, "kms: flushing key usage failed", "err", err)
 			}
 		}
 	}

@@ -59,10 +59,19 @@ func (s *Service) managedKey(ctx context.Context, account, alias string) (*entry
 	if err := s.addVersion(ctx, k, ""); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0); err != nil {
+	err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0)
+	if errors.Is(err, ErrStoreAliasExists) {
+		// Another node sharing the store made the key first: use its key, drop ours.
+		id, err := s.lostCreateRace(ctx, k, account, alias)
+		if err != nil {
+			return nil, s.internal("managed key alias", err)
+		}
+		return s.load(ctx, id)
+	}
+	if err != nil {
 		return nil, s.internal("create managed key", err)
 	}
-	s.aliasesChanged(account)
+	s.aliasesChanged(ctx, account)
 	return s.load(ctx, k.ID)
 }
 
@@ -92,11 +101,36 @@ func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 	if err := s.addVersion(ctx, k, ""); err != nil {
 		return "", err
 	}
-	if err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0); err != nil {
+	err := s.store.CreateKey(ctx, k, &Alias{Account: account, Name: alias, KeyID: k.ID, Created: now, Updated: now}, 0)
+	if errors.Is(err, ErrStoreAliasExists) {
+		// Another node sharing the store made the key first: use its key, drop ours.
+		id, err := s.lostCreateRace(ctx, k, account, alias)
+		if err != nil {
+			return "", s.internal("owned key alias", err)
+		}
+		return id, s.applyOwnedPeriod(ctx, id)
+	}
+	if err != nil {
 		return "", s.internal("create owned key", err)
 	}
-	s.aliasesChanged(account)
+	s.aliasesChanged(ctx, account)
 	return k.ID, nil
+}
+
+// lostCreateRace handles a managed or owned key whose alias another node sharing the store
+// created between this node's look-up and its CreateKey: the material made for the key that
+// was not stored is destroyed, and the id of the key the alias names is returned. Callers
+// hold wmu.
+func (s *Service) lostCreateRace(ctx context.Context, unstored *Key, account, alias string) (string, error) {
+	if err := s.shredSlots(ctx, slotsOf(unstored)...); err != nil {
+		s.log.Error("kms: the material of a key that was not stored was not destroyed; the start-up sweep will", "err", err)
+	}
+	s.Invalidate(TopicAliases, account) // this node's copy of the aliases lacks the new one
+	a, err := s.store.GetAlias(ctx, account, alias)
+	if err != nil {
+		return "", err
+	}
+	return a.KeyID, nil
 }
 
 // ownedAccount is the pseudo-account of service-owned keys; no real account id is empty.

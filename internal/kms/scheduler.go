@@ -94,10 +94,11 @@ func (s *Service) destroy(ctx context.Context, id string, now time.Time) error {
 		return err
 	}
 	s.forget(id)
+	s.publish(ctx, TopicKey, id)
 	s.forgetUsage(id)
-	s.grantsChanged(id)
-	s.aliasesChanged(k.Account)
-	s.log.Info("kms key deleted", "key", id)
+	s.grantsChanged(ctx, id)
+	s.aliasesChanged(ctx, k.Account)
+	s.log.InfoContext(ctx, "kms key deleted", "key", id)
 	if !k.Owned {
 		s.serviceEvent(ctx, k, "DeleteKey", nil)
 	}
@@ -118,13 +119,26 @@ func (s *Service) expireImport(ctx context.Context, id string, now time.Time) er
 	return err
 }
 
-// Run calls Tick every interval until ctx is done, logging failures.
+// SchedulerLease names the lease Run holds while it ticks (Config.Lease).
+const SchedulerLease = "kms-scheduler"
+
+// schedulerLeaseTicks is how many intervals the scheduler's lease lasts unrenewed: a node that
+// stops leaves the scheduler to another within that many ticks, and one slow tick does not
+// lose it.
+const schedulerLeaseTicks = 3
+
+// Run calls Tick every interval until ctx is done, logging failures. With a Config.Lease, a
+// tick runs only while this node holds SchedulerLease, renewed before each tick. Two nodes
+// may still tick at once (a holder that stalls past the lease): every job re-checks that it
+// is due inside the transaction that carries it out, so it is done once.
 func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := s.Tick(ctx); err != nil {
-			s.log.Error("kms scheduler", "err", err)
+		if s.holdsScheduler(ctx, interval) {
+			if err := s.Tick(ctx); err != nil {
+				s.log.ErrorContext(ctx, "kms scheduler", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -132,6 +146,18 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// holdsScheduler takes or renews the scheduler's lease, reporting whether this node may tick.
+func (s *Service) holdsScheduler(ctx context.Context, interval time.Duration) bool {
+	if s.lease == nil {
+		return true
+	}
+	held, err := s.lease(ctx, SchedulerLease, schedulerLeaseTicks*interval)
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("kms scheduler: the lease could not be taken; not ticking", "err", err)
+	}
+	return held && err == nil
 }
 
 // importParamsExpired reports whether k holds the wrapping key of import parameters that

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer/coffer/internal/audit"
@@ -49,12 +50,27 @@ type Config struct {
 	// state as AWS counts them (AWS managed and service-owned keys do not count); 100,000,
 	// AWS's default, when zero.
 	MaxCustomerKeys int
+	// CacheTTL is how long a cached key, key's grants or account's aliases is used before it
+	// is read again from the store: the bound on how long a change another node made to a
+	// shared store goes unseen when no notification of it arrives (cluster.StaleBound). Zero
+	// keeps them until changed through this Service, for a store no other process writes.
+	CacheTTL time.Duration
+	// Changed, when set, is told of every change to a key (TopicKey, its id), its grants
+	// (TopicGrants, the key id) or an account's aliases (TopicAliases, the account), after
+	// it committed, so that other nodes sharing the store can Invalidate their copies. It must
+	// not call back into the Service but Invalidate.
+	Changed func(ctx context.Context, topic, id string)
+	// Lease, when set, is asked before each tick of Run for SchedulerLease, to be held for
+	// the given time; a tick runs only while this node holds it, so that of the nodes sharing
+	// a store one runs the scheduler (cluster.Coordinator.TryLease). nil: every tick runs.
+	Lease func(ctx context.Context, name string, ttl time.Duration) (bool, error)
 }
 
 // Service is the key management service. It is safe for concurrent use.
 //
-// It caches keys and their unsealed material in memory and assumes it is the only writer of
-// its Store (one process); a shared PostgreSQL store across processes will need invalidation.
+// It caches keys and their unsealed material in memory. When other processes write its Store
+// too, Config.CacheTTL bounds how long a cached key is used unread, Config.Changed tells them
+// of this one's changes and Invalidate hears of theirs (coordination.go).
 type Service struct {
 	store Store // the backend through macStore: every record read is verified (SPEC.md §5)
 	// raw is the backend itself, for the start-up checks and upgrade, which read records
@@ -76,7 +92,13 @@ type Service struct {
 	// destroyed remembers keys destroyed during this run, so a load racing the destruction
 	// cannot put the key back in the cache.
 	destroyed map[string]bool
-	wmu       sync.Mutex // serialises writes so the cache follows the store's order
+	wmu       sync.Mutex                                                              // serialises writes so the cache follows the store's order
+	ttl       time.Duration                                                           // Config.CacheTTL
+	changed   func(ctx context.Context, topic, id string)                             // Config.Changed
+	lease     func(ctx context.Context, name string, ttl time.Duration) (bool, error) // Config.Lease
+	// invalidations counts Invalidate calls: a cache fill that read the store while one came
+	// may hold what another node has since changed, and is not kept as fresh.
+	invalidations atomic.Uint64
 
 	policies *policy.Cache // compiled key policies by text
 	index    authIndex     // grants and aliases as authorization reads them
@@ -84,6 +106,9 @@ type Service struct {
 	usage    usageTracker  // the last use of each key (GetKeyLastUsage)
 	hsm      keyStoreConns // connections of custom key stores
 	shred    Shredder      // nil: material sealed by the root key alone
+
+	// cacheCounts count the hits and misses of cache, index and policies.
+	cacheCounts cacheCounts
 }
 
 // New returns a Service over cfg.Store, sealing with cfg.Root.
@@ -99,6 +124,7 @@ func New(cfg Config) (*Service, error) {
 		store:    cfg.Store, root: cfg.Root, region: cfg.Region, partition: cfg.Partition,
 		now: cfg.Now, log: cfg.Logger, audit: cfg.Audit, mgdDays: cfg.ManagedRotationDays, ownedDays: cfg.OwnedRotationDays,
 		maxKeys: cfg.MaxCustomerKeys, people: cfg.Principals, shred: cfg.Shredder,
+		ttl: cfg.CacheTTL, changed: cfg.Changed, lease: cfg.Lease,
 		cache: make(map[string]*entry), destroyed: make(map[string]bool),
 		usage: usageTracker{last: make(map[string]KeyUsage), dirty: make(map[string]KeyUsage)},
 		hsm:   keyStoreConns{hsms: cfg.HSMs, conns: make(map[string]*keyStoreConn)},
@@ -287,28 +313,39 @@ func (s *Service) find(ctx context.Context, c Caller, id string, o resolveOpts) 
 	return e, r.alias, err
 }
 
-// load returns the cached entry of a key, reading the store on a miss.
+// load returns the cached entry of a key, reading the store on a miss or when the entry is
+// stale (fresh). A re-read keeps the unsealed material of the versions still there.
 func (s *Service) load(ctx context.Context, id string) (*entry, error) {
 	s.mu.RLock()
 	e := s.cache[id]
 	s.mu.RUnlock()
-	if e != nil {
+	if e != nil && s.fresh(e) {
+		s.cacheCounts.keyHits.Add(1)
 		return e, nil
 	}
+	s.cacheCounts.keyMisses.Add(1)
+	seen := s.invalidations.Load()
 	k, err := s.store.GetKey(ctx, id)
+	if errors.Is(err, ErrStoreNoSuchKey) && e != nil {
+		s.forget(id) // destroyed by another node
+	}
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := s.cache[id]; e != nil {
-		return e, nil
+	if cur := s.cache[id]; cur != nil && cur != e {
+		return cur, nil // filled or rewritten while this load read the store
 	}
 	if s.destroyed[id] {
 		// Destroyed while this load was reading the store: the record read is stale.
 		return nil, ErrStoreNoSuchKey
 	}
-	e = newEntry(k, s.arn(k), nil)
+	e = newEntry(k, s.arn(k), e)
+	e.loaded = s.loadedNow()
+	if s.invalidations.Load() != seen {
+		e.stale.Store(true) // perhaps read before another node's change: read again next time
+	}
 	s.cache[id] = e
 	return e, nil
 }
@@ -327,9 +364,11 @@ func (s *Service) updateLocked(ctx context.Context, id string, fn func(*Key) err
 		return nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	e := newEntry(k, s.arn(k), s.cache[id])
+	e.loaded = s.loadedNow()
 	s.cache[id] = e
+	s.mu.Unlock()
+	s.publish(ctx, TopicKey, id)
 	return e, nil
 }
 
@@ -389,11 +428,11 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 	})
 	if err != nil {
 		// Damaged records are reported, not fatal: the others still hold the check.
-		s.log.Error("kms: some key records could not be read", "err", err)
+		s.log.ErrorContext(ctx, "kms: some key records could not be read", "err", err)
 	}
 	switch {
 	case canaryErr != nil && opened:
-		s.log.Error("kms: the root-key canary record is damaged (stored key material proves the root key right); restore meta.db from a backup or run `coffer admin check`", "err", canaryErr)
+		s.log.ErrorContext(ctx, "kms: the root-key canary record is damaged (stored key material proves the root key right); restore meta.db from a backup or run `coffer admin check`", "err", canaryErr)
 		return nil
 	case canaryErr != nil:
 		return fmt.Errorf("kms: the root key does not open the stored keys: the root-key canary does not authenticate (was the root key file replaced, lost and regenerated, or is --kms-root-key-file wrong? if the key is right, the canary record is damaged: restore meta.db): %w", canaryErr)

@@ -186,7 +186,7 @@ func (s *Service) SweepShredSlots(ctx context.Context) (int, error) {
 	if len(named) > 0 {
 		// Destroyed before a crash let the record drop them, or the slot file was lost,
 		// replaced or cut short: the keys naming them fail (KMSInternalException).
-		s.log.Error("kms: key records name shred slots that hold no key; their material is gone (was kms/shred.slots lost, replaced or restored apart from meta.db?)", "slots", len(named))
+		s.log.ErrorContext(ctx, "kms: key records name shred slots that hold no key; their material is gone (was kms/shred.slots lost, replaced or restored apart from meta.db?)", "slots", len(named))
 	}
 	return len(orphans), s.shredSlots(ctx, orphans...)
 }

@@ -51,12 +51,12 @@ func (s *Service) UpgradeRecords(ctx context.Context) error {
 	})
 	switch {
 	case errors.Is(err, errDowngraded):
-		s.log.Error("kms: records without a MAC in a store whose records were MACed before: they stay unusable; restore meta.db from a backup or run `coffer admin check`", "err", err)
+		s.log.ErrorContext(ctx, "kms: records without a MAC in a store whose records were MACed before: they stay unusable; restore meta.db from a backup or run `coffer admin check`", "err", err)
 		return s.upgradeShred(ctx)
 	case err != nil:
 		return fmt.Errorf("kms: upgrading records: %w", err)
 	case n > 0:
-		s.log.Info("kms: records upgraded to the MACed format", "records", n)
+		s.log.InfoContext(ctx, "kms: records upgraded to the MACed format", "records", n)
 	}
 	return s.upgradeShred(ctx)
 }
@@ -128,7 +128,7 @@ func (s *Service) resealFormat1(ctx context.Context, k *Key) error {
 			if err == nil {
 				return nil, fmt.Errorf("%w: key %s holds material sealed for a MACed record", errDowngraded, k.ID)
 			}
-			s.log.Error("kms: upgrading records: key material does not open; it stays unusable", "key", k.ID, "version", n)
+			s.log.ErrorContext(ctx, "kms: upgrading records: key material does not open; it stays unusable", "key", k.ID, "version", n)
 			return sealed, nil
 		}
 		defer clear(raw) // best effort
@@ -191,7 +191,7 @@ func (s *Service) upgradeShred(ctx context.Context) error {
 		return fmt.Errorf("kms: sealing key material under shred keys: %w", err)
 	}
 	if n > 0 {
-		s.log.Warn("kms: key material sealed under shred keys; copies sealed before stay in meta.db's free pages until `coffer admin compact --data DIR` is run on the stopped server", "keys", n)
+		s.log.WarnContext(ctx, "kms: key material sealed under shred keys; copies sealed before stay in meta.db's free pages until `coffer admin compact --data DIR` is run on the stopped server", "keys", n)
 	}
 	return nil
 }
@@ -206,7 +206,7 @@ func (s *Service) resealShredded(ctx context.Context, k *Key) (bool, error) {
 		}
 		raw, err := s.root.Open(ctx, sealed, sealAAD(id, n))
 		if err != nil {
-			s.log.Error("kms: sealing under shred keys: key material does not open; it stays unusable", "key", k.ID, "version", n)
+			s.log.ErrorContext(ctx, "kms: sealing under shred keys: key material does not open; it stays unusable", "key", k.ID, "version", n)
 			return sealed, nil
 		}
 		defer clear(raw) // best effort

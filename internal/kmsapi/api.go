@@ -20,6 +20,7 @@ import (
 	"github.com/coffer/coffer/internal/awsjson"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/kms"
+	"github.com/coffer/coffer/internal/requestinfo"
 	"github.com/coffer/coffer/internal/sigv4"
 )
 
@@ -101,6 +102,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if ae != nil {
+		requestinfo.SetErrorCode(r.Context(), ae.Type)
 		writeJSON(w, ae.Status, errorBody{Type: ae.Type, Message: ae.Message})
 		return
 	}
@@ -120,6 +122,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *call) (any, e
 		return nil, &kms.Error{Kind: errUnknownOperation, Message: "Unknown operation."}
 	}
 	c.op = opName
+	if _, known := operations[opName]; known {
+		requestinfo.SetOperation(r.Context(), opName)
+	}
 	// The cap goes on a shallow copy: net/http recognises an unread Expect: 100-continue body
 	// by the type of the original request's Body, and drains anything else it does not know
 	// before replying, waiting for a body the client was never asked to send.

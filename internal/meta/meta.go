@@ -105,12 +105,41 @@ type Part struct {
 // older than every write still running is an orphan of an interrupted write, and only such a
 // blob is ever deleted by the start-up sweep. A blob that no record and no intent names is
 // reported by `coffer admin check`, never deleted.
+//
+// A freed intent (Kind IntentFreed) records instead that a blob lost its last reference (its
+// object was overwritten or deleted, its part replaced, its upload aborted) and is to be
+// deleted once no read begun before the freeing can still be streaming it: nodes sharing a
+// blob store defer their deletes that way (see object.Config.Shared). A commit that names the
+// blob again drops a freed intent just as it drops a write intent.
 type Intent struct {
 	Blob     string
 	Bucket   string
 	Key      string
 	UploadID string
 	Created  time.Time
+	Kind     IntentKind
+}
+
+// IntentKind tells a write intent from a freed one.
+type IntentKind int
+
+const (
+	// IntentWrite names a blob being written: the zero value, and every intent stored before
+	// freed intents existed.
+	IntentWrite IntentKind = iota
+	// IntentFreed names a blob no record references any more, whose deletion is deferred.
+	IntentFreed
+)
+
+// String names the kind for messages.
+func (k IntentKind) String() string {
+	switch k {
+	case IntentWrite:
+		return "write"
+	case IntentFreed:
+		return "freed"
+	}
+	return "unknown"
 }
 
 // ListOptions selects a page of objects or uploads.
@@ -187,7 +216,8 @@ type Store interface {
 	// DropIntent removes the intent of blob, if there is one: after the blob was deleted, or
 	// when its write failed before anything was stored under its name.
 	DropIntent(ctx context.Context, blob string) error
-	// ListIntents returns up to limit (<= 0: all) intents created before the given time.
+	// ListIntents returns up to limit (<= 0: all) intents of either kind created before the
+	// given time.
 	ListIntents(ctx context.Context, before time.Time, limit int) ([]Intent, error)
 
 	// Close releases the store.

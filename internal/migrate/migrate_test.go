@@ -35,6 +35,7 @@ import (
 	ckms "github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/kms/pgkms"
 	"github.com/coffer/coffer/internal/meta"
+	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/meta/pgmeta"
 	"github.com/coffer/coffer/internal/migrate"
 	"github.com/coffer/coffer/internal/pgtest"
@@ -278,12 +279,17 @@ func TestRoundTrip(t *testing.T) {
 	n := startNode(t, dir, "")
 	m := populate(t, n)
 	n.stop(t)
+	intents := recordIntents(t, dir)
 
 	url, blobDir := pgtest.NewDatabase(t), t.TempDir()
 	blobURL := "file://" + blobDir
 	rep, err := migrate.ToShared(ctx, dir, url, blobURL, log)
 	if err != nil {
 		t.Fatalf("to PostgreSQL: %v; %v", err, rep.Differences)
+	}
+	got, err := pgtest.OpenStore(t, url, pgmeta.New).ListIntents(ctx, time.Now().Add(time.Hour), 0)
+	if err != nil || !slices.Equal(got, intents) {
+		t.Fatalf("intents in PostgreSQL = %+v, %v; want %+v", got, err, intents)
 	}
 	for kind, least := range map[migrate.Kind]int{migrate.KindBucket: 2, migrate.KindBucketPolicy: 1, migrate.KindObject: 4,
 		migrate.KindObjectData: 1, migrate.KindUpload: 1, migrate.KindPart: 1, migrate.KindKMSKey: 2, migrate.KindKMSAlias: 1,
@@ -325,6 +331,33 @@ func TestRoundTrip(t *testing.T) {
 	again := startNode(t, back, filepath.Join(dir, "kms", "root.key"))
 	defer again.stop(t)
 	check(t, again, m)
+}
+
+// recordIntents records in the stopped server's meta.db a write intent and a freed one, as an
+// interrupted write and a deferred free (object.Config.Shared) leave them, and returns them
+// as ListIntents gives them.
+func recordIntents(t *testing.T, dir string) []meta.Intent {
+	t.Helper()
+	db, err := boltmeta.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := boltmeta.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Unix(1700000000, 123456789).UTC()
+	intents := []meta.Intent{
+		{Blob: "o/00/freed", Bucket: "data", Key: "overwritten", Created: created, Kind: meta.IntentFreed},
+		{Blob: "p/00/interrupted", Bucket: "data", Key: "unfinished", UploadID: "u", Created: created},
+	}
+	for _, in := range intents {
+		if err := s.RecordIntent(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return intents
 }
 
 // TestVerifyFindsChanges: one changed byte of one blob at the destination fails Verify,

@@ -3,13 +3,13 @@ package migrate
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,6 +21,7 @@ import (
 	"github.com/coffer/coffer/internal/iam/pgiam"
 	"github.com/coffer/coffer/internal/kms/kmsrec"
 	"github.com/coffer/coffer/internal/kms/pgkms"
+	"github.com/coffer/coffer/internal/meta"
 	"github.com/coffer/coffer/internal/meta/metarec"
 	"github.com/coffer/coffer/internal/meta/pgmeta"
 	"github.com/coffer/coffer/internal/pgdb"
@@ -120,17 +121,11 @@ var pgTables = []pgTable{
 	{kind: KindTrail, table: "trail_trails", ident: []string{"account", "name"}, value: "rec"},
 }
 
-// pgOtherTables are the tables of the database that hold no records: pgdb's own.
-var pgOtherTables = []string{"coffer_schema_migrations"}
-
-// intentRec is boltmeta's intent record (a version byte, then this JSON), the form intents
-// take in a Record; PostgreSQL keeps its fields as columns.
-type intentRec struct {
-	Bucket   string `json:"b"`
-	Key      string `json:"k"`
-	UploadID string `json:"u,omitempty"`
-	Created  int64  `json:"c"`
-}
+// pgOtherTables are the tables of the database that hold no records to copy: pgdb's own, the
+// nodes' leases (internal/cluster/pgcluster), and the default account the nodes settled
+// (pgiam.SettleDefaultAccount), which credentials.json carries both ways: the first node to
+// start on the migrated database settles the account its credentials.json names.
+var pgOtherTables = []string{"coffer_schema_migrations", "coffer_leases", "iam_default_account"}
 
 // checkTables fails on a table of the database this migration does not know, so that a store
 // added later is not left behind unnoticed.
@@ -185,7 +180,7 @@ func readTable(ctx context.Context, tx pgx.Tx, t pgTable, fn func(Record) error)
 	cols := slices.Clone(t.ident)
 	switch {
 	case t.kind == KindIntent:
-		cols = append(cols, "bucket", "key", "upload_id", "created_ns")
+		cols = append(cols, "bucket", "key", "upload_id", "created_ns", "kind")
 	case t.value != "":
 		cols = append(cols, t.value)
 	}
@@ -245,14 +240,19 @@ func pgRecord(t pgTable, vals []any) (Record, error) {
 		k, ok2 := rest[1].([]byte)
 		u, ok3 := rest[2].([]byte)
 		created, ok4 := rest[3].(int64)
-		if !ok1 || !ok2 || !ok3 || !ok4 {
+		stored, ok5 := rest[4].(int16)
+		if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
 			return Record{}, fmt.Errorf("intent %q: unexpected column types", r.Key)
 		}
-		v, err := json.Marshal(intentRec{Bucket: string(b), Key: string(k), UploadID: string(u), Created: created})
+		kind, err := pgmeta.IntentKind(stored)
+		if err != nil {
+			return Record{}, fmt.Errorf("intent %q: %w", r.Key, err)
+		}
+		// boltmeta's record of the intent, which Record carries.
+		r.Value, err = metarec.EncodeIntent(meta.Intent{Bucket: string(b), Key: string(k), UploadID: string(u), Created: time.Unix(0, created), Kind: kind})
 		if err != nil {
 			return Record{}, err
 		}
-		r.Value = append([]byte{metarec.V1}, v...)
 	case t.kind == KindKMSKeyCount:
 		n, ok := rest[0].(int64)
 		if !ok || n < 0 {
@@ -335,12 +335,16 @@ func pgInsert(r Record) (string, []any, error) {
 		return one("INSERT INTO s3_parts (bucket, key, upload_id, number, rec) VALUES ($1, $2, $3, $4, $5)",
 			p[0], p[1], p[2], int64(binary.BigEndian.Uint32(p[3])), r.Value)
 	case KindIntent:
-		var in intentRec
-		if len(r.Value) < 1 || r.Value[0] != metarec.V1 || json.Unmarshal(r.Value[1:], &in) != nil {
-			return "", nil, errors.New("malformed intent record")
+		in, err := metarec.DecodeIntent(string(r.Key), r.Value)
+		if err != nil {
+			return "", nil, fmt.Errorf("malformed intent record: %w", err)
 		}
-		return one("INSERT INTO s3_intents (blob, bucket, key, upload_id, created_ns) VALUES ($1, $2, $3, $4, $5)",
-			r.Key, []byte(in.Bucket), []byte(in.Key), []byte(in.UploadID), in.Created)
+		kind, err := pgmeta.StoredIntentKind(in.Kind)
+		if err != nil {
+			return "", nil, err
+		}
+		return one("INSERT INTO s3_intents (blob, bucket, key, upload_id, created_ns, kind) VALUES ($1, $2, $3, $4, $5, $6)",
+			r.Key, []byte(in.Bucket), []byte(in.Key), []byte(in.UploadID), in.Created.UnixNano(), kind)
 	case KindKMSKey:
 		k, err := kmsrec.DecodeKey(string(r.Key), r.Value)
 		if err != nil {

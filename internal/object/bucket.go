@@ -105,7 +105,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	s.freeBlobs(ctx, parts)
+	s.freeBlobs(ctx, meta.Intent{Bucket: name}, parts) // the parts of its uploads
 	return nil
 }
 

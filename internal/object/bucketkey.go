@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer/coffer/internal/meta"
@@ -39,6 +40,8 @@ type bucketKeyCache struct {
 
 	mu      sync.Mutex
 	entries map[string]*bucketKeyEntry
+
+	hits, misses atomic.Uint64 // gets that found a live entry, and those that did not
 }
 
 // bucketKeyEntry is one unwrapped bucket key.
@@ -99,19 +102,32 @@ func slotName(kind, arn, bucket, key string, ec map[string]string) string {
 	return b.String()
 }
 
+// BucketKeyCacheCounts returns how many bucket-key lookups found an unwrapped key (saving a
+// KMS call) and how many did not.
+func (s *Service) BucketKeyCacheCounts() (hits, misses uint64) {
+	return s.bucketKeys.hits.Load(), s.bucketKeys.misses.Load()
+}
+
+// BucketPolicyCacheCounts returns how many bucket policy evaluations found the policy
+// compiled, and how many parsed it.
+func (s *Service) BucketPolicyCacheCounts() (hits, misses uint64) { return s.policies.Counts() }
+
 // get returns a copy of a live entry.
 func (bc *bucketKeyCache) get(slot string) (bucketKey, bool) {
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
 	e := bc.entries[slot]
 	if e == nil {
+		bc.misses.Add(1)
 		return bucketKey{}, false
 	}
 	if !bc.now().Before(e.expires) {
 		delete(bc.entries, slot)
 		e.kek.Destroy()
+		bc.misses.Add(1)
 		return bucketKey{}, false
 	}
+	bc.hits.Add(1)
 	kek, err := secret.FromBytes(e.kek.RevealBytes())
 	if err != nil {
 		return bucketKey{}, false

@@ -20,6 +20,6 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key string, cond Wri
 	if err != nil {
 		return err
 	}
-	s.freeBlobs(ctx, o.Parts)
+	s.freeBlobs(ctx, meta.Intent{Bucket: bucket, Key: key}, o.Parts)
 	return nil
 }

@@ -128,7 +128,7 @@ func (s *Service) uploadPart(ctx context.Context, u meta.Upload, number int, bod
 		return meta.Part{}, err
 	}
 	if replaced != nil {
-		s.freeBlobs(ctx, []meta.Part{*replaced})
+		s.freeBlobs(ctx, meta.Intent{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID}, []meta.Part{*replaced})
 	}
 	return p, nil
 }
@@ -235,9 +235,9 @@ func (s *Service) complete(ctx context.Context, u meta.Upload, list []CompletedP
 		return meta.Object{}, err
 	}
 	if replaced != nil {
-		s.freeBlobs(ctx, replaced.Parts)
+		s.freeBlobs(ctx, meta.Intent{Bucket: u.Bucket, Key: u.Key}, replaced.Parts)
 	}
-	s.freeBlobs(ctx, unused)
+	s.freeBlobs(ctx, meta.Intent{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID}, unused)
 	return o, nil
 }
 
@@ -295,7 +295,7 @@ func (s *Service) Abort(ctx context.Context, bucket, key, uploadID string) error
 	if err != nil {
 		return err
 	}
-	s.freeBlobs(ctx, parts)
+	s.freeBlobs(ctx, meta.Intent{Bucket: bucket, Key: key, UploadID: uploadID}, parts)
 	return nil
 }
 

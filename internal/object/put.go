@@ -124,13 +124,16 @@ func (s *Service) writeBlob(ctx context.Context, at meta.Intent, kind string, bo
 		s.settled(name)
 		return meta.Part{}, nil, classify(err)
 	case ierr != nil:
-		s.freeBlobs(ctx, []meta.Part{{Blob: name}})
+		s.deleteBlob(ctx, name)
 		s.settled(name)
 		return meta.Part{}, nil, ierr
 	}
 	plain, err := sk.plaintextSize(n)
-	if err != nil { // the encryptor wrote a stream of impossible length: a bug, never stored
-		s.freeBlobs(ctx, []meta.Part{{Blob: name}})
+	if err == nil && s.outlived(at.Created) {
+		err = ErrRequestTimeout
+	}
+	if err != nil { // a write too slow for shared stores, or the encryptor wrote a stream of impossible length (a bug): never stored
+		s.deleteBlob(ctx, name)
 		s.dropIntent(ctx, name)
 		s.settled(name)
 		return meta.Part{}, nil, err
@@ -182,7 +185,7 @@ func refused(err error) bool {
 // write landed it dropped the intents and the blobs stay; if not, the sweep deletes them.
 func (s *Service) freeUnlessUnknown(ctx context.Context, err error, parts []meta.Part) {
 	if !refused(err) {
-		s.log.Warn("metadata write failed with an unknown outcome; its blobs are kept for the start-up sweep", "err", err)
+		s.log.WarnContext(ctx, "metadata write failed with an unknown outcome; its blobs are kept for the start-up sweep", "err", err)
 		return
 	}
 	for _, p := range parts {
@@ -191,7 +194,7 @@ func (s *Service) freeUnlessUnknown(ctx context.Context, err error, parts []meta
 		}
 		err := s.blobs.Delete(context.WithoutCancel(ctx), p.Blob)
 		if err != nil && !errors.Is(err, blob.ErrNotFound) {
-			s.log.Warn("freeing blob failed; its intent is kept for the start-up sweep", "blob", p.Blob, "err", err)
+			s.log.WarnContext(ctx, "freeing blob failed; its intent is kept for the start-up sweep", "blob", p.Blob, "err", err)
 			continue
 		}
 		s.dropIntent(ctx, p.Blob)
@@ -205,7 +208,7 @@ func (s *Service) dropIntent(ctx context.Context, name string) {
 		return
 	}
 	if err := s.meta.DropIntent(context.WithoutCancel(ctx), name); err != nil {
-		s.log.Warn("dropping a write intent failed; the start-up sweep will", "blob", name, "err", err)
+		s.log.WarnContext(ctx, "dropping a write intent failed; the start-up sweep will", "blob", name, "err", err)
 	}
 }
 
@@ -312,7 +315,7 @@ func (s *Service) commit(ctx context.Context, o meta.Object, cond WriteCondition
 		return err
 	}
 	if replaced != nil {
-		s.freeBlobs(ctx, replaced.Parts)
+		s.freeBlobs(ctx, meta.Intent{Bucket: o.Bucket, Key: o.Key}, replaced.Parts)
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ var (
 	ErrIncompleteBody          = errors.New("object: body shorter than Content-Length")
 	ErrMetadataTooLarge        = errors.New("object: user metadata too large")
 	ErrInvalidChecksum         = errors.New("object: invalid checksum value or algorithm")
+	// ErrRequestTimeout means a write on stores shared with other nodes took so long that the
+	// others may take it for an interrupted one (Config.MaxWriteAge); nothing was stored.
+	ErrRequestTimeout = errors.New("object: write took longer than shared stores allow")
 )
 
 // Limits of the S3 API.
@@ -65,8 +68,12 @@ type Service struct {
 	// allowSSECOnNewBuckets: new buckets accept SSE-C writes (Config.AllowSSECOnNewBuckets).
 	allowSSECOnNewBuckets bool
 	// writing holds the names of blobs written and not yet committed or freed (name →
-	// struct{}), which the start-up sweep never deletes whatever their intents' times say.
+	// struct{}), which the sweeps never delete whatever their intents' times say.
 	writing sync.Map
+	// shared defers frees to Sweep (Config.Shared); freeAfter and maxWriteAge are Sweep's
+	// bounds (Config.FreeAfter, Config.MaxWriteAge).
+	shared                 bool
+	freeAfter, maxWriteAge time.Duration
 	// readBufs holds the buffers that open objects read and decrypt in (*[]byte of
 	// sse.ReadBufferSize bytes), so a GET allocates none.
 	readBufs sync.Pool
@@ -91,11 +98,51 @@ type Config struct {
 	// 2026, for older tools that assume it. By default (false) new buckets block SSE-C until
 	// PutBucketEncryption sets BlockedEncryptionTypes to NONE, as S3 does now.
 	AllowSSECOnNewBuckets bool
+	// Shared says that other nodes serve from the same metadata and blob stores (pgmeta with
+	// s3blob, or with fsblob.NewShared on a shared file system). A blob that loses its last
+	// reference (an overwrite, a delete, a replaced part, an aborted upload) is then not
+	// deleted at once: a GET on another node may be streaming it, and a shared store does not
+	// keep a deleted blob readable for its open readers (S3 does not, nor does NFS across
+	// clients). A freed intent is recorded instead (meta.IntentFreed), and Sweep, which every
+	// such node runs every few minutes in place of SweepInterrupted at start-up, deletes the
+	// blob FreeAfter later. Without Shared (one process over its own stores) a freed blob is
+	// deleted at once: an open reader keeps reading a deleted file.
+	Shared bool
+	// FreeAfter is how long, with Shared, a freed blob stays readable for the reads already
+	// streaming it (0: DefaultFreeAfter). A GET that is still streaming FreeAfter after its
+	// object was overwritten or deleted may fail midway (never with wrong bytes); raise it
+	// where GETs of large objects over slow links take longer.
+	FreeAfter time.Duration
+	// MaxWriteAge bounds how long any node sharing the stores takes from a write's intent to
+	// its commit: one PUT or UploadPart of at most MaxPutSize (0: DefaultMaxWriteAge). Sweep
+	// deletes the blob of a write intent older than that as an interrupted write's. So that no
+	// commit names a blob a sweep deleted, a write whose blob is stored after nine tenths of
+	// MaxWriteAge is given up (ErrRequestTimeout); the last tenth is for its commit and the
+	// skew of the clocks. The clocks of the nodes must agree to well within FreeAfter and
+	// MaxWriteAge.
+	MaxWriteAge time.Duration
 }
+
+// Defaults of the bounds of deferred freeing (Config.FreeAfter, Config.MaxWriteAge).
+const (
+	// DefaultFreeAfter keeps a freed blob an hour: a GET of a 5 GiB object (the largest single
+	// PUT) has that long at 1.5 MB/s, and a GET of a larger multipart object at proportionally more.
+	DefaultFreeAfter = time.Hour
+	// DefaultMaxWriteAge allows a PUT or UploadPart of 5 GiB six hours, 250 KB/s on average;
+	// a body that stalls is cut off long before (s3api's idle timeout).
+	DefaultMaxWriteAge = 6 * time.Hour
+)
 
 // New returns a Service over the given stores.
 func New(c Config) *Service {
-	s := &Service{meta: c.Meta, blobs: c.Blobs, keys: c.Keys, log: c.Logger, now: c.Now, allowSSECOnNewBuckets: c.AllowSSECOnNewBuckets}
+	s := &Service{meta: c.Meta, blobs: c.Blobs, keys: c.Keys, log: c.Logger, now: c.Now, allowSSECOnNewBuckets: c.AllowSSECOnNewBuckets,
+		shared: c.Shared, freeAfter: c.FreeAfter, maxWriteAge: c.MaxWriteAge}
+	if s.freeAfter <= 0 {
+		s.freeAfter = DefaultFreeAfter
+	}
+	if s.maxWriteAge <= 0 {
+		s.maxWriteAge = DefaultMaxWriteAge
+	}
 	s.readBufs.New = func() any { b := make([]byte, sse.ReadBufferSize); return &b }
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -128,16 +175,35 @@ func newUploadID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// freeBlobs deletes blobs no longer referenced by metadata. Failures only leak space, so they
-// are logged rather than returned: the request that freed them has already succeeded.
-func (s *Service) freeBlobs(ctx context.Context, parts []meta.Part) {
+// freeBlobs frees the blobs of parts, which a metadata commit has just stopped referencing;
+// of names the object or upload they belonged to (Bucket, Key, UploadID), for the sweep's
+// reference check. Without Config.Shared it deletes them at once; with it, it records a freed
+// intent for each, and Sweep deletes the blob once FreeAfter has passed. Failures only leak
+// space, so they are logged rather than returned: the request that freed the blobs has
+// already succeeded. (A crash between the commit and the freeing leaks the blobs too:
+// `coffer admin check` reports them.)
+func (s *Service) freeBlobs(ctx context.Context, of meta.Intent, parts []meta.Part) {
 	for _, p := range parts {
 		if p.Blob == "" {
 			continue
 		}
-		if err := s.blobs.Delete(context.WithoutCancel(ctx), p.Blob); err != nil && !errors.Is(err, blob.ErrNotFound) {
-			s.log.Warn("freeing blob failed", "blob", p.Blob, "err", err)
+		if !s.shared {
+			s.deleteBlob(ctx, p.Blob)
+			continue
 		}
+		in := meta.Intent{Blob: p.Blob, Bucket: of.Bucket, Key: of.Key, UploadID: of.UploadID, Created: s.now(), Kind: meta.IntentFreed}
+		if err := s.meta.RecordIntent(context.WithoutCancel(ctx), in); err != nil {
+			// Deleting now could cut off a read on another node: leak the blob instead.
+			s.log.WarnContext(ctx, "recording a freed blob failed; the blob is kept (coffer admin check reports it)", "blob", p.Blob, "err", err)
+		}
+	}
+}
+
+// deleteBlob deletes a blob at once: a freed one on a store no other node reads, or one that
+// no record ever named (its write failed), which no reader can know of.
+func (s *Service) deleteBlob(ctx context.Context, name string) {
+	if err := s.blobs.Delete(context.WithoutCancel(ctx), name); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		s.log.WarnContext(ctx, "freeing blob failed", "blob", name, "err", err)
 	}
 }
 

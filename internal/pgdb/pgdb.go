@@ -38,8 +38,14 @@
 //     here stay within (CREATE TABLE and CREATE INDEX on new tables).
 //   - bytea columns compared bytewise for object keys, so listings are in S3's byte order
 //     whatever the database's collation; text columns that must sort use COLLATE "C".
-//   - LISTEN/NOTIFY, later, for cache invalidation across nodes; CockroachDB lacks it, so a
-//     node must also bound staleness by re-reading on a timer.
+//   - LISTEN/NOTIFY for cache invalidation across nodes (internal/cluster/pgcluster): one
+//     channel, payloads of a topic and an id, a dedicated listening connection per node.
+//     Nothing depends on a notification arriving: CockroachDB lacks LISTEN/NOTIFY and a
+//     connection can drop, so every cache also re-reads on a timer (cluster.StaleBound),
+//     and a node that (re)connects its listener drops what it cached.
+//   - Leases (pgcluster's coffer_leases table), so that one node runs the KMS scheduler:
+//     taken in one INSERT ... ON CONFLICT DO UPDATE ... WHERE, judged by the database's
+//     clock (now()), never the nodes'. The jobs a lease guards are safe to run twice.
 //
 // Not used: session-level advisory locks, sequences for ordering, SKIP LOCKED, triggers,
 // stored procedures, or extensions.

@@ -1,6 +1,9 @@
 package policy
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Cache compiles policies once per text, for services that read a policy's text with the
 // resource on every request (bucket and key policies): keyed by the text itself, so an edit
@@ -11,6 +14,8 @@ type Cache struct {
 	max  int
 	mu   sync.RWMutex
 	m    map[string]*Policy
+
+	hits, misses atomic.Uint64
 }
 
 // NewCache returns a cache of policies of kind, holding at most size of them (at least one).
@@ -24,8 +29,10 @@ func (c *Cache) Get(doc string) (*Policy, error) {
 	p, ok := c.m[doc]
 	c.mu.RUnlock()
 	if ok {
+		c.hits.Add(1)
 		return p, nil
 	}
+	c.misses.Add(1)
 	p, err := Parse(doc, c.kind)
 	if err != nil {
 		return nil, err
@@ -41,6 +48,9 @@ func (c *Cache) Get(doc string) (*Policy, error) {
 	c.m[doc] = p
 	return p, nil
 }
+
+// Counts returns how many Gets found their policy compiled, and how many parsed it.
+func (c *Cache) Counts() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
 
 // Len returns the number of compiled policies held.
 func (c *Cache) Len() int {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/requestinfo"
 )
 
 // The audit trail of S3 calls. Management events (bucket- and service-level operations) are
@@ -65,6 +66,7 @@ func (w *auditWriter) Write(p []byte) (int, error) {
 // watch makes q's answer wait for its record once q is routed to op.
 func (h *Handler) watch(q *request, op operation) {
 	q.op = op
+	requestinfo.SetOperation(q.r.Context(), op.name)
 	q.w = &auditWriter{ResponseWriter: q.w, h: h, q: q}
 }
 
@@ -85,6 +87,7 @@ func (h *Handler) writeUnrecorded(q *request, w http.ResponseWriter) {
 			delete(w.Header(), k)
 		}
 	}
+	requestinfo.SetErrorCode(q.r.Context(), "InternalError")
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(http.StatusInternalServerError)
 	if q.r.Method == http.MethodHead {

@@ -68,6 +68,7 @@ var errorTable = []struct {
 	{object.ErrInvalidPartNumber, apiError{"InvalidArgument", 400, "Part number must be an integer between 1 and 10000, inclusive"}},
 	{object.ErrMalformedCompletion, apiError{"MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema."}},
 	{object.ErrIncompleteBody, apiError{"IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header."}},
+	{object.ErrRequestTimeout, apiError{"RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period."}},
 	{object.ErrMetadataTooLarge, apiError{"MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size."}},
 	{object.ErrPreconditionFailed, apiError{"PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold"}},
 	{object.ErrInvalidRange, apiError{"InvalidRange", 416, "The requested range is not satisfiable"}},

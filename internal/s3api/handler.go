@@ -17,6 +17,7 @@ import (
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/requestinfo"
 	"github.com/coffer/coffer/internal/sigv4"
 )
 
@@ -393,6 +394,7 @@ func (h *Handler) writeXML(q *request, status int, v any) error {
 func (h *Handler) writeError(q *request, err error) {
 	ae, known := toAPIError(err)
 	q.fail = ae
+	requestinfo.SetErrorCode(q.r.Context(), ae.Code)
 	if !known {
 		h.log.Error("internal error", "request_id", q.id, "method", q.r.Method, "bucket", q.bucket, "err", err)
 	} else {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"log/slog"
 	"math"
 	"net/http"
 	"runtime"
@@ -13,6 +14,13 @@ import (
 	"strconv"
 	"time"
 )
+
+// Admin is what the admin listener serves besides the runtime's own diagnostics.
+type Admin struct {
+	Metrics http.Handler // /metrics; none when nil
+	Ready   []ReadyCheck // what /readyz asks
+	Logger  *slog.Logger // where /readyz logs why a check failed; none when nil
+}
 
 // maxProfileSeconds bounds a CPU profile or trace request.
 const maxProfileSeconds = 300
@@ -25,13 +33,25 @@ const maxProfileSeconds = 300
 //   - /debug/pprof/trace     an execution trace (?seconds=N, default 1);
 //   - /debug/pprof/NAME      a runtime/pprof profile: heap, allocs, goroutine, block, mutex,
 //     threadcreate (?debug=1 for text, ?gc=1 to collect garbage before a heap profile);
-//   - /metrics.json          every runtime/metrics sample as one JSON object.
+//   - /metrics.json          every runtime/metrics sample as one JSON object;
+//   - /metrics               the server's metrics in the Prometheus text format (Admin.Metrics);
+//   - /healthz               200 "ok" while the process serves;
+//   - /readyz                200 when every Admin.Ready check passes, else 503 naming those
+//     that failed.
 //
-// The same paths as net/http/pprof's, served by this package from runtime/pprof so that
+// The pprof paths are net/http/pprof's, served by this package from runtime/pprof so that
 // nothing is registered on http.DefaultServeMux (importing net/http/pprof would do that).
 // /debug/pprof/cmdline is left out: a command line can hold secrets.
-func AdminHandler() http.Handler {
+//
+// Health and metrics live here, not on the S3 endpoint, where /healthz or /metrics is a
+// valid bucket name.
+func AdminHandler(a Admin) http.Handler {
 	mux := http.NewServeMux()
+	if a.Metrics != nil {
+		mux.Handle("GET /metrics", a.Metrics)
+	}
+	mux.HandleFunc("GET /healthz", serveHealth)
+	mux.Handle("GET /readyz", readiness{checks: a.Ready, log: a.Logger})
 	mux.HandleFunc("GET /debug/pprof/{$}", pprofIndex)
 	mux.HandleFunc("GET /debug/pprof/profile", cpuProfile)
 	mux.HandleFunc("GET /debug/pprof/trace", executionTrace)

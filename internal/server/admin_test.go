@@ -10,7 +10,7 @@ import (
 )
 
 func TestAdminHandler(t *testing.T) {
-	srv := httptest.NewServer(AdminHandler())
+	srv := httptest.NewServer(AdminHandler(Admin{}))
 	defer srv.Close()
 
 	tests := []struct {
@@ -30,6 +30,9 @@ func TestAdminHandler(t *testing.T) {
 		{"unknown profile", "GET", "/debug/pprof/nosuch", 404, "text/plain", "unknown profile"},
 		{"cmdline left out", "GET", "/debug/pprof/cmdline", 404, "text/plain", ""},
 		{"metrics", "GET", "/metrics.json", 200, "application/json", "/sched/goroutines:goroutines"},
+		{"healthz", "GET", "/healthz", 200, "text/plain", "ok"},
+		{"readyz without checks", "GET", "/readyz", 200, "text/plain", "ready"},
+		{"no metrics registry", "GET", "/metrics", 404, "text/plain", ""},
 		{"unknown path", "GET", "/", 404, "text/plain", ""},
 		{"metrics by POST", "POST", "/metrics.json", 405, "text/plain", ""},
 	}
@@ -63,7 +66,7 @@ func TestAdminHandler(t *testing.T) {
 
 func TestAdminMetricsShape(t *testing.T) {
 	rec := httptest.NewRecorder()
-	AdminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics.json", nil))
+	AdminHandler(Admin{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics.json", nil))
 	var got map[string]json.RawMessage
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatalf("not JSON: %v", err)

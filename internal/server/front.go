@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
+	"github.com/coffer/coffer/internal/requestinfo"
 	"github.com/coffer/coffer/internal/trailapi"
 )
 
@@ -22,6 +24,7 @@ type front struct {
 	// cloudtrail is CloudTrail's API.
 	cloudtrail http.Handler
 	log        *slog.Logger
+	metrics    *serverMetrics // nil to keep none
 }
 
 // wire layers, as front routes them.
@@ -33,6 +36,7 @@ const (
 )
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	id := newRequestID()
 	w.Header().Set("x-amz-request-id", id)
 	w.Header().Set("x-amz-id-2", id)
@@ -40,7 +44,12 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A fault reading bbolt's mmap becomes a panic, recovered below. The setting belongs to
 	// this goroutine (net/http's, for this connection) and is harmless for its later requests.
 	debug.SetPanicOnFault(true)
+	info := &requestinfo.Info{ID: id}
+	// A shallow copy: net/http still sees its own request's body (see kmsapi's MaxBytesReader).
+	r = r.WithContext(requestinfo.NewContext(r.Context(), info))
+	body := countBody(r)
 	tw := &trackingWriter{ResponseWriter: w}
+	defer f.finish(tw, r, info, route, start, body)
 	defer f.recover(tw, r, id, route)
 	switch route {
 	case routeKMS:
@@ -119,50 +128,65 @@ func (f *front) recover(w *trackingWriter, r *http.Request, id string, route int
 	}
 	f.log.Error("request handler panicked", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 	if w.wrote {
+		requestinfo.SetErrorCode(r.Context(), "InternalError")
 		panic(http.ErrAbortHandler) // the response is under way: cut the connection
 	}
 	switch route {
 	case routeIAM:
+		requestinfo.SetErrorCode(r.Context(), "ServiceFailure")
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(http.StatusInternalServerError)
 		fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>An internal error occurred.</Message></Error><RequestId>%s</RequestId></ErrorResponse>", id)
 		return
 	case routeKMS:
+		requestinfo.SetErrorCode(r.Context(), "KMSInternalException")
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(http.StatusInternalServerError)
 		fmt.Fprint(w, `{"__type":"KMSInternalException","message":"An internal error occurred."}`)
 		return
 	case routeCloudTrail:
+		requestinfo.SetErrorCode(r.Context(), "InternalFailure")
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(http.StatusInternalServerError)
 		fmt.Fprint(w, `{"__type":"InternalFailure","message":"An internal error occurred."}`)
 		return
 	}
+	requestinfo.SetErrorCode(r.Context(), "InternalError")
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(http.StatusInternalServerError)
 	fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message><RequestId>%s</RequestId><HostId>%s</HostId></Error>", id, id)
 }
 
-// trackingWriter notes whether the response has begun.
+// trackingWriter notes whether the response has begun, its status and how many body bytes
+// were written.
 type trackingWriter struct {
 	http.ResponseWriter
-	wrote bool
+	wrote  bool
+	status int // the first status written; 0 before
+	bytes  int64
 }
 
 func (t *trackingWriter) WriteHeader(code int) {
 	t.wrote = true
+	if t.status == 0 && code >= 200 {
+		t.status = code
+	}
 	t.ResponseWriter.WriteHeader(code)
 }
 
 func (t *trackingWriter) Write(b []byte) (int, error) {
 	t.wrote = true
-	return t.ResponseWriter.Write(b)
+	n, err := t.ResponseWriter.Write(b)
+	t.bytes += int64(n)
+	return n, err
 }
 
 // ReadFrom keeps the underlying writer's fast path (sendfile on plain HTTP) for io.Copy.
 func (t *trackingWriter) ReadFrom(r io.Reader) (int64, error) {
 	t.wrote = true
-	return io.Copy(t.ResponseWriter, r)
+	n, err := io.Copy(t.ResponseWriter, r)
+	t.bytes += n
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection (deadlines, flushing).

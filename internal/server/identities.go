@@ -5,25 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/coffer/coffer/internal/backend"
 	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/cluster"
 	"github.com/coffer/coffer/internal/iam"
-	"github.com/coffer/coffer/internal/iam/boltiam"
 	"github.com/coffer/coffer/internal/kms"
 	"github.com/coffer/coffer/internal/sigv4"
 )
 
-// openIAM opens the identity service on the shared database, its secrets sealed by the KMS;
-// cfg gives the rest (the default account, the root key of the environment, clock, logger).
-func openIAM(ctx context.Context, db *bbolt.DB, keySvc *kms.Service, cfg iam.Config) (*iam.Service, error) {
-	store, err := boltiam.New(db)
-	if err != nil {
-		return nil, fmt.Errorf("iam store: %w", err)
-	}
+// openIAM opens the identity service on store, its secrets sealed by the KMS; cfg gives the
+// rest (the default account, the root key of the environment, clock, logger).
+func openIAM(ctx context.Context, store iam.Store, keySvc *kms.Service, cfg iam.Config) (*iam.Service, error) {
 	cfg.Store, cfg.Sealer = store, newIAMSealer(keySvc)
 	svc, err := iam.New(ctx, cfg)
 	if err != nil {
@@ -89,17 +83,17 @@ func CreateAccountIn(ctx context.Context, cfg Config, name string) (iam.Account,
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
 	}
-	db, err := boltfile.Open(filepath.Join(cfg.Dir, "meta.db"), TopBuckets())
+	st, err := backend.OpenEmbedded(cfg.Dir)
 	if err != nil {
-		return iam.Account{}, iam.NewAccessKey{}, fmt.Errorf("metadata store (is the server still running?): %w", err)
+		return iam.Account{}, iam.NewAccessKey{}, fmt.Errorf("%w (is the server still running?)", err)
 	}
-	s := &Server{db: db, log: slog.New(slog.DiscardHandler)}
+	s := &Server{stores: st, log: slog.New(slog.DiscardHandler), coord: cluster.NewLocal()}
 	defer s.closeStores()
-	keySvc, err := s.openKMS(ctx, cfg)
+	keySvc, err := s.openKMS(ctx, cfg, st)
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
 	}
-	svc, err := openIAM(ctx, db, keySvc, iam.Config{Default: iam.Account{ID: f.AccountID, DisplayName: f.displayName()}, Logger: s.log})
+	svc, err := openIAM(ctx, st.IAM, keySvc, iam.Config{Default: iam.Account{ID: f.AccountID, DisplayName: f.displayName()}, Logger: s.log})
 	if err != nil {
 		return iam.Account{}, iam.NewAccessKey{}, err
 	}

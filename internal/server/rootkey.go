@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/coffer/coffer/internal/backend"
 	"github.com/coffer/coffer/internal/iam"
 	"github.com/coffer/coffer/internal/secret"
 )
@@ -14,8 +15,11 @@ import (
 // rootSetup is what the server knows of the default account and its root key before the stores
 // are open: credentials.json, if there is one, and the key of the environment.
 type rootSetup struct {
-	file      credentialsFile
-	found     bool   // credentials.json exists; otherwise this is a first start
+	file  credentialsFile
+	found bool // credentials.json exists; otherwise this is a first start
+	// joined: a first start of this node on shared stores whose default account another
+	// node made (and, with it, the root key whose secret that node showed).
+	joined    bool
 	envKey    string // COFFER_ACCESS_KEY and COFFER_SECRET_KEY, both or neither
 	envSecret string
 }
@@ -41,6 +45,27 @@ func loadRootSetup(cfg Config) (rootSetup, error) {
 		return rootSetup{}, fmt.Errorf("%s names no root access key and COFFER_ACCESS_KEY is unset", path)
 	}
 	return r, nil
+}
+
+// settleSharedAccount agrees on the default account with the other nodes of shared stores
+// (st.DefaultAccount): the first node to start makes it, later ones adopt it, and a node whose
+// credentials.json names another account is refused rather than split the deployment in two.
+func settleSharedAccount(ctx context.Context, st *backend.Stores, r *rootSetup, dir string) error {
+	if st.DefaultAccount == nil {
+		return nil
+	}
+	acct, won, err := st.DefaultAccount(ctx, iam.Account{ID: r.file.AccountID, DisplayName: r.file.displayName()})
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.found && acct.ID != r.file.AccountID:
+		return fmt.Errorf("%s names account %s, but the default account of the shared stores is %s: this data directory belongs to another deployment (start this node with an empty --data directory to join)",
+			filepath.Join(dir, credentialsName), r.file.AccountID, acct.ID)
+	case !r.found && !won:
+		r.file.AccountID, r.file.DisplayName, r.joined = acct.ID, acct.DisplayName, true
+	}
+	return nil
 }
 
 // iamConfig returns the default account and the root key of the environment, which replaces
@@ -83,6 +108,23 @@ func settleRootKey(ctx context.Context, svc *iam.Service, dir string, r rootSetu
 		}
 		log.Info("the root secret key of credentials.json is now stored sealed, and removed from the file",
 			"access_key", r.file.AccessKey)
+	case r.joined && r.envKey == "":
+		// The node that made the account made its root key and showed the secret; name the
+		// key here once it is there (until then a later start joins again).
+		keys, err := svc.ListAccessKeys(ctx, acct.ID, "")
+		if err != nil {
+			return Identity{}, fmt.Errorf("root access keys: %w", err)
+		}
+		if len(keys) == 0 {
+			log.Warn("joined shared stores whose default account has no root access key yet; sign with another key, or set COFFER_ACCESS_KEY and COFFER_SECRET_KEY", "account", acct.ID)
+			return id, nil
+		}
+		r.file.AccessKey = keys[0].ID
+		if err := writeCredentials(dir, r.file); err != nil {
+			return Identity{}, err
+		}
+		id.AccessKey = r.file.AccessKey
+		return id, nil
 	case !r.found && r.envKey == "":
 		k, err := svc.CreateAccessKey(ctx, acct.ID, "")
 		if err != nil {

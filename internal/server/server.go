@@ -14,34 +14,35 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/coffer/coffer/internal/audit"
-	"github.com/coffer/coffer/internal/blob/fsblob"
+	"github.com/coffer/coffer/internal/backend"
 	"github.com/coffer/coffer/internal/boltfile"
+	"github.com/coffer/coffer/internal/cluster"
 	"github.com/coffer/coffer/internal/iam"
-	"github.com/coffer/coffer/internal/iam/boltiam"
 	"github.com/coffer/coffer/internal/iamapi"
 	"github.com/coffer/coffer/internal/kms"
-	"github.com/coffer/coffer/internal/kms/kmsbolt"
 	"github.com/coffer/coffer/internal/kmsapi"
-	"github.com/coffer/coffer/internal/meta/boltmeta"
 	"github.com/coffer/coffer/internal/object"
+	"github.com/coffer/coffer/internal/requestinfo"
 	"github.com/coffer/coffer/internal/s3api"
 	"github.com/coffer/coffer/internal/server/objectkeys"
 	"github.com/coffer/coffer/internal/sigv4"
 	"github.com/coffer/coffer/internal/trail"
-	"github.com/coffer/coffer/internal/trail/bolttrail"
 )
 
 // Config is what `coffer server` is told.
 type Config struct {
-	Dir        string // data directory
+	// Dir is the data directory: the embedded stores (unless Stores is set), and what is this
+	// node's own whatever the stores: its TLS certificate, credentials.json, audit trail.
+	Dir string
+	// Stores are the stores to run on (backend.OpenShared for several nodes sharing
+	// PostgreSQL and a blob store); nil opens the embedded ones under Dir. Start takes them
+	// over: the server closes them when it stops or fails to start.
+	Stores     *backend.Stores
 	Listen     string // HTTPS address
 	ListenHTTP string // optional plain-HTTP address, "" for none
 	// AdminListen is an optional plain-HTTP address for pprof and runtime metrics, "" for
@@ -103,32 +104,46 @@ type Server struct {
 	// only on the first start, is to be shown once.
 	Identity Identity
 
-	db       *bbolt.DB
-	servers  []*http.Server
-	done     chan error
-	log      *slog.Logger
-	stopJobs context.CancelFunc // stops the background jobs (KMS scheduler, orphan sweep)
-	jobs     sync.WaitGroup
-	swept    chan struct{}
-	keys     *objectkeys.Keys
-	kms      *kms.Service
-	shred    *kms.FileShredder // the KMS's shred slots; nil until openKMS
-	iam      *iam.Service
-	audit    audit.Recorder // what the wire layers record through
-	auditLog *audit.Writer  // nil with NoAudit
+	stores *backend.Stores
+	// storesDescribe is stores.Describe, kept after the stores close.
+	storesDescribe string
+	servers        []*http.Server
+	done           chan error
+	log            *slog.Logger
+	stopJobs       context.CancelFunc // stops the background jobs (KMS scheduler, orphan sweep)
+	jobs           sync.WaitGroup
+	swept          chan struct{}
+	keys           *objectkeys.Keys
+	kms            *kms.Service
+	shred          *kms.FileShredder // the KMS's shred slots; nil until openKMS
+	iam            *iam.Service
+	audit          audit.Recorder // what the wire layers record through
+	auditLog       *audit.Writer  // nil with NoAudit
 	// auditSigner signs the audit digests, the trails' too; trails are CloudTrail's trails.
 	auditSigner audit.Signer
 	auditSealer audit.Sealer // seals auditSigner's private key: what tells the server's own keys from planted ones
 	trails      *trail.Service
+	coord       cluster.Coordinator // the nodes sharing the stores (cluster.go)
+	metrics     *serverMetrics      // what the admin listener's /metrics shows
+	nodeID      string              // see loadNodeID
 }
 
 // Start opens the stores under cfg.Dir and begins serving. It returns once the listeners are
 // bound, so a caller may use URL at once.
 func Start(cfg Config) (*Server, error) {
+	s, err := start(cfg)
+	if err != nil && s == nil && cfg.Stores != nil {
+		cfg.Stores.Close() // refused before the server took them over
+	}
+	return s, err
+}
+
+func start(cfg Config) (*Server, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(requestinfo.Handler(log.Handler())) // request ids in what requests log
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
@@ -155,11 +170,27 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("certificate: %w", err)
 	}
-	db, err := boltfile.Open(filepath.Join(cfg.Dir, "meta.db"), TopBuckets())
+	nodeID, err := loadNodeID(cfg.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("metadata store: %w", err)
+		return nil, err
 	}
-	s := &Server{CertFile: certFile, db: db, done: make(chan error, 2), log: log, swept: make(chan struct{})}
+	stores := cfg.Stores
+	if stores != nil && stores.Shared {
+		log = log.With("node", nodeID) // which node of several said it
+	}
+	if stores != nil && stores.Shared && cfg.KMSRootKeyFile == "" && cfg.KMSRootHSM == nil {
+		return nil, errors.New("nodes sharing stores need one KMS root key: give each the same --kms-root-key-file (32 bytes, made on the first start if missing: copy it to the other nodes) or --kms-root-pkcs11")
+	}
+	if stores == nil {
+		if stores, err = backend.OpenEmbedded(cfg.Dir); err != nil {
+			return nil, err
+		}
+	}
+	coord := stores.Coordinator
+	if coord == nil {
+		coord = cluster.NewLocal()
+	}
+	s := &Server{CertFile: certFile, stores: stores, storesDescribe: stores.Describe, done: make(chan error, 2), log: log, swept: make(chan struct{}), coord: coord, metrics: newServerMetrics(), nodeID: nodeID}
 	jobs, stop := context.WithCancel(context.Background())
 	s.stopJobs = stop
 	lns, err := bindListeners(cfg)
@@ -184,7 +215,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if lns.admin != nil {
 		s.AdminURL = "http://" + lns.admin.Addr().String()
-		s.serve(lns.admin, AdminHandler())
+		s.serve(lns.admin, AdminHandler(Admin{Metrics: s.metrics.reg.Handler(), Ready: s.readyChecks(), Logger: s.log}))
 	}
 	return s, nil
 }
@@ -192,25 +223,21 @@ func Start(cfg Config) (*Server, error) {
 // handler builds the services and the front router, and settles the root key; background jobs
 // live as long as ctx.
 func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.Handler, error) {
-	metaStore, err := boltmeta.New(s.db)
-	if err != nil {
-		return nil, fmt.Errorf("metadata store: %w", err)
-	}
-	blobs, err := fsblob.New(filepath.Join(cfg.Dir, "blobs"))
-	if err != nil {
-		return nil, fmt.Errorf("blob store: %w", err)
-	}
-	keySvc, err := s.openKMS(ctx, cfg)
+	st := s.stores
+	keySvc, err := s.openKMS(ctx, cfg, st)
 	if err != nil {
 		return nil, err
 	}
+	if err := settleSharedAccount(ctx, st, &root, cfg.Dir); err != nil {
+		return nil, err
+	}
 	iamCfg := root.iamConfig()
-	iamCfg.Now, iamCfg.Logger = cfg.IAMNow, s.log
+	iamCfg.Now, iamCfg.Logger, iamCfg.Changed = cfg.IAMNow, s.log, s.published
 	// The identities are read at start outside any request: a damaged record must refuse the
 	// start (as boltfile.Open does for damaged pages), never crash it.
 	err = boltfile.Safely(func() error {
 		var err error
-		if s.iam, err = openIAM(ctx, s.db, keySvc, iamCfg); err != nil {
+		if s.iam, err = openIAM(ctx, st.IAM, keySvc, iamCfg); err != nil {
 			return err
 		}
 		s.Identity, err = settleRootKey(ctx, s.iam, cfg.Dir, root, s.log)
@@ -237,9 +264,17 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	}
 	domains := append([]string{"localhost"}, cfg.Domains...)
 	s.kms, s.keys = keySvc, objectkeys.New(keySvc, s.audit)
-	objects := object.New(object.Config{Meta: metaStore, Blobs: blobs, Keys: s.keys, Logger: s.log,
-		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets})
-	s.startSweep(ctx, objects)
+	s.keys.Observe(s.metrics.s3KMSCall)
+	objects := object.New(object.Config{Meta: timedMeta{st.Meta, s.metrics}, Blobs: timedBlobs{st.Blobs, s.metrics}, Keys: s.keys, Logger: s.log,
+		AllowSSECOnNewBuckets: cfg.AllowSSECOnNewBuckets, Shared: st.Shared})
+	if st.Shared {
+		// Not the start-up sweep: other nodes' writes in flight have intents older than
+		// this start. The shared sweep goes by age instead, and frees are deferred.
+		s.startSharedSweep(ctx, objects, st.Blobs, 0)
+	} else {
+		s.startSweep(ctx, objects)
+	}
+	s.metrics.watchCaches(s.iam, keySvc, objects)
 	s3 := s3api.New(s3api.Config{
 		Objects:         objects,
 		Verifier:        &sigv4.Verifier{Region: cfg.Region, Service: "s3", Lookup: lookup},
@@ -255,7 +290,8 @@ func (s *Server) handler(ctx context.Context, cfg Config, root rootSetup) (http.
 	if err != nil {
 		return nil, errors.Join(err, s.closeAudit(ctx))
 	}
-	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log}, nil
+	s.coordinate(ctx, s.coord, keySvc, s.iam, s.trails)
+	return &front{s3: s3, kms: kmsHandler, iam: iamHandler, cloudtrail: cloudtrail, log: s.log, metrics: s.metrics}, nil
 }
 
 // startSweep deletes, in the background, the blobs of writes that were interrupted before this
@@ -279,33 +315,42 @@ func (s *Server) startSweep(ctx context.Context, objects *object.Service) {
 	})
 }
 
+// StoresDescription says where the server's stores are (embedded under its data directory, or
+// shared), without secrets.
+func (s *Server) StoresDescription() string { return s.storesDescribe }
+
 // Swept is closed once the start-up sweep of orphan blobs has finished.
 func (s *Server) Swept() <-chan struct{} { return s.swept }
 
-// openKMS opens the key service on the shared database and checks its root key.
-func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) {
-	store, err := kmsbolt.New(s.db)
-	if err != nil {
-		return nil, fmt.Errorf("kms store: %w", err)
-	}
+// openKMS opens the key service on the stores and checks its root key.
+func (s *Server) openKMS(ctx context.Context, cfg Config, st *backend.Stores) (*kms.Service, error) {
+	store := st.KMS
 	root, err := openKMSRoot(ctx, cfg, store)
 	if err != nil {
 		return nil, err
 	}
-	// The shred keys of key material (internal/kms/SPEC.md §8): the server owns the file.
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, "kms"), 0o700); err != nil {
-		return nil, fmt.Errorf("kms: %w", err)
+	// The shred keys of key material (internal/kms/SPEC.md §8): shared stores keep them;
+	// beside the embedded ones the server owns the file.
+	var shredder kms.Shredder
+	if st.Shredder != nil {
+		if shredder, err = st.Shredder(ctx, root); err != nil {
+			return nil, fmt.Errorf("kms: shred slots: %w", err)
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Join(cfg.Dir, "kms"), 0o700); err != nil {
+			return nil, fmt.Errorf("kms: %w", err)
+		}
+		if err := syncDir(cfg.Dir); err != nil { // the new kms/ entry outlives a crash
+			return nil, fmt.Errorf("kms: %w", err)
+		}
+		if s.shred, err = kms.OpenFileShredder(filepath.Join(cfg.Dir, "kms", "shred.slots"), root); err != nil {
+			return nil, err
+		}
+		shredder = s.shred
 	}
-	if err := syncDir(cfg.Dir); err != nil { // the new kms/ entry outlives a crash
-		return nil, fmt.Errorf("kms: %w", err)
-	}
-	s.shred, err = kms.OpenFileShredder(filepath.Join(cfg.Dir, "kms", "shred.slots"), root)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := kms.New(kms.Config{Store: store, Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
+	svc, err := kms.New(kms.Config{Store: s.metrics.timeKMSStore(store), Root: root, Region: cfg.Region, ManagedRotationDays: cfg.KMSManagedRotationDays,
 		OwnedRotationDays: cfg.SSES3RotationDays, Logger: s.log, Now: cfg.KMSNow, Audit: laterRecorder{s}, HSMs: cfg.HSMs,
-		Principals: laterPrincipals{s}, Shredder: s.shred})
+		Principals: laterPrincipals{s}, Shredder: shredder, CacheTTL: s.cacheTTL(), Changed: s.published, Lease: s.coord.TryLease})
 	if err != nil {
 		return nil, err
 	}
@@ -314,6 +359,11 @@ func (s *Server) openKMS(ctx context.Context, cfg Config) (*kms.Service, error) 
 	}
 	if err := svc.UpgradeRecords(ctx); err != nil {
 		return nil, err
+	}
+	if st.Shared {
+		// Other nodes may be between a slot's creation and the record naming it: a slot
+		// leaked by a crash there only takes a row.
+		return svc, nil
 	}
 	// Before serving: no record naming a new slot is being written.
 	n, err := svc.SweepShredSlots(ctx)
@@ -426,7 +476,11 @@ func (s *Server) closeStores() error {
 		err = s.shred.Close()
 		s.shred = nil
 	}
-	return errors.Join(err, s.db.Close())
+	if s.stores != nil { // closed once: Shutdown may run again
+		err = errors.Join(err, s.stores.Close())
+		s.stores = nil
+	}
+	return err
 }
 
 // stopBackground stops the background jobs and waits for them.
@@ -444,9 +498,7 @@ func newRequestID() string {
 }
 
 // TopBuckets names every top-level bucket of meta.db, for its format record.
-func TopBuckets() []string {
-	return slices.Concat(boltmeta.TopBuckets(), kmsbolt.TopBuckets(), boltiam.TopBuckets(), bolttrail.TopBuckets())
-}
+func TopBuckets() []string { return backend.TopBuckets() }
 
 // checkWritable fails early, with a clear message, on a data directory we cannot write.
 func checkWritable(dir string) error {

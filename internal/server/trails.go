@@ -10,7 +10,6 @@ import (
 	"github.com/coffer/coffer/internal/object"
 	"github.com/coffer/coffer/internal/sigv4"
 	"github.com/coffer/coffer/internal/trail"
-	"github.com/coffer/coffer/internal/trail/bolttrail"
 	"github.com/coffer/coffer/internal/trailapi"
 )
 
@@ -22,11 +21,11 @@ const trailDeliverEvery = time.Minute
 // the audit Writer's data event selector and starts their delivery; it returns the CloudTrail
 // wire layer.
 func (s *Server) openTrails(ctx context.Context, cfg Config, objects *object.Service, lookup func(ctx context.Context, accessKey, token string) (sigv4.Credential, error)) (http.Handler, error) {
-	store, err := bolttrail.New(s.db)
-	if err != nil {
-		return nil, err
+	tc := trail.Config{Store: s.stores.Trails, Objects: objects, Region: cfg.Region, DigestEvery: cfg.AuditDigestEvery, Logger: s.log,
+		Changed: s.published, SelectorTTL: s.cacheTTL()}
+	if s.stores.Shared {
+		tc.Node = s.nodeID // each node delivers its own records, with its own digest chain
 	}
-	tc := trail.Config{Store: store, Objects: objects, Region: cfg.Region, DigestEvery: cfg.AuditDigestEvery, Logger: s.log}
 	api := trailapi.Config{Verifier: &sigv4.Verifier{Region: cfg.Region, Service: "cloudtrail", Lookup: lookup}, Audit: s.audit, Logger: s.log}
 	if w := s.auditLog; w != nil {
 		tc.Logs, tc.Signer = w, s.auditSigner

@@ -39,6 +39,16 @@ import (
 //     next digest lists the same files again: nothing is left undigested.
 //   - The first digest after StartLogging starts a chain (previous* null); StopLogging and
 //     DeleteTrail end it with a final digest.
+//
+// With nodes sharing the trail store (Config.Node), every node delivers the records of its
+// own local log files, with its own cursor and its own digest chain (Trail.Deliveries), so
+// that no node's records or digests depend on another's. Two things differ from CloudTrail's
+// layout then, so that nodes never write the same key: the 16 hex digits of a log file's key
+// are of SHA-256(trail ARN, node id, local file name), and a digest file's key has the node
+// id before its time, <acct>_CloudTrail-Digest_<region>_<trail>_<home region>_<node>_
+// <YYYYMMDDTHHmmssZ>.json.gz: a trail has one digest chain per node (`coffer audit verify`
+// and a validator that follows each chain from its newest digest check them; `aws cloudtrail
+// validate-logs` expects one chain per trail and region).
 
 // gzipBytes compresses b; with no name or time in its header the output is a function of b.
 func gzipBytes(b []byte) []byte {
@@ -61,7 +71,11 @@ func logsRoot(t *Trail) string {
 // logKey is where the records a trail selected from the local log file name, the newest of
 // them at newest, are delivered.
 func (s *Service) logKey(t *Trail, name string, newest time.Time) string {
-	sum := sha256.Sum256([]byte(t.ARN() + "\x00" + name))
+	in := t.ARN() + "\x00" + name
+	if s.cfg.Node != "" {
+		in = t.ARN() + "\x00" + s.cfg.Node + "\x00" + name
+	}
+	sum := sha256.Sum256([]byte(in))
 	newest = newest.UTC()
 	return fmt.Sprintf("%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%s.json.gz", logsRoot(t), s.cfg.Region,
 		newest.Format("2006/01/02"), t.Account, s.cfg.Region, newest.Format("20060102T1504Z"), hex.EncodeToString(sum[:8]))
@@ -70,8 +84,12 @@ func (s *Service) logKey(t *Trail, name string, newest time.Time) string {
 // digestKey is where the trail's digest ending at end is delivered.
 func (s *Service) digestKey(t *Trail, end time.Time) string {
 	end = end.UTC()
+	home := t.HomeRegion
+	if s.cfg.Node != "" {
+		home += "_" + s.cfg.Node
+	}
 	return fmt.Sprintf("%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_%s_%s_%s.json.gz", logsRoot(t), s.cfg.Region,
-		end.Format("2006/01/02"), t.Account, s.cfg.Region, t.Name, t.HomeRegion, end.Format("20060102T150405Z"))
+		end.Format("2006/01/02"), t.Account, s.cfg.Region, t.Name, home, end.Format("20060102T150405Z"))
 }
 
 // Run delivers every interval until ctx ends.
@@ -112,38 +130,37 @@ func (s *Service) Deliver(ctx context.Context, final bool) error {
 	}
 	var errs []error
 	for _, t := range trails {
-		if t.Status.IsLogging || t.Delivery.Closing {
-			errs = append(errs, s.deliverTrail(ctx, t, final))
-		}
+		errs = append(errs, s.deliverOwed(ctx, &t, final))
 	}
 	return errors.Join(errs...)
 }
 
 // deliverTrail delivers what t is owed now: its log files, and its digest when the period is
 // over, t is closing, or forceDigest. The caller holds s.deliver.
-func (s *Service) deliverTrail(ctx context.Context, t Trail, forceDigest bool) error {
+func (s *Service) deliverTrail(ctx context.Context, t *Trail, forceDigest bool) error {
 	if s.cfg.Logs == nil {
 		return nil
 	}
-	files, err := s.cfg.Logs.LogFiles(t.Delivery.Cursor)
+	files, err := s.cfg.Logs.LogFiles(s.delivery(t).Cursor)
 	if err != nil {
 		return fmt.Errorf("trail %s: listing log files: %w", t.ARN(), err)
 	}
 	for _, f := range files {
-		if err := s.deliverLog(ctx, &t, f); err != nil {
-			s.noteError(ctx, &t, false, err)
+		if err := s.deliverLog(ctx, t, f); err != nil {
+			s.noteError(ctx, t, false, err)
 			return fmt.Errorf("trail %s: delivering %s: %w", t.ARN(), f.Name, err)
 		}
 	}
-	due := forceDigest || t.Delivery.Closing || !s.now().Before(t.Delivery.PeriodStart.Add(s.cfg.DigestEvery))
+	d := s.delivery(t)
+	due := forceDigest || d.Closing || !s.now().Before(d.PeriodStart.Add(s.cfg.DigestEvery))
 	if !due {
 		return nil
 	}
 	if !t.LogFileValidationEnabled || s.cfg.Signer == nil {
-		return s.endPeriod(ctx, &t, nil, s.now().UTC().Truncate(time.Second), len(t.Delivery.Pending))
+		return s.endPeriod(ctx, t, nil, s.now().UTC().Truncate(time.Second), len(d.Pending))
 	}
-	if err := s.writeDigest(ctx, &t); err != nil {
-		s.noteError(ctx, &t, true, err)
+	if err := s.writeDigest(ctx, t); err != nil {
+		s.noteError(ctx, t, true, err)
 		return fmt.Errorf("trail %s: digest: %w", t.ARN(), err)
 	}
 	return nil
@@ -159,7 +176,9 @@ func (s *Service) deliverLog(ctx context.Context, t *Trail, f audit.LogFile) err
 	if err != nil {
 		return err
 	}
-	from := t.Status.StartLoggingTime.Truncate(time.Second)
+	d := s.delivery(t)
+	from, until := s.window(t)
+	from = from.Truncate(time.Second)
 	var picked []json.RawMessage
 	var oldest, newest time.Time
 	for _, raw := range raws {
@@ -169,7 +188,7 @@ func (s *Service) deliverLog(ctx context.Context, t *Trail, f audit.LogFile) err
 		}
 		at, err := time.Parse(time.RFC3339, r.EventTime)
 		if err != nil || r.RecipientAccountID != t.Account || at.Before(from) ||
-			(t.Delivery.Closing && at.After(t.Status.StopLoggingTime)) || !t.selects(&r, false) {
+			(d.Closing && at.After(until)) || !t.selects(&r, false) {
 			continue
 		}
 		picked = append(picked, raw)
@@ -190,19 +209,21 @@ func (s *Service) deliverLog(ctx context.Context, t *Trail, f audit.LogFile) err
 		sum := sha256.Sum256(body)
 		delivered = &DeliveredLog{S3Bucket: t.S3BucketName, S3Object: key, SHA256: hex.EncodeToString(sum[:]), OldestEventTime: oldest, NewestEventTime: newest}
 	}
-	prev := t.Delivery.Cursor
+	prev := d.Cursor
 	now := s.now().UTC()
 	updated, err := s.cfg.Store.Update(ctx, t.Account, t.Name, func(st *Trail) error {
-		if st.Delivery.Cursor != prev {
+		sd, ok := s.stored(st, t)
+		if !ok || sd.Cursor != prev {
 			return errRaced
 		}
-		st.Delivery.Cursor = f.Name
+		sd.Cursor = f.Name
 		if delivered != nil {
 			st.Status.LatestDeliveryTime, st.Status.LatestDeliveryAttemptTime, st.Status.LatestDeliveryError = now, now, ""
-			if st.LogFileValidationEnabled && !listed(st.Delivery.Pending, delivered.S3Object) {
-				st.Delivery.Pending = append(st.Delivery.Pending, *delivered)
+			if st.LogFileValidationEnabled && !listed(sd.Pending, delivered.S3Object) {
+				sd.Pending = append(sd.Pending, *delivered)
 			}
 		}
+		s.setDelivery(st, sd)
 		return nil
 	})
 	if err != nil {
@@ -233,10 +254,11 @@ func (s *Service) put(ctx context.Context, t *Trail, key string, body []byte, me
 
 // writeDigest signs and writes the digest of t's open period, and advances the chain.
 func (s *Service) writeDigest(ctx context.Context, t *Trail) error {
-	start := t.Delivery.PeriodStart
+	td := s.delivery(t)
+	start := td.PeriodStart
 	end := s.now().UTC().Truncate(time.Second)
 	// Digest keys are to the second: two digests of one trail must never share one.
-	for _, earlier := range []time.Time{start, t.Delivery.LastDigestEnd} {
+	for _, earlier := range []time.Time{start, td.LastDigestEnd} {
 		if !end.After(earlier) {
 			end = earlier.Add(time.Second)
 		}
@@ -244,7 +266,7 @@ func (s *Service) writeDigest(ctx context.Context, t *Trail) error {
 	key := s.digestKey(t, end)
 	d := &audit.Digest{AWSAccountID: t.Account, DigestStartTime: audit.FormatTime(start), DigestEndTime: audit.FormatTime(end),
 		DigestS3Bucket: t.S3BucketName, DigestS3Object: key}
-	pending := t.Delivery.Pending
+	pending := td.Pending
 	for _, l := range pending {
 		d.LogFiles = append(d.LogFiles, audit.DigestLogFile{S3Bucket: l.S3Bucket, S3Object: l.S3Object, HashValue: l.SHA256,
 			HashAlgorithm: audit.HashAlgorithm, NewestEventTime: audit.FormatTime(l.NewestEventTime), OldestEventTime: audit.FormatTime(l.OldestEventTime)})
@@ -255,7 +277,7 @@ func (s *Service) writeDigest(ctx context.Context, t *Trail) error {
 			d.OldestEventTime = &o
 		}
 	}
-	if p := t.Delivery.Previous; p != nil {
+	if p := td.Previous; p != nil {
 		bucket, obj, sum, alg, sig := p.S3Bucket, p.S3Object, p.SHA256, audit.HashAlgorithm, p.Signature
 		d.PreviousDigestS3Bucket, d.PreviousDigestS3Object = &bucket, &obj
 		d.PreviousDigestHashValue, d.PreviousDigestHashAlgorithm, d.PreviousDigestSignature = &sum, &alg, &sig
@@ -275,20 +297,22 @@ func (s *Service) writeDigest(ctx context.Context, t *Trail) error {
 // digested (by the digest link describes, nil when the trail signs no digests), and the chain
 // continues from link, or ends when t was closing (StopLogging, DeleteTrail).
 func (s *Service) endPeriod(ctx context.Context, t *Trail, link *DigestLink, end time.Time, used int) error {
-	start := t.Delivery.PeriodStart
+	start := s.delivery(t).PeriodStart
 	updated, err := s.cfg.Store.Update(ctx, t.Account, t.Name, func(st *Trail) error {
-		if !st.Delivery.PeriodStart.Equal(start) {
+		sd, ok := s.stored(st, t)
+		if !ok || !sd.PeriodStart.Equal(start) {
 			return errRaced
 		}
-		st.Delivery.Pending = st.Delivery.Pending[min(used, len(st.Delivery.Pending)):]
-		st.Delivery.PeriodStart, st.Delivery.Previous = end, link
+		sd.Pending = sd.Pending[min(used, len(sd.Pending)):]
+		sd.PeriodStart, sd.Previous = end, link
 		if link != nil {
-			st.Delivery.LastDigestEnd = end
+			sd.LastDigestEnd = end
 			st.Status.LatestDigestDeliveryTime, st.Status.LatestDigestDeliveryError = s.now().UTC(), ""
 		}
-		if st.Delivery.Closing {
-			st.Delivery.Closing, st.Delivery.Previous = false, nil
+		if sd.Closing {
+			sd.Closing, sd.Previous = false, nil
 		}
+		s.setDelivery(st, sd)
 		return nil
 	})
 	if err != nil {

@@ -47,7 +47,7 @@ func (s *Service) PutEventSelectors(ctx context.Context, account, nameOrARN stri
 		t.EventSelectors, t.AdvancedEventSelectors, t.HasCustomEventSelectors = basic, advanced, true
 		return nil
 	})
-	s.sel.invalidate()
+	s.trailsChanged(ctx)
 	return t, err
 }
 
@@ -290,6 +290,18 @@ func (s *Service) WantsData(account, objectARN string, readOnly bool) bool {
 		}
 	}
 	return false
+}
+
+// Invalidate makes the next WantsData read the trails again: another node sharing the store
+// changed them (TopicTrails).
+func (s *Service) Invalidate() { s.sel.invalidate() }
+
+// trailsChanged reloads this node's view of the trails and tells the other nodes.
+func (s *Service) trailsChanged(ctx context.Context) {
+	s.sel.invalidate()
+	if s.cfg.Changed != nil {
+		s.cfg.Changed(ctx, TopicTrails, "")
+	}
 }
 
 // selectorCache is WantsData's snapshot of the logging trails that select data events, by

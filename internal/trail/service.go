@@ -41,6 +41,11 @@ type Config struct {
 	// trails deliver nothing (a server run with --no-audit).
 	Logs   Logs
 	Signer audit.Signer
+	// Node is this node's id when several nodes share the trail store, "" for one node (an
+	// embedded store). With a Node, each node delivers its own local log files with its own
+	// cursor and digest chain (Trail.Deliveries), and the keys of what it delivers name it
+	// (see Deliver).
+	Node string
 	// DigestEvery is a trail's digest period (0: one hour, as CloudTrail).
 	DigestEvery time.Duration
 	// SelectorTTL bounds how stale WantsData's view of the trails may be when another node
@@ -49,7 +54,15 @@ type Config struct {
 	SelectorTTL time.Duration
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Changed, when set, is told of every change to a trail (TopicTrails, id ""), so that
+	// other nodes sharing the store can Invalidate their view at once rather than within
+	// SelectorTTL. It must not call back into the Service but Invalidate.
+	Changed func(ctx context.Context, topic, id string)
 }
+
+// TopicTrails is the topic under which Config.Changed announces a change to the trails and
+// Invalidate hears of one.
+const TopicTrails = "trail"
 
 // Service answers the CloudTrail API's trail operations and delivers the trails' log and
 // digest files. It implements audit.DataSelector.
@@ -260,10 +273,10 @@ func (s *Service) StartLogging(ctx context.Context, account, nameOrARN string) e
 	if err != nil {
 		return err
 	}
-	if t.Delivery.Closing {
+	if s.cfg.Node == "" && t.Delivery.Closing {
 		// The final digest of the previous logging period is still owed: write it first, so
 		// that no delivered file is left outside a chain.
-		if err := s.deliverTrail(ctx, t, false); err != nil {
+		if err := s.deliverTrail(ctx, &t, false); err != nil {
 			return err
 		}
 	}
@@ -273,10 +286,13 @@ func (s *Service) StartLogging(ctx context.Context, account, nameOrARN string) e
 		}
 		now := s.now().UTC()
 		t.Status.IsLogging, t.Status.StartLoggingTime = true, now
+		if s.cfg.Node != "" {
+			return nil // each node starts its own chain when it next delivers (see owed)
+		}
 		t.Delivery = Delivery{Cursor: cursor, PeriodStart: now.Truncate(time.Second), LastDigestEnd: t.Delivery.LastDigestEnd}
 		return nil
 	})
-	s.sel.invalidate()
+	s.trailsChanged(ctx)
 	return err
 }
 
@@ -304,14 +320,14 @@ func (s *Service) StopLogging(ctx context.Context, account, nameOrARN string) er
 			return nil
 		}
 		t.Status.IsLogging, t.Status.StopLoggingTime = false, s.now().UTC()
-		t.Delivery.Closing = true
+		t.Delivery.Closing = s.cfg.Node == "" // a node sharing the store closes its own (see owed)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.sel.invalidate()
-	if t.Delivery.Closing {
+	s.trailsChanged(ctx)
+	if t.Delivery.Closing || s.cfg.Node != "" {
 		s.closeTrail(ctx, t)
 	}
 	return nil
@@ -327,13 +343,16 @@ func (s *Service) closeTrail(ctx context.Context, t Trail) {
 		s.log.Error("trail: finishing the open log file failed", "trail", t.ARN(), "err", err)
 		return
 	}
-	if err := s.deliverTrail(ctx, t, false); err != nil {
+	if err := s.deliverOwed(ctx, &t, false); err != nil {
 		s.log.Error("trail: final delivery failed; retried in the background", "trail", t.ARN(), "err", err)
 	}
 }
 
 // Delete removes the trail, after delivering its records and its final digest when it was
-// logging (CloudTrail's digest at DeleteTrail).
+// logging (CloudTrail's digest at DeleteTrail). With nodes sharing the store, that is this
+// node's records and chain: another node's records not yet delivered (those of its open
+// local log file and the finished ones of the last delivery interval) and its final digest
+// are not delivered.
 func (s *Service) Delete(ctx context.Context, account, nameOrARN string) error {
 	if err := s.StopLogging(ctx, account, nameOrARN); err != nil {
 		return err
@@ -348,6 +367,6 @@ func (s *Service) Delete(ctx context.Context, account, nameOrARN string) error {
 	if errors.Is(err, ErrTrailNotFound) {
 		return notFound(nameOrARN, account)
 	}
-	s.sel.invalidate()
+	s.trailsChanged(ctx)
 	return err
 }

@@ -31,7 +31,12 @@ type Trail struct {
 	AdvancedEventSelectors  []AdvancedEventSelector `json:",omitempty"`
 	HasCustomEventSelectors bool
 	Status                  Status
-	Delivery                Delivery
+	// Delivery is the trail's delivery state when one node delivers it (an embedded store).
+	Delivery Delivery
+	// Deliveries is the delivery state of each node, by node id, when several nodes share the
+	// trail store (Config.Node set): each node delivers its own local log files with its own
+	// cursor and its own digest chain, and changes only its own entry. Delivery is then unused.
+	Deliveries map[string]NodeDelivery `json:",omitempty"`
 }
 
 // ARN is the trail's ARN, arn:aws:cloudtrail:<home region>:<account>:trail/<name>.
@@ -83,6 +88,19 @@ type Delivery struct {
 	// Closing is set while the chain's final digest is owed: StopLogging or DeleteTrail ended
 	// the logging, and the digest of the period up to StopLoggingTime is not yet written.
 	Closing bool `json:",omitempty"`
+}
+
+// NodeDelivery is how far one node's delivery of a trail has come, when several nodes share
+// the trail store. It belongs to one logging session of the trail, the one that started at
+// From: a StartLogging on any node starts a new session, and the node's chain of the session
+// before ends with a final digest first.
+type NodeDelivery struct {
+	Delivery
+	// From is the StartLoggingTime of the session: the node delivers its records from From on.
+	From time.Time
+	// Until is the end of the session once the node has seen it end (its StopLoggingTime);
+	// zero while it logs. The node delivers no record after Until.
+	Until time.Time `json:",omitzero"`
 }
 
 // DeliveredLog is one log file delivered into the trail's bucket, as its digest lists it.

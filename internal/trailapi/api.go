@@ -21,6 +21,7 @@ import (
 	"github.com/coffer/coffer/internal/audit"
 	"github.com/coffer/coffer/internal/awsjson"
 	"github.com/coffer/coffer/internal/iam"
+	"github.com/coffer/coffer/internal/requestinfo"
 	"github.com/coffer/coffer/internal/sigv4"
 	"github.com/coffer/coffer/internal/trail"
 )
@@ -124,6 +125,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if ae == internalError {
 			h.log.Error("cloudtrail request failed", "request_id", rid, "err", err)
 		}
+		requestinfo.SetErrorCode(r.Context(), ae.Type)
 		writeJSON(w, ae.Status, errorBody{Type: ae.Type, Message: ae.Message})
 		return
 	}
@@ -182,6 +184,7 @@ func (h *Handler) run(c *call) (any, error) {
 		c.event = nil // an unknown operation is no CloudTrail event
 		return nil, errUnknownOperation
 	}
+	requestinfo.SetOperation(c.ctx, c.op)
 	return fn(h, c)
 }
 

@@ -52,6 +52,13 @@ func (s *Store) SweepTemp(ctx context.Context, cutoff time.Time) (int, error) {
 	return s.sweepTemp(ctx, func(fi fs.FileInfo) bool { return !fi.ModTime().Before(cutoff) })
 }
 
+var _ blob.Janitor = (*Store)(nil)
+
+// Clean implements blob.Janitor: it is SweepTemp.
+func (s *Store) Clean(ctx context.Context, cutoff time.Time) (int, error) {
+	return s.SweepTemp(ctx, cutoff)
+}
+
 // sweepTemp removes the temp files keep does not claim.
 func (s *Store) sweepTemp(ctx context.Context, keep func(fs.FileInfo) bool) (int, error) {
 	ents, err := os.ReadDir(s.tmp)

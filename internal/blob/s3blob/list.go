@@ -63,6 +63,13 @@ func (s *Store) ListInfo(ctx context.Context, prefix string, fn func(blob.Info) 
 	return nil
 }
 
+var _ blob.Janitor = (*Store)(nil)
+
+// Clean implements blob.Janitor: it is AbortStale.
+func (s *Store) Clean(ctx context.Context, cutoff time.Time) (int, error) {
+	return s.AbortStale(ctx, cutoff)
+}
+
 // AbortStale aborts the multipart uploads under the prefix begun before cutoff: those of Puts
 // whose process died before it could abort them. cutoff must leave room for the longest Put
 // in flight on any node (a day is ample), since an upload's age is all that tells it from a

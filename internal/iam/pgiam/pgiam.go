@@ -144,3 +144,25 @@ func (s *Store) ListAccounts(ctx context.Context) ([]iam.Account, error) {
 	}
 	return out, nil
 }
+
+// SettleDefaultAccount makes proposed the default account of every node on this database,
+// unless one was settled before: it returns the settled account and whether it is the
+// proposal. Nodes starting together propose different accounts; the first insert wins and
+// the others adopt it. The account itself is created by iam.New, as on one node.
+func (s *Store) SettleDefaultAccount(ctx context.Context, proposed iam.Account) (iam.Account, bool, error) {
+	if err := s.db.Check(ctx); err != nil {
+		return iam.Account{}, false, err
+	}
+	var got iam.Account
+	err := s.db.Write(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO iam_default_account (id, display_name) VALUES ($1, $2) ON CONFLICT (one) DO NOTHING`,
+			proposed.ID, proposed.DisplayName); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT id, display_name FROM iam_default_account`).Scan(&got.ID, &got.DisplayName)
+	})
+	if err != nil {
+		return iam.Account{}, false, fmt.Errorf("pgiam: settle the default account: %w", err)
+	}
+	return got, got.ID == proposed.ID, nil
+}

@@ -71,4 +71,11 @@ CREATE TABLE iam_sessions (
 );
 CREATE INDEX iam_sessions_expires ON iam_sessions (expires_ns);
 `},
+	{Version: 2, Name: "the default account every node shares", SQL: `
+CREATE TABLE iam_default_account (
+	one          boolean PRIMARY KEY DEFAULT true CHECK (one),
+	id           text NOT NULL,
+	display_name text NOT NULL
+);
+`},
 }

@@ -14,7 +14,7 @@ type BlobRef struct {
 	// Encrypted says Size is the plaintext size of an encrypted blob, whose stored size is
 	// its ciphertext size (internal/sse).
 	Encrypted bool
-	Intent    bool   // named by a write intent, not by a record
+	Intent    bool   // named by an intent (write or freed), not by a record
 	Where     string // the record, for messages
 }
 
@@ -41,11 +41,12 @@ func Check(db *bolt.DB, finding func(string), ref func(BlobRef)) error {
 			return nil // a file from before intents, opened read-only
 		}
 		return intents.ForEach(func(k, v []byte) error {
-			if len(v) < 1 || v[0] != metarec.V1 {
-				finding(fmt.Sprintf("intent %q: %v", k, metarec.ErrBadRecord))
+			in, err := metarec.DecodeIntent(string(k), v)
+			if err != nil {
+				finding(fmt.Sprintf("intent %q: %v", k, err))
 				return nil
 			}
-			ref(BlobRef{Blob: string(k), Size: -1, Intent: true, Where: "write intent"})
+			ref(BlobRef{Blob: string(k), Size: -1, Intent: true, Where: in.Kind.String() + " intent"})
 			return nil
 		})
 	})

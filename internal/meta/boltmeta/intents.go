@@ -2,7 +2,6 @@ package boltmeta
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -12,27 +11,19 @@ import (
 	"github.com/coffer/coffer/internal/meta/metarec"
 )
 
-// Intents live in the top-level bucket s3.intents, keyed by blob name; the value is the version
-// byte and the JSON intentRec.
+// Intents live in the top-level bucket s3.intents, keyed by blob name; the value is
+// metarec's intent record (see metarec.EncodeIntent), which carries the intent's kind.
 var topIntents = []byte("s3.intents")
-
-type intentRec struct {
-	Bucket   string `json:"b"`
-	Key      string `json:"k"`
-	UploadID string `json:"u,omitempty"`
-	Created  int64  `json:"c"`
-}
 
 // TopBuckets names the top-level buckets the store keeps, for the file's format record.
 func TopBuckets() []string { return []string{string(topBuckets), string(topIntents)} }
 
 // RecordIntent implements meta.Store.
 func (s *Store) RecordIntent(ctx context.Context, in meta.Intent) error {
-	v, err := json.Marshal(intentRec{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, Created: in.Created.UnixNano()})
+	rec, err := metarec.EncodeIntent(in)
 	if err != nil {
-		return err
+		return fmt.Errorf("boltmeta: record intent %s: %w", in.Blob, err)
 	}
-	rec := append([]byte{metarec.V1}, v...)
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(topIntents).Put([]byte(in.Blob), rec)
 	})
@@ -68,18 +59,13 @@ func (s *Store) ListIntents(ctx context.Context, before time.Time, limit int) ([
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(topIntents).Cursor()
 		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			if len(v) < 1 || v[0] != metarec.V1 {
-				return fmt.Errorf("intent %q: %w", k, metarec.ErrBadRecord)
+			in, err := metarec.DecodeIntent(string(k), v)
+			if err != nil {
+				return fmt.Errorf("intent %q: %w", k, err)
 			}
-			var r intentRec
-			if err := json.Unmarshal(v[1:], &r); err != nil {
-				return fmt.Errorf("intent %q: %w: %v", k, metarec.ErrBadRecord, err)
+			if in.Created.Before(before) {
+				out = append(out, in)
 			}
-			created := time.Unix(0, r.Created).UTC()
-			if !created.Before(before) {
-				continue
-			}
-			out = append(out, meta.Intent{Blob: string(k), Bucket: r.Bucket, Key: r.Key, UploadID: r.UploadID, Created: created})
 		}
 		return nil
 	})

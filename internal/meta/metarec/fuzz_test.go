@@ -36,6 +36,15 @@ func FuzzDecodeRecords(f *testing.F) {
 		DecodeUpload("b", "k", "u", b)
 		DecodePart(b)
 		DecodeBucket("b", b)
+		if in, err := DecodeIntent("o/x", b); err == nil {
+			again, err := EncodeIntent(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in2, err := DecodeIntent("o/x", again); err != nil || in2 != in {
+				t.Fatalf("re-encoded intent %+v, %v; want %+v", in2, err, in)
+			}
+		}
 		if len(b) > 0 && b[0] != V1 {
 			if _, err := DecodeObject("b", "k", b); err == nil {
 				t.Fatal("accepted an unknown version")

@@ -1,6 +1,7 @@
 package metatest
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -85,5 +86,65 @@ func testIntents(t *testing.T, s meta.Store) {
 	mustPut(t, s, meta.Object{Bucket: "bkt", Key: "inline", Size: 1, Parts: []meta.Part{{Inline: []byte("x"), Size: 1}}})
 	if got := intentBlobs(t, s, later.Add(time.Second)); !slices.Equal(got, []string{"o/young"}) {
 		t.Fatalf("intents after an inline put = %q, want [o/young]", got)
+	}
+}
+
+// testFreedIntents holds what deferred freeing relies on: a freed intent keeps its kind and
+// names through the store, replaces a write intent of its blob and is replaced by one, lists
+// by its time like any intent, and goes with DropIntent, twice without harm (several nodes
+// may sweep it).
+func testFreedIntents(t *testing.T, s meta.Store) {
+	mustBucket(t, s, "bkt")
+	later := t0.Add(time.Hour)
+	for _, in := range []meta.Intent{
+		{Blob: "o/written", Bucket: "bkt", Key: "k", Created: t0},
+		{Blob: "o/freed", Bucket: "bkt", Key: "k", Created: t0, Kind: meta.IntentFreed},
+		{Blob: "p/freed", Bucket: "bkt", Key: "mp", UploadID: "u1", Created: t0, Kind: meta.IntentFreed},
+		{Blob: "o/freed-young", Bucket: "bkt", Key: "y", Created: later, Kind: meta.IntentFreed},
+		{Blob: "o/refreed", Bucket: "bkt", Key: "r", Created: t0},
+		{Blob: "o/refreed", Bucket: "bkt", Key: "r", Created: t0, Kind: meta.IntentFreed},
+	} {
+		mustIntent(t, s, in)
+	}
+	kinds := func(before time.Time) map[string]meta.IntentKind {
+		t.Helper()
+		ins, err := s.ListIntents(ctx, before, 0)
+		if err != nil {
+			t.Fatalf("ListIntents: %v", err)
+		}
+		out := map[string]meta.IntentKind{}
+		for _, in := range ins {
+			out[in.Blob] = in.Kind
+			if in.Blob == "p/freed" && (in.Bucket != "bkt" || in.Key != "mp" || in.UploadID != "u1" || !normTime(t, in.Created).Equal(t0.Truncate(time.Millisecond))) {
+				t.Errorf("freed intent round trip: %+v", in)
+			}
+		}
+		return out
+	}
+	want := map[string]meta.IntentKind{"o/written": meta.IntentWrite, "o/freed": meta.IntentFreed,
+		"p/freed": meta.IntentFreed, "o/refreed": meta.IntentFreed}
+	if got := kinds(later); !reflect.DeepEqual(got, want) {
+		t.Fatalf("intents before %v = %v, want %v", later, got, want)
+	}
+	// A write intent recorded over a freed one (a store must not keep the older kind).
+	mustIntent(t, s, meta.Intent{Blob: "o/refreed", Bucket: "bkt", Key: "r", Created: t0})
+	want["o/refreed"] = meta.IntentWrite
+	if got := kinds(later); !reflect.DeepEqual(got, want) {
+		t.Fatalf("intents after re-recording = %v, want %v", got, want)
+	}
+	// A commit that names a freed blob again drops its intent, as it drops a write intent.
+	o := object("bkt", "k", 1)
+	o.Parts[0].Blob = "o/freed"
+	mustPut(t, s, o)
+	delete(want, "o/freed")
+	for range 2 {
+		if err := s.DropIntent(ctx, "p/freed"); err != nil {
+			t.Fatalf("DropIntent(p/freed): %v", err)
+		}
+	}
+	delete(want, "p/freed")
+	want["o/freed-young"] = meta.IntentFreed
+	if got := kinds(later.Add(time.Second)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("intents after the commit and the drops = %v, want %v", got, want)
 	}
 }

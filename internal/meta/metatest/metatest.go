@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"ConcurrentComplete", testConcurrentComplete},
 		{"ContextCanceled", testContextCanceled},
 		{"Intents", testIntents},
+		{"FreedIntents", testFreedIntents},
 		{"BucketEncryption", testBucketEncryption},
 		{"BucketAccess", testBucketAccess},
 		{"EncryptionRecords", testEncryptionRecords},

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coffer/coffer/internal/meta"
 )
@@ -23,6 +24,7 @@ func RunNodes(t *testing.T, open func(t *testing.T) (meta.Store, meta.Store)) {
 		{"ConditionalPut", testNodesConditionalPut},
 		{"PutObjectOneKey", testNodesPutObjectOneKey},
 		{"CompleteUpload", testNodesCompleteUpload},
+		{"Intents", testNodesIntents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,5 +197,51 @@ func testNodesCompleteUpload(t *testing.T, nodes [2]meta.Store) {
 			_, err = node.GetUpload(ctx, "b", "k", id)
 			wantErr(t, "GetUpload after completion", err, meta.ErrNoSuchUpload)
 		}
+	}
+}
+
+// testNodesIntents: intents recorded on one node list on the other with their kinds, and both
+// nodes dropping the same intents at once (two sweeps) both succeed and leave none.
+func testNodesIntents(t *testing.T, nodes [2]meta.Store) {
+	a, b := nodes[0], nodes[1]
+	const n = 20
+	for i := range n {
+		kind := meta.IntentWrite
+		if i%2 == 1 {
+			kind = meta.IntentFreed
+		}
+		mustIntent(t, a, meta.Intent{Blob: fmt.Sprint("o/", i), Bucket: "b", Key: "k", Created: t0, Kind: kind})
+	}
+	ins, err := b.ListIntents(ctx, t0.Add(time.Second), 0)
+	if err != nil || len(ins) != n {
+		t.Fatalf("ListIntents on the other node = %d intents, %v; want %d", len(ins), err, n)
+	}
+	freed := 0
+	for _, in := range ins {
+		if in.Kind == meta.IntentFreed {
+			freed++
+		}
+	}
+	if freed != n/2 {
+		t.Fatalf("%d freed intents on the other node, want %d", freed, n/2)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for _, s := range nodes {
+		wg.Go(func() {
+			for _, in := range ins {
+				errs <- s.DropIntent(ctx, in.Blob)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("DropIntent racing the other node: %v", err)
+		}
+	}
+	if left := intentBlobs(t, a, t0.Add(time.Second)); len(left) != 0 {
+		t.Fatalf("intents left after both nodes dropped them: %q", left)
 	}
 }

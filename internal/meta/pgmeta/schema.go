@@ -51,4 +51,10 @@ CREATE TABLE s3_intents (
 );
 CREATE INDEX s3_intents_created ON s3_intents (created_ns);
 `},
+	// A freed intent (meta.IntentFreed) names a blob whose deletion is deferred; every intent
+	// stored before it existed is a write intent (kind 0). A binary from before refuses the
+	// migrated database (pgdb.ErrSchemaTooNew) rather than take freed intents for write ones.
+	{Version: 2, Name: "intent kinds", SQL: `
+ALTER TABLE s3_intents ADD COLUMN kind smallint NOT NULL DEFAULT 0 CHECK (kind IN (0, 1));
+`},
 }

@@ -49,6 +49,8 @@ type Keys struct {
 	owned string // id of the service key, once known
 
 	dataKeys, unwraps, wraps atomic.Int64
+	// observe, when set, is told each cryptographic call's operation and result.
+	observe func(operation, result string)
 }
 
 var _ object.Keys = (*Keys)(nil)
@@ -64,6 +66,39 @@ func New(svc *kms.Service, rec audit.Recorder) *Keys {
 // Calls counts the cryptographic KMS calls made on requesters' behalf: GenerateDataKey,
 // Decrypt and Encrypt. SSE-S3 seals and key-state checks are not among them.
 type Calls struct{ GenerateDataKey, Decrypt, Encrypt int64 }
+
+// Observe has f told, after each cryptographic KMS call (GenerateDataKey, Decrypt, Encrypt),
+// its operation and result: "OK" or the KMS exception. Call it before k is used.
+func (k *Keys) Observe(f func(operation, result string)) { k.observe = f }
+
+// observed tells the observer of a call's result.
+func (k *Keys) observed(operation string, err error) {
+	if k.observe != nil {
+		k.observe(operation, result(err))
+	}
+}
+
+// result names a KMS call's outcome as the KMS API would: OK, or its exception.
+func result(err error) string {
+	if err == nil {
+		return "OK"
+	}
+	var ke *kms.Error
+	if errors.As(err, &ke) {
+		for _, x := range exceptions {
+			if errors.Is(ke.Kind, x.class) {
+				return x.name
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, kms.ErrInvalidCiphertext):
+		return "InvalidCiphertextException"
+	case errors.Is(err, kms.ErrIncorrectKey):
+		return "IncorrectKeyException"
+	}
+	return "KMSInternalException"
+}
 
 // Calls returns the calls made so far.
 func (k *Keys) Calls() Calls {
@@ -149,6 +184,7 @@ func (k *Keys) DataKey(ctx context.Context, c object.Caller, keyID string, ec ma
 	kc, kctx := newCall(ctx, "GenerateDataKey", map[string]any{"keyId": keyID, "encryptionContext": encryptionContext(ec), "keySpec": "AES_256"})
 	out, err := k.kms.GenerateDataKey(kctx, k.caller(ctx, c),
 		kms.GenerateDataKeyInput{KeyId: keyID, KeySpec: "AES_256", EncryptionContext: ec})
+	k.observed("GenerateDataKey", err)
 	if rerr := k.record(ctx, c, kc, err); rerr != nil {
 		clear(out.Plaintext)
 		return object.DataKey{}, rerr
@@ -165,6 +201,7 @@ func (k *Keys) Unwrap(ctx context.Context, c object.Caller, keyARN string, wrapp
 	kc, kctx := newCall(ctx, "Decrypt", map[string]any{"keyId": keyARN, "encryptionContext": encryptionContext(ec), "encryptionAlgorithm": kms.SpecSymmetric})
 	out, err := k.kms.Decrypt(kctx, k.caller(ctx, c),
 		kms.DecryptInput{CiphertextBlob: wrapped, KeyId: keyARN, EncryptionContext: ec})
+	k.observed("Decrypt", err)
 	if rerr := k.record(ctx, c, kc, err); rerr != nil {
 		clear(out.Plaintext)
 		return secret.Bytes{}, rerr
@@ -182,6 +219,7 @@ func (k *Keys) Wrap(ctx context.Context, c object.Caller, keyID string, key secr
 	kc, kctx := newCall(ctx, "Encrypt", map[string]any{"keyId": keyID, "encryptionContext": encryptionContext(ec), "encryptionAlgorithm": kms.SpecSymmetric})
 	out, err := k.kms.Encrypt(kctx, k.caller(ctx, c), kms.EncryptInput{KeyId: keyID, Plaintext: key.RevealBytes(),
 		EncryptionContext: ec, EncryptionAlgorithm: kms.SpecSymmetric})
+	k.observed("Encrypt", err)
 	if rerr := k.record(ctx, c, kc, err); rerr != nil {
 		return "", nil, rerr
 	}

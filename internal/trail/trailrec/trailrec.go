@@ -3,7 +3,9 @@
 // record means the same whatever store holds it and moves between stores unchanged.
 //
 // A record is the version byte V1 followed by the JSON of the Trail. A reader rejects
-// versions it does not know.
+// versions it does not know. Fields added since are left out of the JSON when empty
+// (Trail.Deliveries, of nodes sharing the store), so a record of one node's trail is what it
+// was before them, and a reader ignores what it does not know: they need no new version.
 package trailrec
 
 import (

@@ -76,3 +76,38 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestNodeDeliveries: the delivery states of nodes sharing the store round-trip; a record of
+// one node's trail has no trace of them, so records written before they existed read the
+// same and those written now read the same to an older reader.
+func TestNodeDeliveries(t *testing.T) {
+	t0 := time.Date(2026, 11, 5, 12, 0, 0, 0, time.UTC)
+	shared := trail.Trail{Account: "111122223333", Name: "main", HomeRegion: "us-east-1", S3BucketName: "logs", Created: t0,
+		Status: trail.Status{StartLoggingTime: t0, StopLoggingTime: t0.Add(time.Hour)},
+		Deliveries: map[string]trail.NodeDelivery{
+			"0a1b2c3d4e5f6a7b": {Delivery: trail.Delivery{Cursor: "c1", PeriodStart: t0, LastDigestEnd: t0.Add(time.Minute)}, From: t0},
+			"1a1b2c3d4e5f6a7b": {Delivery: trail.Delivery{Cursor: "c2", PeriodStart: t0, Closing: true}, From: t0, Until: t0.Add(time.Hour)},
+		}}
+	rec, err := Encode(&shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Decode(rec); err != nil || !reflect.DeepEqual(got, shared) {
+		t.Fatalf("Decode = %+v, %v; want %+v", got, err, shared)
+	}
+
+	one := shared
+	one.Deliveries = nil
+	rec, err = Encode(&one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(rec, []byte("Deliveries")) {
+		t.Fatalf("one node's record names Deliveries: %s", rec[1:])
+	}
+	old := []byte("\x01" + `{"Account":"111122223333","Name":"main","Delivery":{"Cursor":"c","PeriodStart":"2026-11-05T12:00:00Z","LastDigestEnd":"0001-01-01T00:00:00Z"}}`)
+	got, err := Decode(old)
+	if err != nil || got.Delivery.Cursor != "c" || got.Deliveries != nil {
+		t.Fatalf("Decode(record of before) = %+v, %v", got, err)
+	}
+}

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) trail.Store) {
 		{"Update", testUpdate},
 		{"LimitPerAccount", testLimit},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"NodeDeliveries", testNodeDeliveries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -170,5 +171,36 @@ func testConcurrentUpdates(t *testing.T, s trail.Store) {
 	tr, err := s.Get(ctx, acctA, "main")
 	if err != nil || len(tr.Delivery.Pending) != 21 {
 		t.Fatalf("after 20 concurrent appends: %d pending, %v; want 21", len(tr.Delivery.Pending), err)
+	}
+}
+
+// testNodeDeliveries: the delivery states of nodes sharing the store are kept per node, and
+// an update of one node's leaves the other's as it was.
+func testNodeDeliveries(t *testing.T, s trail.Store) {
+	ctx := context.Background()
+	tr := sample(acctA, "main")
+	tr.Delivery = trail.Delivery{}
+	tr.Deliveries = map[string]trail.NodeDelivery{
+		"node1": {Delivery: trail.Delivery{Cursor: "a", PeriodStart: t0}, From: t0},
+		"node2": {Delivery: trail.Delivery{Cursor: "b", PeriodStart: t0, Closing: true}, From: t0, Until: t0.Add(time.Hour)},
+	}
+	if err := s.Create(ctx, tr, 5); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get(ctx, acctA, "main"); err != nil || !reflect.DeepEqual(got.Deliveries, tr.Deliveries) {
+		t.Fatalf("Get = %+v, %v; want %+v", got.Deliveries, err, tr.Deliveries)
+	}
+	_, err := s.Update(ctx, acctA, "main", func(st *trail.Trail) error {
+		e := st.Deliveries["node1"]
+		e.Cursor = "a2"
+		st.Deliveries["node1"] = e
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, acctA, "main")
+	if err != nil || got.Deliveries["node1"].Cursor != "a2" || !reflect.DeepEqual(got.Deliveries["node2"], tr.Deliveries["node2"]) {
+		t.Fatalf("after updating node1: %+v, %v", got.Deliveries, err)
 	}
 }
