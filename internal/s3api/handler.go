@@ -3,6 +3,7 @@
 package s3api
 
 import (
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -395,9 +396,14 @@ func (h *Handler) writeError(q *request, err error) {
 	ae, known := toAPIError(err)
 	q.fail = ae
 	requestinfo.SetErrorCode(q.r.Context(), ae.Code)
-	if !known {
+	switch {
+	case !known && errors.Is(err, context.Canceled) && q.r.Context().Err() != nil:
+		// The client went away mid-request (the store calls were cancelled with it): not a
+		// fault of ours, and nobody reads the answer.
+		h.log.Info("request cancelled by the client", "request_id", q.id, "method", q.r.Method, "bucket", q.bucket)
+	case !known:
 		h.log.Error("internal error", "request_id", q.id, "method", q.r.Method, "bucket", q.bucket, "err", err)
-	} else {
+	default:
 		h.log.Debug("request failed", "request_id", q.id, "code", ae.Code, "err", err)
 	}
 	if ae.Status == http.StatusNotModified {
