@@ -147,7 +147,10 @@ type SharedConfig struct {
 // DefaultPoolConns is the connection pool size of a node when the database URL gives no
 // pool_max_conns: pgxpool's default (the number of CPUs, at least 4) leaves requests waiting
 // for a connection on small machines while the database idles.
-const DefaultPoolConns = 32 // one of them is the coordinator's LISTEN connection
+//
+// The coordinator's LISTEN connection is taken out of the pool for good (pgxpool's Hijack frees
+// its place), so a node holds up to DefaultPoolConns+1 connections.
+const DefaultPoolConns = 32
 
 // OpenShared opens the stores several nodes share, bringing the database's schema up to date
 // (safe when nodes start together).

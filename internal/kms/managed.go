@@ -123,7 +123,7 @@ func (s *Service) OwnedKey(ctx context.Context, name string) (string, error) {
 // hold wmu.
 func (s *Service) lostCreateRace(ctx context.Context, unstored *Key, account, alias string) (string, error) {
 	if err := s.shredSlots(ctx, slotsOf(unstored)...); err != nil {
-		s.log.Error("kms: the material of a key that was not stored was not destroyed; the start-up sweep will", "err", err)
+		s.log.Error("kms: the material of a key that was not stored was not destroyed; the start-up sweep of an embedded store will; on shared stores its shred slot stays (a row)", "err", err)
 	}
 	s.Invalidate(TopicAliases, account) // this node's copy of the aliases lacks the new one
 	a, err := s.store.GetAlias(ctx, account, alias)

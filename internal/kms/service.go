@@ -445,7 +445,21 @@ func (s *Service) CheckRoot(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("kms: sealing the root-key canary: %w", err)
 	}
-	if err := s.store.PutCanary(ctx, sealed); err != nil && !errors.Is(err, ErrStoreKeyExists) {
+	err = s.store.PutCanary(ctx, sealed)
+	switch {
+	case errors.Is(err, ErrStoreKeyExists):
+		// Another node sharing the store put its canary first: this root key must open it,
+		// or the two would seal keys the other cannot read.
+		stored, err := s.store.Canary(ctx)
+		if err != nil {
+			return fmt.Errorf("kms: reading the root-key canary: %w", err)
+		}
+		raw, err := s.root.Open(ctx, stored, []byte(canaryAAD))
+		clear(raw)
+		if err != nil {
+			return fmt.Errorf("kms: the root key does not open the root-key canary another node stored meanwhile: every node sharing the stores needs the same root key (copy one --kms-root-key-file to all): %w", err)
+		}
+	case err != nil:
 		return fmt.Errorf("kms: storing the root-key canary: %w", err)
 	}
 	return nil
